@@ -1,0 +1,84 @@
+import type { Host } from "@optio/host";
+import type { z } from "zod";
+import type { AgentTaskConfig } from "./config.js";
+import type { HookContext } from "./session/hook-context.js";
+import type { BrowserMode } from "./protocol/browser-mode.js";
+
+/** What an adapter's install, plant and resume checks get to work with. */
+export interface AdapterContext {
+  readonly host: Host;
+  /** Progress reporting, downloads and file copies on the host. */
+  readonly hook: HookContext;
+  /** Absolute `<workdir>`. */
+  readonly workdir: string;
+  /** Absolute `<workdir>/home`: the agent's HOME. */
+  readonly home: string;
+  readonly signal: AbortSignal;
+}
+
+export interface InstalledAgent {
+  /** Absolute path of the agent's executable on the host. */
+  binaryPath: string;
+  version?: string;
+}
+
+/** What the session knows when it asks the adapter for a command line. */
+export interface LaunchInfo {
+  readonly workdir: string;
+  readonly home: string;
+  readonly binaryPath: string;
+  /** A snapshot was restored and the adapter's canContinue said yes. */
+  readonly continueConversation: boolean;
+  /** The agent will run as uid 0 on the host. */
+  readonly asRoot: boolean;
+}
+
+export interface AgentCommand {
+  /** argv[0] is the executable. */
+  argv: string[];
+  /** Added to the agent's environment (after HOME, PATH and credential scrubbing). */
+  env: Record<string, string>;
+  /** Directories put first on PATH. */
+  pathPrepend?: string[];
+  /** Decisions the user should know about (e.g. a safety switch turned on); reported as `info`. */
+  notices?: string[];
+}
+
+export interface ResumeSpec {
+  /** Workdir-relative paths holding the agent's private state (credentials, transcripts): snapshotted apart and encrypted. */
+  readonly privatePaths: readonly string[];
+  /** Workdir-relative paths that are regenerable weight (binaries, caches): never snapshotted. */
+  readonly regenerablePaths?: readonly string[];
+  /** After a restore: can the agent continue its last conversation? */
+  canContinue(ctx: AdapterContext): Promise<boolean>;
+}
+
+export interface SeedManifest {
+  /** Paths relative to the agent's HOME that make up a seed (a login, settings, plugins). */
+  readonly include: readonly string[];
+  /** Runs after a seed was merged into a fresh workdir (e.g. re-key per-project state). */
+  consume?(ctx: AdapterContext): Promise<void>;
+}
+
+/**
+ * The contract every agent adapter implements. Everything not here (the
+ * tmux launch, the protocol, terminals, snapshots, seeds) is generic and
+ * lives in `runAgentSession`.
+ */
+export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
+  readonly specificationVersion: "agent-v1";
+  /** Stable id, e.g. "claudecode"; also the task-dir consumer name. */
+  readonly id: string;
+  readonly displayName: string;
+  readonly configSchema: z.ZodType<C>;
+  /** The instructions file the agent reads natively, relative to the workdir. */
+  readonly instructionsFile: string;
+  readonly browser: BrowserMode;
+  /** Returns the agent's binary, installing it when allowed and missing. */
+  install(ctx: AdapterContext, config: C): Promise<InstalledAgent>;
+  /** Writes the agent's per-task state under HOME on a fresh start. */
+  plant(ctx: AdapterContext, config: C): Promise<void>;
+  command(config: C, launch: LaunchInfo): AgentCommand;
+  readonly resume: ResumeSpec;
+  readonly seed?: SeedManifest;
+}

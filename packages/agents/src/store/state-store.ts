@@ -1,0 +1,58 @@
+import type { Readable } from "node:stream";
+
+/** How a session ended when its snapshot was taken. */
+export type SnapshotEndState = "done" | "failed" | "cancelled";
+
+export interface SnapshotRecord {
+  id: string;
+  processId: string;
+  /** The adapter id that produced it, e.g. "claudecode". */
+  agent: string;
+  /** ISO-8601 UTC. */
+  capturedAt: string;
+  endState: SnapshotEndState;
+  /** The workdir minus private paths and excludes, tar.gz. */
+  workdirBlobId: string;
+  /** The adapter's private paths, tar.gz, encrypted when `encrypted`. */
+  privateBlobId: string;
+  encrypted: boolean;
+}
+
+export interface SeedRecord {
+  id: string;
+  agent: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  blobId: string;
+  encrypted: boolean;
+  /** The processId of the session it was captured from. */
+  sourceProcessId: string;
+}
+
+export type BlobSource = Readable | AsyncIterable<Uint8Array> | Uint8Array;
+
+/**
+ * Where snapshots and seeds live between processes. Blobs move as streams;
+ * a record is visible only once completely written.
+ */
+export interface StateStore {
+  putBlob(data: BlobSource): Promise<string>;
+  /** Throws StateNotFoundError for an unknown id. */
+  getBlob(id: string): Promise<Readable>;
+  /** Missing is fine. */
+  deleteBlob(id: string): Promise<void>;
+
+  insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord>;
+  latestSnapshot(processId: string): Promise<SnapshotRecord | null>;
+  /** Newest first. */
+  listSnapshots(processId: string): Promise<SnapshotRecord[]>;
+  /** Keeps the newest `keep` records of processId and returns the removed ones (their blobs stay). */
+  pruneSnapshots(processId: string, keep: number): Promise<SnapshotRecord[]>;
+
+  insertSeed(record: Omit<SeedRecord, "id">): Promise<SeedRecord>;
+  getSeed(id: string): Promise<SeedRecord | null>;
+  /** Newest first; filtered by agent when given. */
+  listSeeds(filter?: { agent?: string }): Promise<SeedRecord[]>;
+  /** Removes the record and returns it, or null when unknown (its blob stays). */
+  deleteSeed(id: string): Promise<SeedRecord | null>;
+}

@@ -1,0 +1,47 @@
+import type { StateStore } from "../store/state-store.js";
+
+export type Widget = { kind: "iframe"; url: string };
+
+export type ReportLevel = "info" | "warn" | "error";
+
+/** What a task engine hands a running task. */
+export interface TaskContext {
+  readonly processId: string;
+  /** Aborted when the task is cancelled. */
+  readonly signal: AbortSignal;
+  /** True when the caller asked to continue from the latest snapshot. */
+  readonly resumeRequested: boolean;
+  readonly store: StateStore;
+  /** percent is 0–100 or null for "no change"; message is free text. */
+  reportProgress(percent: number | null, message?: string): void;
+  setWidget(widget: Widget | null): void;
+  requestBrowserOpen(url: string): void;
+  needAttention(reason: string): void;
+  domainMessage(keyword: string, data: unknown): void;
+  markHasSavedState(): void;
+  /** Something worth telling the user that is not progress: skipped deliverables, ignored hooks. */
+  report(level: ReportLevel, message: string): void;
+}
+
+export type TaskOutcome =
+  | { status: "done"; summary?: string }
+  | { status: "failed"; message: string; error?: unknown }
+  | { status: "cancelled" };
+
+/** A unit of work any task engine (or `runTask`) can run. */
+export interface Task {
+  readonly processId: string;
+  readonly name: string;
+  readonly description?: string;
+  run(ctx: TaskContext): Promise<TaskOutcome>;
+}
+
+export type TaskEvent =
+  | { type: "progress"; percent: number | null; message?: string }
+  | { type: "widget"; widget: Widget | null }
+  | { type: "browser"; url: string }
+  | { type: "attention"; reason: string }
+  | { type: "domain"; keyword: string; data: unknown }
+  | { type: "saved-state" }
+  | { type: "report"; level: ReportLevel; message: string }
+  | { type: "outcome"; outcome: TaskOutcome };

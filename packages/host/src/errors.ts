@@ -1,0 +1,86 @@
+const MARKER = Symbol.for("optio.error");
+
+/**
+ * The base of every error optio throws. `code` is stable across releases and
+ * safe to branch on; `cause` carries the underlying error when there is one.
+ */
+export class OptioError extends Error {
+  readonly [MARKER] = true;
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** True for any optio error, even one from another copy of this package. */
+  static isInstance(value: unknown): value is OptioError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+function errorClass<const C extends string>(code: C, name: string) {
+  const cls = class extends OptioError {
+    static readonly code: C = code;
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+    static override isInstance(value: unknown): value is OptioError & { code: C } {
+      return OptioError.isInstance(value) && value.code === code;
+    }
+  };
+  Object.defineProperty(cls, "name", { value: name });
+  return cls;
+}
+
+/** A configuration value was missing or invalid; the message names the field. */
+export class OptioConfigError extends errorClass("config_invalid", "OptioConfigError") {}
+/** A process id that is not made of `[A-Za-z0-9._-]`. */
+export class UnsafeProcessIdError extends errorClass("unsafe_process_id", "UnsafeProcessIdError") {}
+/** A path (from a log line, an archive entry, a seed, a config) escapes the directory it must stay in. */
+export class PathEscapeError extends errorClass("path_escape", "PathEscapeError") {}
+/** An archive could not be read or restored (corrupt, truncated, unsafe). */
+export class ArchiveError extends errorClass("archive_invalid", "ArchiveError") {}
+/** The host refused or dropped the SSH connection. */
+export class ConnectionRefusedError extends errorClass("connection_refused", "ConnectionRefusedError") {}
+/** The SSH server rejected every credential offered. */
+export class AuthenticationError extends errorClass("authentication_failed", "AuthenticationError") {}
+/** The SSH server presented a host key that does not match the expected one. */
+export class HostKeyMismatchError extends errorClass("host_key_mismatch", "HostKeyMismatchError") {}
+/** The SSH connection was lost while an operation was in flight. */
+export class ConnectionLostError extends errorClass("connection_lost", "ConnectionLostError") {}
+/** An operation was used before `connect()` or after `disconnect()`. */
+export class NotConnectedError extends errorClass("not_connected", "NotConnectedError") {}
+/** A wait ran past its bound. */
+export class OptioTimeoutError extends errorClass("timeout", "OptioTimeoutError") {}
+/** The operation was cancelled through its AbortSignal. */
+export class OptioAbortError extends errorClass("aborted", "OptioAbortError") {}
+/** A download failed (HTTP status, network, checksum). */
+export class DownloadError extends errorClass("download_failed", "DownloadError") {}
+/** A file the caller asked for does not exist on the host. */
+export class FileNotFoundError extends errorClass("file_not_found", "FileNotFoundError") {}
+
+/** A checked command exited non-zero. */
+export class HostCommandError extends OptioError {
+  static readonly code = "host_command_failed";
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+
+  constructor(command: string, exitCode: number | null, stderr: string, options?: { cause?: unknown }) {
+    const tail = stderr.length > 2000 ? stderr.slice(-2000) : stderr;
+    super(
+      HostCommandError.code,
+      `command exited with ${exitCode === null ? "a signal" : `code ${exitCode}`}: ${command}${tail.trim() ? `\n${tail.trim()}` : ""}`,
+      options,
+    );
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stderrTail = tail;
+  }
+
+  static override isInstance(value: unknown): value is HostCommandError {
+    return OptioError.isInstance(value) && value.code === HostCommandError.code;
+  }
+}

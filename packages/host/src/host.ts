@@ -1,0 +1,189 @@
+import type { Readable, Writable } from "node:stream";
+
+/**
+ * A path on the host: absolute, or relative to the task's workdir.
+ * `~` is not expanded here; callers that accept `~` resolve it with
+ * `resolveHome()` first.
+ */
+export type HostPath = string;
+
+export interface RunOptions {
+  /** Working directory; defaults to the workdir. */
+  cwd?: HostPath;
+  /** Variables added to (or overriding) the host's environment. */
+  env?: Record<string, string>;
+  /** Aborting kills the command's whole process tree and rejects with OptioAbortError. */
+  signal?: AbortSignal;
+  /** Kills the command's process tree and rejects with OptioTimeoutError after this long. */
+  timeoutMs?: number;
+  /** Bytes written to the command's stdin, which is then closed. */
+  stdin?: string | Uint8Array;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** The exit code, or null when a signal ended the command. */
+  exitCode: number | null;
+}
+
+export interface SpawnOptions {
+  cwd?: HostPath;
+  env?: Record<string, string>;
+  /** Give the process a writable stdin; otherwise it reads EOF at once. */
+  stdin?: boolean;
+  /** `merge` (the default) sends stderr into `stdout`; `separate` keeps it on `stderr`. */
+  stderr?: "merge" | "separate";
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ProcessHandle {
+  /** The pid on the host; it leads its own process group. */
+  readonly pid: number;
+  readonly stdout: Readable;
+  /** Empty when stderr is merged into stdout. */
+  readonly stderr: Readable;
+  /** Null unless `stdin: true` was asked for; ending it gives the process EOF. */
+  readonly stdin: Writable | null;
+  /** Settles when the process has exited. Never rejects. */
+  readonly exited: Promise<ProcessExit>;
+}
+
+export interface TerminateOptions {
+  /** Time between SIGTERM and SIGKILL. Default 3000 ms. */
+  graceMs?: number;
+}
+
+export interface WriteOptions {
+  /** File mode, e.g. 0o600. Applied before the file becomes visible. */
+  mode?: number;
+}
+
+export type PutSource =
+  | Uint8Array
+  | { localPath: string }
+  | AsyncIterable<Uint8Array>;
+
+export interface PutOptions extends WriteOptions {
+  /** Called with the bytes sent so far and the total when it is known. */
+  onProgress?: (sent: number, total: number | null) => void;
+  /** Compare sha256 with the existing file and skip the transfer when equal. */
+  skipIfUnchanged?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  skipped: boolean;
+  bytes: number;
+  sha256: string;
+}
+
+export interface TailOptions {
+  signal?: AbortSignal;
+}
+
+export interface ArchiveOptions {
+  /**
+   * Patterns left out of the archive, matched against every path segment and
+   * against the whole relative path (`*` and `?` wildcards). An explicit list,
+   * even an empty one, replaces DEFAULT_ARCHIVE_EXCLUDES.
+   */
+  exclude?: readonly string[];
+  /** Archive only these workdir-relative paths (those that exist). Default: the whole workdir. */
+  include?: readonly string[];
+}
+
+export interface RestoreOptions {
+  /** Empty the workdir before extracting. Default true. */
+  clear?: boolean;
+}
+
+export interface Tunnel {
+  /** A port on 127.0.0.1 of the worker that reaches the host's port. */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface PtyOptions {
+  cols: number;
+  rows: number;
+  cwd?: HostPath;
+  env?: Record<string, string>;
+}
+
+/** A pseudo-terminal running a command on the host. */
+export interface PtyHandle {
+  onData(listener: (data: string) => void): void;
+  onExit(listener: (exit: ProcessExit) => void): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  /** Stop reading output (flow control); the program blocks once its buffer fills. */
+  pause(): void;
+  resume(): void;
+  /** Ends the PTY's process. Idempotent. */
+  close(): void;
+}
+
+export interface FileStat {
+  type: "file" | "directory" | "symlink" | "other";
+  size: number;
+  mode: number;
+}
+
+/**
+ * Everything optio does on the machine an agent runs on. LocalHost and
+ * RemoteHost behave the same way for every method; the shared contract suite
+ * in `@optio/host/testing` holds them to it.
+ */
+export interface Host {
+  readonly kind: "local" | "remote";
+  /** `<root>/<processId>`: stable per (consumer, processId). */
+  readonly taskDir: string;
+  /** `<taskDir>/workdir`. */
+  readonly workdir: string;
+
+  /** Opens the connection (remote) and creates taskDir and workdir with mode 0700. */
+  connect(): Promise<void>;
+  /** Releases every process, tail, tunnel, PTY and channel this host opened. Idempotent. */
+  disconnect(): Promise<void>;
+
+  /** The home directory of the user the host runs commands as. */
+  resolveHome(): Promise<string>;
+  /** Absolute form of a HostPath (no symlink resolution). */
+  resolvePath(path: HostPath): string;
+
+  runCommand(command: string, options?: RunOptions): Promise<RunResult>;
+  /** Like runCommand, but a non-zero exit throws HostCommandError. */
+  runChecked(command: string, options?: RunOptions): Promise<RunResult>;
+  spawn(command: string, options?: SpawnOptions): Promise<ProcessHandle>;
+  /** Ends the handle's whole process tree: SIGTERM, then SIGKILL after the grace. Resolves when all of it is gone. */
+  terminate(handle: ProcessHandle, options?: TerminateOptions): Promise<void>;
+  /** The same for any process on the host and every descendant of it. */
+  killTree(pid: number, options?: TerminateOptions): Promise<void>;
+
+  writeFile(path: HostPath, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
+  writeText(path: HostPath, text: string, options?: WriteOptions): Promise<void>;
+  readFile(path: HostPath): Promise<Buffer>;
+  createReadStream(path: HostPath): Readable;
+  putFile(path: HostPath, source: PutSource, options?: PutOptions): Promise<PutResult>;
+  /** Removes a file or a directory tree. Missing is fine. */
+  remove(path: HostPath): Promise<void>;
+  mkdir(path: HostPath, options?: WriteOptions): Promise<void>;
+  /** Null when nothing is there; does not follow a final symlink. */
+  stat(path: HostPath): Promise<FileStat | null>;
+  /** The canonical path with every symlink resolved, or null when it does not exist. */
+  realpath(path: HostPath): Promise<string | null>;
+
+  /** Complete lines from line 1, following appends, until aborted or disconnected. */
+  tailFile(path: HostPath, options?: TailOptions): AsyncIterable<string>;
+
+  archiveWorkdir(options?: ArchiveOptions): Readable;
+  restoreWorkdir(archive: Readable, options?: RestoreOptions): Promise<void>;
+
+  openTunnel(remotePort: number, options?: { bindAddress?: string }): Promise<Tunnel>;
+  openPty(command: string, options: PtyOptions): Promise<PtyHandle>;
+}

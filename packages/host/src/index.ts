@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export type * from "./host.js";
+export * from "./ssh-config.js";

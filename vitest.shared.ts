@@ -1,0 +1,24 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const pkg = (name: string, entry: string) => fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
+
+/** Tests run against the workspace packages' sources, so a change needs no rebuild to be tested. */
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@optio\/host$/, replacement: pkg("host", "index") },
+      { find: /^@optio\/host\/testing$/, replacement: pkg("host", "testing") },
+      { find: /^@optio\/agents$/, replacement: pkg("agents", "index") },
+      { find: /^@optio\/agents\/testing$/, replacement: pkg("agents", "testing") },
+      { find: /^@optio\/claudecode$/, replacement: pkg("claudecode", "index") },
+      { find: /^@optio\/opencode$/, replacement: pkg("opencode", "index") },
+    ],
+  },
+  test: {
+    include: ["src/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
