@@ -1,3 +1,3 @@
-import shared from "../../vitest.shared.js";
+import shared from "../../vitest.shared.ts";
 
 export default shared;

@@ -20,7 +20,8 @@ export class OptioError extends Error {
   }
 }
 
-function errorClass<const C extends string>(code: C, name: string) {
+/** Makes an OptioError subclass with a fixed code; `isInstance` checks the code. */
+export function optioErrorClass<const C extends string>(code: C, name: string) {
   const cls = class extends OptioError {
     static readonly code: C = code;
     constructor(message: string, options?: { cause?: unknown }) {
@@ -35,31 +36,31 @@ function errorClass<const C extends string>(code: C, name: string) {
 }
 
 /** A configuration value was missing or invalid; the message names the field. */
-export class OptioConfigError extends errorClass("config_invalid", "OptioConfigError") {}
+export class OptioConfigError extends optioErrorClass("config_invalid", "OptioConfigError") {}
 /** A process id that is not made of `[A-Za-z0-9._-]`. */
-export class UnsafeProcessIdError extends errorClass("unsafe_process_id", "UnsafeProcessIdError") {}
+export class UnsafeProcessIdError extends optioErrorClass("unsafe_process_id", "UnsafeProcessIdError") {}
 /** A path (from a log line, an archive entry, a seed, a config) escapes the directory it must stay in. */
-export class PathEscapeError extends errorClass("path_escape", "PathEscapeError") {}
+export class PathEscapeError extends optioErrorClass("path_escape", "PathEscapeError") {}
 /** An archive could not be read or restored (corrupt, truncated, unsafe). */
-export class ArchiveError extends errorClass("archive_invalid", "ArchiveError") {}
+export class ArchiveError extends optioErrorClass("archive_invalid", "ArchiveError") {}
 /** The host refused or dropped the SSH connection. */
-export class ConnectionRefusedError extends errorClass("connection_refused", "ConnectionRefusedError") {}
+export class ConnectionRefusedError extends optioErrorClass("connection_refused", "ConnectionRefusedError") {}
 /** The SSH server rejected every credential offered. */
-export class AuthenticationError extends errorClass("authentication_failed", "AuthenticationError") {}
+export class AuthenticationError extends optioErrorClass("authentication_failed", "AuthenticationError") {}
 /** The SSH server presented a host key that does not match the expected one. */
-export class HostKeyMismatchError extends errorClass("host_key_mismatch", "HostKeyMismatchError") {}
+export class HostKeyMismatchError extends optioErrorClass("host_key_mismatch", "HostKeyMismatchError") {}
 /** The SSH connection was lost while an operation was in flight. */
-export class ConnectionLostError extends errorClass("connection_lost", "ConnectionLostError") {}
+export class ConnectionLostError extends optioErrorClass("connection_lost", "ConnectionLostError") {}
 /** An operation was used before `connect()` or after `disconnect()`. */
-export class NotConnectedError extends errorClass("not_connected", "NotConnectedError") {}
+export class NotConnectedError extends optioErrorClass("not_connected", "NotConnectedError") {}
 /** A wait ran past its bound. */
-export class OptioTimeoutError extends errorClass("timeout", "OptioTimeoutError") {}
+export class OptioTimeoutError extends optioErrorClass("timeout", "OptioTimeoutError") {}
 /** The operation was cancelled through its AbortSignal. */
-export class OptioAbortError extends errorClass("aborted", "OptioAbortError") {}
+export class OptioAbortError extends optioErrorClass("aborted", "OptioAbortError") {}
 /** A download failed (HTTP status, network, checksum). */
-export class DownloadError extends errorClass("download_failed", "DownloadError") {}
+export class DownloadError extends optioErrorClass("download_failed", "DownloadError") {}
 /** A file the caller asked for does not exist on the host. */
-export class FileNotFoundError extends errorClass("file_not_found", "FileNotFoundError") {}
+export class FileNotFoundError extends optioErrorClass("file_not_found", "FileNotFoundError") {}
 
 /** A checked command exited non-zero. */
 export class HostCommandError extends OptioError {

@@ -1,0 +1,26 @@
+// Every performance goal: a fixed bound, or a baseline measured in the same run plus an allowance.
+const fixed = (op, n) => ({ op, text: `${op} ${n}`, limit: () => n });
+const against = (baseline, plus = 0) => ({
+  op: "<=",
+  baseline,
+  text: plus ? `<= ${baseline} + ${plus}` : `<= ${baseline}`,
+  limit: (r) => (r[baseline] === undefined ? undefined : r[baseline] + plus),
+});
+
+export const goals = {
+  tail_local_p99_ms: fixed("<=", 2),
+  tail_ssh_p99_ms: fixed("<=", 10),
+  burst_local_s: fixed("<=", 0.1),
+  burst_ssh_s: fixed("<=", 0.2),
+  archive_s: against("tar_czf_s"),
+  archive_peak_rss_mb: fixed("<=", 64),
+  event_local_p99_ms: fixed("<=", 2),
+  concurrent50_rss_mb: fixed("<=", 300),
+  concurrent50_lost_events: fixed("==", 0),
+  keystroke_p99_ms: fixed("<=", 20),
+  yes_flood_rss_mb: fixed("<=", 150),
+  start_to_live_local_s: against("claude_first_paint_s", 0.3),
+  start_to_live_ssh_s: against("claude_first_paint_s", 0.8),
+  snapshot_capture_s: against("tar_czf_s"),
+  snapshot_peak_rss_mb: fixed("<=", 64),
+};

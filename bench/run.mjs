@@ -1,0 +1,49 @@
+// Runs every bench/*.bench.mjs (or those named on the command line), merges
+// their metrics into bench/results.json (flat: metric → number) and writes
+// bench/results.md with each goal judged against the same run's figures.
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { goals } from "./goals.mjs";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const only = process.argv.slice(2);
+const files = (await readdir(here)).filter((f) => f.endsWith(".bench.mjs")).filter((f) => only.length === 0 || only.some((o) => f.startsWith(o))).sort();
+
+let results = {};
+if (only.length > 0) {
+  results = JSON.parse(await readFile(`${here}/results.json`, "utf8").catch(() => "{}"));
+}
+const failures = [];
+for (const file of files) {
+  process.stderr.write(`bench: ${file}\n`);
+  try {
+    const mod = await import(pathToFileURL(`${here}/${file}`).href);
+    const metrics = await mod.default();
+    for (const [k, v] of Object.entries(metrics)) {
+      results[k] = Math.round(v * 1000) / 1000;
+      process.stderr.write(`  ${k} = ${results[k]}\n`);
+    }
+  } catch (error) {
+    failures.push(file);
+    process.stderr.write(`  failed: ${error?.stack ?? error}\n`);
+  }
+}
+await writeFile(`${here}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+
+const rows = ["| metric | value | goal | baseline | result |", "| --- | --- | --- | --- | --- |"];
+for (const [metric, value] of Object.entries(results)) {
+  const goal = goals[metric];
+  if (!goal) {
+    rows.push(`| ${metric} | ${value} | | | |`);
+    continue;
+  }
+  const limit = goal.limit(results);
+  const pass = limit === undefined ? "no baseline" : goal.op === "<=" ? value <= limit : value === limit;
+  rows.push(`| ${metric} | ${value} | ${goal.text} | ${goal.baseline ? `${goal.baseline} = ${results[goal.baseline] ?? "?"}` : ""} | ${pass === true ? "pass" : pass === false ? "**miss**" : pass} |`);
+}
+await writeFile(`${here}/results.md`, `${rows.join("\n")}\n`);
+process.stdout.write(`${JSON.stringify(results)}\n`);
+if (failures.length > 0) {
+  process.stderr.write(`bench: ${failures.join(", ")} failed\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,112 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { optioErrorClass, shellCommand, type Host } from "@optio/host";
+
+/** tmux is not installed on the host. */
+export class TmuxMissingError extends optioErrorClass("tmux_missing", "TmuxMissingError") {}
+
+/** Where a task's agent runs: a private tmux server (its own socket) with one session. */
+export interface TmuxSession {
+  readonly socket: string;
+  readonly name: string;
+}
+
+/** Unix socket paths longer than this fail with a misleading "No such file" in tmux. */
+const MAX_SOCKET_PATH = 100;
+
+export const TMUX_COLS = 200;
+export const TMUX_ROWS = 50;
+
+/** The task's tmux socket: inside the task dir, or a short per-task path under /tmp when that would be too long. */
+export function tmuxSessionFor(host: Host): TmuxSession {
+  const inTaskDir = `${host.taskDir}/tmux.sock`;
+  if (Buffer.byteLength(inTaskDir) <= MAX_SOCKET_PATH) return { socket: inTaskDir, name: "optio" };
+  const digest = createHash("sha256").update(host.taskDir).digest("hex").slice(0, 20);
+  return { socket: `/tmp/optio-tmux/${digest}.sock`, name: "optio" };
+}
+
+function tmux(session: TmuxSession, ...args: string[]): string {
+  return shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, ...args]);
+}
+
+export async function ensureTmux(host: Host): Promise<void> {
+  const found = await host.runCommand("command -v tmux");
+  if (found.exitCode !== 0) {
+    throw new TmuxMissingError(
+      `tmux is not installed on the ${host.kind} host; install it (Debian/Ubuntu: apt-get install tmux, macOS: brew install tmux) and start again`,
+    );
+  }
+}
+
+/**
+ * Starts `command` detached in a fresh tmux server. The pane stays after the
+ * command exits (remain-on-exit) so its last screen can still be read.
+ */
+export async function startTmuxSession(host: Host, session: TmuxSession, command: string, cwd: string): Promise<void> {
+  const dir = session.socket.slice(0, session.socket.lastIndexOf("/"));
+  await host.mkdir(dir, { mode: 0o700 });
+  await host.runChecked(
+    [
+      tmux(session, "-f", "/dev/null", "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, command),
+      tmux(session, "set-option", "-t", session.name, "remain-on-exit", "on"),
+      tmux(session, "set-option", "-t", session.name, "status", "off"),
+      tmux(session, "set-option", "-t", session.name, "history-limit", "10000"),
+    ].join(" && "),
+  );
+}
+
+export async function hasTmuxSession(host: Host, session: TmuxSession): Promise<boolean> {
+  const r = await host.runCommand(tmux(session, "has-session", "-t", session.name));
+  return r.exitCode === 0;
+}
+
+export interface PaneState {
+  pid: number;
+  dead: boolean;
+  exitStatus: number | null;
+}
+
+export async function paneState(host: Host, session: TmuxSession): Promise<PaneState | null> {
+  const r = await host.runCommand(tmux(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"));
+  if (r.exitCode !== 0) return null;
+  const [pid, dead, status] = r.stdout.trim().split(/\s+/);
+  if (!pid) return null;
+  return { pid: Number(pid), dead: dead === "1", exitStatus: status ? Number(status) : null };
+}
+
+/** The visible screen as text, trailing blank lines dropped. */
+export async function readScreen(host: Host, session: TmuxSession): Promise<string> {
+  const r = await host.runChecked(tmux(session, "capture-pane", "-p", "-t", session.name));
+  return r.stdout.replace(/\s+$/, "");
+}
+
+export interface SendTextOptions {
+  submit?: boolean;
+  /** Wait between the paste and Enter; Claude Code drops an Enter that follows a paste too closely. */
+  settleMs?: number;
+}
+
+/** Pastes literal text (bracketed when the program asked for it), then optionally Enter. */
+export async function sendText(host: Host, session: TmuxSession, text: string, options: SendTextOptions = {}): Promise<void> {
+  if (text.length > 0) {
+    await host.runChecked(tmux(session, "load-buffer", "-b", "optio-input", "-"), { stdin: text });
+    await host.runChecked(tmux(session, "paste-buffer", "-p", "-d", "-b", "optio-input", "-t", session.name));
+  }
+  if (options.submit) {
+    if (text.length > 0) await sleep(options.settleMs ?? 1000);
+    await host.runChecked(tmux(session, "send-keys", "-t", session.name, "Enter"));
+  }
+}
+
+/** The shell command a viewer's PTY runs to join the session. */
+export function attachCommand(session: TmuxSession, options: { readOnly?: boolean } = {}): string {
+  return tmux(session, "attach-session", ...(options.readOnly ? ["-r"] : []), "-t", session.name);
+}
+
+/** Stops the pane's whole process tree (waiting until it is gone), then the tmux server. */
+export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs = 3000): Promise<void> {
+  const pane = await paneState(host, session);
+  if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
+  await host.runCommand(tmux(session, "kill-server"));
+  await host.remove(session.socket);
+}
