@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
+  // Makes dist/cli.js runnable as the package's bin; a hashbang line is harmless in the library entry.
+  banner: { js: "#!/usr/bin/env node" },
 });

@@ -1,0 +1,398 @@
+// A small dashboard for optio tasks: start Claude Code (or opencode) from a
+// page, watch progress live, open the agent's terminal, download what it
+// delivers, cancel and resume. Only the packages' public APIs are used.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { FileStateStore, createAgentTask, runTask } from "@optio/agents";
+import { claudeCode } from "@optio/claudecode";
+
+const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
+const PROCESS_ID = /^[A-Za-z0-9._-]+$/;
+const SSH_TARGET = /^([^@\s:]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
+const MAX_BODY = 64 * 1024;
+const DEMO_INSTRUCTIONS = "Say hello, then describe in two sentences what you can do in this empty workspace.";
+
+/** The adapters this dashboard can run: Claude Code always, opencode when its package is installed. */
+async function loadAdapters() {
+  const adapters = new Map([[claudeCode.id, claudeCode]]);
+  try {
+    const { openCode } = await import("@optio/opencode");
+    if (openCode) adapters.set(openCode.id, openCode);
+  } catch {
+    // @optio/opencode is optional: without it the page offers Claude Code only.
+  }
+  return adapters;
+}
+
+function defaultDataDir(env) {
+  const base = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  return join(base, "optio-dashboard");
+}
+
+/** `<base>/<relativePath>`, refusing anything that lands outside base. */
+function safeJoin(base, relativePath) {
+  if (typeof relativePath !== "string" || relativePath === "" || relativePath.includes("\0") || isAbsolute(relativePath)) return null;
+  const root = resolve(base);
+  const target = resolve(root, relativePath);
+  const rel = relative(root, target);
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
+  return target;
+}
+
+function parseSshTarget(text) {
+  const match = SSH_TARGET.exec(text);
+  if (!match) return null;
+  const [, username, rawHost, rawPort] = match;
+  const port = rawPort === undefined ? 22 : Number(rawPort);
+  if (port < 1 || port > 65535) return null;
+  return { username, host: rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost, port };
+}
+
+function sameToken(given, token) {
+  if (typeof given !== "string") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sendJson(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(text);
+}
+
+async function readJson(req) {
+  let size = 0;
+  const chunks = [];
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw Object.assign(new Error("request body too large"), { status: 413 });
+    chunks.push(chunk);
+  }
+  if (chunks.length === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw Object.assign(new Error("request body is not JSON"), { status: 400 });
+  }
+}
+
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Starts the dashboard. Returns its URL (with the token in the fragment, which
+ * browsers never send to the server), the token, and close().
+ */
+export async function startDashboard(options = {}) {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(options.dataDir ?? env.OPTIO_DASHBOARD_DATA_DIR ?? defaultDataDir(env));
+  const agentDir = options.agentDir ?? env.OPTIO_DASHBOARD_AGENT_DIR;
+  const token = options.token ?? randomBytes(24).toString("base64url");
+  const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+  const adapters = await loadAdapters();
+  const stateDir = join(dataDir, "state");
+  const deliverablesDir = join(dataDir, "deliverables");
+  const tasksFile = join(dataDir, "tasks.json");
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(deliverablesDir, { recursive: true });
+  const store = new FileStateStore({ dir: stateDir });
+
+  /** processId → task record; `run` is the live runTask handle while it runs. */
+  const tasks = new Map();
+  const streams = new Set();
+  let origin = "";
+
+  try {
+    for (const saved of JSON.parse(await readFile(tasksFile, "utf8"))) {
+      if (!PROCESS_ID.test(saved.processId) || !adapters.has(saved.agent)) continue;
+      const interrupted = saved.status === "starting" || saved.status === "running";
+      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null });
+    }
+  } catch {
+    // No tasks saved yet (or an unreadable file): start with an empty list.
+  }
+
+  const summary = (task) => ({
+    processId: task.processId,
+    agent: task.agent,
+    agentName: adapters.get(task.agent)?.displayName ?? task.agent,
+    instructions: task.instructions,
+    ssh: task.ssh,
+    status: task.status,
+    percent: task.percent,
+    message: task.message,
+    terminalUrl: task.terminalUrl,
+    deliverables: task.deliverables,
+    reports: task.reports.slice(-5),
+    savedState: task.savedState,
+    startedAt: task.startedAt,
+    outcome: task.outcome,
+  });
+
+  let saving = Promise.resolve();
+  const persist = () => {
+    const list = [...tasks.values()].map((t) => {
+      const { run: _run, terminalUrl: _url, ...rest } = t;
+      return rest;
+    });
+    saving = saving.then(() => writeFile(tasksFile, JSON.stringify(list, null, 2)).catch((error) => log(`could not save ${tasksFile}: ${errorText(error)}`)));
+  };
+
+  const broadcast = (task, event) => {
+    const data = `event: task\ndata: ${JSON.stringify({ task: summary(task), event: event ?? null })}\n\n`;
+    for (const res of streams) res.write(data);
+  };
+
+  function configFor(task) {
+    const config = {
+      consumerInstructions: task.instructions,
+      terminal: { allowedOrigins: [origin] },
+      onDeliverable: async (_ctx, path, text) => {
+        const file = safeJoin(join(deliverablesDir, task.processId), path);
+        if (!file) throw new Error(`deliverable path ${JSON.stringify(path)} escapes the deliverables directory`);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, text, "utf8");
+        if (!task.deliverables.includes(path)) task.deliverables.push(path);
+        persist();
+        broadcast(task, { type: "deliverable", path });
+      },
+    };
+    if (agentDir) config.installDir = resolve(agentDir);
+    if (task.ssh) config.ssh = parseSshTarget(task.ssh);
+    return config;
+  }
+
+  function launch(task, resume) {
+    const adapter = adapters.get(task.agent);
+    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null });
+    const agentTask = createAgentTask(adapter, {
+      processId: task.processId,
+      name: `${adapter.displayName} ${task.processId}`,
+      description: task.instructions.split("\n")[0].slice(0, 120) || `an interactive ${adapter.displayName} session`,
+      config: configFor(task),
+    });
+    const run = runTask(agentTask, { store, resume });
+    task.run = run;
+    persist();
+    broadcast(task, null);
+    (async () => {
+      for await (const event of run.events) {
+        if (event.type === "progress") {
+          if (event.percent !== null) task.percent = event.percent;
+          if (event.message !== undefined) task.message = event.message;
+        } else if (event.type === "widget") {
+          task.terminalUrl = event.widget?.url ?? null;
+          if (task.terminalUrl) task.status = "running";
+        } else if (event.type === "saved-state") {
+          task.savedState = true;
+        } else if (event.type === "report" || event.type === "attention") {
+          task.reports.push(event.type === "report" ? `${event.level}: ${event.message}` : `attention: ${event.reason}`);
+        }
+        if (event.type !== "outcome") broadcast(task, event);
+      }
+    })().catch((error) => log(`event stream of ${task.processId} failed: ${errorText(error)}`));
+    run.outcome
+      .then(
+        (outcome) => outcome,
+        (error) => ({ status: "failed", message: errorText(error) }),
+      )
+      .then((outcome) => {
+        if (task.run !== run) return;
+        task.run = null;
+        task.status = outcome.status;
+        task.terminalUrl = null;
+        task.outcome = outcome.status === "failed" ? outcome.message : (outcome.summary ?? null);
+        persist();
+        broadcast(task, { type: "outcome", outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) } });
+      });
+  }
+
+  function startTask({ agent, instructions, ssh }) {
+    if (!adapters.has(agent)) return { error: `unknown agent ${JSON.stringify(agent)}` };
+    if (typeof instructions !== "string") return { error: "instructions must be text" };
+    const sshText = typeof ssh === "string" ? ssh.trim() : "";
+    if (sshText && !parseSshTarget(sshText)) return { error: "SSH host must look like user@host or user@host:port" };
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+    let processId = `${agent}-${stamp}`;
+    for (let n = 2; tasks.has(processId); n += 1) processId = `${agent}-${stamp}-${n}`;
+    const task = {
+      processId,
+      agent,
+      instructions,
+      ssh: sshText || null,
+      status: "starting",
+      percent: null,
+      message: null,
+      terminalUrl: null,
+      deliverables: [],
+      reports: [],
+      savedState: false,
+      startedAt: new Date().toISOString(),
+      outcome: null,
+      run: null,
+    };
+    tasks.set(processId, task);
+    launch(task, false);
+    return { task };
+  }
+
+  async function serveDeliverable(res, task, path) {
+    const file = safeJoin(join(deliverablesDir, task.processId), path);
+    const info = file && (await stat(file).catch(() => null));
+    if (!info?.isFile()) return sendJson(res, 404, { error: "no such deliverable" });
+    res.writeHead(200, {
+      "content-type": "application/octet-stream",
+      "content-length": info.size,
+      "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(basename(file))}`,
+      "cache-control": "no-store",
+    });
+    createReadStream(file).pipe(res);
+  }
+
+  async function handle(req, res) {
+    const url = new URL(req.url ?? "/", "http://dashboard.invalid");
+    if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/index.html")) {
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src http: https:; connect-src 'self'",
+        "referrer-policy": "no-referrer",
+      });
+      res.end(await readFile(PAGE));
+      return;
+    }
+    const header = req.headers.authorization;
+    const given = header?.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("token");
+    if (!sameToken(given, token)) return sendJson(res, 401, { error: "missing or wrong token" });
+
+    if (req.method === "GET" && url.pathname === "/api/agents") {
+      return sendJson(res, 200, [...adapters.values()].map((a) => ({ id: a.id, displayName: a.displayName })));
+    }
+    if (req.method === "GET" && url.pathname === "/api/tasks") {
+      return sendJson(res, 200, [...tasks.values()].map(summary));
+    }
+    if (req.method === "GET" && url.pathname === "/api/events") {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.write(`event: hello\ndata: ${JSON.stringify({ tasks: [...tasks.values()].map(summary) })}\n\n`);
+      streams.add(res);
+      req.on("close", () => streams.delete(res));
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/api/tasks") {
+      const result = startTask(await readJson(req));
+      return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
+    }
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const task = match && tasks.get(match[1]);
+    if (!task) return sendJson(res, 404, { error: "no such task" });
+    const action = match[2];
+    if (req.method === "GET" && action === undefined) return sendJson(res, 200, summary(task));
+    if (req.method === "POST" && action === "cancel" && !match[3]) {
+      if (!task.run) return sendJson(res, 409, { error: "the task is not running" });
+      task.message = "cancelling";
+      broadcast(task, null);
+      task.run.cancel();
+      return sendJson(res, 202, summary(task));
+    }
+    if (req.method === "POST" && action === "resume" && !match[3]) {
+      if (task.run) return sendJson(res, 409, { error: "the task is still running" });
+      launch(task, true);
+      return sendJson(res, 202, summary(task));
+    }
+    if (req.method === "GET" && action === "deliverables" && match[3]) {
+      return serveDeliverable(res, task, decodeURIComponent(match[3]));
+    }
+    return sendJson(res, 404, { error: "not found" });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) sendJson(res, error.status ?? 500, { error: errorText(error) });
+      else res.destroy();
+    });
+  });
+  const host = options.host ?? env.HOST ?? "127.0.0.1";
+  const port = options.port ?? Number(env.PORT ?? 0);
+  await new Promise((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  origin = `http://${shownHost}:${address.port}`;
+  const heartbeat = setInterval(() => {
+    for (const res of streams) res.write(": keepalive\n\n");
+  }, 15_000);
+  heartbeat.unref();
+
+  if (options.demo) {
+    const demo = startTask({ agent: claudeCode.id, instructions: DEMO_INSTRUCTIONS, ssh: "" });
+    log(`Demo: started ${demo.task.processId}; Claude Code is installed into the cache on first run (watch its progress on the page).`);
+  }
+
+  async function close() {
+    clearInterval(heartbeat);
+    const running = [...tasks.values()].filter((t) => t.run).map((t) => {
+      t.run.cancel();
+      return t.run.outcome.catch(() => null);
+    });
+    await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    for (const res of streams) res.end();
+    streams.clear();
+    await saving;
+    await new Promise((resolveClose) => {
+      server.close(() => resolveClose());
+      server.closeAllConnections();
+    });
+  }
+
+  return { url: `${origin}/#token=${token}`, origin, port: address.port, token, dataDir, close };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { demo: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(
+      "Usage: node src/server.mjs [--demo] [--host 127.0.0.1] [--port N] [--data-dir DIR]\n" +
+        "  --demo      also start one Claude Code task right away\n" +
+        "  --host      address to bind (default 127.0.0.1, or $HOST)\n" +
+        "  --port      port (default $PORT, or any free port)\n" +
+        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n",
+    );
+    return;
+  }
+  const dashboard = await startDashboard({
+    demo: values.demo ?? false,
+    ...(values.host !== undefined && { host: values.host }),
+    ...(values.port !== undefined && { port: Number(values.port) }),
+    ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
+  });
+  process.stdout.write(`Dashboard: ${dashboard.url}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write("Stopping: cancelling running tasks (their state is saved for resume)…\n");
+    dashboard.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error) => {
+    process.stderr.write(`dashboard: ${errorText(error)}\n`);
+    process.exit(1);
+  });
+}

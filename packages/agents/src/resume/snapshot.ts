@@ -1,0 +1,172 @@
+import { DEFAULT_ARCHIVE_EXCLUDES, type Host } from "@optio/host";
+import type { ResumeSpec } from "../agent-v1.js";
+import type { BlobTransform } from "../config.js";
+import type { SnapshotEndState, SnapshotRecord, StateStore } from "../store/state-store.js";
+import { bytesStream, readAllBytes, safeRelativePath } from "./blob-bytes.js";
+import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
+
+/** How many snapshots of one processId are kept by default. */
+export const DEFAULT_SNAPSHOT_KEEP = 5;
+
+/** The parts of a ResumeSpec that decide what goes where in a snapshot. */
+export type SnapshotPaths = Pick<ResumeSpec, "privatePaths" | "regenerablePaths">;
+
+export interface CaptureSnapshotOptions {
+  host: Host;
+  store: StateStore;
+  /** The adapter id, e.g. "claudecode". */
+  agent: string;
+  processId: string;
+  endState: SnapshotEndState;
+  resume: SnapshotPaths;
+  /** `config.workdirExclude`: replaces the host's default excludes when given. */
+  exclude?: readonly string[];
+  /** `config.sessionBlobEncrypt`: applied to the private blob. */
+  encrypt?: BlobTransform;
+}
+
+function checkedPaths(paths: readonly string[] | undefined, what: string): string[] {
+  return (paths ?? []).map((p) => safeRelativePath(p, what));
+}
+
+/**
+ * Saves the workdir so a later session can continue it: the adapter's
+ * private paths go into their own (optionally encrypted) blob, the rest of
+ * the workdir minus excludes and regenerable paths is streamed into a second
+ * blob, and only when both are complete is the record inserted.
+ *
+ * Call it only once the agent's whole process tree is gone: a process still
+ * exiting can be mid-write, and the private paths are removed from the
+ * workdir as part of the capture.
+ *
+ * On failure the blobs already written are deleted and a SnapshotError is
+ * thrown; the previous snapshot stays the latest.
+ */
+export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<SnapshotRecord> {
+  const { host, store, agent, processId, endState, encrypt } = options;
+  const privatePaths = checkedPaths(options.resume.privatePaths, "private path");
+  const regenerablePaths = checkedPaths(options.resume.regenerablePaths, "regenerable path");
+  const written: string[] = [];
+  let step = "archiving the private paths";
+  try {
+    let privateBytes: Uint8Array = await readAllBytes(host.archiveWorkdir({ include: privatePaths, exclude: [] }));
+    if (encrypt) {
+      step = "encrypting the private blob";
+      privateBytes = await encrypt(privateBytes);
+      if (!(privateBytes instanceof Uint8Array)) throw new TypeError("sessionBlobEncrypt must return a Uint8Array");
+    }
+    step = "storing the private blob";
+    const privateBlobId = await store.putBlob(privateBytes);
+    written.push(privateBlobId);
+
+    step = "removing the private paths from the workdir";
+    for (const path of privatePaths) await host.remove(path);
+
+    step = "archiving the workdir";
+    const exclude = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths, ...privatePaths];
+    const archive = host.archiveWorkdir({ exclude });
+    let workdirBlobId: string;
+    try {
+      workdirBlobId = await store.putBlob(archive);
+    } finally {
+      // A store that gave up early leaves the archiver blocked on a full pipe.
+      if (!archive.readableEnded) archive.destroy();
+    }
+    written.push(workdirBlobId);
+
+    step = "recording the snapshot";
+    return await store.insertSnapshot({
+      processId,
+      agent,
+      capturedAt: new Date().toISOString(),
+      endState,
+      workdirBlobId,
+      privateBlobId,
+      encrypted: Boolean(encrypt),
+    });
+  } catch (error) {
+    const leftovers: string[] = [];
+    for (const id of written) {
+      await store.deleteBlob(id).catch(() => leftovers.push(id));
+    }
+    const note = leftovers.length > 0 ? ` (could not delete blobs ${leftovers.join(", ")})` : "";
+    throw new SnapshotError(`snapshot of ${processId} failed while ${step}${note}`, { cause: error });
+  }
+}
+
+export interface RestoreSnapshotOptions {
+  host: Host;
+  store: StateStore;
+  record: SnapshotRecord;
+  resume: SnapshotPaths;
+  /** `config.sessionBlobDecrypt`: required when the record is encrypted. */
+  decrypt?: BlobTransform;
+}
+
+/**
+ * Puts a snapshot back: the workdir blob replaces the workdir's contents,
+ * then the decrypted private blob is laid over it. The private blob is
+ * fetched and decrypted first, so a wrong key fails before the workdir is
+ * touched. Every failure is typed (DecryptMissingError,
+ * SnapshotDecryptError, SnapshotRestoreError); the caller must fail the
+ * task rather than fall back to a fresh start. Unsafe archive entries are
+ * refused by the host's restore.
+ */
+export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<void> {
+  const { host, store, record, decrypt } = options;
+  const privatePaths = checkedPaths(options.resume.privatePaths, "private path");
+  if (record.encrypted && !decrypt) {
+    throw new DecryptMissingError(`snapshot ${record.id} is encrypted but no sessionBlobDecrypt was given`);
+  }
+
+  let privateBytes: Uint8Array;
+  try {
+    privateBytes = await readAllBytes(await store.getBlob(record.privateBlobId));
+  } catch (error) {
+    throw new SnapshotRestoreError(`reading the private blob of snapshot ${record.id} failed`, { cause: error });
+  }
+  if (record.encrypted && decrypt) {
+    try {
+      privateBytes = await decrypt(privateBytes);
+    } catch (error) {
+      throw new SnapshotDecryptError(`decrypting the private blob of snapshot ${record.id} failed`, { cause: error });
+    }
+    if (!(privateBytes instanceof Uint8Array)) {
+      throw new SnapshotDecryptError(`sessionBlobDecrypt returned something other than bytes for snapshot ${record.id}`);
+    }
+  }
+
+  try {
+    await host.restoreWorkdir(await store.getBlob(record.workdirBlobId), { clear: true });
+  } catch (error) {
+    throw new SnapshotRestoreError(`restoring the workdir of snapshot ${record.id} failed`, { cause: error });
+  }
+  try {
+    for (const path of privatePaths) await host.remove(path);
+    await host.restoreWorkdir(bytesStream(privateBytes), { clear: false });
+  } catch (error) {
+    throw new SnapshotRestoreError(`restoring the private paths of snapshot ${record.id} failed`, { cause: error });
+  }
+}
+
+/**
+ * Keeps the newest `keep` snapshots of `processId` and deletes the others'
+ * records and blobs. Every blob is attempted; a failure is thrown afterwards
+ * as a SnapshotError. Returns the removed records.
+ */
+export async function pruneSnapshots(store: StateStore, processId: string, keep = DEFAULT_SNAPSHOT_KEEP): Promise<SnapshotRecord[]> {
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a positive integer: ${keep}`);
+  const removed = await store.pruneSnapshots(processId, keep);
+  const failures: unknown[] = [];
+  for (const record of removed) {
+    for (const id of [record.workdirBlobId, record.privateBlobId]) {
+      await store.deleteBlob(id).catch((error: unknown) => failures.push(error));
+    }
+  }
+  if (failures.length > 0) {
+    throw new SnapshotError(`pruning the snapshots of ${processId}: ${failures.length} blob(s) could not be deleted`, {
+      cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+    });
+  }
+  return removed;
+}

@@ -1,0 +1,342 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalHost, type Host } from "@optio/host";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { hasTmuxSession, paneState, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "../session/tmux.js";
+import { CloseCode } from "./protocol.js";
+import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
+import { countingPtys, launchChromium, probeSocket, readOnlyUrl, screenText, socketUrl, waitFor, waitForScreen } from "./test-support.js";
+
+const PROGRAM = `printf 'hello from the agent\\n'
+while IFS= read -r line; do
+  case "$line" in
+    size) printf 'size=%s\\n' "$(stty size)" ;;
+    *) printf 'got <%s>\\n' "$line" ;;
+  esac
+done
+`;
+
+async function startProgram(host: Host, session: TmuxSession): Promise<void> {
+  await host.writeText(`${host.workdir}/program.sh`, PROGRAM);
+  await startTmuxSession(host, session, "bash program.sh", host.workdir);
+  await waitFor(async () => (await readScreen(host, session)).includes("hello from the agent"), "the program to start");
+}
+
+let browser: Browser;
+let root: string;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  root = await mkdtemp(join(tmpdir(), "optio-terminal-"));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe("terminal over a local host", () => {
+  let raw: Host;
+  let counted: ReturnType<typeof countingPtys>;
+  let session: TmuxSession;
+  let server: TerminalServer;
+  let published: PublishedTerminal;
+
+  beforeAll(async () => {
+    raw = new LocalHost({ consumer: "optio-terminal-test", processId: "local-task", env: { OPTIO_TERMINAL_TEST_TASK_ROOT: root } });
+    await raw.connect();
+    counted = countingPtys(raw);
+    session = tmuxSessionFor(raw);
+    await startProgram(raw, session);
+    server = await TerminalServer.start();
+    published = server.publish("local-task", { host: counted.host, session });
+  });
+
+  afterAll(async () => {
+    await published?.close();
+    await server?.close();
+    if (session) await stopTmuxSession(raw, session);
+    await raw?.disconnect();
+  });
+
+  it("shows the program's output, sends typed keys to it, and shares the screen between pages", async () => {
+    expect(published.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/t/local-task#token=[A-Za-z0-9_-]{43}$`));
+    const page = await browser.newPage();
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+
+    await page.locator(".xterm").click();
+    await page.keyboard.type("typed in the page");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "got <typed in the page>");
+    expect(await readScreen(raw, session)).toContain("got <typed in the page>");
+
+    const second = await browser.newPage();
+    await second.goto(published.url);
+    await waitForScreen(second, "got <typed in the page>");
+    expect(server.viewerCount("local-task")).toBe(2);
+    await second.close();
+    await page.close();
+    await waitFor(() => server.viewerCount("local-task") === 0, "both viewers to leave");
+  });
+
+  it("keeps a read-only page from typing", async () => {
+    const writer = await browser.newPage();
+    await writer.goto(published.url);
+    await waitForScreen(writer, "hello from the agent");
+    const reader = await browser.newPage();
+    await reader.goto(readOnlyUrl(published.url));
+    await waitForScreen(reader, "hello from the agent");
+
+    await reader.locator(".xterm").click();
+    await reader.keyboard.type("from the reader");
+    await reader.keyboard.press("Enter");
+    await writer.locator(".xterm").click();
+    await writer.keyboard.type("from the writer");
+    await writer.keyboard.press("Enter");
+    await waitForScreen(reader, "got <from the writer>");
+    const screen = await readScreen(raw, session);
+    expect(screen).toContain("got <from the writer>");
+    expect(screen).not.toContain("from the reader");
+    await reader.close();
+    await writer.close();
+  });
+
+  it("a task published read-only ignores input frames even from a client that sends them", async () => {
+    const readOnly = server.publish("read-only-task", { host: counted.host, session, readOnly: true });
+    try {
+      const before = counted.opened();
+      const outcome = await new Promise<{ sawReady: boolean }>((resolve, reject) => {
+        const ws = new WebSocket(socketUrl(readOnly.url), { origin: server.origin });
+        ws.on("error", reject);
+        ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token: readOnly.token, cols: 80, rows: 24 })));
+        ws.on("message", (data, isBinary) => {
+          if (isBinary) return;
+          const message = JSON.parse(String(data));
+          if (message.type === "ready") {
+            expect(message.readOnly).toBe(true);
+            ws.send(JSON.stringify({ type: "input", data: "sneaky input\r" }));
+            ws.close();
+            resolve({ sawReady: true });
+          }
+        });
+      });
+      expect(outcome.sawReady).toBe(true);
+      expect(counted.opened()).toBe(before + 1);
+      const writer = await browser.newPage();
+      await writer.goto(published.url);
+      await waitForScreen(writer, "hello from the agent");
+      await writer.locator(".xterm").click();
+      await writer.keyboard.type("marker after sneaky");
+      await writer.keyboard.press("Enter");
+      await waitFor(async () => (await readScreen(raw, session)).includes("got <marker after sneaky>"), "the marker");
+      expect(await readScreen(raw, session)).not.toContain("sneaky input");
+      await writer.close();
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it("leaves the program running when every page closes, and a new page sees the current screen", async () => {
+    const page = await browser.newPage();
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+    await page.locator(".xterm").click();
+    await page.keyboard.type("before leaving");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "got <before leaving>");
+    await page.close();
+    await waitFor(() => server.viewerCount("local-task") === 0, "the viewer to leave");
+    expect(await hasTmuxSession(raw, session)).toBe(true);
+    expect((await paneState(raw, session))?.dead).toBe(false);
+
+    const again = await browser.newPage();
+    await again.goto(published.url);
+    await waitForScreen(again, "got <before leaving>");
+    await again.close();
+  });
+
+  it("resizes the PTY to the page", async () => {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+    const fitted = await page.evaluate(() => {
+      const { term } = (window as unknown as { optioTerminal: { term: { cols: number; rows: number } } }).optioTerminal;
+      return { cols: term.cols, rows: term.rows };
+    });
+    await page.locator(".xterm").click();
+    await page.keyboard.type("size");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, `size=${fitted.rows} ${fitted.cols}`);
+
+    await page.setViewportSize({ width: 700, height: 400 });
+    const refitted = await waitFor(async () => {
+      const size = await page.evaluate(() => {
+        const { term } = (window as unknown as { optioTerminal: { term: { cols: number; rows: number } } }).optioTerminal;
+        return { cols: term.cols, rows: term.rows };
+      });
+      return size.cols < fitted.cols ? size : null;
+    }, "the page to refit");
+    await waitFor(async () => {
+      await page.keyboard.type("size");
+      await page.keyboard.press("Enter");
+      return (await screenText(page)).includes(`size=${refitted.rows} ${refitted.cols}`);
+    }, "the program to see the new size", 15_000, 300);
+    await page.close();
+  });
+
+  it("refuses a wrong token, a foreign or missing Origin, an unknown task and a silent client, opening no PTY", async () => {
+    const before = counted.opened();
+    const wsUrl = socketUrl(published.url);
+    const wrong = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: "x".repeat(43) })] });
+    expect(wrong.closeCode).toBe(CloseCode.policyViolation);
+    const notAuth = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "input", data: "ls\r" })] });
+    expect(notAuth.closeCode).toBe(CloseCode.policyViolation);
+    const garbage = await probeSocket(wsUrl, { origin: server.origin, frames: ["not json"] });
+    expect(garbage.closeCode).toBe(CloseCode.policyViolation);
+    const foreign = await probeSocket(wsUrl, { origin: "http://evil.example", frames: [JSON.stringify({ type: "auth", token: published.token })] });
+    expect(foreign.status).toBe(403);
+    const missing = await probeSocket(wsUrl, { frames: [JSON.stringify({ type: "auth", token: published.token })] });
+    expect(missing.status).toBe(403);
+    const unknown = await probeSocket(socketUrl(`${server.origin}/t/no-such-task`), { origin: server.origin });
+    expect(unknown.status).toBe(404);
+    expect(counted.opened()).toBe(before);
+
+    const strict = await TerminalServer.start({ authTimeoutMs: 300 });
+    try {
+      const quiet = strict.publish("quiet", { host: counted.host, session });
+      const silent = await probeSocket(socketUrl(quiet.url), { origin: strict.origin });
+      expect(silent.closeCode).toBe(CloseCode.policyViolation);
+    } finally {
+      await strict.close();
+    }
+    expect(counted.opened()).toBe(before);
+
+    const page = await fetch(`${server.origin}/t/no-such-task`);
+    expect(page.status).toBe(404);
+  });
+
+  it("accepts an allowed origin and puts it in frame-ancestors", async () => {
+    const embedded = server.publish("embedded", { host: counted.host, session, allowedOrigins: ["https://dashboard.example"] });
+    try {
+      const res = await fetch(`${server.origin}/t/embedded`);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("frame-ancestors 'self' https://dashboard.example");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(await res.text()).not.toContain(embedded.token);
+      const before = counted.opened();
+      const allowed = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(socketUrl(embedded.url), { origin: "https://dashboard.example" });
+        ws.on("error", reject);
+        ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token: embedded.token })));
+        ws.on("message", (data, isBinary) => {
+          if (!isBinary && JSON.parse(String(data)).type === "ready") ws.close();
+        });
+        ws.on("close", (code) => resolve(code));
+      });
+      expect(allowed).not.toBe(CloseCode.policyViolation);
+      expect(counted.opened()).toBe(before + 1);
+    } finally {
+      await embedded.close();
+    }
+  });
+
+  it("disconnects viewers when the task is unpublished, and the page shows it", async () => {
+    const temporary = server.publish("temporary", { host: counted.host, session });
+    const page = await browser.newPage();
+    await page.goto(temporary.url);
+    await waitForScreen(page, "hello from the agent");
+    await temporary.close();
+    await waitForScreen(page, "[disconnected");
+    expect(server.viewerCount("temporary")).toBe(0);
+    expect((await fetch(`${server.origin}/t/temporary`)).status).toBe(404);
+    await page.close();
+  });
+
+  it("pauses a viewer that does not acknowledge, and resumes it when it does", async () => {
+    const flood: TmuxSession = { socket: `${raw.taskDir}/flood.sock`, name: "flood" };
+    await startTmuxSession(raw, flood, "yes 'flooding the terminal'", raw.workdir);
+    const small = await TerminalServer.start({ highWater: 20_000, lowWater: 1_000 });
+    try {
+      const target = small.publish("flood", { host: raw, session: flood });
+      let chars = 0;
+      let lastChange = Date.now();
+      const ws = new WebSocket(socketUrl(target.url), { origin: small.origin });
+      ws.on("message", (data, isBinary) => {
+        if (!isBinary) return;
+        chars += (data as Buffer).toString("utf8").length;
+        lastChange = Date.now();
+      });
+      await new Promise<void>((resolve, reject) => {
+        ws.on("open", () => {
+          ws.send(JSON.stringify({ type: "auth", token: target.token, cols: 100, rows: 30 }));
+          resolve();
+        });
+        ws.on("error", reject);
+      });
+      await waitFor(() => chars > 0 && Date.now() - lastChange > 750, "output to stall without acks", 15_000);
+      const stalledAt = chars;
+      // A paused PTY stops at the high-water mark plus what was already in flight.
+      expect(stalledAt).toBeGreaterThan(20_000);
+      expect(stalledAt).toBeLessThan(20_000 + 200_000);
+      ws.send(JSON.stringify({ type: "ack", chars: stalledAt }));
+      await waitFor(() => chars > stalledAt + 20_000, "output to resume after the ack", 15_000);
+      ws.close();
+    } finally {
+      await small.close();
+      await stopTmuxSession(raw, flood);
+    }
+  });
+
+  it("keeps the worker's memory bounded while a page receives a flood", async () => {
+    const flood: TmuxSession = { socket: `${raw.taskDir}/yes.sock`, name: "yes" };
+    await startTmuxSession(raw, flood, "yes", raw.workdir);
+    const target = server.publish("yes-flood", { host: raw, session: flood });
+    const page = await browser.newPage();
+    try {
+      await page.goto(target.url);
+      await waitForScreen(page, /^y$/m);
+      const startRss = process.memoryUsage().rss;
+      let peakRss = startRss;
+      const started = Date.now();
+      await waitFor(
+        () => {
+          peakRss = Math.max(peakRss, process.memoryUsage().rss);
+          return Date.now() - started > 4000;
+        },
+        "a few seconds of flooding",
+        10_000,
+        100,
+      );
+      expect(await hasTmuxSession(raw, flood)).toBe(true);
+      expect((peakRss - startRss) / 1024 / 1024).toBeLessThan(150);
+    } finally {
+      await page.close();
+      await target.close();
+      await stopTmuxSession(raw, flood);
+    }
+  });
+
+  it("ends the page's socket when the tmux session ends", async () => {
+    const short: TmuxSession = { socket: `${raw.taskDir}/short.sock`, name: "short" };
+    await startTmuxSession(raw, short, "bash -c 'echo short-lived; exec sleep 600'", raw.workdir);
+    const target = server.publish("short", { host: raw, session: short });
+    const page = await browser.newPage();
+    try {
+      await page.goto(target.url);
+      await waitForScreen(page, "short-lived");
+      await stopTmuxSession(raw, short);
+      await waitForScreen(page, "[session ended]");
+      await waitFor(() => server.viewerCount("short") === 0, "the viewer to be dropped");
+      const state = await page.evaluate(() => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState);
+      expect(state).toBe(3);
+    } finally {
+      await page.close();
+      await target.close();
+    }
+  });
+});

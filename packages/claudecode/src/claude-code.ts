@@ -1,0 +1,59 @@
+import { posix } from "node:path";
+import type { AdapterContext, AgentAdapter, BrowserMode, SeedRecord, StateStore } from "@optio/agents";
+import { shellQuote } from "@optio/host";
+import { claudeCodeConfigSchema, type ClaudeCodeTaskConfig } from "./config.js";
+import { claudeCommand } from "./command.js";
+import { installClaude } from "./install.js";
+import { plantClaudeHome } from "./plant.js";
+import { CLAUDE_SEED_MANIFEST } from "./seed-manifest.js";
+
+export const CLAUDE_CODE_ID = "claudecode";
+
+export interface ClaudeCodeOptions {
+  /** What happens when claude opens a browser (a login URL). Default `redirect`: the URL goes to the task context. */
+  browser?: BrowserMode;
+}
+
+/** True when claude left a conversation transcript (`*.jsonl`) under `home/.claude/projects`. */
+async function hasTranscript(ctx: AdapterContext): Promise<boolean> {
+  const projects = shellQuote(posix.join(ctx.home, ".claude/projects"));
+  const result = await ctx.host.runCommand(`find ${projects} -name '*.jsonl' -type f -print -quit 2>/dev/null`, { timeoutMs: 30_000 });
+  return result.stdout.trim().length > 0;
+}
+
+export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<ClaudeCodeTaskConfig> {
+  return {
+    specificationVersion: "agent-v1",
+    id: CLAUDE_CODE_ID,
+    displayName: "Claude Code",
+    configSchema: claudeCodeConfigSchema,
+    instructionsFile: "CLAUDE.md",
+    browser: options.browser ?? "redirect",
+    install: installClaude,
+    plant: plantClaudeHome,
+    command: claudeCommand,
+    resume: {
+      privatePaths: ["home/.claude", "home/.claude.json"],
+      regenerablePaths: ["home/.local/share/claude", "home/.cache", "home/.npm"],
+      canContinue: hasTranscript,
+    },
+    seed: CLAUDE_SEED_MANIFEST,
+  };
+}
+
+/** The default adapter instance. */
+export const claudeCode = createClaudeCode();
+
+/** Claude Code seeds in the store, newest first. */
+export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
+  return store.listSeeds({ agent: CLAUDE_CODE_ID });
+}
+
+/** Deletes a Claude Code seed and its blob; returns the removed record, or null when there was none. */
+export async function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
+  const seed = await store.getSeed(id);
+  if (!seed || seed.agent !== CLAUDE_CODE_ID) return null;
+  const removed = await store.deleteSeed(id);
+  if (removed) await store.deleteBlob(removed.blobId);
+  return removed;
+}

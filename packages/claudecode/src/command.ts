@@ -1,0 +1,36 @@
+import { posix } from "node:path";
+import type { AgentCommand, LaunchInfo } from "@optio/agents";
+import type { ClaudeCodeTaskConfig } from "./config.js";
+import { NO_AUTOUPDATE_ENV } from "./install.js";
+
+/** claude's flags for a config: empty lists emit nothing; `--continue` only when continuing, and last. */
+export function claudeFlags(config: Pick<ClaudeCodeTaskConfig, "permissionMode" | "allowedTools" | "disallowedTools">, continueConversation: boolean): string[] {
+  const flags: string[] = [];
+  if (config.permissionMode) flags.push("--permission-mode", config.permissionMode);
+  if (config.allowedTools.length > 0) flags.push("--allowed-tools", config.allowedTools.join(","));
+  if (config.disallowedTools.length > 0) flags.push("--disallowed-tools", config.disallowedTools.join(","));
+  if (continueConversation) flags.push("--continue");
+  return flags;
+}
+
+export const ROOT_SANDBOX_NOTICE =
+  "claude runs as root with bypassPermissions, which it refuses unless IS_SANDBOX=1; IS_SANDBOX=1 was set because this config asked for bypassPermissions";
+
+export function claudeCommand(config: ClaudeCodeTaskConfig, launch: LaunchInfo): AgentCommand {
+  const env: Record<string, string> = {
+    // Without it claude finds its config through the passwd entry, not $HOME.
+    CLAUDE_CONFIG_DIR: posix.join(launch.home, ".claude"),
+    ...NO_AUTOUPDATE_ENV,
+  };
+  const notices: string[] = [];
+  if (launch.asRoot && config.permissionMode === "bypassPermissions") {
+    env.IS_SANDBOX = "1";
+    notices.push(ROOT_SANDBOX_NOTICE);
+  }
+  return {
+    argv: [launch.binaryPath, ...claudeFlags(config, launch.continueConversation)],
+    env,
+    pathPrepend: [posix.join(launch.home, ".local/bin")],
+    notices,
+  };
+}

@@ -1,0 +1,77 @@
+import { posix } from "node:path";
+import type { AdapterContext } from "@optio/agents";
+import type { Host } from "@optio/host";
+import type { ClaudeCodeTaskConfig } from "./config.js";
+
+/**
+ * claude keeps its global state (onboarding, trusted projects, account) in
+ * `$CLAUDE_CONFIG_DIR/.claude.json` when that variable is set, which the
+ * command always does; `~/.claude.json` is only read without it.
+ */
+export const CLAUDE_DIR = ".claude";
+export const CLAUDE_JSON = ".claude/.claude.json";
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The parsed JSON object at path, or null when it is missing or not an object. */
+export async function readJsonObject(host: Host, path: string): Promise<Json | null> {
+  try {
+    const parsed: unknown = JSON.parse((await host.readFile(path)).toString("utf8"));
+    return isObject(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function credentialBytes(credentials: NonNullable<ClaudeCodeTaskConfig["credentialsJson"]>): string | Uint8Array {
+  if (typeof credentials === "string" || credentials instanceof Uint8Array) return credentials;
+  return JSON.stringify(credentials);
+}
+
+/** settings.json: the consumer's, plus the bypass-mode confirmation already given when that mode was chosen. */
+function settingsFor(config: ClaudeCodeTaskConfig): Json | null {
+  const settings: Json = { ...(config.claudeConfig ?? {}) };
+  // Without this claude stops at a "Yes, I accept" screen before bypassPermissions takes effect.
+  if (config.permissionMode === "bypassPermissions" && !("skipDangerousModePermissionPrompt" in settings)) {
+    settings.skipDangerousModePermissionPrompt = true;
+  }
+  return config.claudeConfig || Object.keys(settings).length > 0 ? settings : null;
+}
+
+/**
+ * Marks first-run onboarding done and the workdir trusted, so an autonomous
+ * run is never stopped by the onboarding, folder-trust or API-key prompts.
+ */
+export function preTrusted(existing: Json | null, workdir: string, apiKey: string | undefined): Json {
+  const config: Json = { ...(existing ?? {}), hasCompletedOnboarding: true };
+  const projects = isObject(config.projects) ? { ...config.projects } : {};
+  const current = projects[workdir];
+  projects[workdir] = { ...(isObject(current) ? current : {}), hasTrustDialogAccepted: true };
+  config.projects = projects;
+  if (apiKey) {
+    const responses = isObject(config.customApiKeyResponses) ? config.customApiKeyResponses : {};
+    const approved = Array.isArray(responses.approved) ? responses.approved.filter((k) => typeof k === "string") : [];
+    // claude remembers an approved key by its last 20 characters.
+    const tail = apiKey.trim().slice(-20);
+    config.customApiKeyResponses = { ...responses, approved: approved.includes(tail) ? approved : [...approved, tail] };
+  }
+  return config;
+}
+
+/** Writes claude's per-task state under `<home>/.claude`; the real `~/.claude` is never touched. */
+export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<void> {
+  const { host, home } = ctx;
+  const dir = posix.join(home, CLAUDE_DIR);
+  await host.mkdir(home, { mode: 0o700 });
+  await host.mkdir(dir, { mode: 0o700 });
+  if (config.credentialsJson !== undefined) {
+    await host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(config.credentialsJson), { mode: 0o600 });
+  }
+  const settings = settingsFor(config);
+  if (settings) await host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  const claudeJson = posix.join(home, CLAUDE_JSON);
+  const merged = preTrusted(await readJsonObject(host, claudeJson), ctx.workdir, config.env.ANTHROPIC_API_KEY);
+  await host.writeText(claudeJson, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+}

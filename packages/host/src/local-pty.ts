@@ -1,0 +1,69 @@
+import os from "node:os";
+import * as pty from "node-pty";
+import type { ProcessExit, PtyHandle } from "./host.js";
+
+export interface LocalPtyOptions {
+  cols: number;
+  rows: number;
+  cwd: string;
+  env: Record<string, string>;
+  /** Ends the PTY's process tree; its promise is what `close()` hands to `onClosed`. */
+  killTree: (pid: number) => Promise<void>;
+  /** Told when the PTY is closed or has exited, with the kill in flight if there is one. */
+  onClosed?: (done: Promise<void>) => void;
+}
+
+const signalNames = new Map<number, string>(Object.entries(os.constants.signals).map(([name, num]) => [num, name]));
+
+/** A node-pty terminal running `/bin/sh -c command`; its shell leads its own session. */
+export function openLocalPty(command: string, options: LocalPtyOptions): PtyHandle {
+  const proc = pty.spawn("/bin/sh", ["-c", command], {
+    name: "xterm-256color",
+    cols: options.cols,
+    rows: options.rows,
+    cwd: options.cwd,
+    env: options.env,
+  });
+  let exited = false;
+  let closed = false;
+  const exitListeners: Array<(exit: ProcessExit) => void> = [];
+  let exitInfo: ProcessExit | null = null;
+
+  proc.onExit(({ exitCode, signal }) => {
+    exited = true;
+    exitInfo = signal ? { code: null, signal: signalNames.get(signal) ?? `SIG${signal}` } : { code: exitCode, signal: null };
+    for (const listener of exitListeners) listener(exitInfo);
+    if (!closed) {
+      closed = true;
+      options.onClosed?.(Promise.resolve());
+    }
+  });
+
+  return {
+    onData(listener) {
+      proc.onData(listener);
+    },
+    onExit(listener) {
+      if (exitInfo) listener(exitInfo);
+      else exitListeners.push(listener);
+    },
+    write(data) {
+      if (!exited) proc.write(data);
+    },
+    resize(cols, rows) {
+      if (!exited) proc.resize(cols, rows);
+    },
+    pause() {
+      proc.pause();
+    },
+    resume() {
+      proc.resume();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      const done = exited ? Promise.resolve() : options.killTree(proc.pid).catch(() => {});
+      options.onClosed?.(done);
+    },
+  };
+}

@@ -1,0 +1,438 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { Client, utils, type ClientChannel, type ConnectConfig, type ExecOptions, type SFTPWrapper } from "ssh2";
+import {
+  AuthenticationError,
+  ConnectionLostError,
+  ConnectionRefusedError,
+  HostKeyMismatchError,
+  NotConnectedError,
+  OptioConfigError,
+  OptioTimeoutError,
+} from "./errors.js";
+import type { SSHConfig } from "./ssh-config.js";
+
+/** `SHA256:<base64 without padding>` of a raw SSH key blob, as `ssh-keygen -l` prints it. */
+export function keyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** The key type named inside a raw SSH key blob (`ssh-ed25519`, …). */
+function blobKeyType(blob: Buffer): string {
+  if (blob.length < 4) return "";
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString("latin1");
+}
+
+export interface KnownHostEntry {
+  marker: "" | "@revoked" | "@cert-authority";
+  patterns: string[];
+  keyType: string;
+  key: Buffer;
+}
+
+/** Parses OpenSSH known_hosts text; lines it cannot read are skipped, as ssh does. */
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fields = line.split(/\s+/);
+    let marker: KnownHostEntry["marker"] = "";
+    if (fields[0] === "@revoked" || fields[0] === "@cert-authority") marker = fields.shift() as KnownHostEntry["marker"];
+    const [hosts, keyType, keyBase64] = fields;
+    if (!hosts || !keyType || !keyBase64 || !/^[A-Za-z0-9+/]+=*$/.test(keyBase64)) continue;
+    entries.push({ marker, patterns: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64") });
+  }
+  return entries;
+}
+
+function globMatch(pattern: string, name: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`, "i").test(name);
+}
+
+function hashedMatch(pattern: string, name: string): boolean {
+  const parts = pattern.split("|");
+  if (parts.length !== 4 || parts[1] !== "1" || !parts[2] || !parts[3]) return false;
+  const salt = Buffer.from(parts[2], "base64");
+  const expected = Buffer.from(parts[3], "base64");
+  const actual = createHmac("sha1", salt).update(name).digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** The name ssh looks a host up under: `host` on port 22, `[host]:port` otherwise. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** Whether a known_hosts pattern list (comma-separated parts, `!` negations, hashes, wildcards) names `name`. */
+export function knownHostsPatternsMatch(patterns: readonly string[], name: string): boolean {
+  let matched = false;
+  for (const pattern of patterns) {
+    const negated = pattern.startsWith("!");
+    const p = negated ? pattern.slice(1) : pattern;
+    const hit = p.startsWith("|") ? hashedMatch(p, name) : globMatch(p, name);
+    if (hit && negated) return false;
+    if (hit) matched = true;
+  }
+  return matched;
+}
+
+type Verdict = { ok: true } | { ok: false; expected: string[] };
+
+/** Checks a presented host key against known_hosts entries for `host:port`. */
+export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): Verdict {
+  const name = knownHostsName(host, port);
+  const type = blobKeyType(key);
+  const mine = entries.filter((e) => e.marker !== "@cert-authority" && knownHostsPatternsMatch(e.patterns, name));
+  const same = (e: KnownHostEntry) => e.keyType === type && e.key.equals(key);
+  if (mine.some((e) => e.marker === "@revoked" && same(e))) return { ok: false, expected: [] };
+  if (mine.some((e) => e.marker === "" && same(e))) return { ok: true };
+  return { ok: false, expected: mine.filter((e) => e.marker === "").map((e) => keyFingerprint(e.key)) };
+}
+
+/** What to do when the connection goes away under an in-flight operation. */
+export type LostListener = (error: ConnectionLostError | NotConnectedError) => void;
+
+const KEEPALIVE_COUNT_MAX = 3;
+
+interface HostCheck {
+  verify(key: Buffer): boolean;
+  /** Set when `verify` said no: why, for the error. */
+  rejection: string | null;
+}
+
+/**
+ * One SSH connection (ssh2 `Client`) shared by everything a RemoteHost does:
+ * exec channels, one lazily opened SFTP session, forwards and PTY channels.
+ * Every operation in flight is registered; when the connection closes or
+ * fails they are all failed at once with ConnectionLostError.
+ */
+export class SshConnection {
+  readonly config: SSHConfig;
+  private client: Client | null = null;
+  private state: "idle" | "connecting" | "ready" | "ending" | "closed" | "lost" = "idle";
+  private readonly inFlight = new Set<LostListener>();
+  private sftpSession: Promise<SFTPWrapper> | null = null;
+  private lostError: ConnectionLostError | null = null;
+  private closed: Promise<void> = Promise.resolve();
+
+  constructor(config: SSHConfig) {
+    this.config = config;
+  }
+
+  private get label(): string {
+    return `${this.config.username}@${this.config.host}:${this.config.port}`;
+  }
+
+  get isReady(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Opens and authenticates the connection, verifying the host key. */
+  async connect(): Promise<void> {
+    if (this.state === "ready") return;
+    if (this.state === "connecting" || this.state === "ending") throw new NotConnectedError(`ssh: ${this.label} is ${this.state}`);
+    const config = this.config;
+    const auth = await this.authConfig();
+    const check = await this.hostCheck();
+    this.state = "connecting";
+    this.lostError = null;
+    const client = new Client();
+    this.client = client;
+    let markClosed!: () => void;
+    this.closed = new Promise((resolve) => {
+      markClosed = resolve;
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const fail = (error: Error) => {
+          if (settled) return;
+          settled = true;
+          client.end();
+          reject(error);
+        };
+        client.once("ready", () => {
+          if (settled) return;
+          settled = true;
+          resolve();
+        });
+        client.on("error", (error: Error & { level?: string; code?: string }) => {
+          if (!settled) fail(this.connectError(error, check));
+          else this.onLost(error);
+        });
+        client.on("close", () => {
+          markClosed();
+          if (!settled) fail(new ConnectionRefusedError(`ssh: ${this.label} closed the connection during the handshake`));
+          else this.onLost(null);
+        });
+        const connectConfig: ConnectConfig = {
+          host: config.host,
+          port: config.port,
+          username: config.username,
+          readyTimeout: config.readyTimeoutMs,
+          keepaliveInterval: config.keepaliveIntervalMs,
+          keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+          hostVerifier: (key: Buffer) => check.verify(key),
+          ...auth,
+        };
+        try {
+          client.connect(connectConfig);
+        } catch (error) {
+          fail(new OptioConfigError(`ssh: ${(error as Error).message}`, { cause: error }));
+        }
+      });
+    } catch (error) {
+      this.state = "closed";
+      this.client = null;
+      throw error;
+    }
+    this.state = "ready";
+  }
+
+  private async authConfig(): Promise<Partial<ConnectConfig>> {
+    const { identityFile, passphrase, agent } = this.config;
+    let privateKey = this.config.privateKey;
+    let keyField = "ssh.privateKey";
+    if (privateKey === undefined && identityFile !== undefined) {
+      keyField = "ssh.identityFile";
+      try {
+        privateKey = await readFile(identityFile, "utf8");
+      } catch (error) {
+        throw new OptioConfigError(`ssh.identityFile cannot be read: ${identityFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
+      }
+    }
+    const out: Partial<ConnectConfig> = {};
+    if (privateKey !== undefined) {
+      const parsed = utils.parseKey(privateKey, passphrase);
+      if (parsed instanceof Error) {
+        throw new OptioConfigError(`${keyField} is not a usable private key${passphrase === undefined ? "" : " (or ssh.passphrase is wrong)"}: ${parsed.message}`, { cause: parsed });
+      }
+      out.privateKey = privateKey;
+      if (passphrase !== undefined) out.passphrase = passphrase;
+    }
+    const agentSocket = agent ?? (privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined);
+    if (agentSocket) out.agent = agentSocket;
+    if (out.privateKey === undefined && out.agent === undefined) {
+      throw new OptioConfigError("ssh: no credentials: set ssh.identityFile, ssh.privateKey or ssh.agent (or SSH_AUTH_SOCK)");
+    }
+    return out;
+  }
+
+  private async hostCheck(): Promise<HostCheck> {
+    const { knownHostsFile, hostFingerprint, insecureAcceptAnyHostKey, host, port } = this.config;
+    const check: HostCheck = { rejection: null, verify: () => true };
+    if (hostFingerprint !== undefined) {
+      const expected = hostFingerprint.replace(/=+$/, "");
+      check.verify = (key) => {
+        const actual = keyFingerprint(key);
+        if (actual === expected) return true;
+        check.rejection = `expected ${expected}, got ${actual}`;
+        return false;
+      };
+      return check;
+    }
+    if (knownHostsFile !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(knownHostsFile, "utf8");
+      } catch (error) {
+        throw new OptioConfigError(`ssh.knownHostsFile cannot be read: ${knownHostsFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
+      }
+      const entries = parseKnownHosts(text);
+      check.verify = (key) => {
+        const verdict = verifyAgainstKnownHosts(entries, host, port, key);
+        if (verdict.ok) return true;
+        const actual = keyFingerprint(key);
+        check.rejection =
+          verdict.expected.length > 0
+            ? `expected ${verdict.expected.join(" or ")} (from ${knownHostsFile}), got ${actual}`
+            : `${knownHostsFile} has no usable key for ${knownHostsName(host, port)}; got ${actual}`;
+        return false;
+      };
+      return check;
+    }
+    if (insecureAcceptAnyHostKey) return check;
+    throw new OptioConfigError(
+      "ssh: the host key cannot be verified: set ssh.knownHostsFile or ssh.hostFingerprint (or ssh.insecureAcceptAnyHostKey: true to skip the check)",
+    );
+  }
+
+  private connectError(error: Error & { level?: string; code?: string }, check: HostCheck): Error {
+    const { host, port } = this.config;
+    if (check.rejection !== null) {
+      return new HostKeyMismatchError(`ssh: host key of ${host}:${port} does not match: ${check.rejection}`, { cause: error });
+    }
+    if (error.code === "ECONNREFUSED") return new ConnectionRefusedError(`ssh: connection to ${host}:${port} refused`, { cause: error });
+    if (error.level === "client-authentication" || error.level === "agent") {
+      return new AuthenticationError(`ssh: ${this.label} rejected every credential offered: ${error.message}`, { cause: error });
+    }
+    if (error.level === "client-timeout") {
+      return new OptioTimeoutError(`ssh: ${this.label} did not complete the handshake within ${this.config.readyTimeoutMs} ms`, { cause: error });
+    }
+    return new ConnectionRefusedError(`ssh: cannot connect to ${this.label}: ${error.message}`, { cause: error });
+  }
+
+  private onLost(cause: Error | null): void {
+    if (this.state === "closed" || this.state === "lost") return;
+    const ending = this.state === "ending";
+    this.state = ending ? "closed" : "lost";
+    const error = new ConnectionLostError(
+      ending ? `ssh: ${this.label} was disconnected` : `ssh: connection to ${this.label} lost${cause ? `: ${cause.message}` : ""}`,
+      cause ? { cause } : undefined,
+    );
+    this.lostError = error;
+    this.sftpSession = null;
+    const listeners = [...this.inFlight];
+    this.inFlight.clear();
+    for (const listener of listeners) listener(error);
+  }
+
+  /** The client, or NotConnectedError / ConnectionLostError. */
+  private ready(): Client {
+    if (this.state === "ready" && this.client) return this.client;
+    if (this.state === "lost" && this.lostError) throw this.lostError;
+    throw new NotConnectedError(`ssh: not connected to ${this.label} (call connect() first; disconnect() ends it)`);
+  }
+
+  /** Throws unless the connection is ready. */
+  assertReady(): void {
+    this.ready();
+  }
+
+  /**
+   * Registers a listener run once if the connection is lost while it is
+   * registered; returns the function that unregisters it.
+   */
+  register(listener: LostListener): () => void {
+    if (this.state !== "ready") {
+      const error = this.lostError ?? new NotConnectedError(`ssh: not connected to ${this.label}`);
+      queueMicrotask(() => listener(error));
+      return () => {};
+    }
+    this.inFlight.add(listener);
+    return () => {
+      this.inFlight.delete(listener);
+    };
+  }
+
+  /**
+   * Runs an operation that settles through a callback, rejecting it with
+   * ConnectionLostError if the connection goes first and with
+   * OptioTimeoutError after `boundMs` (when given).
+   */
+  track<T>(what: string, start: (resolve: (value: T) => void, reject: (error: Error) => void) => void, boundMs?: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        unregister();
+        fn();
+      };
+      const unregister = this.register((error) => finish(() => reject(error)));
+      if (boundMs !== undefined) {
+        timer = setTimeout(() => finish(() => reject(new OptioTimeoutError(`ssh: ${what} took longer than ${boundMs} ms`))), boundMs);
+      }
+      try {
+        start(
+          (value) => finish(() => resolve(value)),
+          (error) => finish(() => reject(error)),
+        );
+      } catch (error) {
+        finish(() => reject(error as Error));
+      }
+    });
+  }
+
+  /** Opens an exec channel (bounded by readyTimeoutMs). */
+  exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
+    const client = this.ready();
+    let late = false;
+    const opened = this.track<ClientChannel>(
+      "opening an exec channel",
+      (resolve, reject) => {
+        client.exec(command, options, (error, channel) => {
+          if (error) return reject(this.lostError ?? error);
+          if (late) {
+            channel.close();
+            return;
+          }
+          resolve(channel);
+        });
+      },
+      this.config.readyTimeoutMs,
+    );
+    opened.catch(() => {
+      late = true;
+    });
+    return opened;
+  }
+
+  /** The connection's SFTP session, opened on first use. */
+  sftp(): Promise<SFTPWrapper> {
+    const client = this.ready();
+    if (!this.sftpSession) {
+      const session = this.track<SFTPWrapper>(
+        "opening the SFTP session",
+        (resolve, reject) => {
+          client.sftp((error, sftp) => {
+            if (error) return reject(this.lostError ?? error);
+            sftp.on("close", () => {
+              if (this.sftpSession === session) this.sftpSession = null;
+            });
+            resolve(sftp);
+          });
+        },
+        this.config.readyTimeoutMs,
+      );
+      this.sftpSession = session;
+      session.catch(() => {
+        if (this.sftpSession === session) this.sftpSession = null;
+      });
+    }
+    return this.sftpSession;
+  }
+
+  /** A channel to `host:port` as seen from the remote machine. */
+  forwardOut(host: string, port: number): Promise<ClientChannel> {
+    const client = this.ready();
+    return this.track<ClientChannel>(
+      `forwarding to ${host}:${port}`,
+      (resolve, reject) => {
+        client.forwardOut("127.0.0.1", 0, host, port, (error, channel) => {
+          if (error) return reject(this.lostError ?? error);
+          resolve(channel);
+        });
+      },
+      this.config.readyTimeoutMs,
+    );
+  }
+
+  /** Closes the connection; pending operations fail with ConnectionLostError. Idempotent, bounded. */
+  async end(): Promise<void> {
+    const client = this.client;
+    if (!client || this.state === "closed" || this.state === "idle") {
+      this.state = "closed";
+      return;
+    }
+    if (this.state === "lost") {
+      this.state = "closed";
+      client.destroy();
+      return;
+    }
+    this.state = "ending";
+    client.end();
+    // A server that does not answer the disconnect must not hold us up.
+    const bound = setTimeout(() => client.destroy(), 2000);
+    await this.closed;
+    clearTimeout(bound);
+    this.onLost(null);
+    this.state = "closed";
+    this.client = null;
+  }
+}

@@ -1,0 +1,227 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { SSHConfigInput } from "./ssh-config.js";
+
+const execFileAsync = promisify(execFile);
+
+/** A private OpenSSH server on 127.0.0.1 for tests, with its own keys. */
+export interface TestSshd {
+  readonly host: "127.0.0.1";
+  readonly port: number;
+  /** The user the tests run as; the server logs it in with `identityFile`. */
+  readonly username: string;
+  /** A client key the server accepts. */
+  readonly identityFile: string;
+  /** The same key, as text. */
+  readonly privateKey: string;
+  /** A known_hosts file holding the server's host key for `[127.0.0.1]:port`. */
+  readonly knownHostsFile: string;
+  /** `SHA256:<base64>` of the server's host key. */
+  readonly hostFingerprint: string;
+  /** A client key the server does not accept. */
+  readonly wrongIdentityFile: string;
+  /** The server's log (`sshd -E`). */
+  readonly logPath: string;
+  /** The temp dir holding keys, config and log. */
+  readonly dir: string;
+  /** A config that logs in with `identityFile` and checks the host key against `knownHostsFile`. */
+  sshConfig(overrides?: Partial<SSHConfigInput>): SSHConfigInput;
+  /** Stops the server and every session it runs, then removes its temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGKILLs the listener and every session process under it, as a crash would. */
+  kill(): Promise<void>;
+}
+
+const START_BOUND_MS = 10_000;
+const PORT_ATTEMPTS = 5;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+async function keygen(file: string, comment: string): Promise<void> {
+  await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
+}
+
+/** `SHA256:<base64 without padding>` of the key blob in an OpenSSH public key line. */
+function fingerprintOfPublicKey(line: string): string {
+  const blob = line.trim().split(/\s+/)[1];
+  if (!blob) throw new Error(`not a public key line: ${line}`);
+  return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** Every pid under `root` (not `root` itself). */
+async function descendants(root: number): Promise<number[]> {
+  const { stdout } = await execFileAsync("ps", ["-e", "-o", "pid=,ppid="]);
+  const children = new Map<number, number[]>();
+  for (const line of stdout.split("\n")) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (!pid || ppid === undefined || Number.isNaN(ppid)) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const p = stack.pop() as number;
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+function exited(child: ChildProcess, boundMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, boundMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function waitListening(child: ChildProcess, port: number, logPath: string): Promise<void> {
+  const deadline = Date.now() + START_BOUND_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log = await readFile(logPath, "utf8").catch(() => "");
+      throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}) before listening:\n${log}`);
+    }
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${START_BOUND_MS} ms`);
+}
+
+/**
+ * Starts `/usr/sbin/sshd -D` on a free port of 127.0.0.1 with fresh ed25519
+ * host and client keys in a temp dir. Needs root (or a user sshd may run as).
+ */
+export async function startTestSshd(): Promise<TestSshd> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "optio-sshd-"));
+  try {
+    const hostKey = path.join(dir, "host_ed25519");
+    const clientKey = path.join(dir, "client_ed25519");
+    const wrongKey = path.join(dir, "wrong_ed25519");
+    await Promise.all([keygen(hostKey, "optio-test-host"), keygen(clientKey, "optio-test-client"), keygen(wrongKey, "optio-test-wrong")]);
+    const hostPub = await readFile(`${hostKey}.pub`, "utf8");
+    const authorizedKeys = path.join(dir, "authorized_keys");
+    await writeFile(authorizedKeys, await readFile(`${clientKey}.pub`, "utf8"), { mode: 0o600 });
+    const privateKey = await readFile(clientKey, "utf8");
+    const [keyType, keyBlob] = hostPub.trim().split(/\s+/);
+    const logPath = path.join(dir, "sshd.log");
+    const configPath = path.join(dir, "sshd_config");
+    const knownHostsFile = path.join(dir, "known_hosts");
+    await mkdir("/run/sshd", { recursive: true });
+
+    let child: ChildProcess | undefined;
+    let port = 0;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < PORT_ATTEMPTS && !child; attempt++) {
+      port = await freePort();
+      const config = [
+        "ListenAddress 127.0.0.1",
+        `Port ${port}`,
+        `HostKey ${hostKey}`,
+        `PidFile ${path.join(dir, "sshd.pid")}`,
+        `AuthorizedKeysFile ${authorizedKeys}`,
+        "UsePAM no",
+        "PermitRootLogin prohibit-password",
+        "StrictModes no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "Subsystem sftp internal-sftp",
+        "MaxSessions 100",
+        "MaxStartups 100",
+        "LogLevel VERBOSE",
+        "",
+      ].join("\n");
+      await writeFile(configPath, config);
+      await writeFile(logPath, "");
+      const started = spawn("/usr/sbin/sshd", ["-D", "-f", configPath, "-E", logPath], { stdio: "ignore" });
+      started.once("error", () => {});
+      try {
+        await waitListening(started, port, logPath);
+        child = started;
+      } catch (error) {
+        lastError = error;
+        signal(started.pid ?? 0, "SIGKILL");
+        await exited(started, 2000);
+      }
+    }
+    if (!child || child.pid === undefined) throw lastError instanceof Error ? lastError : new Error("sshd did not start");
+    const listener = child;
+    const listenerPid = child.pid;
+    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${keyType} ${keyBlob}\n`);
+
+    const killAll = async (sig: NodeJS.Signals) => {
+      const under = await descendants(listenerPid).catch(() => [] as number[]);
+      signal(listenerPid, sig);
+      for (const pid of under) signal(pid, sig);
+      await exited(listener, 5000);
+    };
+    let stopped = false;
+    const username = os.userInfo().username;
+    return {
+      host: "127.0.0.1",
+      port,
+      username,
+      identityFile: clientKey,
+      privateKey,
+      knownHostsFile,
+      hostFingerprint: fingerprintOfPublicKey(hostPub),
+      wrongIdentityFile: wrongKey,
+      logPath,
+      dir,
+      sshConfig: (overrides = {}) => ({ host: "127.0.0.1", port, username, identityFile: clientKey, knownHostsFile, ...overrides }),
+      kill: () => killAll("SIGKILL"),
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await killAll("SIGKILL");
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
