@@ -1,25 +1,68 @@
 // The web terminal: keystroke-to-paint latency in real Chromium, and a `yes`
 // flood's throughput to the page and the worker's peak memory meanwhile.
+// The worker (LocalHost, tmux sessions, TerminalServer) runs in its own
+// process so its peak RSS is not mixed up with the browser driver's.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const SAMPLES = 200;
+const agentsUrl = new URL("../packages/agents/dist/index.js", import.meta.url).href;
+const hostUrl = new URL("../packages/host/dist/index.js", import.meta.url).href;
+
+const WORKER = `
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { TerminalServer } from "../packages/agents/dist/index.js";
-import { LocalHost, shellCommand } from "../packages/host/dist/index.js";
+import { TerminalServer } from ${JSON.stringify(agentsUrl)};
+import { LocalHost, shellCommand } from ${JSON.stringify(hostUrl)};
+const floodSeconds = process.argv[1];
+const root = await mkdtemp(join(tmpdir(), "optio-bench-terminal-"));
+const host = new LocalHost({ consumer: "optio-bench", processId: "terminal", env: { OPTIO_BENCH_TASK_ROOT: root } });
+await host.connect();
+const tmux = (session, ...args) => shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, ...args]);
+const echo = { socket: host.taskDir + "/echo.sock", name: "echo" };
+const flood = { socket: host.taskDir + "/flood.sock", name: "flood" };
+await host.runChecked(tmux(echo, "-f", "/dev/null", "new-session", "-d", "-s", "echo", "-c", host.workdir, "echo echo-ready; exec cat"));
+await host.runChecked(tmux(flood, "-f", "/dev/null", "new-session", "-d", "-s", "flood", "-c", host.workdir,
+  "echo flood-ready; read _; timeout " + floodSeconds + " yes; echo flood-done; exec sleep 3600"));
+const server = await TerminalServer.start();
+process.stdout.write(JSON.stringify({ echo: server.publish("echo", { host, session: echo }).url, flood: server.publish("flood", { host, session: flood }).url }) + "\\n");
+process.stdin.resume();
+process.stdin.on("end", async () => {
+  await server.close();
+  await host.runCommand(tmux(echo, "kill-server"));
+  await host.runCommand(tmux(flood, "kill-server"));
+  await host.disconnect();
+  await rm(root, { recursive: true, force: true });
+  process.exit(0);
+});
+`;
 
-const SAMPLES = 200;
+async function startWorker() {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", WORKER, String(FLOOD_SECONDS)], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const first = await Promise.race([
+    new Promise((resolve) => lines.once("line", resolve)),
+    new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`bench worker exited with ${code}`)))),
+  ]);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return {
+    urls: JSON.parse(first),
+    /** Peak resident set of the worker since it started (Linux). */
+    async peakRssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+    },
+    async stop() {
+      child.stdin.end();
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      child.kill("SIGKILL");
+    },
+  };
+}
 const FLOOD_SECONDS = 10;
-
-// The agents package does not export its tmux helpers; these two commands are all the bench needs.
-async function startTmux(host, session, command) {
-  await host.runChecked(
-    shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, "-f", "/dev/null", "new-session", "-d", "-s", session.name, "-x", "200", "-y", "50", "-c", host.workdir, command]),
-  );
-}
-
-async function stopTmux(host, session) {
-  await host.runCommand(shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, "kill-server"]));
-}
 
 function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,7 +80,16 @@ async function measureKeystrokes(browser, url) {
       const buffer = term.buffer.active;
       return buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? "";
     };
-    const bench = { samples: [], pending: null, cursorLine };
+    const bench = {
+      samples: [],
+      pending: null,
+      cursorLine,
+      waiter: null,
+      /** Resolves once `n` samples are in, without polling the page. */
+      until(n) {
+        return bench.samples.length >= n ? Promise.resolve() : new Promise((resolve) => (bench.waiter = { n, resolve }));
+      },
+    };
     window.optioBench = bench;
     // Capture phase: the moment the keydown reaches the page, before xterm sees it.
     window.addEventListener(
@@ -51,19 +103,25 @@ async function measureKeystrokes(browser, url) {
       if (bench.pending && cursorLine().startsWith(bench.pending.expect)) {
         bench.samples.push(performance.now() - bench.pending.t0);
         bench.pending = null;
+        if (bench.waiter && bench.samples.length >= bench.waiter.n) {
+          bench.waiter.resolve();
+          bench.waiter = null;
+        }
       }
     });
   });
   const letters = "abcdefghijklmnopqrstuvwxyz";
   for (let i = 0; i < SAMPLES; i++) {
+    const painted = page.evaluate((n) => window.optioBench.until(n), i + 1);
     await page.keyboard.press(letters[i % letters.length]);
-    await page.waitForFunction((n) => window.optioBench.samples.length === n, i + 1, { timeout: 5000, polling: "raf" });
+    await painted;
     if ((i + 1) % 40 === 0) {
       await page.keyboard.press("Enter");
       await page.waitForFunction(() => window.optioBench.cursorLine() === "", null, { timeout: 5000 });
     }
   }
   const samples = await page.evaluate(() => window.optioBench.samples);
+  if (process.env.OPTIO_BENCH_VERBOSE) process.stderr.write(`  keystroke samples (ms): ${samples.map((v) => v.toFixed(1)).join(" ")}\n`);
   await page.close();
   return samples;
 }
@@ -83,55 +141,34 @@ async function measureFlood(browser, url) {
       stats.bytes += event.data.byteLength;
     });
   });
-  global.gc?.();
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 50);
-  try {
-    await page.locator(".xterm").click();
-    await page.keyboard.press("Enter");
-    await page.waitForFunction(() => document.querySelector(".xterm-rows")?.textContent.includes("flood-done"), null, {
-      timeout: (FLOOD_SECONDS + 30) * 1000,
-      polling: 200,
-    });
-  } finally {
-    clearInterval(sampler);
-  }
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  await page.locator(".xterm").click();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector(".xterm-rows")?.textContent.includes("flood-done"), null, {
+    timeout: (FLOOD_SECONDS + 30) * 1000,
+    polling: 200,
+  });
   const stats = await page.evaluate(() => window.optioFlood);
   await page.close();
-  return { mbPerSecond: stats.bytes / 1024 / 1024 / ((stats.last - stats.first) / 1000), peakRssMb: peakRss / 1024 / 1024 };
+  return stats.bytes / 1024 / 1024 / ((stats.last - stats.first) / 1000);
 }
 
 export default async function () {
-  const root = await mkdtemp(join(tmpdir(), "optio-bench-terminal-"));
-  const host = new LocalHost({ consumer: "optio-bench", processId: "terminal", env: { OPTIO_BENCH_TASK_ROOT: root } });
-  await host.connect();
-  const echo = { socket: `${host.taskDir}/echo.sock`, name: "echo" };
-  const flood = { socket: `${host.taskDir}/flood.sock`, name: "flood" };
-  await startTmux(host, echo, "echo echo-ready; exec cat");
-  await startTmux(host, flood, `echo flood-ready; read _; timeout ${FLOOD_SECONDS} yes; echo flood-done; exec sleep 3600`);
-  const server = await TerminalServer.start();
+  const worker = await startWorker();
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   try {
-    const samples = await measureKeystrokes(browser, server.publish("bench-echo", { host, session: echo }).url);
-    const floodResult = await measureFlood(browser, server.publish("bench-flood", { host, session: flood }).url);
+    const samples = await measureKeystrokes(browser, worker.urls.echo);
+    const floodMbPerSecond = await measureFlood(browser, worker.urls.flood);
     return {
       keystroke_p50_ms: percentile(samples, 50),
       keystroke_p99_ms: percentile(samples, 99),
-      yes_flood_mb_s: floodResult.mbPerSecond,
-      yes_flood_rss_mb: floodResult.peakRssMb,
+      yes_flood_mb_s: floodMbPerSecond,
+      yes_flood_rss_mb: await worker.peakRssMb(),
     };
   } finally {
     await browser.close();
-    await server.close();
-    await stopTmux(host, echo).catch(() => undefined);
-    await stopTmux(host, flood).catch(() => undefined);
-    await host.disconnect();
-    await rm(root, { recursive: true, force: true });
+    await worker.stop();
   }
 }

@@ -46,6 +46,11 @@ describe("composeInstructions", () => {
     expect(text).toMatch(/no patterns: everything in the working directory is kept/);
   });
 
+  it("shows a pattern holding a backtick verbatim", () => {
+    const text = composeInstructions({ mode: "ignore", consumerInstructions: "x", resume: { excludes: ["odd`name"] } });
+    expect(text).toContain("- `` odd`name ``");
+  });
+
   it("marks empty consumer instructions instead of leaving a bare heading", () => {
     expect(composeInstructions({ mode: "ignore", consumerInstructions: "  \n" })).toContain(`${TASK_HEADING}\n\n(No instructions were given.)`);
   });

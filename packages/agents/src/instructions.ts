@@ -1,10 +1,9 @@
 import type { BrowserMode } from "./protocol/browser-mode.js";
 import { protocolDocumentation } from "./protocol/documentation.js";
+import { RESUME_LOG_FILE } from "./resume/resume-log.js";
 
-/** The file in the workdir that gets one line per session start. */
-export const RESUME_LOG_FILE = "resume.log";
-/** What ends a resume.log line when files were rewritten for that session. */
-export const REFRESHED_MARKER = "REFRESHED:";
+/** What ends a resume.log line when files were rewritten for that session (see resumeLogLine). */
+const REFRESHED_MARKER = "REFRESHED:";
 
 export interface ResumeInstructions {
   /** The workdir snapshot's exclude patterns; the agent is told these do not survive. */

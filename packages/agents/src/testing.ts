@@ -1,1 +1,2 @@
 export {};
+export * from "./testing/state-store-suite.js";

@@ -11,6 +11,7 @@ export const INSTALL_STRATEGIES = ["vendor-script", "npm-registry"] as const;
 export type InstallStrategy = (typeof INSTALL_STRATEGIES)[number];
 
 const jsonObject = z.record(z.string(), z.unknown());
+const hostDir = () => z.string().refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~");
 
 export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Claude's login: an object is written as JSON, a string or bytes verbatim, to `home/.claude/.credentials.json` (mode 0600). */
@@ -24,9 +25,7 @@ export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Passed comma-joined as `--disallowed-tools`; empty passes nothing. */
   disallowedTools: z.array(z.string().min(1)).default([]),
   /** Where `claude` lives or is linked on the host; absolute or `~/…`. The shared `installDir`, when set, wins. */
-  claudeInstallDir: z
-    .string()
-    .refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~")
+  claudeInstallDir: hostDir()
     .default("~/.local/bin"),
   /** Install strategies in the order they are tried. */
   installStrategies: z.array(z.enum(INSTALL_STRATEGIES)).min(1).default(["vendor-script", "npm-registry"]),
@@ -34,6 +33,9 @@ export const claudeCodeConfigSchema = defineAgentConfigSchema({
   vendorScriptUrl: z.string().url().default("https://claude.ai/install.sh"),
   /** Pin the npm-registry strategy to this version; default the registry's latest. */
   claudeVersion: z.string().min(1).optional(),
+  /** Host dir of the shared binary cache (`<dir>/<version>/claude`); absolute or `~/…`, default `~/.cache/optio/claude`. */
+  claudeCacheDir: hostDir()
+    .optional(),
   /** The npm registry the worker fetches the platform package from. */
   registry: z.string().url().default("https://registry.npmjs.org"),
 });

@@ -59,6 +59,7 @@ const strategies: Record<InstallStrategy, Strategy> = {
       binaryInPackage: "claude",
       version: config.claudeVersion,
       registry: config.registry,
+      cacheDir: config.claudeCacheDir,
     });
     await linkBinary(ctx.host, binaryPath, posix.dirname(claudePath), "claude");
     const found = await present(ctx.host, claudePath);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AdapterContext, HookContext } from "@optio/agents";
-import { LocalHost } from "@optio/host";
+import { createHost, type SSHConfigInput } from "@optio/host";
 
 export interface LocalAdapterContext extends AdapterContext {
   readonly root: string;
@@ -12,12 +12,13 @@ export interface LocalAdapterContext extends AdapterContext {
 }
 
 /**
- * A real LocalHost in a temp task root, and the part of a HookContext the
+ * A real host (local, or over SSH when given) in a temp task root, and the part of a HookContext the
  * adapter's install, plant and resume checks use (host, progress, signal).
  */
-export async function localAdapterContext(processId = "t1"): Promise<LocalAdapterContext> {
+export async function localAdapterContext(processId = "t1", ssh?: SSHConfigInput): Promise<LocalAdapterContext> {
   const root = await mkdtemp(join(tmpdir(), "optio-cc-"));
-  const host = new LocalHost({ consumer: "cctest", processId, env: { CCTEST_TASK_ROOT: join(root, "tasks") } });
+  const tasks = join(root, "tasks");
+  const host = createHost({ consumer: "cctest", processId, ssh, env: { CCTEST_TASK_ROOT: tasks, CCTEST_REMOTE_TASK_ROOT: tasks } });
   await host.connect();
   const progress: string[] = [];
   const signal = new AbortController().signal;
@@ -41,3 +42,6 @@ export async function localAdapterContext(processId = "t1"): Promise<LocalAdapte
 
 /** A stand-in `claude`: prints what the real one prints for `--version`. */
 export const FAKE_CLAUDE = '#!/bin/sh\nif [ "$1" = --version ]; then echo "2.1.332 (Claude Code)"; exit 0; fi\necho "fake claude $*"\n';
+
+/** The version the real-binary tests pin, so CI reuses ~/.cache/optio instead of following `latest`. */
+export const REAL_CLAUDE_VERSION = "2.1.332";

@@ -7,3 +7,5 @@ export * from "./line-splitter.js";
 export * from "./kill-tree.js";
 export * from "./archive.js";
 export * from "./local-host.js";
+export * from "./remote-host.js";
+export * from "./create-host.js";

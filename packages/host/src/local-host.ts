@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn as spawnChild } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream as fsCreateReadStream, type FSWatcher, watch } from "node:fs";
+import { createReadStream as fsCreateReadStream, type FSWatcher, readSync, statSync, watch } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -465,7 +465,8 @@ export class LocalHost implements Host {
         }
         if (fh) {
           for (;;) {
-            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            // Synchronous reads of a local file take microseconds and skip two thread-pool hops per append.
+            const bytesRead = readSync(fh.fd, buf, 0, buf.length, pos);
             if (bytesRead === 0) break;
             pos += bytesRead;
             for (const line of splitter.push(buf.subarray(0, bytesRead))) {
@@ -473,7 +474,7 @@ export class LocalHost implements Host {
               yield line;
             }
           }
-          const now = await fs.stat(file).catch(() => null);
+          const now = statSync(file, { throwIfNoEntry: false });
           if (!now || now.ino !== ino) {
             // Replaced or removed: the old file is read to its end; follow the new one from line 1.
             await fh.close().catch(() => {});

@@ -1,2 +1,3 @@
 export {};
 export * from "./host-contract-suite.js";
+export { startTestSshd, type TestSshd } from "./test-sshd.js";

@@ -376,9 +376,11 @@ async function seedsCommand(agent: string, bin: string, args: string[], io: CliI
     }
     const [id, ...more] = positionals;
     if (id === undefined || more.length > 0) throw new CliUsageError("seeds delete takes exactly one seed id");
-    const removed = await deleteSeed(createStore(io.env), id);
+    const store = createStore(io.env);
+    const seed = await store.getSeed(id);
+    const removed = seed?.agent === agent ? await deleteSeed(store, id) : null;
     if (!removed) {
-      io.stderr.write(`${bin}: no seed with id ${id}\n`);
+      io.stderr.write(`${bin}: no ${agent} seed with id ${id}\n`);
       return EXIT_FAILED;
     }
     io.stdout.write(`Deleted seed ${id}.\n`);

@@ -156,8 +156,15 @@ describe("seeds over LocalHost and FileStateStore", () => {
 
   it("lists seeds newest first, by agent, and deletes record and blob", async () => {
     const host = await source();
+    // Records are ordered by their millisecond timestamps; make each capture land on its own.
+    const nextMillisecond = async () => {
+      const now = Date.now();
+      while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
+    };
     const a = await captureSeed({ host, store, agent: "claudecode", sourceProcessId: "source", manifest });
+    await nextMillisecond();
     const b = await captureSeed({ host, store, agent: "opencode", sourceProcessId: "source", manifest });
+    await nextMillisecond();
     const c = await captureSeed({ host, store, agent: "claudecode", sourceProcessId: "source", manifest });
     expect((await listSeeds(store)).map((s) => s.id)).toEqual([c.id, b.id, a.id]);
     expect((await listSeeds(store, "claudecode")).map((s) => s.id)).toEqual([c.id, a.id]);

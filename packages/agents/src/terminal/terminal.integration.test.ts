@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalHost, type Host } from "@optio/host";
+import { LocalHost, RemoteHost, type Host } from "@optio/host";
+import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -23,6 +24,42 @@ async function startProgram(host: Host, session: TmuxSession): Promise<void> {
   await host.writeText(`${host.workdir}/program.sh`, PROGRAM);
   await startTmuxSession(host, session, "bash program.sh", host.workdir);
   await waitFor(async () => (await readScreen(host, session)).includes("hello from the agent"), "the program to start");
+}
+
+/** With a client that never acknowledges, output stops near the high-water mark; an ack lets it flow again. */
+async function expectFlowControl(host: Host): Promise<void> {
+  const flood: TmuxSession = { socket: `${host.taskDir}/flood.sock`, name: "flood" };
+  await startTmuxSession(host, flood, "yes 'flooding the terminal'", host.workdir);
+  const small = await TerminalServer.start({ highWater: 20_000, lowWater: 1_000 });
+  try {
+    const target = small.publish("flood", { host, session: flood });
+    let chars = 0;
+    let lastChange = Date.now();
+    const ws = new WebSocket(socketUrl(target.url), { origin: small.origin });
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary) return;
+      chars += (data as Buffer).toString("utf8").length;
+      lastChange = Date.now();
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.on("open", () => {
+        ws.send(JSON.stringify({ type: "auth", token: target.token, cols: 100, rows: 30 }));
+        resolve();
+      });
+      ws.on("error", reject);
+    });
+    await waitFor(() => chars > 0 && Date.now() - lastChange > 750, "output to stall without acks", 15_000);
+    const stalledAt = chars;
+    // A paused PTY stops at the high-water mark plus what was already in flight.
+    expect(stalledAt).toBeGreaterThan(20_000);
+    expect(stalledAt).toBeLessThan(20_000 + 200_000);
+    ws.send(JSON.stringify({ type: "ack", chars: stalledAt }));
+    await waitFor(() => chars > stalledAt + 20_000, "output to resume after the ack", 15_000);
+    ws.close();
+  } finally {
+    await small.close();
+    await stopTmuxSession(host, flood);
+  }
 }
 
 let browser: Browser;
@@ -258,38 +295,7 @@ describe("terminal over a local host", () => {
   });
 
   it("pauses a viewer that does not acknowledge, and resumes it when it does", async () => {
-    const flood: TmuxSession = { socket: `${raw.taskDir}/flood.sock`, name: "flood" };
-    await startTmuxSession(raw, flood, "yes 'flooding the terminal'", raw.workdir);
-    const small = await TerminalServer.start({ highWater: 20_000, lowWater: 1_000 });
-    try {
-      const target = small.publish("flood", { host: raw, session: flood });
-      let chars = 0;
-      let lastChange = Date.now();
-      const ws = new WebSocket(socketUrl(target.url), { origin: small.origin });
-      ws.on("message", (data, isBinary) => {
-        if (!isBinary) return;
-        chars += (data as Buffer).toString("utf8").length;
-        lastChange = Date.now();
-      });
-      await new Promise<void>((resolve, reject) => {
-        ws.on("open", () => {
-          ws.send(JSON.stringify({ type: "auth", token: target.token, cols: 100, rows: 30 }));
-          resolve();
-        });
-        ws.on("error", reject);
-      });
-      await waitFor(() => chars > 0 && Date.now() - lastChange > 750, "output to stall without acks", 15_000);
-      const stalledAt = chars;
-      // A paused PTY stops at the high-water mark plus what was already in flight.
-      expect(stalledAt).toBeGreaterThan(20_000);
-      expect(stalledAt).toBeLessThan(20_000 + 200_000);
-      ws.send(JSON.stringify({ type: "ack", chars: stalledAt }));
-      await waitFor(() => chars > stalledAt + 20_000, "output to resume after the ack", 15_000);
-      ws.close();
-    } finally {
-      await small.close();
-      await stopTmuxSession(raw, flood);
-    }
+    await expectFlowControl(raw);
   });
 
   it("keeps the worker's memory bounded while a page receives a flood", async () => {
@@ -338,5 +344,65 @@ describe("terminal over a local host", () => {
       await page.close();
       await target.close();
     }
+  });
+});
+
+describe("terminal over a remote host (real sshd)", () => {
+  let sshd: TestSshd;
+  let raw: Host;
+  let counted: ReturnType<typeof countingPtys>;
+  let session: TmuxSession;
+  let server: TerminalServer;
+  let published: PublishedTerminal;
+
+  beforeAll(async () => {
+    sshd = await startTestSshd();
+    raw = new RemoteHost({
+      consumer: "optio-terminal-test",
+      processId: "remote-task",
+      ssh: sshd.sshConfig(),
+      env: { OPTIO_TERMINAL_TEST_REMOTE_TASK_ROOT: join(root, "remote") },
+    });
+    await raw.connect();
+    counted = countingPtys(raw);
+    session = tmuxSessionFor(raw);
+    await startProgram(raw, session);
+    server = await TerminalServer.start();
+    published = server.publish("remote-task", { host: counted.host, session });
+  });
+
+  afterAll(async () => {
+    await published?.close();
+    await server?.close();
+    if (session && raw) await stopTmuxSession(raw, session).catch(() => undefined);
+    await raw?.disconnect();
+    await sshd?.stop();
+  });
+
+  it("shows the remote program's output and sends typed keys to it", async () => {
+    const page = await browser.newPage();
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+    await page.locator(".xterm").click();
+    await page.keyboard.type("typed over ssh");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "got <typed over ssh>");
+    expect(await readScreen(raw, session)).toContain("got <typed over ssh>");
+    expect(counted.opened()).toBe(1);
+    await page.close();
+    await waitFor(() => server.viewerCount("remote-task") === 0, "the viewer to leave");
+    expect((await paneState(raw, session))?.dead).toBe(false);
+  });
+
+  it("pauses a viewer's ssh PTY that does not acknowledge, and resumes it", async () => {
+    await expectFlowControl(raw);
+  });
+
+  it("refuses a wrong token without opening a PTY over ssh", async () => {
+    const before = counted.opened();
+    const wrong = await probeSocket(socketUrl(published.url), { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: `${published.token}x` })] });
+    expect(wrong.closeCode).toBe(CloseCode.policyViolation);
+    expect(wrong.received).toBe(0);
+    expect(counted.opened()).toBe(before);
   });
 });

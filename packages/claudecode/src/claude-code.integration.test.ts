@@ -1,0 +1,129 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore, runTask, type TaskEvent } from "@optio/agents";
+import { startTestSshd, type TestSshd } from "@optio/host/testing";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClaudeCodeTask } from "./claude-code-task.js";
+import { ROOT_SANDBOX_NOTICE } from "./command.js";
+import type { ClaudeCodeTaskConfigInput } from "./config.js";
+import { REAL_CLAUDE_VERSION } from "./test-context.js";
+
+let browser: Browser;
+let root: string;
+let sshd: TestSshd;
+const realClaudeDir = join(homedir(), ".claude");
+const canary = join(realClaudeDir, `optio-canary-${randomBytes(4).toString("hex")}`);
+let before: string[];
+
+/** Every path under the real ~/.claude with its size and mtime. */
+async function inventory(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  const rows = await Promise.all(
+    entries.map(async (entry) => {
+      const s = await stat(join(dir, entry));
+      return `${entry} ${s.size} ${s.mtimeMs}`;
+    }),
+  );
+  return rows.sort();
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function screenShows(page: Page, needle: string): Promise<string> {
+  return until(
+    async () => {
+      const text = await page.locator(".xterm-rows").innerText().catch(() => "");
+      return text.includes(needle) ? text : undefined;
+    },
+    `the terminal page to show ${JSON.stringify(needle)}`,
+    60_000,
+  );
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "optio-cc-real-"));
+  await mkdir(realClaudeDir, { recursive: true });
+  await writeFile(canary, "do not touch\n");
+  before = await inventory(realClaudeDir);
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  sshd = await startTestSshd();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sshd?.stop();
+  await rm(canary, { force: true });
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs a real claude session until its first screen is visible in Chromium, then cancels it. */
+async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput): Promise<{ text: string; events: TaskEvent[] }> {
+  const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
+  const task = createClaudeCodeTask({
+    processId,
+    name: "real claude",
+    config: {
+      claudeInstallDir: join(root, `bin-${processId}`),
+      installStrategies: ["npm-registry"],
+      claudeVersion: REAL_CLAUDE_VERSION,
+      // Run as root here: this also proves the IS_SANDBOX decision against the real binary.
+      permissionMode: "bypassPermissions",
+      supportsResume: false,
+      ...config,
+    },
+  });
+  const abort = new AbortController();
+  const run = runTask(task, { store, signal: abort.signal });
+  const events: TaskEvent[] = [];
+  let text = "";
+  for await (const event of run.events) {
+    events.push(event);
+    if (event.type === "widget" && event.widget) {
+      const page = await browser.newPage();
+      await page.goto(event.widget.url);
+      text = await screenShows(page, "Claude Code");
+      await page.close();
+      abort.abort();
+    }
+  }
+  const outcome = await run.outcome;
+  expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Claude Code");
+  expect(outcome.status).toBe("cancelled");
+  return { text, events };
+}
+
+describe("the real claude in a session", () => {
+  it("shows its first screen through the web terminal on this machine", { timeout: 600_000 }, async () => {
+    const { text, events } = await firstScreen("real-local", {});
+    expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
+    expect(text).not.toContain("cannot be used with root/sudo privileges");
+    if (process.getuid?.() === 0) {
+      expect(events).toContainEqual({ type: "report", level: "info", message: ROOT_SANDBOX_NOTICE });
+    }
+  });
+
+  it("shows its first screen over SSH, the binary pushed over SFTP", { timeout: 600_000 }, async () => {
+    const cacheDir = join(root, "remote-cache");
+    const { text, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig(), claudeCacheDir: cacheDir });
+    expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
+    // A fresh host cache: the worker copied the binary to the host itself.
+    expect(events.some((e) => e.type === "progress" && /^Copying .+ to the host/.test(e.message ?? ""))).toBe(true);
+    expect((await stat(join(cacheDir, REAL_CLAUDE_VERSION, "claude"))).size).toBeGreaterThan(50_000_000);
+  });
+
+  it("leaves the real ~/.claude untouched", async () => {
+    expect(await readFile(canary, "utf8")).toBe("do not touch\n");
+    expect(await inventory(realClaudeDir)).toEqual(before);
+  });
+});
