@@ -20,27 +20,27 @@ const TEXT_LINES = 12_000;
 
 /** The host bench's data set when it made one, else our own copy of the same shape. */
 async function dataSet() {
-  for (const candidate of ["workdir-data", "data"]) {
-    const dir = path.join(work, candidate);
-    if (existsSync(path.join(dir, ".complete"))) return dir;
-  }
+  const hostBench = path.join(work, "host-local", "tasks", "archive", "workdir");
+  if (existsSync(path.join(hostBench, ".generated"))) return hostBench;
   const dir = path.join(work, "snapshot-data");
-  if (existsSync(path.join(dir, ".complete"))) return dir;
+  if (existsSync(path.join(dir, ".generated"))) return dir;
   await rm(dir, { recursive: true, force: true });
-  await mkdir(path.join(dir, "bin"), { recursive: true });
-  const out = createWriteStream(path.join(dir, "bin", "random.bin"));
-  for (let i = 0; i < RANDOM_MB; i++) {
-    if (!out.write(randomBytes(1024 * 1024))) await new Promise((resolve) => out.once("drain", resolve));
+  await mkdir(path.join(dir, "blobs"), { recursive: true });
+  for (let i = 0; i < 5; i++) {
+    const out = createWriteStream(path.join(dir, "blobs", `blob-${i}.bin`));
+    for (let j = 0; j < RANDOM_MB / 5; j++) {
+      if (!out.write(randomBytes(1024 * 1024))) await new Promise((resolve) => out.once("drain", resolve));
+    }
+    await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
   }
-  await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
   for (let f = 0; f < TEXT_FILES; f++) {
-    const sub = path.join(dir, "src", `pkg${f % 20}`);
+    const sub = path.join(dir, "src", `mod-${f % 25}`);
     await mkdir(sub, { recursive: true });
     const lines = [];
-    for (let l = 0; l < TEXT_LINES; l++) lines.push(`// file ${f} line ${l}: const value${l} = computeSomething(${l}, "${(l * 7919) % 100003}");`);
-    await writeFile(path.join(sub, `file${f}.ts`), `${lines.join("\n")}\n`);
+    for (let l = 0; l < TEXT_LINES; l++) lines.push(`line ${l} of file ${f}: value=${(l * 7919 + f) % 100003}`);
+    await writeFile(path.join(sub, `file-${f}.txt`), `${lines.join("\n")}\n`);
   }
-  await writeFile(path.join(dir, ".complete"), "");
+  await writeFile(path.join(dir, ".generated"), "");
   return dir;
 }
 
@@ -94,7 +94,8 @@ export default async function snapshotBench() {
   await rm(runDir, { recursive: true, force: true });
   const workdir = path.join(runDir, "tasks", "snapshot", "workdir");
   await mkdir(path.dirname(workdir), { recursive: true, mode: 0o700 });
-  await run("cp", ["-a", data, workdir]);
+  // Hard links: the capture only reads these files, and a copy would double the disk traffic.
+  await run("cp", ["-al", data, workdir]);
   // The private part: a credential and a few MB of transcripts, as a long session leaves them.
   const claude = path.join(workdir, "home", ".claude");
   await mkdir(path.join(claude, "projects", "-bench"), { recursive: true });

@@ -25,3 +25,4 @@ export * from "./protocol/deliverables.js";
 export * from "./protocol/browser-shims.js";
 export * from "./instructions.js";
 export * from "./store/file-state-store.js";
+export * from "./session/tmux.js";

@@ -1,11 +1,12 @@
-const MARKER = Symbol.for("optio.error");
+/** Brands optio errors across package copies (a class check would fail between two installed copies). */
+export const OPTIO_ERROR_MARKER: unique symbol = Symbol.for("optio.error");
 
 /**
  * The base of every error optio throws. `code` is stable across releases and
  * safe to branch on; `cause` carries the underlying error when there is one.
  */
 export class OptioError extends Error {
-  readonly [MARKER] = true;
+  readonly [OPTIO_ERROR_MARKER] = true;
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -16,7 +17,7 @@ export class OptioError extends Error {
 
   /** True for any optio error, even one from another copy of this package. */
   static isInstance(value: unknown): value is OptioError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[OPTIO_ERROR_MARKER] === true;
   }
 }
 

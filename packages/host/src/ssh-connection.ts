@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Client, utils, type ClientChannel, type ConnectConfig, type ExecOptions, type SFTPWrapper } from "ssh2";
+import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig, type ExecOptions, type SFTPWrapper } from "ssh2";
 import {
   AuthenticationError,
   ConnectionLostError,
@@ -11,6 +11,10 @@ import {
   OptioTimeoutError,
 } from "./errors.js";
 import type { SSHConfig } from "./ssh-config.js";
+
+// ssh2 is CommonJS: Node's ESM loader exposes only its default export.
+const { Client, utils } = ssh2;
+type Client = SshClient;
 
 /** `SHA256:<base64 without padding>` of a raw SSH key blob, as `ssh-keygen -l` prints it. */
 export function keyFingerprint(blob: Buffer): string {

@@ -110,8 +110,8 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
   it("prunes remote captures to the newest five", async () => {
     const host = await remote("p2");
     const ids: string[] = [];
+    await plant(host);
     for (let i = 0; i < 6; i++) {
-      await plant(host);
       ids.push((await captureSnapshot({ host, store, agent: "claudecode", processId: "p2", endState: "done", resume: RESUME })).id);
     }
     const removed = await pruneSnapshots(store, "p2");

@@ -282,6 +282,25 @@ describe("terminal over a local host", () => {
     }
   });
 
+  it("lets a client without Origin in only when the server was started to accept it", async () => {
+    const lenient = await TerminalServer.start({ acceptMissingOrigin: true });
+    try {
+      const target = lenient.publish("cli", { host: counted.host, session });
+      const before = counted.opened();
+      const outcome = await probeSocket(socketUrl(target.url), {
+        frames: [JSON.stringify({ type: "auth", token: target.token })],
+        closeAfterReady: true,
+      });
+      expect(outcome.status).toBeUndefined();
+      expect(outcome.sawReady).toBe(true);
+      expect(counted.opened()).toBe(before + 1);
+      const foreign = await probeSocket(socketUrl(target.url), { origin: "http://evil.example" });
+      expect(foreign.status).toBe(403);
+    } finally {
+      await lenient.close();
+    }
+  });
+
   it("disconnects viewers when the task is unpublished, and the page shows it", async () => {
     const temporary = server.publish("temporary", { host: counted.host, session });
     const page = await browser.newPage();

@@ -67,35 +67,45 @@ export interface SocketOutcome {
   /** Close code when the socket opened and was then closed. */
   closeCode?: number;
   received: number;
+  /** The server said `ready` (a PTY was opened for this client). */
+  sawReady: boolean;
 }
 
 /**
  * Opens the task's socket as a non-browser client would, sends `frames`
  * once open, and reports how it ended.
  */
-export function probeSocket(wsUrl: string, options: { origin?: string; frames?: string[]; timeoutMs?: number }): Promise<SocketOutcome> {
+export function probeSocket(
+  wsUrl: string,
+  options: { origin?: string; frames?: string[]; timeoutMs?: number; closeAfterReady?: boolean },
+): Promise<SocketOutcome> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, options.origin === undefined ? {} : { origin: options.origin });
     let received = 0;
+    let sawReady = false;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`socket to ${wsUrl} neither refused nor closed within ${options.timeoutMs ?? 10_000} ms`));
     }, options.timeoutMs ?? 10_000);
     ws.on("unexpected-response", (_req, res) => {
       clearTimeout(timer);
-      resolve({ status: res.statusCode, received });
+      resolve({ status: res.statusCode, received, sawReady });
       res.resume();
       ws.terminate();
     });
     ws.on("open", () => {
       for (const frame of options.frames ?? []) ws.send(frame);
     });
-    ws.on("message", () => {
+    ws.on("message", (data, isBinary) => {
       received += 1;
+      if (!isBinary && (JSON.parse(String(data)) as { type?: string }).type === "ready") {
+        sawReady = true;
+        if (options.closeAfterReady) ws.close();
+      }
     });
     ws.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ closeCode: code, received });
+      resolve({ closeCode: code, received, sawReady });
     });
     ws.on("error", () => undefined);
   });
