@@ -1,7 +1,9 @@
 // Snapshot capture and restore of a ~230 MB workdir (150 MB random bytes +
 // 500 text files of 12,000 lines) with captureSnapshot / restoreSnapshot over
 // LocalHost and FileStateStore, the private part encrypted with AES-256-GCM.
-// The work runs in a child Node process so its peak RSS is its own.
+// The work runs in a child Node process so its peak RSS is its own;
+// snapshot_baseline_rss_mb is that process's peak right after importing the
+// built packages, before any work.
 import { execFile, spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
@@ -64,6 +66,8 @@ function aesGcm(key) {
 async function child(runDir) {
   const { LocalHost } = await import("../packages/host/dist/index.js");
   const { FileStateStore, captureSnapshot, restoreSnapshot } = await import("../packages/agents/dist/index.js");
+  // What loading the packages alone costs, so the peak can be read against it.
+  const baselineMb = process.resourceUsage().maxRSS / 1024;
   const env = { OPTIO_BENCH_TASK_ROOT: path.join(runDir, "tasks") };
   const resume = { privatePaths: ["home/.claude", "home/.claude.json"], regenerablePaths: ["home/.local/share/claude"] };
   const { encrypt, decrypt } = aesGcm(randomBytes(32));
@@ -71,6 +75,8 @@ async function child(runDir) {
 
   const source = new LocalHost({ consumer: "optio-bench", processId: "snapshot", env });
   await source.connect();
+  const countFiles = async (host) => Number((await host.runChecked("find . -type f -not -path './home/.local/share/claude/*' | wc -l")).stdout.trim());
+  const expectedFiles = await countFiles(source);
   let start = performance.now();
   const record = await captureSnapshot({ host: source, store, agent: "bench", processId: "snapshot", endState: "done", resume, encrypt });
   const captureS = (performance.now() - start) / 1000;
@@ -81,10 +87,12 @@ async function child(runDir) {
   start = performance.now();
   await restoreSnapshot({ host: target, store, record, resume, decrypt });
   const restoreS = (performance.now() - start) / 1000;
+  const restoredFiles = await countFiles(target);
+  if (restoredFiles !== expectedFiles) throw new Error(`restore produced ${restoredFiles} files, expected ${expectedFiles}`);
   await target.disconnect();
 
   process.stdout.write(
-    `${JSON.stringify({ snapshot_capture_s: captureS, snapshot_restore_s: restoreS, snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ snapshot_capture_s: captureS, snapshot_restore_s: restoreS, snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024, snapshot_baseline_rss_mb: baselineMb })}\n`,
   );
 }
 

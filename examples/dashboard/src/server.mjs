@@ -16,6 +16,8 @@ const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
 const PROCESS_ID = /^[A-Za-z0-9._-]+$/;
 const SSH_TARGET = /^([^@\s:]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
 const MAX_BODY = 64 * 1024;
+/** Per-agent settings: agents come from the npm registry (into the shared version cache), not a vendor script. */
+const AGENT_CONFIG = { claudecode: { installStrategies: ["npm-registry"] }, opencode: { installStrategies: ["npm-registry"] } };
 const DEMO_INSTRUCTIONS = "Say hello, then describe in two sentences what you can do in this empty workspace.";
 
 /** The adapters this dashboard can run: Claude Code always, opencode when its package is installed. */
@@ -153,6 +155,7 @@ export async function startDashboard(options = {}) {
 
   function configFor(task) {
     const config = {
+      ...AGENT_CONFIG[task.agent],
       consumerInstructions: task.instructions,
       terminal: { allowedOrigins: [origin] },
       onDeliverable: async (_ctx, path, text) => {

@@ -1,4 +1,4 @@
-import { sshConfigSchema } from "@optio/host";
+import { OptioConfigError, sshConfigSchema } from "@optio/host";
 import { z } from "zod";
 import type { HookContext } from "./session/hook-context.js";
 
@@ -93,3 +93,14 @@ export const agentTaskConfigSchema = defineAgentConfigSchema({});
 
 export type AgentTaskConfig = z.infer<typeof agentTaskConfigSchema>;
 export type AgentTaskConfigInput = z.input<typeof agentTaskConfigSchema>;
+
+/** Validates an adapter config; a problem becomes an OptioConfigError naming each bad field. */
+export function parseAgentConfig<C>(schema: z.ZodType<C>, input: unknown, what = "config"): C {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? `${what}.${issue.path.map(String).join(".")}` : what;
+    return `${field}: ${issue.message}`;
+  });
+  throw new OptioConfigError(`invalid ${what}: ${problems.join("; ")}`, { cause: result.error });
+}

@@ -1,1 +1,4 @@
 export * from "./testing/state-store-suite.js";
+export * from "./testing/scripted-agent.js";
+export * from "./testing/scripted-adapter.js";
+export * from "./testing/adapter-contract-suite.js";

@@ -1,14 +1,12 @@
-import { posix } from "node:path";
 import {
-  AgentInstallError,
   AgentNotInstalledError,
   expandHostPath,
+  installAgentBinary,
   installFromRegistry,
   installViaVendorScript,
-  linkBinary,
   type AdapterContext,
+  type AgentInstallStrategy,
   type HostPlatform,
-  type InstallAttempt,
   type InstalledAgent,
 } from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
@@ -30,74 +28,48 @@ export async function probeClaude(host: Host, path: string): Promise<string | nu
   return result.stdout.trim().split(/\s+/)[0] ?? "";
 }
 
-async function present(host: Host, path: string): Promise<InstalledAgent | null> {
-  const version = await probeClaude(host, path);
-  return version === null ? null : { binaryPath: path, version: version || undefined };
+function strategy(name: InstallStrategy, config: ClaudeCodeTaskConfig): AgentInstallStrategy {
+  if (name === "vendor-script") {
+    return {
+      name,
+      async run(ctx, targetPath) {
+        await installViaVendorScript(ctx.hook, { url: config.vendorScriptUrl, env: { ...NO_AUTOUPDATE_ENV } });
+        if ((await probeClaude(ctx.host, targetPath)) !== null) return;
+        // The vendor script always installs to ~/.local/bin; a custom dir gets a link to it.
+        const vendorPath = await expandHostPath(ctx.host, "~/.local/bin/claude");
+        if (vendorPath !== targetPath && (await probeClaude(ctx.host, vendorPath)) !== null) return vendorPath;
+        throw new AgentNotInstalledError(`the vendor installer finished but ${targetPath} does not run as Claude Code`);
+      },
+    };
+  }
+  return {
+    name,
+    async run(ctx) {
+      const { binaryPath } = await installFromRegistry(ctx.hook, {
+        agent: "claude",
+        packageName: claudePlatformPackage,
+        binaryInPackage: "claude",
+        version: config.claudeVersion,
+        registry: config.registry,
+        cacheDir: config.claudeCacheDir,
+      });
+      return binaryPath;
+    },
+  };
 }
-
-type Strategy = (ctx: AdapterContext, config: ClaudeCodeTaskConfig, claudePath: string) => Promise<InstalledAgent>;
-
-const strategies: Record<InstallStrategy, Strategy> = {
-  async "vendor-script"(ctx, config, claudePath) {
-    await installViaVendorScript(ctx.hook, { url: config.vendorScriptUrl, env: { ...NO_AUTOUPDATE_ENV } });
-    const found = await present(ctx.host, claudePath);
-    if (found) return found;
-    // The vendor script always installs to ~/.local/bin; a custom dir gets a link to it.
-    const vendorPath = await expandHostPath(ctx.host, "~/.local/bin/claude");
-    if (vendorPath !== claudePath && (await present(ctx.host, vendorPath))) {
-      const target = (await ctx.host.realpath(vendorPath)) ?? vendorPath;
-      await linkBinary(ctx.host, target, posix.dirname(claudePath), "claude");
-      const linked = await present(ctx.host, claudePath);
-      if (linked) return linked;
-    }
-    throw new AgentNotInstalledError(`the vendor installer finished but ${claudePath} does not run as Claude Code`);
-  },
-  async "npm-registry"(ctx, config, claudePath) {
-    const { binaryPath } = await installFromRegistry(ctx.hook, {
-      agent: "claude",
-      packageName: claudePlatformPackage,
-      binaryInPackage: "claude",
-      version: config.claudeVersion,
-      registry: config.registry,
-      cacheDir: config.claudeCacheDir,
-    });
-    await linkBinary(ctx.host, binaryPath, posix.dirname(claudePath), "claude");
-    const found = await present(ctx.host, claudePath);
-    if (found) return found;
-    throw new AgentNotInstalledError(`${binaryPath} was installed from the registry but does not run as Claude Code`);
-  },
-};
 
 /**
  * Finds claude at the install dir, or installs it with each configured
- * strategy in turn. Also links it into `<home>/.local/bin`, which the
+ * strategy in turn; it is also linked into `<home>/.local/bin`, which the
  * command puts first on PATH (claude checks that its own dir is there).
  */
-export async function installClaude(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<InstalledAgent> {
-  const dir = await expandHostPath(ctx.host, config.installDir ?? config.claudeInstallDir);
-  const claudePath = posix.join(dir, "claude");
-  ctx.hook.reportProgress(null, "Checking the claude installation…");
-  let installed = await present(ctx.host, claudePath);
-  if (!installed) {
-    if (!config.installIfMissing) {
-      throw new AgentNotInstalledError(`claude is not installed at ${claudePath} and installIfMissing is false`);
-    }
-    const attempts: InstallAttempt[] = [];
-    for (const name of config.installStrategies) {
-      ctx.signal.throwIfAborted();
-      ctx.hook.reportProgress(null, `Installing claude (${name})…`);
-      try {
-        installed = await strategies[name](ctx, config, claudePath);
-        break;
-      } catch (error) {
-        if (ctx.signal.aborted) throw error;
-        attempts.push({ strategy: name, error });
-        ctx.hook.reportProgress(null, `Installing claude with ${name} failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
-      }
-    }
-    if (!installed) throw new AgentInstallError(`could not install claude at ${claudePath}`, attempts);
-  }
-  const target = (await ctx.host.realpath(installed.binaryPath)) ?? installed.binaryPath;
-  await linkBinary(ctx.host, target, posix.join(ctx.home, ".local/bin"), "claude");
-  return installed;
+export function installClaude(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<InstalledAgent> {
+  return installAgentBinary(ctx, {
+    name: "claude",
+    binaryName: "claude",
+    installDir: config.installDir ?? config.claudeInstallDir,
+    installIfMissing: config.installIfMissing,
+    probe: probeClaude,
+    strategies: config.installStrategies.map((name) => strategy(name, config)),
+  });
 }

@@ -239,16 +239,20 @@ describe("RemoteHost when sshd dies", () => {
         () => null,
         (e: unknown) => e,
       );
-      const running = host.runCommand("sleep 30").then(
+      const running = host.runCommand("echo started > started.txt; sleep 30").then(
         () => null,
         (e: unknown) => e,
       );
-      await host.runChecked("true");
+      const deadline = Date.now() + 10_000;
+      while (!(await host.stat("started.txt"))) {
+        if (Date.now() > deadline) throw new Error("the command did not start");
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const killedAt = Date.now();
       await sshd.kill();
       const [commandError, tailError] = await withTimeout("both to fail", Promise.all([running, pendingLine]), 8000);
-      expect(ConnectionLostError.isInstance(commandError)).toBe(true);
-      expect(ConnectionLostError.isInstance(tailError)).toBe(true);
+      expect(commandError).toMatchObject({ code: ConnectionLostError.code });
+      expect(tailError).toMatchObject({ code: ConnectionLostError.code });
       expect(Date.now() - killedAt).toBeLessThan(8000);
       await expect(host.runCommand("true")).rejects.toMatchObject({ code: "connection_lost" });
       await host.disconnect();

@@ -324,7 +324,8 @@ export class RemoteHost implements Host {
       return proc;
     } catch (error) {
       channel.close();
-      throw error;
+      // The stream ending is how a dropped connection first shows here; name it for what it is.
+      throw this.conn.failure ?? error;
     }
   }
 
@@ -706,7 +707,13 @@ export class RemoteHost implements Host {
     const stop = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
     if (stop.aborted) return;
     // -F follows the name through replacement and waits for a missing file; GNU tail watches with inotify.
-    const proc = await this.startProcess(`exec tail -c +1 -F -s 0.05 -- ${shellQuote(file)}`, {});
+    let proc: RemoteProcess;
+    try {
+      proc = await this.startProcess(`exec tail -c +1 -F -s 0.05 -- ${shellQuote(file)}`, {});
+    } catch (error) {
+      if (stop.aborted) return;
+      throw error;
+    }
     proc.channel.end();
     const splitter = new LineSplitter();
     const batches: string[][] = [];
@@ -822,13 +829,20 @@ export class RemoteHost implements Host {
     const wd = shellQuote(this.workdir);
     if (options.clear ?? true) await this.execChecked(`umask 077 && mkdir -p -- ${wd} && ${clearDirCommand(this.workdir)}`);
     const sanitized = sanitizeArchive(archive);
-    const proc = await this.startProcess(extractCommand(this.workdir), {});
+    // Listen at once: an unsafe first entry fails the stream while tar is still starting.
+    const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
+    let proc: RemoteProcess;
+    try {
+      proc = await this.startProcess(extractCommand(this.workdir), {});
+    } catch (error) {
+      sanitized.destroy();
+      throw error;
+    }
     let stderr = "";
     proc.stderr.on("data", (c: Buffer) => {
       stderr = (stderr + c.toString("utf8")).slice(-4000);
     });
     proc.stdout.resume();
-    const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
     sanitized.pipe(proc.channel);
     const outcome = await Promise.race([proc.closed, failed]);
     if (outcome instanceof Error) {

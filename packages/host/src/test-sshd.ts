@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -76,27 +77,37 @@ function fingerprintOfPublicKey(line: string): string {
   return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
 }
 
-/** Every pid under `root` (not `root` itself). */
-async function descendants(root: number): Promise<number[]> {
-  const { stdout } = await execFileAsync("ps", ["-e", "-o", "pid=,ppid="]);
-  const children = new Map<number, number[]>();
+/** Every process under `root` (not `root` itself), parents before children. */
+async function descendants(root: number): Promise<Array<{ pid: number; comm: string }>> {
+  const { stdout } = await execFileAsync("ps", ["-e", "-o", "pid=,ppid=,comm="]);
+  const children = new Map<number, Array<{ pid: number; comm: string }>>();
   for (const line of stdout.split("\n")) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    if (!pid || ppid === undefined || Number.isNaN(ppid)) continue;
+    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const ppid = Number(match[2]);
     const list = children.get(ppid) ?? [];
-    list.push(pid);
+    list.push({ pid: Number(match[1]), comm: (match[3] ?? "").trim() });
     children.set(ppid, list);
   }
-  const out: number[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    const p = stack.pop() as number;
+  const out: Array<{ pid: number; comm: string }> = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
     for (const c of children.get(p) ?? []) {
       out.push(c);
-      stack.push(c);
+      queue.push(c.pid);
     }
   }
   return out;
+}
+
+/** True while `pid` exists and is not a zombie (a dead process nobody reaped yet). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
@@ -192,10 +203,16 @@ export async function startTestSshd(): Promise<TestSshd> {
     const listenerPid = child.pid;
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${keyType} ${keyBlob}\n`);
 
-    const killAll = async (sig: NodeJS.Signals) => {
-      const under = await descendants(listenerPid).catch(() => [] as number[]);
-      signal(listenerPid, sig);
-      for (const pid of under) signal(pid, sig);
+    // sshd's own processes die first and are waited for, so none of them can
+    // report a session command's death to the client before the connection drops.
+    const killAll = async () => {
+      const under = await descendants(listenerPid).catch(() => [] as Array<{ pid: number; comm: string }>);
+      const daemons = under.filter((p) => p.comm.startsWith("sshd")).map((p) => p.pid);
+      signal(listenerPid, "SIGKILL");
+      for (const pid of daemons) signal(pid, "SIGKILL");
+      const deadline = Date.now() + 5000;
+      while (daemons.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      for (const p of under) if (!daemons.includes(p.pid)) signal(p.pid, "SIGKILL");
       await exited(listener, 5000);
     };
     let stopped = false;
@@ -212,11 +229,11 @@ export async function startTestSshd(): Promise<TestSshd> {
       logPath,
       dir,
       sshConfig: (overrides = {}) => ({ host: "127.0.0.1", port, username, identityFile: clientKey, knownHostsFile, ...overrides }),
-      kill: () => killAll("SIGKILL"),
+      kill: killAll,
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await killAll("SIGKILL");
+        await killAll();
         await rm(dir, { recursive: true, force: true });
       },
     };

@@ -23,7 +23,12 @@ const PROBE =
 /** The host's OS, CPU and libc, in the names npm platform packages use. */
 export async function detectHostPlatform(host: Host, options?: { signal?: AbortSignal }): Promise<HostPlatform> {
   const result = await host.runChecked(PROBE, { timeoutMs: 15_000, signal: options?.signal });
-  const [osName = "", machine = "", libcName = ""] = result.stdout.trim().split(/\r?\n/).map((l) => l.trim());
+  return parsePlatformProbe(result.stdout);
+}
+
+/** Reads the probe's three lines: `uname -s`, `uname -m`, `musl` or `glibc`. */
+export function parsePlatformProbe(stdout: string): HostPlatform {
+  const [osName = "", machine = "", libcName = ""] = stdout.trim().split(/\r?\n/).map((l) => l.trim());
   const os = OS_NAMES[osName];
   if (!os) throw new UnsupportedPlatformError(`unsupported host OS ${JSON.stringify(osName)} (uname -s); supported: Linux, Darwin`);
   const arch = ARCH_NAMES[machine];

@@ -80,14 +80,14 @@ export async function readScreen(host: Host, session: TmuxSession): Promise<stri
   return r.stdout.replace(/\s+$/, "");
 }
 
-export interface SendTextOptions {
+export interface TmuxSendOptions {
   submit?: boolean;
   /** Wait between the paste and Enter; Claude Code drops an Enter that follows a paste too closely. */
   settleMs?: number;
 }
 
 /** Pastes literal text (bracketed when the program asked for it), then optionally Enter. */
-export async function sendText(host: Host, session: TmuxSession, text: string, options: SendTextOptions = {}): Promise<void> {
+export async function sendText(host: Host, session: TmuxSession, text: string, options: TmuxSendOptions = {}): Promise<void> {
   if (text.length > 0) {
     await host.runChecked(tmux(session, "load-buffer", "-b", "optio-input", "-"), { stdin: text });
     await host.runChecked(tmux(session, "paste-buffer", "-p", "-d", "-b", "optio-input", "-t", session.name));

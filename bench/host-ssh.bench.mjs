@@ -1,0 +1,101 @@
+// tailFile over SSH: per-line latency while lines trickle in, and the time a
+// 100,000-line burst takes to arrive. sshd runs on this machine, so the
+// appender writes the remote file directly and stamps each line with the
+// same clock the reader uses.
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { RemoteHost } from "../packages/host/dist/index.js";
+import { startTestSshd } from "../packages/host/dist/testing.js";
+
+const TRICKLE_LINES = 500;
+const TRICKLE_EVERY_MS = 4;
+const BURST_LINES = 100_000;
+const BOUND_MS = 60_000;
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function withBound(what, promise) {
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${what} took over ${BOUND_MS} ms`)), BOUND_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export default async function () {
+  const sshd = await startTestSshd();
+  const root = await mkdtemp(path.join(os.tmpdir(), "optio-bench-ssh-"));
+  const host = new RemoteHost({ consumer: "bench", processId: "ssh", ssh: sshd.sshConfig(), env: { BENCH_REMOTE_TASK_ROOT: root } });
+  const controller = new AbortController();
+  try {
+    await host.connect();
+
+    const trickleFile = host.resolvePath("trickle.log");
+    writeFileSync(trickleFile, "ready\n");
+    const latencies = [];
+    const trickle = withBound("the trickle", (async () => {
+      let appender;
+      for await (const line of host.tailFile(trickleFile, { signal: controller.signal })) {
+        if (line === "ready") {
+          appender = (async () => {
+            const fd = openSync(trickleFile, "a");
+            try {
+              for (let i = 0; i < TRICKLE_LINES; i++) {
+                writeSync(fd, `${performance.now()} ${i}\n`);
+                await new Promise((r) => setTimeout(r, TRICKLE_EVERY_MS));
+              }
+            } finally {
+              closeSync(fd);
+            }
+          })();
+          continue;
+        }
+        latencies.push(performance.now() - Number(line.split(" ")[0]));
+        if (latencies.length === TRICKLE_LINES) break;
+      }
+      await appender;
+    })());
+    await trickle;
+    latencies.sort((a, b) => a - b);
+
+    const burstFile = host.resolvePath("burst.log");
+    writeFileSync(burstFile, "ready\n");
+    const lines = Array.from({ length: BURST_LINES }, (_, i) => `burst line ${i} of the bench, some text to give it body`);
+    const payload = `${lines.join("\n")}\n`;
+    let started = 0;
+    let elapsed = 0;
+    await withBound("the burst", (async () => {
+      let seen = 0;
+      for await (const line of host.tailFile(burstFile, { signal: controller.signal })) {
+        if (line === "ready") {
+          started = performance.now();
+          const fd = openSync(burstFile, "a");
+          writeSync(fd, payload);
+          closeSync(fd);
+          continue;
+        }
+        seen++;
+        if (seen === BURST_LINES) {
+          elapsed = performance.now() - started;
+          break;
+        }
+      }
+    })());
+
+    return {
+      tail_ssh_p50_ms: percentile(latencies, 50),
+      tail_ssh_p99_ms: percentile(latencies, 99),
+      burst_ssh_s: elapsed / 1000,
+    };
+  } finally {
+    controller.abort();
+    await host.disconnect();
+    await sshd.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}

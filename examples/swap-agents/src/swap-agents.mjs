@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// One program, one set of instructions, any agent: `--agent` picks the
+// adapter and nothing else changes. Only the packages' public APIs are used.
+import { realpathSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { FileStateStore, createAgentTask, runTask } from "@optio/agents";
+import { claudeCode } from "@optio/claudecode";
+import { openCode } from "@optio/opencode";
+
+/** Every agent this program can run. Adding one is one line. */
+export const AGENTS = { claudecode: claudeCode, opencode: openCode };
+
+/** The same instructions, whichever agent gets them. */
+export const INSTRUCTIONS = [
+  "Write a haiku about handing the same job to a different coding agent.",
+  "Save it as deliverables/haiku.md and report it as a deliverable.",
+  "Report your progress as you go, then finish.",
+].join(" ");
+
+const USAGE = `usage: swap-agents --agent claudecode|opencode [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
+                   [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...`;
+const SSH_TARGET = /^([^@\s:]+)@([^@\s:]+)(?::(\d{1,5}))?$/;
+
+/** `user@host[:port]` plus key and known_hosts files → the `ssh` block of a task config. */
+export function sshConfig(target, { identity, knownHosts } = {}) {
+  const match = SSH_TARGET.exec(target);
+  if (!match) throw new Error(`--ssh must look like user@host or user@host:port, got ${JSON.stringify(target)}`);
+  const [, username, host, port] = match;
+  return {
+    host,
+    username,
+    ...(port && { port: Number(port) }),
+    ...(identity && { identityFile: resolve(identity) }),
+    ...(knownHosts && { knownHostsFile: resolve(knownHosts) }),
+  };
+}
+
+/** `<base>/<path>`, or null when the path would land outside base. */
+function inside(base, path) {
+  const target = resolve(base, path);
+  const rel = relative(resolve(base), target);
+  return rel && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel) ? target : null;
+}
+
+function describe(event) {
+  switch (event.type) {
+    case "progress":
+      return `progress   ${event.percent === null ? "   " : `${String(event.percent).padStart(3)}%`} ${event.message ?? ""}`.trimEnd();
+    case "widget":
+      return event.widget ? `terminal   ${event.widget.url}` : null;
+    case "report":
+      return `${event.level.padEnd(10)} ${event.message}`;
+    case "browser":
+      return `browser    ${event.url}`;
+    case "attention":
+      return `attention  ${event.reason}`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Runs the instructions with one agent and returns what happened: the
+ * outcome, every progress message, and the deliverables (also saved under `out`).
+ */
+export async function swapAgents(options) {
+  const adapter = AGENTS[options.agent];
+  if (!adapter) throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(options.agent)}`);
+  const print = options.print ?? ((line) => console.log(line));
+  const processId = options.processId ?? `swap-${options.agent}-${Date.now().toString(36)}`;
+  const out = resolve(options.out ?? join("deliverables", processId));
+  const deliverables = [];
+  const progress = [];
+
+  const task = createAgentTask(adapter, {
+    processId,
+    name: `swap-agents (${adapter.displayName})`,
+    config: {
+      consumerInstructions: INSTRUCTIONS,
+      env: options.env ?? {},
+      supportsResume: false,
+      ...(options.installDir && { installDir: options.installDir }),
+      ...(options.ssh && { ssh: options.ssh }),
+      async onDeliverable(_ctx, path, text) {
+        const target = inside(out, path);
+        if (!target) throw new Error(`deliverable path ${JSON.stringify(path)} leaves ${out}`);
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(target, text);
+        deliverables.push({ path, text });
+        print(`deliverable ${path} (${Buffer.byteLength(text)} bytes) → ${target}`);
+      },
+    },
+  });
+
+  print(`Running ${adapter.displayName} ${options.ssh ? `on ${options.ssh.username}@${options.ssh.host}` : "on this machine"} as ${processId}`);
+  const store = new FileStateStore({ dir: options.stateDir ?? join(homedir(), ".local", "share", "optio-swap-agents") });
+  const run = runTask(task, { store, signal: options.signal });
+  for await (const event of run.events) {
+    if (event.type === "progress" && event.message) progress.push(event.message);
+    const line = describe(event);
+    if (line) print(line);
+  }
+  const outcome = await run.outcome;
+  print(`outcome    ${outcome.status}${outcome.status === "failed" ? `: ${outcome.message}` : ""}`);
+  return { processId, outcome, progress, deliverables };
+}
+
+/** The command line; returns the exit code. */
+export async function main(argv, { print = (line) => console.log(line), signal } = {}) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        agent: { type: "string" },
+        ssh: { type: "string" },
+        identity: { type: "string" },
+        "known-hosts": { type: "string" },
+        "install-dir": { type: "string" },
+        "process-id": { type: "string" },
+        out: { type: "string" },
+        "state-dir": { type: "string" },
+        env: { type: "string", multiple: true },
+        help: { type: "boolean" },
+      },
+    }));
+    if (values.help) {
+      print(USAGE);
+      return 0;
+    }
+    if (!values.agent) throw new Error("--agent is required");
+    if (!values.ssh && (values.identity || values["known-hosts"])) throw new Error("--identity and --known-hosts need --ssh");
+    const env = Object.fromEntries(
+      (values.env ?? []).map((pair) => {
+        const at = pair.indexOf("=");
+        if (at < 1) throw new Error(`--env takes NAME=VALUE, got ${JSON.stringify(pair)}`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    );
+    const result = await swapAgents({
+      agent: values.agent,
+      ssh: values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined,
+      installDir: values["install-dir"] && resolve(values["install-dir"]),
+      processId: values["process-id"],
+      out: values.out,
+      stateDir: values["state-dir"],
+      env,
+      print,
+      signal,
+    });
+    return result.outcome.status === "done" ? 0 : result.outcome.status === "cancelled" ? 130 : 1;
+  } catch (error) {
+    print(`swap-agents: ${error instanceof Error ? error.message : String(error)}`);
+    print(USAGE);
+    return 2;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const abort = new AbortController();
+  process.once("SIGINT", () => abort.abort());
+  process.exitCode = await main(process.argv.slice(2), { signal: abort.signal });
+}

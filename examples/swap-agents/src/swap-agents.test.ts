@@ -1,0 +1,113 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scriptedAgentScript } from "@optio/agents/testing";
+import { startTestSshd, type TestSshd } from "@optio/host/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs program without type declarations.
+import { main, swapAgents } from "./swap-agents.mjs";
+
+interface SwapResult {
+  processId: string;
+  outcome: { status: string };
+  progress: string[];
+  deliverables: { path: string; text: string }[];
+}
+
+/** The stand-in each adapter finds in its install dir, under the real binary's name and version line. */
+const STAND_INS = {
+  claudecode: { binary: "claude", versionOutput: "2.1.332 (Claude Code)" },
+  opencode: { binary: "opencode", versionOutput: "1.18.34" },
+} as const;
+type Agent = keyof typeof STAND_INS;
+
+let root: string;
+let sshd: TestSshd;
+const ROOT_VARS = ["CLAUDECODE_TASK_ROOT", "CLAUDECODE_REMOTE_TASK_ROOT", "OPENCODE_TASK_ROOT", "OPENCODE_REMOTE_TASK_ROOT"];
+const saved = new Map<string, string | undefined>();
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "optio-swap-"));
+  // Task dirs in the temp root, never under the user's ~/.local/share or /tmp/<agent>.
+  for (const name of ROOT_VARS) {
+    saved.set(name, process.env[name]);
+    process.env[name] = join(root, "tasks", name.toLowerCase());
+  }
+  sshd = await startTestSshd();
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  for (const [name, value] of saved) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+async function installDirFor(agent: Agent, label: string): Promise<string> {
+  const dir = join(root, `bin-${agent}-${label}`);
+  await mkdir(dir, { recursive: true });
+  const { binary, versionOutput } = STAND_INS[agent];
+  await writeFile(join(dir, binary), scriptedAgentScript({ versionOutput }), { mode: 0o755 });
+  return dir;
+}
+
+async function run(agent: Agent, label: string, extra: Record<string, unknown> = {}) {
+  const lines: string[] = [];
+  const result = (await swapAgents({
+    agent,
+    installDir: await installDirFor(agent, label),
+    processId: `swap-${agent}-${label}`,
+    out: join(root, "out", agent, label),
+    stateDir: join(root, "state"),
+    // The stand-in writes a report and delivers it, the way an agent following the instructions would.
+    env: { OPTIO_SCENARIO: "deliverable" },
+    print: (line: string) => lines.push(line),
+    ...extra,
+  })) as SwapResult;
+  return { result, lines };
+}
+
+/** What should not depend on the agent: the outcome, the protocol's progress messages and the deliverables. */
+const comparable = ({ result }: { result: SwapResult }) => ({
+  outcome: result.outcome,
+  progress: result.progress.filter((m) => !/claude|opencode/i.test(m)),
+  deliverables: result.deliverables,
+});
+
+describe("swap-agents", () => {
+  it("gives the same outcome, progress and deliverables with either agent on this machine", { timeout: 120_000 }, async () => {
+    const claude = await run("claudecode", "local");
+    const opencode = await run("opencode", "local");
+    expect(claude.result.outcome).toEqual({ status: "done", summary: "report written" });
+    expect(claude.result.deliverables).toEqual([{ path: "report.md", text: "# Report\n\nAll good.\n" }]);
+    expect(comparable(opencode)).toEqual(comparable(claude));
+    expect(await readFile(join(root, "out", "opencode", "local", "report.md"), "utf8")).toBe("# Report\n\nAll good.\n");
+    for (const { lines } of [claude, opencode]) {
+      expect(lines.some((l) => /^terminal {3}http:\/\/127\.0\.0\.1:\d+\//.test(l))).toBe(true);
+      expect(lines.some((l) => l.startsWith("deliverable report.md (20 bytes)"))).toBe(true);
+      expect(lines.at(-1)).toBe("outcome    done");
+    }
+    expect(claude.lines[0]).toBe("Running Claude Code on this machine as swap-claudecode-local");
+    expect(opencode.lines[0]).toBe("Running opencode on this machine as swap-opencode-local");
+  });
+
+  it("does the same over SSH", { timeout: 180_000 }, async () => {
+    const ssh = sshd.sshConfig();
+    const claude = await run("claudecode", "ssh", { ssh });
+    const opencode = await run("opencode", "ssh", { ssh });
+    expect(claude.result.outcome.status).toBe("done");
+    expect(comparable(opencode)).toEqual(comparable(claude));
+    expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
+  });
+
+  it("refuses an unknown agent and a stray --identity with a usage message", async () => {
+    const lines: string[] = [];
+    expect(await main(["--agent", "cursor"], { print: (l: string) => lines.push(l) })).toBe(2);
+    expect(lines[0]).toBe('swap-agents: --agent must be one of claudecode, opencode, got "cursor"');
+    lines.length = 0;
+    expect(await main(["--agent", "opencode", "--identity", "k"], { print: (l: string) => lines.push(l) })).toBe(2);
+    expect(lines[0]).toBe("swap-agents: --identity and --known-hosts need --ssh");
+  });
+});

@@ -1,0 +1,143 @@
+import { chmod, mkdir, mkdtemp, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalHost, shellQuote, type Host } from "@optio/host";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AdapterContext } from "../agent-v1.js";
+import type { HookContext } from "../session/hook-context.js";
+import { installAgentBinary, type AgentBinarySpec } from "./install-agent.js";
+import { AgentInstallError, AgentNotInstalledError } from "./install-errors.js";
+
+const TOOL = '#!/bin/sh\n[ "$1" = --version ] && { echo "4.5.6 (Tool)"; exit 0; }\nexit 1\n';
+
+let root: string;
+let host: Host;
+let progress: string[];
+let ctx: AdapterContext;
+let abort: AbortController;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "optio-install-agent-"));
+  host = new LocalHost({ consumer: "installtest", processId: "p1", env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") } });
+  await host.connect();
+  progress = [];
+  abort = new AbortController();
+  const home = join(root, "home");
+  await mkdir(home, { recursive: true });
+  const hook = { host, signal: abort.signal, reportProgress: (_p: number | null, m?: string) => progress.push(m ?? "") } as unknown as HookContext;
+  ctx = { host, hook, workdir: root, home, signal: abort.signal };
+});
+afterEach(async () => {
+  await host.disconnect();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function probeTool(h: Host, path: string): Promise<string | null> {
+  const result = await h.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, { timeoutMs: 10_000 });
+  return result.exitCode === 0 && result.stdout.includes("(Tool)") ? (result.stdout.split(" ")[0] ?? "") : null;
+}
+
+async function writeTool(path: string, text = TOOL): Promise<string> {
+  await mkdir(join(path, ".."), { recursive: true });
+  await writeFile(path, text);
+  await chmod(path, 0o755);
+  return path;
+}
+
+const spec = (overrides: Partial<AgentBinarySpec>): AgentBinarySpec => ({
+  name: "tool",
+  binaryName: "tool",
+  installDir: join(root, "bin"),
+  installIfMissing: true,
+  probe: probeTool,
+  strategies: [],
+  ...overrides,
+});
+
+describe("installAgentBinary", () => {
+  it("uses the binary already in the install dir without running a strategy, and links it into the home", async () => {
+    const path = await writeTool(join(root, "bin", "tool"));
+    const ran: string[] = [];
+    const result = await installAgentBinary(ctx, spec({ strategies: [{ name: "never", run: async () => void ran.push("never") }] }));
+    expect(result).toEqual({ binaryPath: path, version: "4.5.6" });
+    expect(ran).toEqual([]);
+    expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(path);
+    expect(progress).toEqual(["Checking the tool installation…"]);
+  });
+
+  it("fails naming the path when the binary is missing and installing is off", async () => {
+    const error = await installAgentBinary(ctx, spec({ installIfMissing: false })).catch((e: unknown) => e);
+    expect(AgentNotInstalledError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(`tool is not installed at ${join(root, "bin", "tool")} and installIfMissing is false`);
+  });
+
+  it("tries strategies in order, keeps each failure, and links a binary a strategy placed elsewhere", async () => {
+    const elsewhere = join(root, "cache", "4.5.6", "tool");
+    const result = await installAgentBinary(
+      ctx,
+      spec({
+        strategies: [
+          { name: "first", run: async () => Promise.reject(new Error("no network\nmore detail")) },
+          { name: "second", run: async () => writeTool(elsewhere) },
+          { name: "third", run: async () => Promise.reject(new Error("must not run")) },
+        ],
+      }),
+    );
+    expect(result).toEqual({ binaryPath: join(root, "bin", "tool"), version: "4.5.6" });
+    expect(await readlink(join(root, "bin", "tool"))).toBe(elsewhere);
+    expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(elsewhere);
+    expect(progress).toEqual([
+      "Checking the tool installation…",
+      "Installing tool (first)…",
+      "Installing tool with first failed: no network",
+      "Installing tool (second)…",
+    ]);
+  });
+
+  it("counts a strategy that finishes without a working binary as failed, and lists every attempt", async () => {
+    const target = join(root, "bin", "tool");
+    const error = await installAgentBinary(
+      ctx,
+      spec({
+        strategies: [
+          { name: "broken", run: async (_ctx, path) => void (await writeTool(path, "#!/bin/sh\nexit 3\n")) },
+          { name: "offline", run: async () => Promise.reject(new Error("cannot reach the registry")) },
+        ],
+      }),
+    ).catch((e: unknown) => e);
+    expect(AgentInstallError.isInstance(error)).toBe(true);
+    const attempts = (error as AgentInstallError).attempts;
+    expect(attempts.map((a) => a.strategy)).toEqual(["broken", "offline"]);
+    expect(AgentNotInstalledError.isInstance(attempts[0]?.error)).toBe(true);
+    expect((error as Error).message).toBe(
+      `could not install tool at ${target}\n- broken: broken finished but ${target} does not run as tool\n- offline: cannot reach the registry`,
+    );
+  });
+
+  it("writes the target itself when a strategy installs straight into the install dir", async () => {
+    const result = await installAgentBinary(ctx, spec({ installDir: join(root, "direct"), strategies: [{ name: "script", run: async (_c, path) => void (await writeTool(path)) }] }));
+    expect(result.binaryPath).toBe(join(root, "direct", "tool"));
+    expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(join(root, "direct", "tool"));
+  });
+
+  it("stops at cancellation instead of trying the next strategy", async () => {
+    const ran: string[] = [];
+    const error = await installAgentBinary(
+      ctx,
+      spec({
+        strategies: [
+          {
+            name: "slow",
+            run: async () => {
+              abort.abort(new Error("cancelled by the user"));
+              throw new Error("interrupted");
+            },
+          },
+          { name: "next", run: async () => void ran.push("next") },
+        ],
+      }),
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("interrupted");
+    expect(ran).toEqual([]);
+  });
+});

@@ -1,0 +1,72 @@
+import { shellCommand, shellQuote, type Host } from "@optio/host";
+import type { AgentCommand } from "../agent-v1.js";
+import { scrubCredentialsScript } from "./credential-env.js";
+import { ensureTmux, startTmuxSession, type TmuxSession } from "./tmux.js";
+
+/** The line the wrapper writes when the agent exits non-zero; the session recognises it to add the screen's last lines. */
+export const WRAPPER_EXIT_PATTERN = /^agent exited with code (\d+)$/;
+
+export interface WrapperOptions {
+  workdir: string;
+  home: string;
+  logPath: string;
+  command: AgentCommand;
+  /** The task config's env: applied last, so it wins, and the only way a credential variable gets through. */
+  configEnv: Readonly<Record<string, string>>;
+  /** Browser shims and the like: first on PATH, before the adapter's own dirs. */
+  pathPrepend: readonly string[];
+  extraEnv: Readonly<Record<string, string>>;
+}
+
+function exportLine(name: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`not a valid environment variable name: ${JSON.stringify(name)}`);
+  return `export ${name}=${shellQuote(value)}`;
+}
+
+/**
+ * The script tmux runs: a clean environment, the agent, and — because a
+ * terminal multiplexer never reports its child's exit — a terminal protocol
+ * line appended to optio.log when the agent exits.
+ */
+export function wrapperScript(options: WrapperOptions): string {
+  const { workdir, home, logPath, command } = options;
+  const path = [...options.pathPrepend, ...(command.pathPrepend ?? [])];
+  const env = { ...options.extraEnv, ...command.env, ...options.configEnv };
+  const log = shellQuote(logPath);
+  return [
+    "#!/bin/sh",
+    scrubCredentialsScript(),
+    exportLine("HOME", home),
+    `export PATH=${path.map(shellQuote).join(":")}${path.length > 0 ? ":" : ""}"$PATH"`,
+    exportLine("TERM", "xterm-256color"),
+    ...Object.entries(env).map(([name, value]) => exportLine(name, value)),
+    `cd ${shellQuote(workdir)} || exit 1`,
+    shellCommand(command.argv),
+    "optio_rc=$?",
+    // A last line without its newline would swallow our terminal line.
+    `if [ -s ${log} ] && [ -n "$(tail -c 1 ${log})" ]; then echo >> ${log}; fi`,
+    `if [ "$optio_rc" -eq 0 ]; then echo DONE >> ${log}; else echo "ERROR: agent exited with code $optio_rc" >> ${log}; fi`,
+    'exit "$optio_rc"',
+    "",
+  ].join("\n");
+}
+
+export interface LaunchOptions extends WrapperOptions {
+  host: Host;
+  session: TmuxSession;
+  /** Where the wrapper script is written (outside the workdir, so it is never snapshotted). */
+  scriptPath: string;
+}
+
+/** Writes the wrapper and starts it detached in the task's tmux session. */
+export async function launchAgent(options: LaunchOptions): Promise<void> {
+  const { host, session, scriptPath } = options;
+  await ensureTmux(host);
+  await host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 });
+  await startTmuxSession(host, session, shellCommand(["/bin/sh", scriptPath]), options.workdir);
+}
+
+export async function hostIsRoot(host: Host): Promise<boolean> {
+  const result = await host.runChecked("id -u");
+  return result.stdout.trim() === "0";
+}

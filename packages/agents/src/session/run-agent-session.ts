@@ -1,0 +1,261 @@
+import { posix } from "node:path";
+import { DEFAULT_ARCHIVE_EXCLUDES, OptioConfigError, createHost, type Host } from "@optio/host";
+import type { AdapterContext, AgentAdapter } from "../agent-v1.js";
+import { parseAgentConfig, type AgentTaskConfig } from "../config.js";
+import { composeInstructions } from "../instructions.js";
+import { browserShims } from "../protocol/browser-shims.js";
+import { createDeliverableQueue, type DeliverableQueue } from "../protocol/deliverables.js";
+import { DELIVERABLES_DIR, PROTOCOL_LOG_FILE } from "../protocol/documentation.js";
+import { refreshOnResume } from "../resume/refresh.js";
+import { appendResumeLog, rotateOptioLog } from "../resume/resume-log.js";
+import { captureSnapshot, pruneSnapshots, restoreSnapshot } from "../resume/snapshot.js";
+import { captureSeed, mergeSeed } from "../seeds/seeds.js";
+import type { SnapshotEndState } from "../store/state-store.js";
+import type { TaskContext, TaskOutcome } from "../task/task-context.js";
+import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
+import { createHookContext } from "./create-hook-context.js";
+import type { HookContext } from "./hook-context.js";
+import { hostIsRoot, launchAgent } from "./launch.js";
+import { hasTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import { watchAgent } from "./watch-agent.js";
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function endStateOf(outcome: TaskOutcome): SnapshotEndState {
+  return outcome.status === "done" ? "done" : outcome.status === "cancelled" ? "cancelled" : "failed";
+}
+
+/** Everything one session holds while it runs; teardown reads it to know what to undo. */
+interface SessionState<C extends AgentTaskConfig> {
+  config: C;
+  host: Host;
+  hook: HookContext;
+  adapterCtx: AdapterContext;
+  tmux: TmuxSession;
+  fresh: boolean;
+  launched: boolean;
+  terminal: AgentTerminal | null;
+  deliverables: DeliverableQueue;
+}
+
+function instructionsFor<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, config: C): string {
+  return composeInstructions({
+    mode: adapter.browser,
+    consumerInstructions: config.consumerInstructions,
+    resume: config.supportsResume ? { excludes: config.workdirExclude ?? DEFAULT_ARCHIVE_EXCLUDES } : null,
+  });
+}
+
+/** Restores the latest snapshot when one exists; returns the config to continue with, or null for a fresh start. */
+async function resumeFromSnapshot<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+): Promise<{ config: C; refreshed: string[] } | null> {
+  const record = await ctx.store.latestSnapshot(ctx.processId);
+  if (!record) {
+    ctx.report("info", "no snapshot to resume from; starting fresh");
+    return null;
+  }
+  const { config, host } = state;
+  if (config.seedId || config.onSeedSaved) ctx.report("warn", "seedId and onSeedSaved are ignored when resuming");
+  ctx.reportProgress(null, "Restoring the last snapshot…");
+  await restoreSnapshot({ host, store: ctx.store, record, resume: adapter.resume, decrypt: config.sessionBlobDecrypt });
+  await rotateOptioLog(host);
+  return refreshOnResume<C>({
+    host,
+    config,
+    onResumeRefresh: config.onResumeRefresh as ((c: C) => C | Promise<C>) | undefined,
+    render: (next) => [{ path: adapter.instructionsFile, content: instructionsFor(adapter, next) }],
+    report: (level, message) => ctx.report(level, message),
+  });
+}
+
+async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<void> {
+  const { config, host, adapterCtx } = state;
+  await adapter.plant(adapterCtx, config);
+  if (config.seedId) {
+    if (!adapter.seed) throw new OptioConfigError(`config.seedId: ${adapter.displayName} has no seed manifest`);
+    ctx.reportProgress(null, "Merging the seed…");
+    await mergeSeed({
+      host,
+      store: ctx.store,
+      seedId: config.seedId,
+      manifest: adapter.seed,
+      decrypt: config.sessionBlobDecrypt,
+      adapterContext: adapterCtx,
+      agent: adapter.id,
+    });
+  }
+  await host.writeText(adapter.instructionsFile, instructionsFor(adapter, config));
+  await host.mkdir(DELIVERABLES_DIR);
+  await host.writeText(PROTOCOL_LOG_FILE, "");
+}
+
+async function launch<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, binaryPath: string, continueConversation: boolean): Promise<void> {
+  const { config, host, adapterCtx } = state;
+  const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
+  const shims = browserShims(adapter.browser, { shimDir: posix.join(host.taskDir, "shims"), logPath });
+  for (const file of shims.files) await host.writeText(file.path, file.content, { mode: file.mode });
+  const command = adapter.command(config, {
+    workdir: host.workdir,
+    home: adapterCtx.home,
+    binaryPath,
+    continueConversation,
+    asRoot: await hostIsRoot(host),
+  });
+  for (const notice of command.notices ?? []) ctx.report("info", notice);
+  await launchAgent({
+    host,
+    session: state.tmux,
+    scriptPath: posix.join(host.taskDir, "launch.sh"),
+    workdir: host.workdir,
+    home: adapterCtx.home,
+    logPath,
+    command,
+    configEnv: config.env,
+    pathPrepend: shims.pathPrepend,
+    extraEnv: shims.env,
+  });
+  state.launched = true;
+  state.terminal = await publishAgentTerminal(state.hook, state.tmux, config.terminal);
+  ctx.setWidget({ kind: "iframe", url: state.terminal.url });
+}
+
+/** Teardown: every step runs even when an earlier one failed; failures are reported, and returned for afterExecute's rule. */
+async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, outcome: TaskOutcome): Promise<TaskOutcome> {
+  const { config, host } = state;
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (error) {
+      ctx.report("error", `${what} failed: ${describe(error)}`);
+    }
+  };
+  // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
+  await step("stopping the agent", () => stopTmuxSession(host, state.tmux));
+  await step("closing the terminal", async () => state.terminal?.close());
+  await step("delivering the last deliverables", () => state.deliverables.drain());
+  if (state.launched && state.fresh && config.onSeedSaved && adapter.seed) {
+    const manifest = adapter.seed;
+    await step("saving the seed", async () => {
+      const seed = await captureSeed({ host, store: ctx.store, agent: adapter.id, sourceProcessId: ctx.processId, manifest, encrypt: config.sessionBlobEncrypt });
+      await config.onSeedSaved?.(seed.id);
+    });
+  }
+  // A session that never launched has nothing worth resuming (and maybe no credentials planted).
+  if (state.launched && config.supportsResume) {
+    await step("saving the snapshot", async () => {
+      ctx.reportProgress(null, "Saving a snapshot…");
+      await captureSnapshot({
+        host,
+        store: ctx.store,
+        agent: adapter.id,
+        processId: ctx.processId,
+        endState: endStateOf(outcome),
+        resume: adapter.resume,
+        exclude: config.workdirExclude,
+        encrypt: config.sessionBlobEncrypt,
+      });
+      ctx.markHasSavedState();
+      await pruneSnapshots(ctx.store, ctx.processId);
+    });
+  }
+  let result = outcome;
+  if (config.afterExecute) {
+    try {
+      await config.afterExecute(state.hook);
+    } catch (error) {
+      if (outcome.status === "done") result = { status: "failed", message: `afterExecute failed: ${describe(error)}`, error };
+      else ctx.report("error", `afterExecute failed: ${describe(error)}`);
+    }
+  }
+  await step("removing the task dir", () => host.remove(host.taskDir));
+  await step("disconnecting", () => host.disconnect());
+  return result;
+}
+
+/**
+ * Runs one session of `adapter` as a task: validate, connect, install,
+ * restore or plant, launch detached in tmux, serve the terminal, follow
+ * optio.log to an outcome, and tear down (snapshot, seed, hooks, cleanup).
+ */
+export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, input: unknown): Promise<TaskOutcome> {
+  let config = parseAgentConfig(adapter.configSchema, input);
+  const host = createHost({ consumer: adapter.id, processId: ctx.processId, ssh: config.ssh });
+  const tmux = tmuxSessionFor(host);
+  let state: SessionState<C> | null = null;
+  try {
+    ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
+    await host.connect();
+    let agentRunning = false;
+    const hook = createHookContext({ ctx, host, agentSession: () => (agentRunning ? tmux : null) });
+    const adapterCtx: AdapterContext = { host, hook, workdir: host.workdir, home: posix.join(host.workdir, "home"), signal: ctx.signal };
+    state = {
+      config,
+      host,
+      hook,
+      adapterCtx,
+      tmux,
+      fresh: true,
+      launched: false,
+      terminal: null,
+      deliverables: createDeliverableQueue({
+        host,
+        deliver: async (relative, text) => {
+          await config.onDeliverable?.(hook, relative, text);
+        },
+        report: (level, message) => ctx.report(level, message),
+      }),
+    };
+    if (await hasTmuxSession(host, tmux)) {
+      // A worker that crashed left its agent running: stop it before its workdir is replaced.
+      ctx.report("warn", "an agent from an earlier worker was still running for this task; stopping it");
+      await stopTmuxSession(host, tmux);
+    }
+
+    let refreshed: string[] = [];
+    let continueConversation = false;
+    const resumed = ctx.resumeRequested && config.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
+    if (!resumed) {
+      await host.remove(host.workdir);
+      await host.mkdir(host.workdir, { mode: 0o700 });
+      await host.mkdir(adapterCtx.home, { mode: 0o700 });
+    }
+    ctx.signal.throwIfAborted();
+    ctx.reportProgress(null, `Checking the ${adapter.displayName} installation…`);
+    const installed = await adapter.install(adapterCtx, config);
+    if (resumed) {
+      state.fresh = false;
+      config = resumed.config;
+      state.config = config;
+      refreshed = resumed.refreshed;
+      continueConversation = await adapter.resume.canContinue(adapterCtx);
+    } else {
+      await prepareFresh(ctx, adapter, state);
+    }
+    await appendResumeLog(host, refreshed);
+    await config.beforeExecute?.(hook);
+    ctx.signal.throwIfAborted();
+    ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
+    await launch(ctx, adapter, state, installed.binaryPath, continueConversation);
+    agentRunning = true;
+    const outcome = await watchAgent({
+      ctx,
+      host,
+      session: tmux,
+      mode: adapter.browser,
+      logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE),
+      deliverables: state.deliverables,
+    });
+    agentRunning = false;
+    return await teardown(ctx, adapter, state, outcome);
+  } catch (error) {
+    const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
+    if (state) return teardown(ctx, adapter, state, outcome);
+    await host.disconnect().catch(() => undefined);
+    return outcome;
+  }
+}

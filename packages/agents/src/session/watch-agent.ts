@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Host } from "@optio/host";
+import type { BrowserMode } from "../protocol/browser-mode.js";
+import type { DeliverableQueue } from "../protocol/deliverables.js";
+import { parseLogLine } from "../protocol/parse-log-line.js";
+import type { TaskContext, TaskOutcome } from "../task/task-context.js";
+import { WRAPPER_EXIT_PATTERN } from "./launch.js";
+import { paneState, readScreen, type TmuxSession } from "./tmux.js";
+
+export interface WatchOptions {
+  ctx: TaskContext;
+  host: Host;
+  session: TmuxSession;
+  mode: BrowserMode;
+  logPath: string;
+  deliverables: DeliverableQueue;
+  /** How often the pane is checked for an exit the log did not announce. */
+  pollMs?: number;
+}
+
+const SCREEN_TAIL_LINES = 15;
+
+async function screenTail(host: Host, session: TmuxSession): Promise<string> {
+  try {
+    const lines = (await readScreen(host, session)).split("\n").filter((l) => l.trim() !== "");
+    return lines.slice(-SCREEN_TAIL_LINES).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+async function withScreen(host: Host, session: TmuxSession, message: string): Promise<string> {
+  const screen = await screenTail(host, session);
+  return screen ? `${message}\nlast lines on the agent's screen:\n${screen}` : message;
+}
+
+/**
+ * Follows optio.log and turns it into task events until a terminal line,
+ * the agent's exit, or cancellation decides the outcome.
+ */
+export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
+  const { ctx, host, session, mode, logPath, deliverables } = options;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  let linesSeen = 0;
+  let outcome: TaskOutcome | null = null;
+
+  async function handle(line: string): Promise<TaskOutcome | null> {
+    const event = parseLogLine(line, mode);
+    switch (event.type) {
+      case "status":
+        ctx.reportProgress(event.percent, event.message);
+        return null;
+      case "deliverable":
+        await deliverables.push(event.path);
+        return null;
+      case "browser":
+        ctx.requestBrowserOpen(event.url);
+        return null;
+      case "attention":
+        ctx.needAttention(event.reason);
+        return null;
+      case "domain":
+        ctx.domainMessage(event.keyword, event.data);
+        return null;
+      case "invalid":
+        ctx.report("warn", `optio.log: ${event.keyword} line dropped: ${event.reason}`);
+        return null;
+      case "ignored":
+        ctx.report("info", `optio.log: ${event.keyword} line ignored: ${event.reason}`);
+        return null;
+      case "text":
+        if (event.text.trim() !== "") ctx.reportProgress(null, event.text);
+        return null;
+      case "done":
+        return event.summary === undefined ? { status: "done" } : { status: "done", summary: event.summary };
+      case "error":
+        if (WRAPPER_EXIT_PATTERN.test(event.message)) return { status: "failed", message: await withScreen(host, session, event.message) };
+        return { status: "failed", message: event.message };
+    }
+  }
+
+  const tailing = (async () => {
+    for await (const line of host.tailFile(logPath, { signal: stop.signal })) {
+      linesSeen += 1;
+      outcome = await handle(line);
+      if (outcome) break;
+    }
+  })();
+
+  const watchingPane = (async () => {
+    const pollMs = options.pollMs ?? 250;
+    while (!stop.signal.aborted) {
+      await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (stop.signal.aborted) return;
+      const pane = await paneState(host, session).catch(() => null);
+      if (pane && !pane.dead) continue;
+      // The agent is gone. Give the tail a moment, then read what it has not reached yet:
+      // a DONE written just before the exit (or a last line without its newline) must count.
+      await sleep(Math.max(pollMs, 500));
+      if (stop.signal.aborted || outcome) return;
+      stop.abort();
+      await tailing.catch(() => undefined);
+      if (outcome) return;
+      const text = (await host.readFile(logPath).catch(() => Buffer.alloc(0))).toString("utf8");
+      const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");
+      for (const line of rest) {
+        outcome = await handle(line);
+        if (outcome) return;
+      }
+      const status = pane?.exitStatus ?? null;
+      outcome = {
+        status: "failed",
+        message: await withScreen(host, session, `the agent exited${status === null ? "" : ` with code ${status}`} without reporting DONE or ERROR`),
+      };
+      return;
+    }
+  })();
+
+  try {
+    await tailing.catch((error: unknown) => {
+      if (!stop.signal.aborted) throw error;
+    });
+    if (!outcome && !ctx.signal.aborted) await watchingPane;
+  } finally {
+    stop.abort();
+    ctx.signal.removeEventListener("abort", onAbort);
+    await watchingPane.catch(() => undefined);
+  }
+  if (ctx.signal.aborted && !outcome) return { status: "cancelled" };
+  return outcome ?? { status: "failed", message: "the agent's log ended without an outcome" };
+}

@@ -1,0 +1,111 @@
+import { FileStateStore } from "../store/file-state-store.js";
+import type { StateStore } from "../store/state-store.js";
+import type { Task, TaskContext, TaskEvent, TaskOutcome } from "./task-context.js";
+
+export interface RunTaskOptions {
+  /** Where snapshots and seeds live; a FileStateStore by default. */
+  store?: StateStore;
+  /** Continue from the latest snapshot when there is one. */
+  resume?: boolean;
+  /** Aborting cancels the task. */
+  signal?: AbortSignal;
+  /** Gets every event as it happens. */
+  onEvent?: (event: TaskEvent) => void;
+  /** Turn Ctrl-C (SIGINT) into cancellation while the task runs. */
+  handleSigint?: boolean;
+}
+
+export interface TaskRun {
+  /**
+   * Every event in order, ending after the outcome event. Read it right
+   * after `runTask` returns (the task starts on the next turn of the event
+   * loop, so nothing is missed); events are kept only once it is read.
+   */
+  readonly events: AsyncIterable<TaskEvent>;
+  readonly outcome: Promise<TaskOutcome>;
+  cancel(): void;
+}
+
+/** A standalone task engine: runs `task` with a TaskContext of its own and reports typed events. */
+export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  if (options.signal?.aborted) cancel();
+  const onSigint = () => cancel();
+  if (options.handleSigint) process.on("SIGINT", onSigint);
+
+  let buffered: TaskEvent[] = [];
+  let listening = false;
+  const waiter: { wake: (() => void) | null } = { wake: null };
+  let ended = false;
+  const emit = (event: TaskEvent) => {
+    if (listening) {
+      buffered.push(event);
+      waiter.wake?.();
+    }
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A throwing listener must not break the task it listens to.
+    }
+  };
+
+  const ctx: TaskContext = {
+    processId: task.processId,
+    signal: controller.signal,
+    resumeRequested: options.resume ?? false,
+    store: options.store ?? new FileStateStore(),
+    reportProgress: (percent, message) => emit({ type: "progress", percent, ...(message === undefined ? {} : { message }) }),
+    setWidget: (widget) => emit({ type: "widget", widget }),
+    requestBrowserOpen: (url) => emit({ type: "browser", url }),
+    needAttention: (reason) => emit({ type: "attention", reason }),
+    domainMessage: (keyword, data) => emit({ type: "domain", keyword, data }),
+    markHasSavedState: () => emit({ type: "saved-state" }),
+    report: (level, message) => emit({ type: "report", level, message }),
+  };
+
+  const outcome = (async (): Promise<TaskOutcome> => {
+    let result: TaskOutcome;
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      result = await task.run(ctx);
+    } catch (error) {
+      result = controller.signal.aborted ? { status: "cancelled" } : { status: "failed", message: error instanceof Error ? error.message : String(error), error };
+    } finally {
+      if (options.handleSigint) process.off("SIGINT", onSigint);
+      options.signal?.removeEventListener("abort", cancel);
+    }
+    emit({ type: "outcome", outcome: result });
+    ended = true;
+    waiter.wake?.();
+    return result;
+  })();
+
+  const iterable: AsyncIterable<TaskEvent> = {
+    async *[Symbol.asyncIterator]() {
+      while (true) {
+        if (buffered.length > 0) {
+          const batch = buffered;
+          buffered = [];
+          yield* batch;
+          continue;
+        }
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          waiter.wake = resolve;
+        });
+        waiter.wake = null;
+      }
+    },
+  };
+
+  return {
+    get events() {
+      listening = true;
+      return iterable;
+    },
+    outcome,
+    cancel,
+  };
+}

@@ -1,0 +1,37 @@
+import type { LaunchInfo } from "@optio/agents";
+import { describe, expect, it } from "vitest";
+import { openCodeCommand, openCodeFlags } from "./command.js";
+import { parseOpenCodeConfig } from "./config.js";
+
+const launch = (overrides: Partial<LaunchInfo> = {}): LaunchInfo => ({
+  workdir: "/t/w",
+  home: "/t/w/home",
+  binaryPath: "/opt/bin/opencode",
+  continueConversation: false,
+  asRoot: false,
+  ...overrides,
+});
+
+describe("openCodeCommand", () => {
+  it("starts the TUI with no flags on a fresh start", () => {
+    const command = openCodeCommand(parseOpenCodeConfig({}), launch());
+    expect(command.argv).toEqual(["/opt/bin/opencode"]);
+    expect(command.pathPrepend).toEqual(["/t/w/home/.local/bin"]);
+  });
+
+  it("continues the last session only when asked", () => {
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ continueConversation: true })).argv).toEqual(["/opt/bin/opencode", "--continue"]);
+    expect(openCodeFlags(false)).toEqual([]);
+  });
+
+  it("keeps every opencode dir inside HOME and its updater off", () => {
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ asRoot: true })).env).toEqual({
+      XDG_DATA_HOME: "/t/w/home/.local/share",
+      XDG_CONFIG_HOME: "/t/w/home/.config",
+      XDG_STATE_HOME: "/t/w/home/.local/state",
+      XDG_CACHE_HOME: "/t/w/home/.cache",
+      TMPDIR: "/t/w/home/.cache/tmp",
+      OPENCODE_DISABLE_AUTOUPDATE: "1",
+    });
+  });
+});

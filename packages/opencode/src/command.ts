@@ -1,0 +1,34 @@
+import { posix } from "node:path";
+import type { AgentCommand, LaunchInfo } from "@optio/agents";
+import type { OpenCodeTaskConfig } from "./config.js";
+
+/**
+ * opencode's environment inside an isolated HOME. It finds its data, config,
+ * state and cache dirs through XDG variables and its scratch dir through
+ * TMPDIR (`/tmp/opencode` otherwise, shared by every task); all point inside
+ * HOME. Its self-updater stays off: the binary lives in a shared cache.
+ */
+export function openCodeEnv(home: string): Record<string, string> {
+  return {
+    XDG_DATA_HOME: posix.join(home, ".local/share"),
+    XDG_CONFIG_HOME: posix.join(home, ".config"),
+    XDG_STATE_HOME: posix.join(home, ".local/state"),
+    XDG_CACHE_HOME: posix.join(home, ".cache"),
+    TMPDIR: posix.join(home, ".cache/tmp"),
+    OPENCODE_DISABLE_AUTOUPDATE: "1",
+  };
+}
+
+/** opencode's flags: `--continue` (its last session) only when continuing. */
+export function openCodeFlags(continueConversation: boolean): string[] {
+  return continueConversation ? ["--continue"] : [];
+}
+
+/** The TUI, in the workdir the session starts it in. */
+export function openCodeCommand(_config: OpenCodeTaskConfig, launch: LaunchInfo): AgentCommand {
+  return {
+    argv: [launch.binaryPath, ...openCodeFlags(launch.continueConversation)],
+    env: openCodeEnv(launch.home),
+    pathPrepend: [posix.join(launch.home, ".local/bin")],
+  };
+}

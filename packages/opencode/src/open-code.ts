@@ -1,0 +1,76 @@
+import { posix } from "node:path";
+import type { AdapterContext, AgentAdapter, BrowserMode, SeedRecord, StateStore } from "@optio/agents";
+import { shellQuote } from "@optio/host";
+import { openCodeCommand, openCodeEnv } from "./command.js";
+import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
+import { installOpenCode } from "./install.js";
+import { OPENCODE_CONFIG_DIR, OPENCODE_DATA_DIR, OPENCODE_STATE_DIR, plantOpenCodeHome } from "./plant.js";
+import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
+
+export const OPENCODE_ID = "opencode";
+
+export interface OpenCodeOptions {
+  /** What happens when opencode opens a browser (a provider login). Default `redirect`: the URL goes to the task context. */
+  browser?: BrowserMode;
+}
+
+/**
+ * True when opencode stored a session for the workdir. Sessions live in a
+ * SQLite database, which even an idle start creates, so the database alone
+ * proves nothing: ask the binary (linked into the task's HOME by install).
+ * `--continue` without a session leaves opencode showing a server error.
+ */
+async function hasStoredSession(ctx: AdapterContext): Promise<boolean> {
+  const { host, home } = ctx;
+  if (!(await host.stat(posix.join(home, OPENCODE_DATA_DIR, "opencode.db")))) return false;
+  const binary = shellQuote(posix.join(home, ".local/bin/opencode"));
+  const result = await host.runCommand(`cd ${shellQuote(ctx.workdir)} && ${binary} session list --format json`, {
+    env: { HOME: home, ...openCodeEnv(home) },
+    timeoutMs: 60_000,
+    signal: ctx.signal,
+  });
+  if (result.exitCode !== 0) return false;
+  try {
+    const sessions: unknown = JSON.parse(result.stdout);
+    return Array.isArray(sessions) && sessions.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<OpenCodeTaskConfig> {
+  return {
+    specificationVersion: "agent-v1",
+    id: OPENCODE_ID,
+    displayName: "opencode",
+    configSchema: openCodeConfigSchema,
+    instructionsFile: "AGENTS.md",
+    browser: options.browser ?? "redirect",
+    install: installOpenCode,
+    plant: plantOpenCodeHome,
+    command: openCodeCommand,
+    resume: {
+      privatePaths: [`home/${OPENCODE_DATA_DIR}`, `home/${OPENCODE_CONFIG_DIR}`, `home/${OPENCODE_STATE_DIR}`],
+      regenerablePaths: ["home/.cache"],
+      canContinue: hasStoredSession,
+    },
+    seed: OPENCODE_SEED_MANIFEST,
+  };
+}
+
+/** The default adapter instance. */
+export const openCode = createOpenCode();
+
+/** opencode seeds in the store, newest first. */
+export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
+  return store.listSeeds({ agent: OPENCODE_ID });
+}
+
+/** Deletes an opencode seed and its blob; returns the removed record, or null when there was none. */
+export async function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
+  const seed = await store.getSeed(id);
+  if (!seed || seed.agent !== OPENCODE_ID) return null;
+  const removed = await store.deleteSeed(id);
+  if (removed) await store.deleteBlob(removed.blobId);
+  return removed;
+}

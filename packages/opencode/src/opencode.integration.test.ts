@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore, runTask, type TaskEvent } from "@optio/agents";
+import { startTestSshd, type TestSshd } from "@optio/host/testing";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenCodeTaskConfigInput } from "./config.js";
+import { createOpenCodeTask } from "./open-code-task.js";
+import { REAL_OPENCODE_VERSION } from "./test-context.js";
+
+// The real opencode from the npm registry, run by the generic session with an isolated HOME and watched through
+// the web terminal in headless Chromium.
+
+const realDirs = [join(homedir(), ".local/share/opencode"), join(homedir(), ".config/opencode")];
+const untouchedPaths = [join(homedir(), ".local/state/opencode"), join(homedir(), ".cache/opencode"), "/tmp/opencode"];
+const canaryName = `optio-canary-${randomBytes(4).toString("hex")}`;
+let createdDirs: string[] = [];
+let before: string[];
+let existedBefore: boolean[];
+let browser: Browser;
+let sshd: TestSshd;
+let root: string;
+const ROOT_VARS = ["OPENCODE_TASK_ROOT", "OPENCODE_REMOTE_TASK_ROOT"] as const;
+let savedRoots: (string | undefined)[] = [];
+
+async function inventory(): Promise<string[]> {
+  const rows: string[] = [];
+  for (const dir of realDirs) {
+    for (const entry of await readdir(dir, { recursive: true })) {
+      const s = await stat(join(dir, entry));
+      rows.push(`${join(dir, entry)} ${s.size} ${s.mtimeMs}`);
+    }
+  }
+  return rows.sort();
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "optio-oc-session-"));
+  // The default task roots are named after the adapter id, ~/.local/share/opencode and /tmp/opencode: the very
+  // dirs opencode itself uses. Keep this test's task dirs in its temp root so the isolation check below sees
+  // only what opencode did.
+  savedRoots = ROOT_VARS.map((name) => process.env[name]);
+  process.env.OPENCODE_TASK_ROOT = join(root, "tasks");
+  process.env.OPENCODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
+  createdDirs = realDirs.filter((dir) => !existsSync(dir));
+  for (const dir of realDirs) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, canaryName), "do not touch\n");
+  }
+  before = await inventory();
+  existedBefore = untouchedPaths.map((p) => existsSync(p));
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  sshd = await startTestSshd();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sshd?.stop();
+  for (const dir of realDirs) await rm(join(dir, canaryName), { force: true });
+  for (const dir of createdDirs) await rmdir(dir);
+  ROOT_VARS.forEach((name, i) => {
+    const saved = savedRoots[i];
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  });
+  await rm(root, { recursive: true, force: true });
+});
+
+async function screenShows(page: Page, needles: string[]): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const text = await page.locator(".xterm-rows").innerText().catch(() => "");
+    if (needles.every((n) => text.includes(n))) return text;
+    if (Date.now() > deadline) throw new Error(`the terminal page did not show ${JSON.stringify(needles)}; it shows:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Runs a real opencode session until its TUI is visible in Chromium, then cancels it. */
+async function firstScreen(processId: string, config: OpenCodeTaskConfigInput): Promise<{ text: string; events: TaskEvent[] }> {
+  const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
+  const task = createOpenCodeTask({
+    processId,
+    name: "real opencode",
+    config: {
+      opencodeInstallDir: join(root, `bin-${processId}`),
+      installStrategies: ["npm-registry"],
+      opencodeVersion: REAL_OPENCODE_VERSION,
+      // The models list ships inside the binary; fetching a fresh one would leave 127.0.0.1.
+      env: { OPENCODE_DISABLE_MODELS_FETCH: "1" },
+      supportsResume: false,
+      ...config,
+    },
+  });
+  const abort = new AbortController();
+  const run = runTask(task, { store, signal: abort.signal });
+  const events: TaskEvent[] = [];
+  let text = "";
+  for await (const event of run.events) {
+    events.push(event);
+    if (event.type === "widget" && event.widget) {
+      const page = await browser.newPage();
+      await page.goto(event.widget.url);
+      text = await screenShows(page, ["Ask anything", REAL_OPENCODE_VERSION]);
+      await page.close();
+      abort.abort();
+    }
+  }
+  const outcome = await run.outcome;
+  expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Ask anything");
+  expect(outcome.status).toBe("cancelled");
+  return { text, events };
+}
+
+describe("the real opencode in a session", () => {
+  it("shows its TUI through the web terminal on this machine", { timeout: 600_000 }, async () => {
+    const { text } = await firstScreen("oc-real-local", { credentials: { anthropic: { type: "api", key: "sk-ant-not-a-real-key" } } });
+    // The bottom line names the working directory: the task's workdir.
+    expect(text).toContain("oc-real-local/workdir");
+  });
+
+  it("shows its TUI over SSH", { timeout: 600_000 }, async () => {
+    const { text } = await firstScreen("oc-real-ssh", { ssh: sshd.sshConfig() });
+    expect(text).toContain("oc-real-ssh/workdir");
+  });
+
+  it("left the real opencode dirs untouched and created none", async () => {
+    for (const dir of realDirs) expect(await readFile(join(dir, canaryName), "utf8")).toBe("do not touch\n");
+    expect(await inventory()).toEqual(before);
+    expect(untouchedPaths.map((p) => existsSync(p))).toEqual(existedBefore);
+  });
+});
