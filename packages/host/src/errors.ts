@@ -1,17 +1,17 @@
-/** Brands optio errors across package copies (a class check would fail between two installed copies). */
-export const OPTIO_ERROR_MARKER: unique symbol = Symbol.for("optio.error");
+/** Brands optio errors across package copies (an instanceof check fails between two installed copies). */
+const OPTIO_ERROR_MARKER = Symbol.for("optio.error");
 
 /**
  * The base of every error optio throws. `code` is stable across releases and
  * safe to branch on; `cause` carries the underlying error when there is one.
  */
 export class OptioError extends Error {
-  readonly [OPTIO_ERROR_MARKER] = true;
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+    Object.defineProperty(this, OPTIO_ERROR_MARKER, { value: true });
     this.code = code;
   }
 

@@ -45,13 +45,11 @@ export async function ensureTmux(host: Host): Promise<void> {
 export async function startTmuxSession(host: Host, session: TmuxSession, command: string, cwd: string): Promise<void> {
   const dir = session.socket.slice(0, session.socket.lastIndexOf("/"));
   await host.mkdir(dir, { mode: 0o700 });
+  // Options come from a config file read at server start: set afterwards, a fast agent could exit first and take the pane with it.
+  const conf = `${session.socket}.conf`;
+  await host.writeText(conf, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
   await host.runChecked(
-    [
-      tmux(session, "-f", "/dev/null", "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, command),
-      tmux(session, "set-option", "-t", session.name, "remain-on-exit", "on"),
-      tmux(session, "set-option", "-t", session.name, "status", "off"),
-      tmux(session, "set-option", "-t", session.name, "history-limit", "10000"),
-    ].join(" && "),
+    tmux(session, "-f", conf, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, command),
   );
 }
 
@@ -109,4 +107,5 @@ export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs 
   if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
   await host.runCommand(tmux(session, "kill-server"));
   await host.remove(session.socket);
+  await host.remove(`${session.socket}.conf`);
 }
