@@ -93,6 +93,16 @@ describe("swap-agents", () => {
     expect(opencode.lines[0]).toBe("Running opencode on this machine as swap-opencode-local");
   });
 
+  it("reports the agent's STATUS lines the same way with either agent", { timeout: 120_000 }, async () => {
+    const claude = await run("claudecode", "status", { env: { OPTIO_SCENARIO: "happy" } });
+    const opencode = await run("opencode", "status", { env: { OPTIO_SCENARIO: "happy" } });
+    expect(claude.result.progress).toEqual(expect.arrayContaining(["reading the instructions", "working", "finishing"]));
+    expect(comparable(opencode)).toEqual(comparable(claude));
+    for (const { lines } of [claude, opencode]) {
+      expect(lines).toEqual(expect.arrayContaining(["progress    10% reading the instructions", "progress    60% working", "progress   100% finishing"]));
+    }
+  });
+
   it("does the same over SSH", { timeout: 180_000 }, async () => {
     const ssh = sshd.sshConfig();
     const claude = await run("claudecode", "ssh", { ssh });

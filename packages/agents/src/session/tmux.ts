@@ -72,9 +72,10 @@ export async function paneState(host: Host, session: TmuxSession): Promise<PaneS
   return { pid: Number(pid), dead: dead === "1", exitStatus: status ? Number(status) : null };
 }
 
-/** The visible screen as text, trailing blank lines dropped. */
-export async function readScreen(host: Host, session: TmuxSession): Promise<string> {
-  const r = await host.runChecked(tmux(session, "capture-pane", "-p", "-t", session.name));
+/** The visible screen as text, trailing blank lines dropped; `scrollback` lines of history above it are included when asked. */
+export async function readScreen(host: Host, session: TmuxSession, options: { scrollback?: number } = {}): Promise<string> {
+  const history = options.scrollback ? ["-S", `-${options.scrollback}`] : [];
+  const r = await host.runChecked(tmux(session, "capture-pane", "-p", ...history, "-t", session.name));
   return r.stdout.replace(/\s+$/, "");
 }
 

@@ -22,7 +22,8 @@ const SCREEN_TAIL_LINES = 15;
 
 async function screenTail(host: Host, session: TmuxSession): Promise<string> {
   try {
-    const lines = (await readScreen(host, session)).split("\n").filter((l) => l.trim() !== "");
+    // A dead pane's last output can sit just above the visible screen, so include some history.
+    const lines = (await readScreen(host, session, { scrollback: 200 })).split("\n").filter((l) => l.trim() !== "");
     return lines.slice(-SCREEN_TAIL_LINES).join("\n");
   } catch {
     return "";
