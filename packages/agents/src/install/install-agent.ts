@@ -45,7 +45,6 @@ export async function installAgentBinary(ctx: AdapterContext, spec: AgentBinaryS
     return version === null ? null : { binaryPath: targetPath, version: version || undefined };
   };
 
-  ctx.hook.reportProgress(null, `Checking the ${spec.name} installation…`);
   let installed = await present();
   if (!installed) {
     if (!spec.installIfMissing) {

@@ -23,6 +23,9 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
+const LINKED_BINARIES_DIR = "home/.local/bin";
+
 function endStateOf(outcome: TaskOutcome): SnapshotEndState {
   return outcome.status === "done" ? "done" : outcome.status === "cancelled" ? "cancelled" : "failed";
 }
@@ -155,7 +158,7 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
         agent: adapter.id,
         processId: ctx.processId,
         endState: endStateOf(outcome),
-        resume: adapter.resume,
+        resume: { ...adapter.resume, regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR] },
         exclude: config.workdirExclude,
         encrypt: config.sessionBlobEncrypt,
       });
