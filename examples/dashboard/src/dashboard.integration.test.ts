@@ -35,12 +35,31 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** The scripted stand-in agent, installed where the claudecode adapter looks for `claude`. */
+/**
+ * The scripted stand-in, installed as `claude` where the claudecode adapter
+ * looks (via OPTIO_DASHBOARD_AGENT_DIR): a few lines deliver a report and
+ * report progress, then the scripted agent's interactive scenario keeps the
+ * terminal open until the task is cancelled.
+ */
 async function installStandIn(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const file = join(dir, "claude");
-  await writeFile(file, scriptedAgentScript());
-  await chmod(file, 0o755);
+  const scripted = join(dir, "scripted-agent");
+  await writeFile(scripted, scriptedAgentScript({ versionOutput: "2.1.332 (Claude Code)" }), { mode: 0o755 });
+  const claude = join(dir, "claude");
+  await writeFile(
+    claude,
+    [
+      "#!/bin/sh",
+      `if [ "$1" = "--version" ]; then exec ${scripted} --version; fi`,
+      "mkdir -p deliverables",
+      "printf 'dashboard stand-in report\\n' > deliverables/report.md",
+      'echo "DELIVERABLE: deliverables/report.md" >> optio.log',
+      'echo "STATUS: 40% report written" >> optio.log',
+      `OPTIO_SCENARIO=interactive exec ${scripted} "$@"`,
+      "",
+    ].join("\n"),
+  );
+  await chmod(claude, 0o755);
 }
 
 async function openDashboard(page: Page, d: Dashboard): Promise<void> {
@@ -80,7 +99,6 @@ describe("dashboard", () => {
   it("runs a task from the page with the scripted stand-in: progress, terminal, deliverable, cancel, resume", async () => {
     const agentDir = join(root, "agent");
     await installStandIn(agentDir);
-    process.env.OPTIO_SCENARIO = "interactive";
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir, log: () => {} });
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
@@ -89,20 +107,20 @@ describe("dashboard", () => {
       const processId = await startFromPage(page, "write a report");
       const row = page.locator(`tr[data-process-id="${processId}"]`);
 
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 }).toMatch(/\d+%/);
+      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 }).toContain("40% report written");
 
+      const frame = page.locator("#terminal-frame");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
-      await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toMatch(/\S/);
-      const firstScreen = (await terminal.textContent()) ?? "";
+      await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toContain("scripted agent ready>");
+      const firstUrl = await frame.getAttribute("src");
+      expect(firstUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
 
       const link = row.locator("a.deliverable").first();
       await link.waitFor({ timeout: 60_000 });
-      const name = (await link.textContent()) ?? "";
+      expect(await link.textContent()).toBe("report.md");
       const [download] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
-      const saved = await download.path();
-      const onDisk = await readFile(join(dashboard.dataDir, "deliverables", processId, name), "utf8");
-      expect(await readFile(saved, "utf8")).toBe(onDisk);
-      expect(onDisk.length).toBeGreaterThan(0);
+      expect(download.suggestedFilename()).toBe("report.md");
+      expect(await readFile(await download.path(), "utf8")).toBe("dashboard stand-in report\n");
 
       await row.locator("button.cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("cancelled");
@@ -111,8 +129,8 @@ describe("dashboard", () => {
       await row.locator("button.resume").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("running");
       await expect.poll(() => page.locator("#terminal-task").textContent(), { timeout: 15_000 }).toBe(processId);
-      await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toMatch(/\S/);
-      expect(firstScreen).toMatch(/\S/);
+      await expect.poll(() => frame.getAttribute("src"), { timeout: 15_000 }).not.toBe(firstUrl);
+      await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toContain("scripted agent ready>");
     } finally {
       await context.close();
     }

@@ -32,3 +32,5 @@ export { AgentNotRunningError } from "./session/create-hook-context.js";
 export { CREDENTIAL_ENV_PATTERNS, isCredentialVariable } from "./session/credential-env.js";
 export * from "./task/agent-task.js";
 export * from "./task/run-task.js";
+export * from "./cli/run-cli.js";
+export { CliUsageError, type CliExtraOption, type CliOptionSpec, type CliOptionValue } from "./cli/cli-options.js";

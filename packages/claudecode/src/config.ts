@@ -1,5 +1,4 @@
-import { defineAgentConfigSchema } from "@optio/agents";
-import { OptioConfigError } from "@optio/host";
+import { defineAgentConfigSchema, parseAgentConfig } from "@optio/agents";
 import { z } from "zod";
 
 /** The modes `claude --permission-mode` accepts (2.1.x); `default` is its alias for the normal mode. */
@@ -45,12 +44,5 @@ export type ClaudeCodeTaskConfigInput = z.input<typeof claudeCodeConfigSchema>;
 
 /** Validates a config; the OptioConfigError names every field that is wrong. */
 export function parseClaudeCodeConfig(input: unknown): ClaudeCodeTaskConfig {
-  const result = claudeCodeConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
-    const path = [...issue.path, ...(keys.length === 1 ? keys : [])].join(".");
-    return `${path || "config"}: ${issue.code === "unrecognized_keys" ? `unknown field${keys.length > 1 ? `s ${keys.join(", ")}` : ""}` : issue.message}`;
-  });
-  throw new OptioConfigError(`invalid Claude Code config: ${problems.join("; ")}`, { cause: result.error });
+  return parseAgentConfig(claudeCodeConfigSchema, input);
 }

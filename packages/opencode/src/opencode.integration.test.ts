@@ -3,10 +3,12 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStateStore, runTask, type TaskEvent } from "@optio/agents";
+import { FileStateStore, runTask, type HookContext, type TaskEvent } from "@optio/agents";
+import { shellCommand } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCodeEnv } from "./command.js";
 import type { OpenCodeTaskConfigInput } from "./config.js";
 import { createOpenCodeTask } from "./open-code-task.js";
 import { REAL_OPENCODE_VERSION } from "./test-context.js";
@@ -82,8 +84,13 @@ async function screenShows(page: Page, needles: string[]): Promise<string> {
   }
 }
 
-/** Runs a real opencode session until its TUI is visible in Chromium, then cancels it. */
-async function firstScreen(processId: string, config: OpenCodeTaskConfigInput): Promise<{ text: string; events: TaskEvent[] }> {
+/** Runs a real opencode session until the needles are visible in Chromium, then cancels it. */
+async function screenOf(
+  processId: string,
+  config: OpenCodeTaskConfigInput,
+  needles: string[] = ["Ask anything", REAL_OPENCODE_VERSION],
+  resume = false,
+): Promise<{ text: string; events: TaskEvent[] }> {
   const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
   const task = createOpenCodeTask({
     processId,
@@ -99,7 +106,7 @@ async function firstScreen(processId: string, config: OpenCodeTaskConfigInput): 
     },
   });
   const abort = new AbortController();
-  const run = runTask(task, { store, signal: abort.signal });
+  const run = runTask(task, { store, signal: abort.signal, resume });
   const events: TaskEvent[] = [];
   let text = "";
   for await (const event of run.events) {
@@ -107,15 +114,28 @@ async function firstScreen(processId: string, config: OpenCodeTaskConfigInput): 
     if (event.type === "widget" && event.widget) {
       const page = await browser.newPage();
       await page.goto(event.widget.url);
-      text = await screenShows(page, ["Ask anything", REAL_OPENCODE_VERSION]);
+      text = await screenShows(page, needles);
       await page.close();
       abort.abort();
     }
   }
   const outcome = await run.outcome;
-  expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Ask anything");
+  expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain(needles[0]);
   expect(outcome.status).toBe("cancelled");
   return { text, events };
+}
+
+const firstScreen = (processId: string, config: OpenCodeTaskConfigInput) => screenOf(processId, config);
+
+/** An opencode session export holding one user message, dated now (the TUI's --continue skips old sessions). */
+function storedSession(workdir: string, text: string): string {
+  const id = "ses_0000000000001optioResume";
+  const now = Date.now();
+  const message = { role: "user", time: { created: now }, agent: "build", model: { providerID: "opencode", modelID: "big-pickle" }, id: "msg_0000000000001optioResume", sessionID: id };
+  return JSON.stringify({
+    info: { id, slug: "optio-resume", projectID: "global", directory: workdir, title: "optio resume", version: REAL_OPENCODE_VERSION, time: { created: now, updated: now } },
+    messages: [{ info: message, parts: [{ type: "text", text, id: "prt_0000000000001optioResume", sessionID: id, messageID: message.id }] }],
+  });
 }
 
 describe("the real opencode in a session", () => {
@@ -128,6 +148,23 @@ describe("the real opencode in a session", () => {
   it("shows its TUI over SSH", { timeout: 600_000 }, async () => {
     const { text } = await firstScreen("oc-real-ssh", { ssh: sshd.sshConfig() });
     expect(text).toContain("oc-real-ssh/workdir");
+  });
+
+  it("resumes from its snapshot and continues the stored conversation", { timeout: 600_000 }, async () => {
+    const processId = "oc-real-resume";
+    const said = "hello from the first run";
+    // The first run stores a conversation with the real binary, the way typing a prompt would, without a provider.
+    const first = await screenOf(processId, {
+      supportsResume: true,
+      beforeExecute: async (hook: HookContext) => {
+        const home = join(hook.workdir, "home");
+        await hook.copyFile(new TextEncoder().encode(storedSession(hook.workdir, said)), join(home, "session.json"));
+        await hook.runOnHost(shellCommand([join(home, ".local/bin/opencode"), "import", join(home, "session.json")]), { env: { HOME: home, ...openCodeEnv(home) } });
+      },
+    });
+    expect(first.text).not.toContain(said);
+    const second = await screenOf(processId, { supportsResume: true }, [said], true);
+    expect(second.events.some((e) => e.type === "progress" && e.message === "Restoring the last snapshot…")).toBe(true);
   });
 
   it("left the real opencode dirs untouched and created none", async () => {

@@ -67,7 +67,7 @@ describe("optio CLI Ctrl-C", () => {
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
 
-    await waitForOutput(() => stdout, (text) => /^STATUS \[ *\d{1,3}%\]/m.test(text), 90_000, "a STATUS line");
+    await waitForOutput(() => stdout, (text) => /^STATUS \[ -- \] tick \d+/m.test(text), 90_000, "a STATUS line");
     child.kill("SIGINT");
     const [code] = await Promise.race([
       exited,

@@ -21,6 +21,8 @@ export interface HookContextOptions {
   host: Host;
   /** The agent's tmux session once it is launched; null before. */
   agentSession: () => TmuxSession | null;
+  /** Bounds host operations: the task's signal while it runs, a fresh one for hooks during teardown (after a cancel). */
+  operationSignal: () => AbortSignal;
 }
 
 function formatBytes(n: number): string {
@@ -65,7 +67,7 @@ export function createHookContext(options: HookContextOptions): HookContext {
       void host.stat(partial).then((s) => s && ctx.reportProgress(null, `Downloading ${url}: ${formatBytes(s.size)}`), () => undefined);
     }, 500);
     try {
-      const result = await host.runCommand(fetchCommand, { signal: ctx.signal });
+      const result = await host.runCommand(fetchCommand, { signal: options.operationSignal() });
       if (result.exitCode !== 0) {
         throw new DownloadError(`download of ${url} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-300)}`);
       }
@@ -110,7 +112,7 @@ export function createHookContext(options: HookContextOptions): HookContext {
     resolveTarget,
     async runOnHost(command: string, run: RunOnHostOptions = {}) {
       const cwd = run.cwd === undefined ? undefined : await resolveTarget(run.cwd);
-      const result = await host.runCommand(command, { cwd, env: run.env, timeoutMs: run.timeoutMs, signal: ctx.signal });
+      const result = await host.runCommand(command, { cwd, env: run.env, timeoutMs: run.timeoutMs, signal: options.operationSignal() });
       if ((run.check ?? true) && result.exitCode !== 0) throw new HostCommandError(command, result.exitCode, result.stderr);
       return result;
     },
@@ -120,7 +122,7 @@ export function createHookContext(options: HookContextOptions): HookContext {
       return host.putFile(path, await toPutSource(source, ctx), {
         mode: copy.mode,
         skipIfUnchanged: copy.skipIfUnchanged,
-        signal: ctx.signal,
+        signal: options.operationSignal(),
         onProgress(sent, total) {
           const now = Date.now();
           if (now - last < 250 && sent !== total) return;

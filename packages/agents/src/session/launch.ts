@@ -13,7 +13,7 @@ export interface WrapperOptions {
   command: AgentCommand;
   /** The task config's env: applied last, so it wins, and the only way a credential variable gets through. */
   configEnv: Readonly<Record<string, string>>;
-  /** Browser shims and the like: first on PATH, before the adapter's own dirs. */
+  /** Browser shims and the like: on PATH right after the adapter's own dirs. */
   pathPrepend: readonly string[];
   extraEnv: Readonly<Record<string, string>>;
 }
@@ -30,7 +30,7 @@ function exportLine(name: string, value: string): string {
  */
 export function wrapperScript(options: WrapperOptions): string {
   const { workdir, home, logPath, command } = options;
-  const path = [...options.pathPrepend, ...(command.pathPrepend ?? [])];
+  const path = [...(command.pathPrepend ?? []), ...options.pathPrepend];
   const env = { ...options.extraEnv, ...command.env, ...options.configEnv };
   const log = shellQuote(logPath);
   return [
@@ -40,7 +40,7 @@ export function wrapperScript(options: WrapperOptions): string {
     `export PATH=${path.map(shellQuote).join(":")}${path.length > 0 ? ":" : ""}"$PATH"`,
     exportLine("TERM", "xterm-256color"),
     ...Object.entries(env).map(([name, value]) => exportLine(name, value)),
-    `cd ${shellQuote(workdir)} || exit 1`,
+    `cd ${shellQuote(workdir)} || { echo "ERROR: cannot enter the workdir" >> ${log}; exit 1; }`,
     shellCommand(command.argv),
     "optio_rc=$?",
     // A last line without its newline would swallow our terminal line.

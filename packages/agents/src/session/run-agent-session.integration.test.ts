@@ -168,6 +168,25 @@ describe("runAgentSession with hostile agents", () => {
     expect(reports(failed.events).some((m) => m.includes("cleanup broke"))).toBe(true);
   });
 
+  it("lets afterExecute work on the host after a cancel", async () => {
+    counter += 1;
+    let hostname = "";
+    const task = createAgentTask(createScriptedAdapter(), {
+      processId: `session-${counter}`,
+      name: "t",
+      config: {
+        supportsResume: false,
+        env: { OPTIO_SCENARIO: "slow" },
+        afterExecute: async (hook: { runOnHost(c: string): Promise<{ stdout: string }> }) => {
+          hostname = (await hook.runOnHost("echo after-cancel")).stdout.trim();
+        },
+      },
+    });
+    const run = runTask(task, { store, onEvent: (e) => e.type === "progress" && e.message === "tick 1" && run.cancel() });
+    expect(await run.outcome).toEqual({ status: "cancelled" });
+    expect(hostname).toBe("after-cancel");
+  });
+
   it("counts a DONE written just before a non-zero exit", async () => {
     const { outcome } = await run("echo 'DONE: fast' >> optio.log; exit 5");
     expect(outcome).toEqual({ status: "done", summary: "fast" });

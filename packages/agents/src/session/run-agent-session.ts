@@ -26,6 +26,9 @@ function describe(error: unknown): string {
 /** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
 const LINKED_BINARIES_DIR = "home/.local/bin";
 
+/** How long hooks may work on the host during teardown. */
+const TEARDOWN_HOOK_BOUND_MS = 5 * 60_000;
+
 function endStateOf(outcome: TaskOutcome): SnapshotEndState {
   return outcome.status === "done" ? "done" : outcome.status === "cancelled" ? "cancelled" : "failed";
 }
@@ -33,6 +36,8 @@ function endStateOf(outcome: TaskOutcome): SnapshotEndState {
 /** Everything one session holds while it runs; teardown reads it to know what to undo. */
 interface SessionState<C extends AgentTaskConfig> {
   config: C;
+  /** What hooks' host operations are bound by; replaced for teardown so afterExecute works after a cancel. */
+  operationSignal: AbortSignal;
   host: Host;
   hook: HookContext;
   adapterCtx: AdapterContext;
@@ -123,13 +128,19 @@ async function launch<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Agen
     extraEnv: shims.env,
   });
   state.launched = true;
-  state.terminal = await publishAgentTerminal(state.hook, state.tmux, config.terminal);
-  ctx.setWidget({ kind: "iframe", url: state.terminal.url });
+  try {
+    state.terminal = await publishAgentTerminal(state.hook, state.tmux, config.terminal);
+    ctx.setWidget({ kind: "iframe", url: state.terminal.url });
+  } catch (error) {
+    // The agent runs whether or not anyone can watch it.
+    ctx.report("error", `the terminal could not be served: ${describe(error)}`);
+  }
 }
 
 /** Teardown: every step runs even when an earlier one failed; failures are reported, and returned for afterExecute's rule. */
 async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, outcome: TaskOutcome): Promise<TaskOutcome> {
   const { config, host } = state;
+  state.operationSignal = AbortSignal.timeout(TEARDOWN_HOOK_BOUND_MS);
   const step = async (what: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -194,10 +205,16 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
     ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
     await host.connect();
     let agentRunning = false;
-    const hook = createHookContext({ ctx, host, agentSession: () => (agentRunning ? tmux : null) });
+    const hook = createHookContext({
+      ctx,
+      host,
+      agentSession: () => (agentRunning ? tmux : null),
+      operationSignal: () => state?.operationSignal ?? ctx.signal,
+    });
     const adapterCtx: AdapterContext = { host, hook, workdir: host.workdir, home: posix.join(host.workdir, "home"), signal: ctx.signal };
     state = {
       config,
+      operationSignal: ctx.signal,
       host,
       hook,
       adapterCtx,

@@ -92,11 +92,17 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
 
   const watchingPane = (async () => {
     const pollMs = options.pollMs ?? 250;
+    let misses = 0;
     while (!stop.signal.aborted) {
       await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => undefined);
       if (stop.signal.aborted) return;
       const pane = await paneState(host, session).catch(() => null);
-      if (pane && !pane.dead) continue;
+      if (pane && !pane.dead) {
+        misses = 0;
+        continue;
+      }
+      // One failed look (a slow SSH round trip) is not an exit; a pane gone three times in a row is.
+      if (!pane && ++misses < 3) continue;
       // The agent is gone. Give the tail a moment, then read what it has not reached yet:
       // a DONE written just before the exit (or a last line without its newline) must count.
       await sleep(Math.max(pollMs, 500));
