@@ -134,7 +134,7 @@ describe("dashboard", () => {
     } finally {
       await context.close();
     }
-  });
+  }, 240_000);
 
   it("shows Claude Code's own screen in the terminal frame (real claude from the npm registry)", async () => {
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: join(root, "claude-bin"), log: () => {} });

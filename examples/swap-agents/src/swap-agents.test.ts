@@ -23,7 +23,7 @@ type Agent = keyof typeof STAND_INS;
 
 let root: string;
 let sshd: TestSshd;
-const ROOT_VARS = ["CLAUDECODE_TASK_ROOT", "CLAUDECODE_REMOTE_TASK_ROOT", "OPENCODE_TASK_ROOT", "OPENCODE_REMOTE_TASK_ROOT"];
+const ROOT_VARS = ["OPTIO_CLAUDECODE_TASK_ROOT", "OPTIO_CLAUDECODE_REMOTE_TASK_ROOT", "OPTIO_OPENCODE_TASK_ROOT", "OPTIO_OPENCODE_REMOTE_TASK_ROOT"];
 const saved = new Map<string, string | undefined>();
 
 beforeAll(async () => {

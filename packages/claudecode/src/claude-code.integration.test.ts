@@ -30,23 +30,24 @@ async function inventory(dir: string): Promise<string[]> {
   return rows.sort();
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+async function until<T>(probe: () => Promise<T | undefined>, what: () => string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 async function screenShows(page: Page, needle: string): Promise<string> {
+  let last = "";
   return until(
     async () => {
-      const text = await page.locator(".xterm-rows").innerText().catch(() => "");
-      return text.includes(needle) ? text : undefined;
+      last = await page.locator(".xterm-rows").innerText().catch(() => "");
+      return last.includes(needle) ? last : undefined;
     },
-    `the terminal page to show ${JSON.stringify(needle)}`,
+    () => `the terminal page to show ${JSON.stringify(needle)}; it showed:\n${last}`,
     60_000,
   );
 }

@@ -25,7 +25,7 @@ let existedBefore: boolean[];
 let browser: Browser;
 let sshd: TestSshd;
 let root: string;
-const ROOT_VARS = ["OPENCODE_TASK_ROOT", "OPENCODE_REMOTE_TASK_ROOT"] as const;
+const ROOT_VARS = ["OPTIO_OPENCODE_TASK_ROOT", "OPTIO_OPENCODE_REMOTE_TASK_ROOT"] as const;
 let savedRoots: (string | undefined)[] = [];
 
 async function inventory(): Promise<string[]> {
@@ -45,8 +45,8 @@ beforeAll(async () => {
   // dirs opencode itself uses. Keep this test's task dirs in its temp root so the isolation check below sees
   // only what opencode did.
   savedRoots = ROOT_VARS.map((name) => process.env[name]);
-  process.env.OPENCODE_TASK_ROOT = join(root, "tasks");
-  process.env.OPENCODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
+  process.env.OPTIO_OPENCODE_TASK_ROOT = join(root, "tasks");
+  process.env.OPTIO_OPENCODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
   createdDirs = realDirs.filter((dir) => !existsSync(dir));
   for (const dir of realDirs) {
     await mkdir(dir, { recursive: true });

@@ -20,11 +20,11 @@ let stateDir: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-resume-"));
   stateDir = join(root, "state");
-  process.env.SCRIPTED_TASK_ROOT = join(root, "tasks");
+  process.env.OPTIO_SCRIPTED_TASK_ROOT = join(root, "tasks");
 });
 
 afterAll(async () => {
-  delete process.env.SCRIPTED_TASK_ROOT;
+  delete process.env.OPTIO_SCRIPTED_TASK_ROOT;
   await rm(root, { recursive: true, force: true });
 });
 

@@ -16,12 +16,12 @@ let store: FileStateStore;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-session-"));
-  process.env.SCRIPTED_TASK_ROOT = join(root, "tasks");
+  process.env.OPTIO_SCRIPTED_TASK_ROOT = join(root, "tasks");
   store = new FileStateStore({ dir: join(root, "state") });
 });
 
 afterAll(async () => {
-  delete process.env.SCRIPTED_TASK_ROOT;
+  delete process.env.OPTIO_SCRIPTED_TASK_ROOT;
   await rm(root, { recursive: true, force: true });
 });
 

@@ -23,6 +23,15 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * The task-dir consumer name of an adapter: `optio-<id>`, so task roots
+ * (`~/.local/share/optio-claudecode`, `/tmp/optio-opencode`, or
+ * `$OPTIO_<ID>_TASK_ROOT`) never land in an agent's own directories.
+ */
+export function taskConsumer(adapterId: string): string {
+  return `optio-${adapterId}`;
+}
+
 /** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
 const LINKED_BINARIES_DIR = "home/.local/bin";
 
@@ -198,7 +207,7 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
  */
 export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, input: unknown): Promise<TaskOutcome> {
   let config = parseAgentConfig(adapter.configSchema, input);
-  const host = createHost({ consumer: adapter.id, processId: ctx.processId, ssh: config.ssh });
+  const host = createHost({ consumer: taskConsumer(adapter.id), processId: ctx.processId, ssh: config.ssh });
   const tmux = tmuxSessionFor(host);
   let state: SessionState<C> | null = null;
   try {

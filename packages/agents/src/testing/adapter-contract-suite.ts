@@ -6,6 +6,7 @@ import type { TestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
+import { taskConsumer } from "../session/run-agent-session.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
@@ -29,7 +30,7 @@ interface Fixture {
 }
 
 function envKey(adapter: AgentAdapter<AgentTaskConfig>, remote: boolean): string {
-  return `${adapter.id.toUpperCase().replace(/-/g, "_")}_${remote ? "REMOTE_" : ""}TASK_ROOT`;
+  return `${taskConsumer(adapter.id).toUpperCase().replace(/-/g, "_")}_${remote ? "REMOTE_" : ""}TASK_ROOT`;
 }
 
 async function processesUsing(path: string): Promise<number[]> {
