@@ -88,15 +88,23 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
   const run = runTask(task, { store, signal: abort.signal });
   const events: TaskEvent[] = [];
   let text = "";
-  for await (const event of run.events) {
-    events.push(event);
-    if (event.type === "widget" && event.widget) {
-      const page = await browser.newPage();
-      await page.goto(event.widget.url);
-      text = await screenShows(page, "Claude Code");
-      await page.close();
-      abort.abort();
+  try {
+    for await (const event of run.events) {
+      events.push(event);
+      if (event.type === "widget" && event.widget) {
+        const page = await browser.newPage();
+        try {
+          await page.goto(event.widget.url);
+          text = await screenShows(page, "Claude Code");
+        } finally {
+          await page.close();
+          abort.abort();
+        }
+      }
     }
+  } finally {
+    // Whatever failed above, the agent must not outlive the test.
+    abort.abort();
   }
   const outcome = await run.outcome;
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Claude Code");
@@ -116,7 +124,7 @@ describe("the real claude in a session", () => {
 
   it("shows its first screen over SSH, the binary pushed over SFTP", { timeout: 600_000 }, async () => {
     const cacheDir = join(root, "remote-cache");
-    const { text, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig(), claudeCacheDir: cacheDir });
+    const { text, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), claudeCacheDir: cacheDir });
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
     // A fresh host cache: the worker copied the binary to the host itself.
     expect(events.some((e) => e.type === "progress" && /^Copying .+ to the host/.test(e.message ?? ""))).toBe(true);
