@@ -336,9 +336,11 @@ export async function startDashboard(options = {}) {
   }, 15_000);
   heartbeat.unref();
 
-  if (options.demo) {
+  /** Starts one Claude Code task, so a newcomer sees Claude Code's own screen on the page. */
+  function startDemo() {
     const demo = startTask({ agent: claudeCode.id, instructions: DEMO_INSTRUCTIONS, ssh: "" });
     log(`Demo: started ${demo.task.processId}; Claude Code is installed into the cache on first run (watch its progress on the page).`);
+    return demo.task.processId;
   }
 
   async function close() {
@@ -357,7 +359,7 @@ export async function startDashboard(options = {}) {
     });
   }
 
-  return { url: `${origin}/#token=${token}`, origin, port: address.port, token, dataDir, close };
+  return { url: `${origin}/#token=${token}`, origin, port: address.port, token, dataDir, startDemo, close };
 }
 
 async function main() {
@@ -376,12 +378,12 @@ async function main() {
     return;
   }
   const dashboard = await startDashboard({
-    demo: values.demo ?? false,
     ...(values.host !== undefined && { host: values.host }),
     ...(values.port !== undefined && { port: Number(values.port) }),
     ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
   });
   process.stdout.write(`Dashboard: ${dashboard.url}\n`);
+  if (values.demo) dashboard.startDemo();
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);

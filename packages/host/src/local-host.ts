@@ -569,7 +569,7 @@ export class LocalHost implements Host {
     const cwd = await this.cwdFor(options.cwd);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
-    const handle = openLocalPty(command, {
+    const handle = await openLocalPty(command, {
       cols: options.cols,
       rows: options.rows,
       cwd,

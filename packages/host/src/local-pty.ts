@@ -1,5 +1,4 @@
 import os from "node:os";
-import * as pty from "node-pty";
 import type { ProcessExit, PtyHandle } from "./host.js";
 
 export interface LocalPtyOptions {
@@ -15,8 +14,18 @@ export interface LocalPtyOptions {
 
 const signalNames = new Map<number, string>(Object.entries(os.constants.signals).map(([name, num]) => [num, name]));
 
+type NodePty = typeof import("node-pty");
+let nodePty: Promise<NodePty> | null = null;
+
+/** node-pty and its native addon, loaded by the first PTY rather than by every importer of this package. */
+function loadNodePty(): Promise<NodePty> {
+  nodePty ??= import("node-pty");
+  return nodePty;
+}
+
 /** A node-pty terminal running `/bin/sh -c command`; its shell leads its own session. */
-export function openLocalPty(command: string, options: LocalPtyOptions): PtyHandle {
+export async function openLocalPty(command: string, options: LocalPtyOptions): Promise<PtyHandle> {
+  const pty = await loadNodePty();
   const proc = pty.spawn("/bin/sh", ["-c", command], {
     name: "xterm-256color",
     cols: options.cols,

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig, type ExecOptions, type SFTPWrapper } from "ssh2";
+import type { Client, ClientChannel, ConnectConfig, ExecOptions, SFTPWrapper } from "ssh2";
 import {
   AuthenticationError,
   ConnectionLostError,
@@ -12,9 +12,18 @@ import {
 } from "./errors.js";
 import type { SSHConfig } from "./ssh-config.js";
 
-// ssh2 is CommonJS: Node's ESM loader exposes only its default export.
-const { Client, utils } = ssh2;
-type Client = SshClient;
+type Ssh2 = typeof import("ssh2");
+let ssh2Module: Promise<Ssh2> | null = null;
+
+/**
+ * ssh2, loaded on the first connect: it costs ~14 MB of memory, which a
+ * process that never opens an SSH connection should not pay. It is
+ * CommonJS, so Node's ESM loader hands it over as the default export.
+ */
+function loadSsh2(): Promise<Ssh2> {
+  ssh2Module ??= import("ssh2").then((module) => module.default);
+  return ssh2Module;
+}
 
 /** `SHA256:<base64 without padding>` of a raw SSH key blob, as `ssh-keygen -l` prints it. */
 export function keyFingerprint(blob: Buffer): string {
@@ -139,11 +148,12 @@ export class SshConnection {
     if (this.state === "ready") return;
     if (this.state === "connecting" || this.state === "ending") throw new NotConnectedError(`ssh: ${this.label} is ${this.state}`);
     const config = this.config;
-    const auth = await this.authConfig();
+    const ssh2 = await loadSsh2();
+    const auth = await this.authConfig(ssh2);
     const check = await this.hostCheck();
     this.state = "connecting";
     this.lostError = null;
-    const client = new Client();
+    const client = new ssh2.Client();
     this.client = client;
     let markClosed!: () => void;
     this.closed = new Promise((resolve) => {
@@ -199,7 +209,7 @@ export class SshConnection {
     this.state = "ready";
   }
 
-  private async authConfig(): Promise<Partial<ConnectConfig>> {
+  private async authConfig(ssh2: Ssh2): Promise<Partial<ConnectConfig>> {
     const { identityFile, passphrase, agent } = this.config;
     let privateKey = this.config.privateKey;
     let keyField = "ssh.privateKey";
@@ -213,7 +223,7 @@ export class SshConnection {
     }
     const out: Partial<ConnectConfig> = {};
     if (privateKey !== undefined) {
-      const parsed = utils.parseKey(privateKey, passphrase);
+      const parsed = ssh2.utils.parseKey(privateKey, passphrase);
       if (parsed instanceof Error) {
         throw new OptioConfigError(`${keyField} is not a usable private key${passphrase === undefined ? "" : " (or ssh.passphrase is wrong)"}: ${parsed.message}`, { cause: parsed });
       }
