@@ -2,3 +2,4 @@ export * from "./testing/state-store-suite.js";
 export * from "./testing/scripted-agent.js";
 export * from "./testing/scripted-adapter.js";
 export * from "./testing/adapter-contract-suite.js";
+export * from "./testing/adapter-test-context.js";

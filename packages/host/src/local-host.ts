@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn as spawnChild } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream as fsCreateReadStream, type FSWatcher, readSync, statSync, watch } from "node:fs";
+import { closeSync, constants, createReadStream as fsCreateReadStream, type FSWatcher, openSync, readSync, rmSync, statSync, watch } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -57,6 +58,8 @@ const DEFAULT_GRACE_MS = 3000;
 const INTERNAL_GRACE_MS = 1000;
 const TAIL_POLL_MS = 250;
 const READ_CHUNK = 1024 * 1024;
+/** Archive bytes are handed on in pieces this size or smaller; see archiveWorkdir. */
+const ARCHIVE_READ_CHUNK = 16 * 1024;
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
@@ -505,23 +508,94 @@ export class LocalHost implements Host {
   archiveWorkdir(options: ArchiveOptions = {}): Readable {
     this.requireConnected();
     const command = archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include });
-    const child = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    this.track(child);
-    const out = new PassThrough();
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString("utf8")).slice(-4000);
+    let child: ChildProcess | null = null;
+    let reader: Socket | null = null;
+    const out = new Readable({
+      read: () => {
+        reader?.resume();
+      },
+      destroy: (error, callback) => {
+        reader?.destroy();
+        if (child && child.exitCode === null && child.signalCode === null && child.pid) void this.killTreeNow(child.pid, 0).catch(() => {});
+        callback(error);
+      },
     });
-    child.stdout!.pipe(out, { end: false });
-    child.once("error", (error) => out.destroy(new ArchiveError("could not start tar", { cause: error })));
-    child.once("close", (code) => {
-      if (archiveExitOk(code)) out.end();
-      else out.destroy(new ArchiveError(`archiving ${this.workdir} failed (exit ${code}): ${stderr.trim()}`));
-    });
-    out.once("close", () => {
-      if (child.exitCode === null && child.signalCode === null && child.pid) void this.killTreeNow(child.pid, 0).catch(() => {});
+    const start = async () => {
+      const pipe = await this.archivePipe();
+      if (out.destroyed) {
+        closeSync(pipe.readFd);
+        closeSync(pipe.writeFd);
+        return;
+      }
+      let spawned: ChildProcess;
+      try {
+        spawned = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", pipe.writeFd, "pipe"] });
+      } finally {
+        // The child holds its own copy; the end of the stream is when the last writer closes it.
+        closeSync(pipe.writeFd);
+      }
+      child = spawned;
+      this.track(spawned);
+      // Each read lands in one reused buffer and is copied out at its exact size: a fresh
+      // 64 KB buffer per read left tens of MB of garbage waiting for the next collection.
+      // `onread` is a documented constructor option that this @types/node does not list yet.
+      const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+        fd: pipe.readFd,
+        readable: true,
+        writable: false,
+        // Returning false (the consumer is full) pauses the socket until `read` resumes it.
+        onread: { buffer: Buffer.allocUnsafe(ARCHIVE_READ_CHUNK), callback: (n, buf) => out.push(Buffer.from(buf.subarray(0, n))) },
+      };
+      const socket = new Socket(socketOptions);
+      reader = socket;
+      let stderr = "";
+      spawned.stderr!.on("data", (c: Buffer) => {
+        stderr = (stderr + c.toString("utf8")).slice(-4000);
+      });
+      const drained = new Promise<void>((resolve, reject) => {
+        socket.once("end", resolve);
+        socket.once("error", reject);
+      });
+      const exited = new Promise<number | null>((resolve, reject) => {
+        spawned.once("error", (error) => reject(new ArchiveError("could not start tar", { cause: error })));
+        spawned.once("close", (code) => resolve(code));
+      });
+      const [code] = await Promise.all([exited, drained]);
+      socket.destroy();
+      if (!archiveExitOk(code)) throw new ArchiveError(`archiving ${this.workdir} failed (exit ${code}): ${stderr.trim()}`);
+      out.push(null);
+    };
+    start().catch((error: unknown) => {
+      out.destroy(OptioError.isInstance(error) ? error : new ArchiveError(`archiving ${this.workdir} failed`, { cause: error }));
     });
     return out;
+  }
+
+  /**
+   * Both ends of a fresh pipe: a FIFO made in the task dir, opened and
+   * unlinked at once. A child's stdout pipe from spawn() cannot be read into
+   * a caller-owned buffer; a socket over this one can.
+   */
+  private async archivePipe(): Promise<{ readFd: number; writeFd: number }> {
+    const fifo = path.join(this.taskDir, `.archive-${randomBytes(6).toString("hex")}.fifo`);
+    await new Promise<void>((resolve, reject) => {
+      execFile("mkfifo", ["-m", "600", fifo], (error, _stdout, stderr) => {
+        if (error) reject(new ArchiveError(`could not make a pipe for the archive: ${stderr.trim() || error.message}`, { cause: error }));
+        else resolve();
+      });
+    });
+    try {
+      // Non-blocking so the open does not wait for a writer; the writer's open then finds this reader at once.
+      const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        return { readFd, writeFd: openSync(fifo, constants.O_WRONLY) };
+      } catch (error) {
+        closeSync(readFd);
+        throw error;
+      }
+    } finally {
+      rmSync(fifo, { force: true });
+    }
   }
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {

@@ -1,3 +1,4 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
@@ -12,7 +13,7 @@ import { openCodeCommand } from "./command.js";
 import { parseOpenCodeConfig, type OpenCodeTaskConfigInput } from "./config.js";
 import { installOpenCode } from "./install.js";
 import { plantOpenCodeHome } from "./plant.js";
-import { localAdapterContext, REAL_OPENCODE_VERSION, type LocalAdapterContext } from "./test-context.js";
+import { REAL_OPENCODE_VERSION } from "./test-context.js";
 
 // The adapter's own pieces (install, plant, command) against the real opencode, launched in a private tmux
 // server the way a session launches an agent, and watched through the real web terminal in Chromium.
@@ -63,7 +64,7 @@ afterAll(async () => {
 });
 
 /** Installs, plants and launches the real opencode in tmux; returns its screen as Chromium shows it. */
-async function showTui(ctx: LocalAdapterContext, input: OpenCodeTaskConfigInput): Promise<string> {
+async function showTui(ctx: AdapterTestContext, input: OpenCodeTaskConfigInput): Promise<string> {
   const config = parseOpenCodeConfig({ opencodeInstallDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], opencodeVersion: REAL_OPENCODE_VERSION, ...input });
   const installed = await installOpenCode(ctx, config);
   expect(installed.version).toBe(REAL_OPENCODE_VERSION);
@@ -93,7 +94,7 @@ async function showTui(ctx: LocalAdapterContext, input: OpenCodeTaskConfigInput)
 
 describe("the real opencode, launched from the adapter's command", () => {
   it("paints its TUI through the web terminal on this machine, with its state in the task's HOME", { timeout: 600_000 }, async () => {
-    const ctx = await localAdapterContext(`real-tui-${randomBytes(3).toString("hex")}`);
+    const ctx = await adapterTestContext({ processId: `real-tui-${randomBytes(3).toString("hex")}` });
     try {
       const text = await showTui(ctx, { credentials: { anthropic: { type: "api", key: "sk-ant-not-a-real-key" } }, opencodeConfig: { autoupdate: false } });
       expect(text).toContain(REAL_OPENCODE_VERSION);
@@ -107,7 +108,7 @@ describe("the real opencode, launched from the adapter's command", () => {
   });
 
   it("paints its TUI over SSH", { timeout: 600_000 }, async () => {
-    const ctx = await localAdapterContext(`real-tui-ssh-${randomBytes(3).toString("hex")}`, sshd.sshConfig());
+    const ctx = await adapterTestContext({ processId: `real-tui-ssh-${randomBytes(3).toString("hex")}`, ssh: sshd.sshConfig() });
     try {
       expect(ctx.host.kind).toBe("remote");
       expect(await showTui(ctx, {})).toContain("Ask anything");

@@ -1,3 +1,4 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { readFile, readlink, rm, writeFile, mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,9 +8,9 @@ import { AgentInstallError, AgentNotInstalledError, PackageFetchError, detectHos
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseOpenCodeConfig } from "./config.js";
 import { installOpenCode, openCodePlatformPackage, probeOpenCode } from "./install.js";
-import { FAKE_OPENCODE, localAdapterContext, type LocalAdapterContext } from "./test-context.js";
+import { FAKE_OPENCODE } from "./test-context.js";
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 let server: Server;
 let base: string;
 const routes = new Map<string, Buffer>();
@@ -32,7 +33,7 @@ afterAll(async () => {
   for (const path of cleanup) await rm(path, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  ctx = await localAdapterContext();
+  ctx = await adapterTestContext();
   hits.length = 0;
   routes.clear();
 });

@@ -1,9 +1,10 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openCodeConfigSchema } from "./config.js";
 import { createOpenCode, openCode } from "./open-code.js";
 import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
-import { FAKE_OPENCODE, localAdapterContext, type LocalAdapterContext } from "./test-context.js";
+import { FAKE_OPENCODE } from "./test-context.js";
 
 describe("openCode adapter", () => {
   it("describes opencode", () => {
@@ -26,10 +27,10 @@ describe("openCode adapter", () => {
 });
 
 describe("resume.canContinue", () => {
-  let ctx: LocalAdapterContext;
+  let ctx: AdapterTestContext;
   const data = () => join(ctx.home, ".local/share/opencode");
   beforeEach(async () => {
-    ctx = await localAdapterContext();
+    ctx = await adapterTestContext();
     await ctx.host.mkdir(join(ctx.home, ".local/bin"));
     await ctx.host.writeText(join(ctx.home, ".local/bin/opencode"), FAKE_OPENCODE, { mode: 0o755 });
   });

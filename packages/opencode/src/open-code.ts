@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { AdapterContext, AgentAdapter, BrowserMode, SeedRecord, StateStore } from "@optio/agents";
+import { deleteSeed as deleteAgentSeed, listSeeds as listAgentSeeds, type AdapterContext, type AgentAdapter, type BrowserMode, type SeedRecord, type StateStore } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
@@ -63,14 +63,10 @@ export const openCode = createOpenCode();
 
 /** opencode seeds in the store, newest first. */
 export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
-  return store.listSeeds({ agent: OPENCODE_ID });
+  return listAgentSeeds(store, OPENCODE_ID);
 }
 
 /** Deletes an opencode seed and its blob; returns the removed record, or null when there was none. */
-export async function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
-  const seed = await store.getSeed(id);
-  if (!seed || seed.agent !== OPENCODE_ID) return null;
-  const removed = await store.deleteSeed(id);
-  if (removed) await store.deleteBlob(removed.blobId);
-  return removed;
+export function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
+  return deleteAgentSeed(store, id, OPENCODE_ID);
 }

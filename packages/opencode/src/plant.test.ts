@@ -1,17 +1,17 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseOpenCodeConfig } from "./config.js";
 import { plantOpenCodeHome } from "./plant.js";
-import { localAdapterContext, type LocalAdapterContext } from "./test-context.js";
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 const auth = () => join(ctx.home, ".local/share/opencode/auth.json");
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
 beforeEach(async () => {
-  ctx = await localAdapterContext();
+  ctx = await adapterTestContext();
 });
 afterEach(async () => {
   await ctx.dispose();

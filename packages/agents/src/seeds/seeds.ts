@@ -170,8 +170,12 @@ export function listSeeds(store: StateStore, agent?: string): Promise<SeedRecord
   return store.listSeeds(agent === undefined ? undefined : { agent });
 }
 
-/** Removes a seed's record and its blob; returns the record, or null when the id is unknown. */
-export async function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
+/**
+ * Removes a seed's record and its blob; returns the record, or null when the
+ * id is unknown — or, when `agent` is given, belongs to another agent.
+ */
+export async function deleteSeed(store: StateStore, id: string, agent?: string): Promise<SeedRecord | null> {
+  if (agent !== undefined && (await store.getSeed(id))?.agent !== agent) return null;
   const record = await store.deleteSeed(id);
   if (record) await store.deleteBlob(record.blobId);
   return record;
