@@ -1,3 +1,4 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -9,7 +10,7 @@ import { claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";
 import { parseClaudeCodeConfig, type ClaudeCodeTaskConfigInput } from "./config.js";
 import { installClaude } from "./install.js";
 import { plantClaudeHome } from "./plant.js";
-import { localAdapterContext, REAL_CLAUDE_VERSION, type LocalAdapterContext } from "./test-context.js";
+import { REAL_CLAUDE_VERSION } from "./test-context.js";
 
 // The adapter's own pieces (install, plant, command) against the real binary, launched the way a session
 // launches an agent: in a private tmux server, HOME isolated. The full session is covered in claude-code.integration.test.ts.
@@ -33,10 +34,10 @@ afterAll(async () => {
   await rm(canary, { force: true });
 });
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 let socket: string;
 beforeEach(async () => {
-  ctx = await localAdapterContext(`real-${randomBytes(3).toString("hex")}`);
+  ctx = await adapterTestContext({ processId: `real-${randomBytes(3).toString("hex")}` });
   socket = join(ctx.root, "tmux.sock");
 });
 afterEach(async () => {

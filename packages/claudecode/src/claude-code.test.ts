@@ -1,9 +1,9 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claudeCode, createClaudeCode } from "./claude-code.js";
 import { claudeCodeConfigSchema } from "./config.js";
 import { CLAUDE_SEED_MANIFEST } from "./seed-manifest.js";
-import { localAdapterContext, type LocalAdapterContext } from "./test-context.js";
 
 describe("claudeCode adapter", () => {
   it("describes Claude Code", () => {
@@ -27,9 +27,9 @@ describe("claudeCode adapter", () => {
 });
 
 describe("resume.canContinue", () => {
-  let ctx: LocalAdapterContext;
+  let ctx: AdapterTestContext;
   beforeEach(async () => {
-    ctx = await localAdapterContext();
+    ctx = await adapterTestContext();
   });
   afterEach(async () => {
     await ctx.dispose();

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { AdapterContext, AgentAdapter, BrowserMode, SeedRecord, StateStore } from "@optio/agents";
+import { deleteSeed as deleteAgentSeed, listSeeds as listAgentSeeds, type AdapterContext, type AgentAdapter, type BrowserMode, type SeedRecord, type StateStore } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { claudeCodeConfigSchema, type ClaudeCodeTaskConfig } from "./config.js";
 import { claudeCommand } from "./command.js";
@@ -46,14 +46,10 @@ export const claudeCode = createClaudeCode();
 
 /** Claude Code seeds in the store, newest first. */
 export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
-  return store.listSeeds({ agent: CLAUDE_CODE_ID });
+  return listAgentSeeds(store, CLAUDE_CODE_ID);
 }
 
 /** Deletes a Claude Code seed and its blob; returns the removed record, or null when there was none. */
-export async function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
-  const seed = await store.getSeed(id);
-  if (!seed || seed.agent !== CLAUDE_CODE_ID) return null;
-  const removed = await store.deleteSeed(id);
-  if (removed) await store.deleteBlob(removed.blobId);
-  return removed;
+export function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
+  return deleteAgentSeed(store, id, CLAUDE_CODE_ID);
 }

@@ -1,3 +1,4 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
@@ -9,9 +10,9 @@ import { AgentInstallError, AgentNotInstalledError, detectHostPlatform, VendorSc
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { claudePlatformPackage, installClaude } from "./install.js";
-import { FAKE_CLAUDE, localAdapterContext, type LocalAdapterContext } from "./test-context.js";
+import { FAKE_CLAUDE } from "./test-context.js";
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 let server: Server;
 let base: string;
 const routes = new Map<string, Buffer>();
@@ -34,7 +35,7 @@ afterAll(async () => {
   for (const path of cleanup) await rm(path, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  ctx = await localAdapterContext();
+  ctx = await adapterTestContext();
   hits.length = 0;
   routes.clear();
 });

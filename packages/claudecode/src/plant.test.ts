@@ -1,18 +1,18 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { plantClaudeHome } from "./plant.js";
-import { localAdapterContext, type LocalAdapterContext } from "./test-context.js";
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 const claudeDir = () => join(ctx.home, ".claude");
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 const json = async (path: string) => JSON.parse(await readFile(path, "utf8")) as Record<string, any>;
 
 beforeEach(async () => {
-  ctx = await localAdapterContext();
+  ctx = await adapterTestContext();
 });
 afterEach(async () => {
   await ctx.dispose();

@@ -1,3 +1,4 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -6,12 +7,12 @@ import { startTestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { installClaude, probeClaude } from "./install.js";
-import { localAdapterContext, REAL_CLAUDE_VERSION, type LocalAdapterContext } from "./test-context.js";
+import { REAL_CLAUDE_VERSION } from "./test-context.js";
 
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 beforeAll(async () => {
-  ctx = await localAdapterContext("real-install");
+  ctx = await adapterTestContext({ processId: "real-install" });
 });
 afterAll(async () => {
   await ctx.dispose();
@@ -31,7 +32,7 @@ describe("the real claude from the npm registry", () => {
 
   it("pushes the binary over SFTP to an SSH host with an empty cache", { timeout: 600_000 }, async () => {
     const sshd = await startTestSshd();
-    const remote = await localAdapterContext("real-install-ssh", sshd.sshConfig());
+    const remote = await adapterTestContext({ processId: "real-install-ssh", ssh: sshd.sshConfig() });
     try {
       const cacheDir = join(remote.root, "remote-cache");
       const config = parseClaudeCodeConfig({

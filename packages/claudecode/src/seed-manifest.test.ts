@@ -1,12 +1,12 @@
+import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CLAUDE_SEED_MANIFEST, rekeyProjects } from "./seed-manifest.js";
-import { localAdapterContext, type LocalAdapterContext } from "./test-context.js";
 
-let ctx: LocalAdapterContext;
+let ctx: AdapterTestContext;
 beforeEach(async () => {
-  ctx = await localAdapterContext();
+  ctx = await adapterTestContext();
 });
 afterEach(async () => {
   await ctx.dispose();

@@ -530,8 +530,11 @@ export class LocalHost implements Host {
       let spawned: ChildProcess;
       try {
         spawned = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", pipe.writeFd, "pipe"] });
+      } catch (error) {
+        closeSync(pipe.readFd);
+        throw error;
       } finally {
-        // The child holds its own copy; the end of the stream is when the last writer closes it.
+        // The child holds its own copy; the stream ends when the last writer closes it.
         closeSync(pipe.writeFd);
       }
       child = spawned;
@@ -552,16 +555,17 @@ export class LocalHost implements Host {
       spawned.stderr!.on("data", (c: Buffer) => {
         stderr = (stderr + c.toString("utf8")).slice(-4000);
       });
+      // "close" without "end": the consumer destroyed the stream, which is then left as it is.
       const drained = new Promise<void>((resolve, reject) => {
-        socket.once("end", resolve);
-        socket.once("error", reject);
+        socket.on("error", reject);
+        socket.once("close", () => resolve());
       });
       const exited = new Promise<number | null>((resolve, reject) => {
-        spawned.once("error", (error) => reject(new ArchiveError("could not start tar", { cause: error })));
+        spawned.on("error", (error) => reject(new ArchiveError("could not start tar", { cause: error })));
         spawned.once("close", (code) => resolve(code));
       });
       const [code] = await Promise.all([exited, drained]);
-      socket.destroy();
+      if (out.destroyed) return;
       if (!archiveExitOk(code)) throw new ArchiveError(`archiving ${this.workdir} failed (exit ${code}): ${stderr.trim()}`);
       out.push(null);
     };
