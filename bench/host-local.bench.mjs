@@ -17,11 +17,6 @@ const env = { OPTIO_BENCH_TASK_ROOT: taskRoot };
 const TAIL_LINES = 500;
 const BURST_LINES = 100_000;
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 function run(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { maxBuffer: 1 << 20, ...options }, (error, stdout, stderr) => (error ? reject(new Error(`${cmd} failed: ${stderr || error.message}`)) : resolve(stdout)));
@@ -91,6 +86,7 @@ const archiveWorker = `
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { LocalHost } from ${JSON.stringify(new URL("../packages/host/dist/index.js", import.meta.url).href)};
+import { percentile } from "./bench-lib.mjs";
 const { BENCH_TASK_ROOT: taskRoot, BENCH_OUT: out } = process.env;
 const host = new LocalHost({ consumer: "optio-bench", processId: "archive", env: { OPTIO_BENCH_TASK_ROOT: taskRoot } });
 await host.connect();

@@ -8,24 +8,12 @@ import os from "node:os";
 import path from "node:path";
 import { RemoteHost } from "../packages/host/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
+import { percentile, withBound } from "./bench-lib.mjs";
 
 const TRICKLE_LINES = 500;
 const TRICKLE_EVERY_MS = 4;
 const BURST_LINES = 100_000;
 const BOUND_MS = 60_000;
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function withBound(what, promise) {
-  let timer;
-  try {
-    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${what} took over ${BOUND_MS} ms`)), BOUND_MS)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export default async function () {
   const sshd = await startTestSshd();
@@ -59,7 +47,7 @@ export default async function () {
         if (latencies.length === TRICKLE_LINES) break;
       }
       await appender;
-    })());
+    })(), BOUND_MS);
     await trickle;
     latencies.sort((a, b) => a - b);
 
@@ -85,7 +73,7 @@ export default async function () {
           break;
         }
       }
-    })());
+    })(), BOUND_MS);
 
     return {
       tail_ssh_p50_ms: percentile(latencies, 50),

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TerminalServer } from ${JSON.stringify(agentsUrl)};
 import { LocalHost, shellCommand } from ${JSON.stringify(hostUrl)};
+import { percentile } from "./bench-lib.mjs";
 const floodSeconds = process.argv[1];
 const root = await mkdtemp(join(tmpdir(), "optio-bench-terminal-"));
 const host = new LocalHost({ consumer: "optio-bench", processId: "terminal", env: { OPTIO_BENCH_TASK_ROOT: root } });
@@ -63,11 +64,6 @@ async function startWorker() {
   };
 }
 const FLOOD_SECONDS = 10;
-
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 async function measureKeystrokes(browser, url) {
   const page = await browser.newPage();

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { AdapterContext } from "@optio/agents";
-import type { Host } from "@optio/host";
+import { shellQuote, type Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 
 /**
@@ -64,14 +64,20 @@ export function preTrusted(existing: Json | null, workdir: string, apiKey: strin
 export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<void> {
   const { host, home } = ctx;
   const dir = posix.join(home, CLAUDE_DIR);
-  await host.mkdir(home, { mode: 0o700 });
-  await host.mkdir(dir, { mode: 0o700 });
-  if (config.credentialsJson !== undefined) {
-    await host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(config.credentialsJson), { mode: 0o600 });
-  }
+  // One host command for both dirs (over SSH each command is a round trip); chmod covers a home that already existed.
+  await host.runChecked(`umask 077 && mkdir -p -- ${shellQuote(dir)} && chmod 700 -- ${shellQuote(home)} ${shellQuote(dir)}`);
+  const credentials = config.credentialsJson;
   const settings = settingsFor(config);
-  if (settings) await host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   const claudeJson = posix.join(home, CLAUDE_JSON);
-  const merged = preTrusted(await readJsonObject(host, claudeJson), ctx.workdir, config.env.ANTHROPIC_API_KEY);
-  await host.writeText(claudeJson, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+  const writes: Promise<void>[] = [
+    (async () => {
+      const merged = preTrusted(await readJsonObject(host, claudeJson), ctx.workdir, config.env.ANTHROPIC_API_KEY);
+      await host.writeText(claudeJson, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
+    })(),
+  ];
+  if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(credentials), { mode: 0o600 }));
+  if (settings) writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
+  // Every write settles before a failure is thrown: nothing is left writing into a home being torn down.
+  const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

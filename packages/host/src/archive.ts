@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from "node:stream";
 import zlib from "node:zlib";
-import * as tar from "tar-stream";
+import type * as tar from "tar-stream";
 import { ArchiveError, PathEscapeError } from "./errors.js";
 import { shellQuote } from "./shell.js";
 
@@ -87,6 +87,15 @@ export function extractCommand(workdir: string): string {
 /** Empties `dir` but keeps the directory itself (and its mode). */
 export function clearDirCommand(dir: string): string {
   return `find ${shellQuote(dir)} -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +`;
+}
+
+type TarStream = typeof import("tar-stream");
+let tarStreamModule: Promise<TarStream> | null = null;
+
+/** tar-stream, loaded by the first restore: archiving and everything else never need it. */
+function loadTarStream(): Promise<TarStream> {
+  tarStreamModule ??= import("tar-stream");
+  return tarStreamModule;
 }
 
 const MAX_LINK_DEPTH = 40;
@@ -182,30 +191,46 @@ class EntryChecker {
  * it with ArchiveError.
  */
 export function sanitizeArchive(input: Readable): Readable {
-  const gunzip = zlib.createGunzip();
-  const extract = tar.extract();
-  const pack = tar.pack();
   const out = new PassThrough();
-  const checker = new EntryChecker();
-  let failed = false;
+  let stages: { gunzip: zlib.Gunzip; extract: tar.Extract; pack: tar.Pack } | null = null;
+  const state = { failed: false };
 
   const fail = (error: Error) => {
-    if (failed) return;
-    failed = true;
-    input.unpipe(gunzip);
-    gunzip.destroy();
-    extract.destroy();
-    pack.destroy();
+    if (state.failed) return;
+    state.failed = true;
+    if (stages) {
+      input.unpipe(stages.gunzip);
+      stages.gunzip.destroy();
+      stages.extract.destroy();
+      stages.pack.destroy();
+    }
     out.destroy(error);
   };
 
   input.on("error", (e) => fail(new ArchiveError("reading the archive failed", { cause: e })));
-  gunzip.on("error", (e) => fail(new ArchiveError("the archive is not valid gzip (truncated or corrupt)", { cause: e })));
-  extract.on("error", (e: Error) => fail(new ArchiveError("the archive is not a valid tar (truncated or corrupt)", { cause: e })));
-  pack.on("error", (e: Error) => fail(new ArchiveError("re-packing the archive failed", { cause: e })));
   out.on("close", () => {
     if (!out.writableFinished) fail(new ArchiveError("the sanitized archive was closed before its end"));
   });
+  // Nothing is read from `input` until the stages are piped, so waiting for the module loses nothing.
+  loadTarStream().then(
+    (tarStream) => {
+      if (!state.failed) stages = startSanitizing(tarStream, input, out, state, fail);
+    },
+    (error: unknown) => fail(new ArchiveError("could not load tar-stream", { cause: error })),
+  );
+  return out;
+}
+
+/** Wires gunzip → tar extract → entry checks → tar pack → `out`; every failure goes to `fail`. */
+function startSanitizing(tarStream: TarStream, input: Readable, out: PassThrough, state: { readonly failed: boolean }, fail: (error: Error) => void) {
+  const gunzip = zlib.createGunzip();
+  const extract = tarStream.extract();
+  const pack = tarStream.pack();
+  const checker = new EntryChecker();
+
+  gunzip.on("error", (e) => fail(new ArchiveError("the archive is not valid gzip (truncated or corrupt)", { cause: e })));
+  extract.on("error", (e: Error) => fail(new ArchiveError("the archive is not a valid tar (truncated or corrupt)", { cause: e })));
+  pack.on("error", (e: Error) => fail(new ArchiveError("re-packing the archive failed", { cause: e })));
 
   extract.on("entry", (header, stream, next) => {
     // A truncated entry errors here and on `extract`; the latter reports it.
@@ -231,7 +256,7 @@ export function sanitizeArchive(input: Readable): Readable {
     stream.pipe(sink);
   });
   extract.on("finish", () => {
-    if (!failed) pack.finalize();
+    if (!state.failed) pack.finalize();
   });
 
   pack.on("data", (chunk: unknown) => {
@@ -239,9 +264,9 @@ export function sanitizeArchive(input: Readable): Readable {
   });
   out.on("drain", () => pack.resume());
   pack.on("end", () => {
-    if (!failed) out.end();
+    if (!state.failed) out.end();
   });
 
   input.pipe(gunzip).pipe(extract);
-  return out;
+  return { gunzip, extract, pack };
 }

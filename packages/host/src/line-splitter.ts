@@ -12,27 +12,34 @@ export class LineSplitter {
   /** Complete lines ended by this chunk, in order. */
   push(chunk: Uint8Array): string[] {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const lines: string[] = [];
-    let start = 0;
-    let nl = buf.indexOf(10, start);
-    while (nl !== -1) {
-      if (this.pendingBytes > 0) {
-        this.pending.push(buf.subarray(start, nl));
-        lines.push(Buffer.concat(this.pending).toString("utf8"));
-        this.pending = [];
-        this.pendingBytes = 0;
-      } else {
-        lines.push(buf.toString("utf8", start, nl));
-      }
-      start = nl + 1;
-      nl = buf.indexOf(10, start);
+    const first = buf.indexOf(10);
+    if (first === -1) {
+      this.hold(buf, 0);
+      return [];
     }
-    if (start < buf.length) {
-      // Copy: the caller may reuse its read buffer.
-      this.pending.push(Buffer.from(buf.subarray(start)));
-      this.pendingBytes += buf.length - start;
+    const last = buf.lastIndexOf(10);
+    // Whole runs of lines are decoded in one go and cut apart: a newline byte
+    // never sits inside a multi-byte character, so this decodes as line by line does.
+    let lines: string[];
+    if (this.pendingBytes > 0) {
+      this.pending.push(buf.subarray(0, first));
+      const head = Buffer.concat(this.pending).toString("utf8");
+      this.pending = [];
+      this.pendingBytes = 0;
+      lines = last === first ? [] : buf.toString("utf8", first + 1, last).split("\n");
+      lines.unshift(head);
+    } else {
+      lines = buf.toString("utf8", 0, last).split("\n");
     }
+    this.hold(buf, last + 1);
     return lines;
+  }
+
+  /** Keeps the bytes from `start` on, copied: the caller may reuse its read buffer. */
+  private hold(buf: Buffer, start: number): void {
+    if (start >= buf.length) return;
+    this.pending.push(Buffer.from(buf.subarray(start)));
+    this.pendingBytes += buf.length - start;
   }
 
   /** Bytes held after the last newline. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn as spawnChild } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, createReadStream as fsCreateReadStream, type FSWatcher, openSync, readSync, rmSync, statSync, watch } from "node:fs";
+import { closeSync, constants, createReadStream as fsCreateReadStream, type FSWatcher, openSync, readSync, statSync, unlinkSync, watch } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import os from "node:os";
@@ -59,7 +59,7 @@ const INTERNAL_GRACE_MS = 1000;
 const TAIL_POLL_MS = 250;
 const READ_CHUNK = 1024 * 1024;
 /** Archive bytes are handed on in pieces this size or smaller; see archiveWorkdir. */
-const ARCHIVE_READ_CHUNK = 16 * 1024;
+const ARCHIVE_READ_CHUNK = 4 * 1024;
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
@@ -79,6 +79,44 @@ async function sha256OfFile(file: string): Promise<string | null> {
     throw error;
   }
   return hash.digest("hex");
+}
+
+/**
+ * Hands out batches of lines one line per `next()`. A line already read is
+ * handed out without a trip through the generator: an async generator's
+ * yield costs several promise turns, which a 100,000-line burst pays per line.
+ * Once `stop` is aborted no further line is handed out.
+ */
+function oneAtATime(batches: AsyncGenerator<string[], void, undefined>, stop: AbortSignal): AsyncIterableIterator<string> {
+  let lines: string[] = [];
+  let next = 0;
+  const refill = async (): Promise<IteratorResult<string, undefined>> => {
+    while (next >= lines.length) {
+      const batch = await batches.next();
+      if (batch.done) return { done: true, value: undefined };
+      lines = batch.value;
+      next = 0;
+    }
+    if (stop.aborted) return finish();
+    return { done: false, value: lines[next++]! };
+  };
+  const finish = async (): Promise<IteratorResult<string, undefined>> => {
+    lines = [];
+    next = 0;
+    await batches.return(undefined);
+    return { done: true, value: undefined };
+  };
+  const iterator: AsyncIterableIterator<string> = {
+    next() {
+      if (next < lines.length && !stop.aborted) return Promise.resolve({ done: false, value: lines[next++]! });
+      return refill();
+    },
+    return: finish,
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 /** The host the worker itself runs on: node fs, child processes in their own groups, node-pty. */
@@ -421,11 +459,13 @@ export class LocalHost implements Host {
 
   tailFile(p: HostPath, options: TailOptions = {}): AsyncIterable<string> {
     this.requireConnected();
-    return this.tail(this.resolvePath(p), options.signal);
+    const signal = options.signal;
+    const stop = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+    return oneAtATime(this.tail(this.resolvePath(p), stop), stop);
   }
 
-  private async *tail(file: string, signal: AbortSignal | undefined): AsyncGenerator<string, void, undefined> {
-    const stop = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+  /** The file's lines, a read's worth at a time. */
+  private async *tail(file: string, stop: AbortSignal): AsyncGenerator<string[], void, undefined> {
     const splitter = new LineSplitter();
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     const watchers: FSWatcher[] = [];
@@ -472,10 +512,9 @@ export class LocalHost implements Host {
             const bytesRead = readSync(fh.fd, buf, 0, buf.length, pos);
             if (bytesRead === 0) break;
             pos += bytesRead;
-            for (const line of splitter.push(buf.subarray(0, bytesRead))) {
-              if (stop.aborted) return;
-              yield line;
-            }
+            const lines = splitter.push(buf.subarray(0, bytesRead));
+            if (stop.aborted) return;
+            if (lines.length > 0) yield lines;
           }
           const now = statSync(file, { throwIfNoEntry: false });
           if (!now || now.ino !== ino) {
@@ -598,7 +637,13 @@ export class LocalHost implements Host {
         throw error;
       }
     } finally {
-      rmSync(fifo, { force: true });
+      // unlinkSync, not rmSync: rmSync lstat()s the FIFO, and Node's realpathSync reads the last
+      // lstat() result from a shared buffer, so module resolution would then stop at symlinks.
+      try {
+        unlinkSync(fifo);
+      } catch {
+        // Only its name is left behind: the FIFO holds no data and nobody opens it again.
+      }
     }
   }
 

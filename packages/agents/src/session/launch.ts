@@ -1,7 +1,7 @@
 import { shellCommand, shellQuote, type Host } from "@optio/host";
 import type { AgentCommand } from "../agent-v1.js";
 import { scrubCredentialsScript } from "./credential-env.js";
-import { ensureTmux, startTmuxSession, type TmuxSession } from "./tmux.js";
+import { startTmuxSession, type TmuxSession } from "./tmux.js";
 
 /** The line the wrapper writes when the agent exits non-zero; the session recognises it to add the screen's last lines. */
 export const WRAPPER_EXIT_PATTERN = /^agent exited with code (\d+)$/;
@@ -58,15 +58,39 @@ export interface LaunchOptions extends WrapperOptions {
   scriptPath: string;
 }
 
-/** Writes the wrapper and starts it detached in the task's tmux session. */
+/** Writes the wrapper and starts it detached in the task's tmux session (the caller has checked that tmux is there). */
 export async function launchAgent(options: LaunchOptions): Promise<void> {
   const { host, session, scriptPath } = options;
-  await ensureTmux(host);
   await host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 });
   await startTmuxSession(host, session, shellCommand(["/bin/sh", scriptPath]), options.workdir);
 }
 
-export async function hostIsRoot(host: Host): Promise<boolean> {
-  const result = await host.runChecked("id -u");
-  return result.stdout.trim() === "0";
+/** What a launch needs to know about the host. */
+export interface LaunchHost {
+  asRoot: boolean;
+  hasTmux: boolean;
+}
+
+export interface PrepareLaunchHostOptions {
+  /** Removed first (a fresh start's old workdir). */
+  remove?: readonly string[];
+  /** Made afterwards, every new level mode 0700. */
+  dirs?: readonly string[];
+}
+
+/**
+ * Readies the host for a session in one round trip (over SSH each one is an
+ * exec, often with a login shell's whole startup): removes and makes dirs,
+ * and reports whether commands run as root and whether tmux is installed.
+ * Runs from the task dir, so removing the workdir is fine.
+ */
+export async function prepareLaunchHost(host: Host, options: PrepareLaunchHostOptions = {}): Promise<LaunchHost> {
+  const quoted = (paths: readonly string[]) => paths.map(shellQuote).join(" ");
+  const steps: string[] = [];
+  if (options.remove && options.remove.length > 0) steps.push(`rm -rf -- ${quoted(options.remove)}`);
+  if (options.dirs && options.dirs.length > 0) steps.push(`umask 077`, `mkdir -p -- ${quoted(options.dirs)}`);
+  steps.push("id -u", "if command -v tmux >/dev/null 2>&1; then echo tmux; else echo no-tmux; fi");
+  const result = await host.runChecked(steps.join(" && "), { cwd: host.taskDir });
+  const [uid, tmux] = result.stdout.trim().split(/\s+/);
+  return { asRoot: uid === "0", hasTmux: tmux === "tmux" };
 }

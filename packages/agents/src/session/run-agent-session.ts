@@ -3,11 +3,11 @@ import { DEFAULT_ARCHIVE_EXCLUDES, OptioConfigError, createHost, type Host } fro
 import type { AdapterContext, AgentAdapter } from "../agent-v1.js";
 import { parseAgentConfig, type AgentTaskConfig } from "../config.js";
 import { composeInstructions } from "../instructions.js";
-import { browserShims } from "../protocol/browser-shims.js";
+import { browserShims, type BrowserShims } from "../protocol/browser-shims.js";
 import { createDeliverableQueue, type DeliverableQueue } from "../protocol/deliverables.js";
 import { DELIVERABLES_DIR, PROTOCOL_LOG_FILE } from "../protocol/documentation.js";
 import { refreshOnResume } from "../resume/refresh.js";
-import { appendResumeLog, rotateOptioLog } from "../resume/resume-log.js";
+import { appendResumeLog, RESUME_LOG_FILE, resumeLogLine, rotateOptioLog } from "../resume/resume-log.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot } from "../resume/snapshot.js";
 import { captureSeed, mergeSeed } from "../seeds/seeds.js";
 import type { SnapshotEndState } from "../store/state-store.js";
@@ -15,8 +15,8 @@ import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
 import { createHookContext } from "./create-hook-context.js";
 import type { HookContext } from "./hook-context.js";
-import { hostIsRoot, launchAgent } from "./launch.js";
-import { hasTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
+import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { watchAgent } from "./watch-agent.js";
 
 function describe(error: unknown): string {
@@ -106,22 +106,43 @@ async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter
       agent: adapter.id,
     });
   }
-  await host.writeText(adapter.instructionsFile, instructionsFor(adapter, config));
-  await host.mkdir(DELIVERABLES_DIR);
-  await host.writeText(PROTOCOL_LOG_FILE, "");
+  await settleAll([host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)), host.writeText(PROTOCOL_LOG_FILE, "")]);
 }
 
-async function launch<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, binaryPath: string, continueConversation: boolean): Promise<void> {
+/**
+ * Like Promise.all, but fails only once every step has settled, so nothing
+ * is still writing to the host when teardown starts. The first failure in
+ * the list's order is the one thrown.
+ */
+async function settleAll<T extends readonly unknown[]>(steps: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+async function writeShims(host: Host, shims: BrowserShims): Promise<void> {
+  await settleAll(shims.files.map((file) => host.writeText(file.path, file.content, { mode: file.mode })));
+}
+
+async function launch<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+  launchHost: LaunchHost,
+  shims: BrowserShims,
+  binaryPath: string,
+  continueConversation: boolean,
+): Promise<void> {
   const { config, host, adapterCtx } = state;
+  if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
-  const shims = browserShims(adapter.browser, { shimDir: posix.join(host.taskDir, "shims"), logPath });
-  for (const file of shims.files) await host.writeText(file.path, file.content, { mode: file.mode });
   const command = adapter.command(config, {
     workdir: host.workdir,
     home: adapterCtx.home,
     binaryPath,
     continueConversation,
-    asRoot: await hostIsRoot(host),
+    asRoot: launchHost.asRoot,
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
   await launchAgent({
@@ -245,31 +266,35 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
       await stopTmuxSession(host, tmux);
     }
 
-    let refreshed: string[] = [];
-    let continueConversation = false;
     const resumed = ctx.resumeRequested && config.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
-    if (!resumed) {
-      await host.remove(host.workdir);
-      await host.mkdir(host.workdir, { mode: 0o700 });
-      await host.mkdir(adapterCtx.home, { mode: 0o700 });
-    }
+    const shimDir = posix.join(host.taskDir, "shims");
+    const shims = browserShims(adapter.browser, { shimDir, logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE) });
+    // A fresh start empties the workdir and makes the agent's home and the deliverables dir, in the same round trip.
+    const launchHost = await prepareLaunchHost(host, {
+      remove: resumed ? [] : [host.workdir],
+      dirs: [...(resumed ? [] : [adapterCtx.home, host.resolvePath(DELIVERABLES_DIR)]), ...(shims.files.length > 0 ? [shimDir] : [])],
+    });
     ctx.signal.throwIfAborted();
     ctx.reportProgress(null, `Checking the ${adapter.displayName} installation…`);
-    const installed = await adapter.install(adapterCtx, config);
+    const installConfig = config;
     if (resumed) {
       state.fresh = false;
       config = resumed.config;
       state.config = config;
-      refreshed = resumed.refreshed;
-      continueConversation = await adapter.resume.canContinue(adapterCtx);
-    } else {
-      await prepareFresh(ctx, adapter, state);
     }
-    await appendResumeLog(host, refreshed);
+    // Installing touches only the install dir and home/.local/bin, which planting and the rest leave alone:
+    // they run at once, as over SSH each of them is a few round trips.
+    const [installed, continueConversation] = await settleAll([
+      adapter.install(adapterCtx, installConfig),
+      resumed ? adapter.resume.canContinue(adapterCtx) : prepareFresh(ctx, adapter, state).then(() => false),
+      // A fresh workdir has no resume.log yet: writing it is the append, without a shell command.
+      resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
+      writeShims(host, shims),
+    ]);
     await config.beforeExecute?.(hook);
     ctx.signal.throwIfAborted();
     ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
-    await launch(ctx, adapter, state, installed.binaryPath, continueConversation);
+    await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
     agentRunning = true;
     const outcome = await watchAgent({
       ctx,

@@ -29,13 +29,11 @@ function tmux(session: TmuxSession, ...args: string[]): string {
   return shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, ...args]);
 }
 
-export async function ensureTmux(host: Host): Promise<void> {
-  const found = await host.runCommand("command -v tmux");
-  if (found.exitCode !== 0) {
-    throw new TmuxMissingError(
-      `tmux is not installed on the ${host.kind} host; install it (Debian/Ubuntu: apt-get install tmux, macOS: brew install tmux) and start again`,
-    );
-  }
+/** The error for a host without tmux, naming how to install it. */
+export function tmuxMissingError(host: Host): TmuxMissingError {
+  return new TmuxMissingError(
+    `tmux is not installed on the ${host.kind} host; install it (Debian/Ubuntu: apt-get install tmux, macOS: brew install tmux) and start again`,
+  );
 }
 
 /**
@@ -44,7 +42,8 @@ export async function ensureTmux(host: Host): Promise<void> {
  */
 export async function startTmuxSession(host: Host, session: TmuxSession, command: string, cwd: string): Promise<void> {
   const dir = session.socket.slice(0, session.socket.lastIndexOf("/"));
-  await host.mkdir(dir, { mode: 0o700 });
+  // The task dir exists (mode 0700) from connect on; over SSH every skipped command is a round trip saved.
+  if (dir !== host.taskDir) await host.mkdir(dir, { mode: 0o700 });
   // Options come from a config file read at server start: set afterwards, a fast agent could exit first and take the pane with it.
   const conf = `${session.socket}.conf`;
   await host.writeText(conf, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
@@ -54,6 +53,8 @@ export async function startTmuxSession(host: Host, session: TmuxSession, command
 }
 
 export async function hasTmuxSession(host: Host, session: TmuxSession): Promise<boolean> {
+  // No socket, no server: a stat (one SFTP request over SSH) answers the usual case without running tmux.
+  if ((await host.stat(session.socket)) === null) return false;
   const r = await host.runCommand(tmux(session, "has-session", "-t", session.name));
   return r.exitCode === 0;
 }

@@ -1,0 +1,234 @@
+// Claude Code start-to-live: how long from `runTask` until a browser shows
+// claude's first screen through optio's web terminal, locally and over SSH,
+// against the floor: the same claude (same planted HOME, same env) started
+// bare in tmux until its first screen is on the pane. Runs are interleaved
+// (floor, local, ssh, floor, …) so machine noise lands on all three alike.
+// OPTIO_BENCH_TRACE=1 adds one traced session per mode and prints a per-step
+// timeline (every host operation and, over SSH, every exec and SFTP round trip).
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+import { FileStateStore, runTask } from "../packages/agents/dist/index.js";
+import { claudeCommand, createClaudeCodeTask, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
+import { envAssignments, LocalHost, RemoteHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
+import { startTestSshd } from "../packages/host/dist/testing.js";
+
+const execFileAsync = promisify(execFile);
+const CLAUDE_VERSION = "2.1.332";
+const RUNS = 5;
+const POLL_MS = 10;
+const PAINT_BOUND_MS = 60_000;
+const NEEDLE = "Claude Code";
+const CACHED_BINARY = join(homedir(), ".cache", "optio", "claude", CLAUDE_VERSION, "claude");
+const asRoot = process.getuid?.() === 0;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+const seconds = (ms) => ms / 1000;
+const id = (what) => `bench-${what}-${randomBytes(3).toString("hex")}`;
+
+/** The floor: claude with the adapter's planted HOME and env, started bare in tmux, until its first screen is on the pane. */
+async function firstPaintBare(root, binDir) {
+  const host = new LocalHost({ consumer: "optio-bench", processId: id("floor"), env: { OPTIO_BENCH_TASK_ROOT: join(root, "floor") } });
+  await host.connect();
+  const socket = join(host.taskDir, "tmux.sock");
+  const tmux = (...args) => execFileAsync("tmux", ["-S", socket, ...args], { env: { ...process.env, TMUX: "" } });
+  try {
+    const home = join(host.workdir, "home");
+    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: CLAUDE_VERSION, installStrategies: ["npm-registry"], claudeInstallDir: binDir });
+    await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
+    await mkdir(join(home, ".local", "bin"), { recursive: true });
+    await symlink(CACHED_BINARY, join(home, ".local", "bin", "claude"));
+    const command = claudeCommand(config, { workdir: host.workdir, home, binaryPath: join(binDir, "claude"), continueConversation: false, asRoot });
+    const env = { HOME: home, TERM: "xterm-256color", PATH: [...command.pathPrepend, process.env.PATH].join(":"), ...command.env };
+    const line = `cd ${shellQuote(host.workdir)} && exec env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}`;
+    const t0 = performance.now();
+    await tmux("-f", "/dev/null", "new-session", "-d", "-s", "floor", "-x", "200", "-y", "50", line);
+    for (;;) {
+      const { stdout } = await tmux("capture-pane", "-p", "-t", "floor");
+      if (stdout.includes(NEEDLE)) return performance.now() - t0;
+      if (performance.now() - t0 > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    await tmux("kill-server").catch(() => {});
+    await host.remove(host.taskDir).catch(() => {});
+    await host.disconnect();
+  }
+}
+
+/**
+ * One session from runTask until Chromium shows claude's first screen; the
+ * page is opened before the clock starts (a dashboard is already open) and
+ * navigates the moment the widget event names the URL.
+ */
+async function startToLive(browser, root, binDir, extra, onMark = () => {}, processId = id(extra.ssh ? "ssh" : "local")) {
+  const page = await browser.newPage();
+  const abort = new AbortController();
+  const store = new FileStateStore({ dir: join(root, "store", processId) });
+  const task = createClaudeCodeTask({
+    processId,
+    name: "bench",
+    config: { claudeInstallDir: binDir, installStrategies: ["npm-registry"], claudeVersion: CLAUDE_VERSION, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
+  });
+  let painted = null;
+  let failure = null;
+  const t0 = performance.now();
+  onMark(t0, "runTask");
+  const run = runTask(task, { store, signal: abort.signal });
+  try {
+    for await (const event of run.events) {
+      onMark(performance.now(), event.type === "progress" ? `progress: ${event.message}` : event.type === "report" ? `report ${event.level}: ${event.message.slice(0, 60)}` : event.type);
+      if (event.type === "widget" && event.widget && painted === null) {
+        try {
+          await page.goto(event.widget.url);
+          onMark(performance.now(), "page loaded");
+          await page.waitForFunction((needle) => document.querySelector(".xterm-rows")?.textContent.includes(needle), NEEDLE, { polling: POLL_MS, timeout: PAINT_BOUND_MS });
+          painted = performance.now() - t0;
+          onMark(performance.now(), "first paint in Chromium");
+        } catch (error) {
+          failure = error;
+        } finally {
+          abort.abort();
+        }
+      }
+      if (event.type === "outcome" && painted === null) failure ??= new Error(`the session ended before painting: ${JSON.stringify(event.outcome)}`);
+    }
+  } finally {
+    abort.abort();
+    await run.outcome;
+    await page.close();
+  }
+  if (painted === null) throw failure ?? new Error("no terminal was published");
+  return painted;
+}
+
+/** Wraps host methods (prototype-wide) to log every operation with its start and duration; returns an undo. */
+function traceHosts(log) {
+  const undo = [];
+  const wrap = (proto, name, label) => {
+    const original = proto[name];
+    if (typeof original !== "function") return;
+    proto[name] = function (...args) {
+      const start = performance.now();
+      const result = original.apply(this, args);
+      const what = `${this.kind} ${label(name, args)}`;
+      if (result && typeof result.then === "function") {
+        return result.finally(() => log.push({ start, end: performance.now(), what }));
+      }
+      log.push({ start, end: start, what });
+      return result;
+    };
+    undo.push(() => (proto[name] = original));
+  };
+  const short = (v) => (typeof v === "string" ? v.replace(/\s+/g, " ").slice(0, 110) : "");
+  const publicOps = ["connect", "runCommand", "spawn", "writeFile", "readFile", "mkdir", "remove", "stat", "realpath", "resolveHome", "openPty", "tailFile", "killTree"];
+  for (const proto of [LocalHost.prototype, RemoteHost.prototype]) {
+    for (const name of publicOps) wrap(proto, name, (n, args) => `${n} ${short(args[0])}`);
+  }
+  // The round trips RemoteHost makes: exec channels (bare or wrapped) and single SFTP requests.
+  wrap(RemoteHost.prototype, "exec", (_n, args) => `  [exec] ${short(args[0])}`);
+  wrap(RemoteHost.prototype, "startProcess", (_n, args) => `  [exec+wrapper] ${short(args[0])}`);
+  wrap(RemoteHost.prototype, "sftpCall", (_n, args) => `  [sftp] ${short(args[0])}`);
+  return () => undo.forEach((fn) => fn());
+}
+
+/** Marks when claude's first screen is on its tmux pane (the remote is this machine, so its socket is reachable here too). */
+async function watchPane(socket, marks, stop) {
+  while (!stop.aborted) {
+    const screen = await execFileAsync("tmux", ["-S", socket, "capture-pane", "-p", "-t", "optio"], { env: { ...process.env, TMUX: "" } }).then(
+      (r) => r.stdout,
+      () => "",
+    );
+    if (screen.includes(NEEDLE)) {
+      const t = performance.now();
+      marks.push({ start: t, end: t, what: "== first paint on the tmux pane" });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function tracedSession(browser, root, binDir, extra) {
+  const log = [];
+  const marks = [];
+  const untrace = traceHosts(log);
+  const processId = id(extra.ssh ? "ssh" : "local");
+  const stop = new AbortController();
+  const pane = watchPane(join(root, extra.ssh ? "remote-tasks" : "tasks", processId, "tmux.sock"), marks, stop.signal);
+  let total;
+  try {
+    total = await startToLive(browser, root, binDir, extra, (t, what) => marks.push({ start: t, end: t, what: `== ${what}` }), processId);
+  } finally {
+    untrace();
+    stop.abort();
+    await pane;
+  }
+  const t0 = marks[0].start;
+  const firstPaint = marks.find((m) => m.what.includes("first paint in Chromium")).start;
+  const shown = Math.max(firstPaint, ...marks.filter((m) => m.what.includes("first paint")).map((m) => m.start));
+  const rows = [...marks, ...log].filter((r) => r.start <= shown).sort((a, b) => a.start - b.start);
+  const lines = rows.map((r) => `${(r.start - t0).toFixed(0).padStart(6)} ms ${r.end > r.start ? `+${(r.end - r.start).toFixed(0).padStart(4)}` : "     "}  ${r.what}`);
+  const execs = log.filter((r) => r.start <= firstPaint && /\[exec/.test(r.what)).length;
+  const sftp = log.filter((r) => r.start <= firstPaint && /\[sftp\]/.test(r.what)).length;
+  const mode = extra.ssh ? "ssh" : "local";
+  process.stderr.write(`  trace (${mode}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
+  return { execs, sftp };
+}
+
+export default async function claudeBench() {
+  const root = await mkdtemp(join(tmpdir(), "optio-bench-claude-"));
+  const saved = { local: process.env.OPTIO_CLAUDECODE_TASK_ROOT, remote: process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT };
+  process.env.OPTIO_CLAUDECODE_TASK_ROOT = join(root, "tasks");
+  process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
+  // The steady state of a machine that ran claude before: the version cached, the install dir linked to it.
+  const binDir = join(root, "bin");
+  await mkdir(binDir, { recursive: true });
+  await symlink(CACHED_BINARY, join(binDir, "claude"));
+  const [browser, sshd] = await Promise.all([
+    chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }),
+    startTestSshd(),
+  ]);
+  const ssh = sshd.sshConfig({ readyTimeoutMs: 60_000 });
+  try {
+    const floor = [];
+    const local = [];
+    const remote = [];
+    for (let i = 0; i < RUNS; i++) {
+      floor.push(await firstPaintBare(root, binDir));
+      local.push(await startToLive(browser, root, binDir, {}));
+      remote.push(await startToLive(browser, root, binDir, { ssh }));
+    }
+    const fmt = (xs) => xs.map((x) => seconds(x).toFixed(3)).join(" ");
+    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)}\n`);
+    const metrics = {
+      claude_first_paint_s: seconds(median(floor)),
+      start_to_live_local_s: seconds(median(local)),
+      start_to_live_ssh_s: seconds(median(remote)),
+    };
+    if (process.env.OPTIO_BENCH_TRACE) {
+      await tracedSession(browser, root, binDir, {});
+      const { execs, sftp } = await tracedSession(browser, root, binDir, { ssh });
+      metrics.start_to_live_ssh_execs = execs;
+      metrics.start_to_live_ssh_sftp_requests = sftp;
+    }
+    return metrics;
+  } finally {
+    await browser.close();
+    await sshd.stop();
+    for (const [key, value] of [["OPTIO_CLAUDECODE_TASK_ROOT", saved.local], ["OPTIO_CLAUDECODE_REMOTE_TASK_ROOT", saved.remote]]) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+}
