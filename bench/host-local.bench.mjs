@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { LocalHost } from "../packages/host/dist/index.js";
+import { percentile } from "./bench-lib.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const work = join(here, ".work", "host-local");
@@ -86,7 +87,6 @@ const archiveWorker = `
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { LocalHost } from ${JSON.stringify(new URL("../packages/host/dist/index.js", import.meta.url).href)};
-import { percentile } from "./bench-lib.mjs";
 const { BENCH_TASK_ROOT: taskRoot, BENCH_OUT: out } = process.env;
 const host = new LocalHost({ consumer: "optio-bench", processId: "archive", env: { OPTIO_BENCH_TASK_ROOT: taskRoot } });
 await host.connect();

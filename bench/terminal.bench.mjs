@@ -1,13 +1,17 @@
-// The web terminal: keystroke-to-paint latency in real Chromium, and a `yes`
-// flood's throughput to the page and the worker's peak memory meanwhile.
+// The web terminal: keystroke-to-paint latency in real Chromium (and, as
+// keystroke_socket_*, the part until the echo reaches the page's socket), and
+// a `yes` flood's throughput to the page and the worker's peak memory meanwhile.
 // The worker (LocalHost, tmux sessions, TerminalServer) runs in its own
 // process so its peak RSS is not mixed up with the browser driver's.
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { percentile } from "./bench-lib.mjs";
 
 const SAMPLES = 200;
+/** Keystrokes typed before measuring: the first ones pay for Chromium's and xterm's first-use work (tens of ms). */
+const WARMUP = 10;
 const agentsUrl = new URL("../packages/agents/dist/index.js", import.meta.url).href;
 const hostUrl = new URL("../packages/host/dist/index.js", import.meta.url).href;
 
@@ -17,7 +21,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TerminalServer } from ${JSON.stringify(agentsUrl)};
 import { LocalHost, shellCommand } from ${JSON.stringify(hostUrl)};
-import { percentile } from "./bench-lib.mjs";
 const floodSeconds = process.argv[1];
 const root = await mkdtemp(join(tmpdir(), "optio-bench-terminal-"));
 const host = new LocalHost({ consumer: "optio-bench", processId: "terminal", env: { OPTIO_BENCH_TASK_ROOT: root } });
@@ -28,6 +31,8 @@ const flood = { socket: host.taskDir + "/flood.sock", name: "flood" };
 await host.runChecked(tmux(echo, "-f", "/dev/null", "new-session", "-d", "-s", "echo", "-c", host.workdir, "echo echo-ready; exec cat"));
 await host.runChecked(tmux(flood, "-f", "/dev/null", "new-session", "-d", "-s", "flood", "-c", host.workdir,
   "echo flood-ready; read _; timeout " + floodSeconds + " yes; echo flood-done; exec sleep 3600"));
+// As a session's tmux config has it: with the status line on, tmux redraws it every second, and a keystroke echoed then waits ~10 ms more.
+for (const session of [echo, flood]) await host.runChecked(tmux(session, "set", "-g", "status", "off"));
 const server = await TerminalServer.start();
 process.stdout.write(JSON.stringify({ echo: server.publish("echo", { host, session: echo }).url, flood: server.publish("flood", { host, session: flood }).url }) + "\\n");
 process.stdin.resume();
@@ -78,6 +83,7 @@ async function measureKeystrokes(browser, url) {
     };
     const bench = {
       samples: [],
+      toSocket: [],
       pending: null,
       cursorLine,
       waiter: null,
@@ -87,6 +93,10 @@ async function measureKeystrokes(browser, url) {
       },
     };
     window.optioBench = bench;
+    // When the echo reaches the page: what is left after it is xterm's parse and the wait for the next frame.
+    window.optioTerminal.socket.addEventListener("message", (event) => {
+      if (bench.pending && bench.pending.tSocket === undefined && typeof event.data !== "string") bench.pending.tSocket = performance.now();
+    });
     // Capture phase: the moment the keydown reaches the page, before xterm sees it.
     window.addEventListener(
       "keydown",
@@ -97,7 +107,9 @@ async function measureKeystrokes(browser, url) {
     );
     term.onRender(() => {
       if (bench.pending && cursorLine().startsWith(bench.pending.expect)) {
-        bench.samples.push(performance.now() - bench.pending.t0);
+        const now = performance.now();
+        bench.samples.push(now - bench.pending.t0);
+        bench.toSocket.push((bench.pending.tSocket ?? now) - bench.pending.t0);
         bench.pending = null;
         if (bench.waiter && bench.samples.length >= bench.waiter.n) {
           bench.waiter.resolve();
@@ -107,6 +119,17 @@ async function measureKeystrokes(browser, url) {
     });
   });
   const letters = "abcdefghijklmnopqrstuvwxyz";
+  for (let i = 0; i < WARMUP; i++) {
+    const painted = page.evaluate((n) => window.optioBench.until(n), i + 1);
+    await page.keyboard.press(letters[i]);
+    await painted;
+  }
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => window.optioBench.cursorLine() === "", null, { timeout: 5000 });
+  await page.evaluate(() => {
+    window.optioBench.samples = [];
+    window.optioBench.toSocket = [];
+  });
   for (let i = 0; i < SAMPLES; i++) {
     const painted = page.evaluate((n) => window.optioBench.until(n), i + 1);
     await page.keyboard.press(letters[i % letters.length]);
@@ -116,10 +139,10 @@ async function measureKeystrokes(browser, url) {
       await page.waitForFunction(() => window.optioBench.cursorLine() === "", null, { timeout: 5000 });
     }
   }
-  const samples = await page.evaluate(() => window.optioBench.samples);
-  if (process.env.OPTIO_BENCH_VERBOSE) process.stderr.write(`  keystroke samples (ms): ${samples.map((v) => v.toFixed(1)).join(" ")}\n`);
+  const { samples, toSocket } = await page.evaluate(() => ({ samples: window.optioBench.samples, toSocket: window.optioBench.toSocket }));
+  if (process.env.OPTIO_BENCH_VERBOSE) process.stderr.write(`  keystroke samples (ms, to socket/to paint): ${samples.map((v, i) => `${toSocket[i].toFixed(1)}/${v.toFixed(1)}`).join(" ")}\n`);
   await page.close();
-  return samples;
+  return { samples, toSocket };
 }
 
 async function measureFlood(browser, url) {
@@ -155,11 +178,13 @@ export default async function () {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   try {
-    const samples = await measureKeystrokes(browser, worker.urls.echo);
+    const { samples, toSocket } = await measureKeystrokes(browser, worker.urls.echo);
     const floodMbPerSecond = await measureFlood(browser, worker.urls.flood);
     return {
       keystroke_p50_ms: percentile(samples, 50),
       keystroke_p99_ms: percentile(samples, 99),
+      keystroke_socket_p50_ms: percentile(toSocket, 50),
+      keystroke_socket_p99_ms: percentile(toSocket, 99),
       yes_flood_mb_s: floodMbPerSecond,
       yes_flood_rss_mb: await worker.peakRssMb(),
     };

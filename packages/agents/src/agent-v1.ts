@@ -49,7 +49,7 @@ export interface ResumeSpec {
   readonly privatePaths: readonly string[];
   /** Workdir-relative paths that are regenerable weight (binaries, caches): never snapshotted. */
   readonly regenerablePaths?: readonly string[];
-  /** After a restore: can the agent continue its last conversation? */
+  /** After a restore and the install (the agent's binary is in place): can the agent continue its last conversation? */
   canContinue(ctx: AdapterContext): Promise<boolean>;
 }
 

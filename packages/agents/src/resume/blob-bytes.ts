@@ -3,8 +3,9 @@ import { ResumePathError } from "./resume-errors.js";
 
 /** Collects a stream into one buffer; only for small blobs (private state, seeds that must be decrypted). */
 export async function readAllBytes(source: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk));
+  const chunks: Uint8Array[] = [];
+  // No copy per chunk: the concat below is the one copy.
+  for await (const chunk of source) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks);
 }
 

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentAdapter } from "../agent-v1.js";
+import type { AgentTaskConfig } from "../config.js";
 import type { HookContext } from "./hook-context.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
@@ -61,10 +63,13 @@ function runWorker(args: string[], onLine?: (line: Record<string, unknown>, chil
 }
 
 let n = 0;
-async function session(config: Record<string, unknown>, options: { resume?: boolean; processId?: string; control?: (e: TaskEvent, cancel: () => void) => void } = {}) {
+async function session(
+  config: Record<string, unknown>,
+  options: { resume?: boolean; processId?: string; control?: (e: TaskEvent, cancel: () => void) => void; adapter?: AgentAdapter<AgentTaskConfig> } = {},
+) {
   const processId = options.processId ?? `resume-${++n}`;
   const store = new FileStateStore({ dir: stateDir });
-  const task = createAgentTask(createScriptedAdapter(), { processId, name: "t", config });
+  const task = createAgentTask(options.adapter ?? createScriptedAdapter(), { processId, name: "t", config });
   const events: TaskEvent[] = [];
   const run = runTask(task, {
     store,
@@ -96,6 +101,35 @@ describe("resume", () => {
     expect(restored?.notes).toBe("kept across processes\n");
     expect(String(restored?.conversation)).toMatch(/^turn \d+\n$/);
     expect(second.lines).toContainEqual({ type: "progress", percent: null, message: "continuing the earlier conversation" });
+  });
+
+  it("asks the adapter whether to continue only once its install is done", async () => {
+    // opencode answers by running its own binary, which the install links into the restored home.
+    const scripted = createScriptedAdapter();
+    let installDone = false;
+    const asked: boolean[] = [];
+    const adapter: AgentAdapter<AgentTaskConfig> = {
+      ...scripted,
+      async install(ctx, config) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const installed = await scripted.install(ctx, config);
+        installDone = true;
+        return installed;
+      },
+      resume: {
+        ...scripted.resume,
+        async canContinue(ctx) {
+          asked.push(installDone);
+          return scripted.resume.canContinue(ctx);
+        },
+      },
+    };
+    const first = await session({ env: { OPTIO_SCENARIO: "happy" } }, { adapter });
+    expect(first.outcome.status).toBe("done");
+    installDone = false;
+    const second = await session({ env: { OPTIO_SCENARIO: "happy" } }, { adapter, resume: true, processId: first.processId });
+    expect(second.outcome.status).toBe("done");
+    expect(asked).toEqual([true]);
   });
 
   it("leaves no snapshot when cancelled before the agent was launched", async () => {

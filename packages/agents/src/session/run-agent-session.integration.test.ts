@@ -43,6 +43,14 @@ const messages = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "pro
 const reports = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "report" ? [e.message] : []));
 
 describe("runAgentSession with hostile agents", () => {
+  it("fails a session whose wrapper dies without a word, keeping what the agent reported", async () => {
+    // kill -9 of the wrapper (the agent's parent): no exit line reaches the log, only the pane's death tells.
+    const { outcome, events } = await run("echo 'STATUS: 10% started' >> optio.log; kill -9 $PPID; sleep 1");
+    expect(outcome.status).toBe("failed");
+    expect(outcome.status === "failed" && outcome.message).toMatch(/^the agent exited.* without reporting DONE or ERROR/);
+    expect(events).toContainEqual({ type: "progress", percent: 10, message: "started" });
+  });
+
   it("passes a 10 MiB log line through intact", async () => {
     const { outcome, events } = await run("head -c 10485760 /dev/zero | tr '\\0' a >> optio.log; echo >> optio.log; echo 'DONE: big' >> optio.log");
     expect(outcome).toEqual({ status: "done", summary: "big" });

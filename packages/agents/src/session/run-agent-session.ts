@@ -284,13 +284,15 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
     }
     // Installing touches only the install dir and home/.local/bin, which planting and the rest leave alone:
     // they run at once, as over SSH each of them is a few round trips.
-    const [installed, continueConversation] = await settleAll([
+    const [installed] = await settleAll([
       adapter.install(adapterCtx, installConfig),
-      resumed ? adapter.resume.canContinue(adapterCtx) : prepareFresh(ctx, adapter, state).then(() => false),
+      resumed ? Promise.resolve() : prepareFresh(ctx, adapter, state),
       // A fresh workdir has no resume.log yet: writing it is the append, without a shell command.
       resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
       writeShims(host, shims),
     ]);
+    // An adapter may ask its own binary (opencode lists its sessions), so this waits for the install.
+    const continueConversation = resumed ? await adapter.resume.canContinue(adapterCtx) : false;
     await config.beforeExecute?.(hook);
     ctx.signal.throwIfAborted();
     ctx.reportProgress(null, `Starting ${adapter.displayName}…`);

@@ -18,6 +18,16 @@ export interface WatchOptions {
   pollMs?: number;
 }
 
+/**
+ * The wrapper announces every exit of the agent in the log; polling only
+ * catches the wrapper itself dying (killed, tmux gone). It is rare, so the
+ * check is too: each look spawns a tmux client, and on LocalHost spawning
+ * stalls the event loop for a few milliseconds, which every event then waits out.
+ */
+const PANE_POLL_MS = 2000;
+/** After the pane is found dead, how long the tail gets to reach lines written just before. */
+const EXIT_GRACE_MS = 500;
+
 const SCREEN_TAIL_LINES = 15;
 
 async function screenTail(host: Host, session: TmuxSession): Promise<string> {
@@ -91,7 +101,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   })();
 
   const watchingPane = (async () => {
-    const pollMs = options.pollMs ?? 250;
+    const pollMs = options.pollMs ?? PANE_POLL_MS;
     let misses = 0;
     while (!stop.signal.aborted) {
       await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => undefined);
@@ -105,7 +115,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       if (!pane && ++misses < 3) continue;
       // The agent is gone. Give the tail a moment, then read what it has not reached yet:
       // a DONE written just before the exit (or a last line without its newline) must count.
-      await sleep(Math.max(pollMs, 500));
+      await sleep(EXIT_GRACE_MS);
       if (stop.signal.aborted || outcome) return;
       stop.abort();
       await tailing.catch(() => undefined);

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -167,6 +168,15 @@ describe("FileStateStore on disk", () => {
     const id = await store.putBlob(source());
     expect(maxLagBytes).toBeLessThanOrEqual(chunk.length);
     expect((await stat(path.join(blobsDir, id))).size).toBe(total * chunk.length);
+  });
+
+  it("keeps every byte in order when chunks straddle, fill or exceed its 64 KB write blocks", async () => {
+    const chunks = [1, 4096, 65_535, 2, 70_000, 0, 3000, 65_536, 131_073, 17].map((size) => randomBytes(size));
+    async function* source() {
+      yield* chunks;
+    }
+    const id = await store.putBlob(source());
+    expect((await readFile(path.join(dir, "blobs", id))).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it("a read-only store fails writes with StateWriteError and keeps the old state loadable", async () => {

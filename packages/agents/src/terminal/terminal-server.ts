@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { OptioConfigError, type Host } from "@optio/host";
-import { WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { z } from "zod";
 import type { TmuxSession } from "../session/tmux.js";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
@@ -116,13 +116,13 @@ export class TerminalServer {
   /** The origin the pages are served from, e.g. `http://127.0.0.1:41234`. */
   readonly origin: string;
 
-  private constructor(http: Server, options: z.output<typeof terminalServerOptionsSchema>) {
+  private constructor(http: Server, wss: WebSocketServer, options: z.output<typeof terminalServerOptionsSchema>) {
     this.#http = http;
     this.#options = options;
     this.port = (http.address() as AddressInfo).port;
     this.origin = `http://${urlHostFor(options.bindAddress)}:${this.port}`;
     this.#ownOrigins = new Set([this.origin, `http://127.0.0.1:${this.port}`, `http://localhost:${this.port}`, `http://[::1]:${this.port}`]);
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
+    this.#wss = wss;
     http.on("request", (req, res) => this.#onRequest(req, res));
     http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
@@ -131,6 +131,9 @@ export class TerminalServer {
     const parsed = terminalServerOptionsSchema.safeParse(options);
     if (!parsed.success) throw new OptioConfigError(`terminal server options: ${z.prettifyError(parsed.error)}`);
     if (parsed.data.lowWater >= parsed.data.highWater) throw new OptioConfigError("terminal server options: lowWater must be below highWater");
+    // ws is loaded here, not at import: a worker that never serves a terminal does not pay its memory.
+    const { WebSocketServer } = await import("ws");
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     const http = createServer();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -139,7 +142,7 @@ export class TerminalServer {
         resolve();
       });
     });
-    return new TerminalServer(http, parsed.data);
+    return new TerminalServer(http, wss, parsed.data);
   }
 
   /**

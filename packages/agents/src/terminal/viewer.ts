@@ -1,9 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Host, PtyHandle } from "@optio/host";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { attachCommand, type TmuxSession } from "../session/tmux.js";
 import { FlowControl, type FlowControlOptions } from "./flow-control.js";
 import { CloseCode, parseClientMessage, type ServerMessage } from "./protocol.js";
+
+// WebSocket ready states, as numbers: `ws` itself is loaded only when a terminal server starts.
+const CONNECTING = 0;
+const OPEN = 1;
 
 /** What a viewer needs from its publication. */
 export interface ViewerTarget {
@@ -72,7 +76,7 @@ export class Viewer {
 
   /** Closes the socket (and so the PTY). */
   close(code: number, reason: string): void {
-    if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) this.#ws.close(code, reason);
+    if (this.#ws.readyState === OPEN || this.#ws.readyState === CONNECTING) this.#ws.close(code, reason);
     this.#dispose();
   }
 
@@ -145,7 +149,7 @@ export class Viewer {
     const flow = new FlowControl(pty, this.#options.flowControl);
     this.#flow = flow;
     pty.onData((data) => {
-      if (this.#ws.readyState !== WebSocket.OPEN) return;
+      if (this.#ws.readyState !== OPEN) return;
       flow.sent(data.length);
       this.#ws.send(Buffer.from(data, "utf8"), { binary: true });
     });
@@ -162,7 +166,7 @@ export class Viewer {
   }
 
   #send(message: ServerMessage): void {
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
+    if (this.#ws.readyState === OPEN) this.#ws.send(JSON.stringify(message));
   }
 
   #clearAuthTimer(): void {
