@@ -93,7 +93,9 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
           painted = performance.now() - t0;
           onMark(performance.now(), "first paint in Chromium");
         } catch (error) {
-          failure = error;
+          // What the page showed instead, so a failed run can be told apart from a slow one.
+          const shown = await page.locator(".xterm-rows").innerText().catch(() => "(no terminal rows)");
+          failure = new Error(`${error.message}\nthe page shows:\n${shown.replace(/\s+\n/g, "\n").trim()}`, { cause: error });
         } finally {
           abort.abort();
         }

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { AdapterContext } from "@optio/agents";
-import { shellQuote, type Host } from "@optio/host";
+import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 
 /**
@@ -64,8 +64,8 @@ export function preTrusted(existing: Json | null, workdir: string, apiKey: strin
 export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<void> {
   const { host, home } = ctx;
   const dir = posix.join(home, CLAUDE_DIR);
-  // One host command for both dirs (over SSH each command is a round trip); chmod covers a home that already existed.
-  await host.runChecked(`umask 077 && mkdir -p -- ${shellQuote(dir)} && chmod 700 -- ${shellQuote(home)} ${shellQuote(dir)}`);
+  await host.mkdir(home, { mode: 0o700 });
+  await host.mkdir(dir, { mode: 0o700 });
   const credentials = config.credentialsJson;
   const settings = settingsFor(config);
   const claudeJson = posix.join(home, CLAUDE_JSON);

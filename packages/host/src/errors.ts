@@ -62,6 +62,8 @@ export class OptioAbortError extends optioErrorClass("aborted", "OptioAbortError
 export class DownloadError extends optioErrorClass("download_failed", "DownloadError") {}
 /** A file the caller asked for does not exist on the host. */
 export class FileNotFoundError extends optioErrorClass("file_not_found", "FileNotFoundError") {}
+/** A directory or link could not be made on the host: something else is in the way, or no permission. */
+export class HostFileError extends optioErrorClass("host_file_error", "HostFileError") {}
 
 /** A checked command exited non-zero. */
 export class HostCommandError extends OptioError {

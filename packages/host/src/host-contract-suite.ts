@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArchiveError, HostCommandError, OptioAbortError, OptioTimeoutError, PathEscapeError } from "./errors.js";
+import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError } from "./errors.js";
 import type { Host, ProcessHandle } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 import { shellQuote } from "./shell.js";
@@ -197,6 +197,28 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         expect(await host.stat("gone")).toBeNull();
         await host.remove("gone");
         await host.remove("never/was");
+      });
+
+      it("refuses to make a directory where a file is in the way", async () => {
+        await host.writeText("blocked/file", "x");
+        await expect(host.mkdir("blocked/file")).rejects.toBeInstanceOf(HostFileError);
+        await expect(host.mkdir("blocked/file/below", { mode: 0o700 })).rejects.toBeInstanceOf(HostFileError);
+        expect((await host.readFile("blocked/file")).toString()).toBe("x");
+      });
+
+      it("makes symlinks with their parents and replaces a link or file in their place", async () => {
+        await host.writeText("links/one.txt", "one");
+        await host.writeText("links/two.txt", "two");
+        await host.symlink(host.resolvePath("links/one.txt"), "links/deep/er/current");
+        expect(await host.stat("links/deep/er/current")).toMatchObject({ type: "symlink" });
+        expect((await host.readFile("links/deep/er/current")).toString()).toBe("one");
+        await host.symlink("../../two.txt", "links/deep/er/current");
+        expect(await host.realpath("links/deep/er/current")).toBe(host.resolvePath("links/two.txt"));
+        await host.writeText("links/plain", "file");
+        await host.symlink(host.resolvePath("links/one.txt"), "links/plain");
+        expect((await host.readFile("links/plain")).toString()).toBe("one");
+        const left = (await host.runChecked("ls -A links/deep/er links")).stdout;
+        expect(left).not.toMatch(/\.tmp/);
       });
 
       it("stats without following a final symlink and resolves realpath", async () => {

@@ -172,7 +172,10 @@ export interface Host {
   putFile(path: HostPath, source: PutSource, options?: PutOptions): Promise<PutResult>;
   /** Removes a file or a directory tree. Missing is fine. */
   remove(path: HostPath): Promise<void>;
+  /** Makes the directory and any missing parents; `mode` applies to every level it creates and to the directory itself. */
   mkdir(path: HostPath, options?: WriteOptions): Promise<void>;
+  /** Makes `path` a symlink to `target` (taken as is), atomically replacing whatever link or file is there; parents are created. */
+  symlink(target: string, path: HostPath): Promise<void>;
   /** Null when nothing is there; does not follow a final symlink. */
   stat(path: HostPath): Promise<FileStat | null>;
   /** The canonical path with every symlink resolved, or null when it does not exist. */

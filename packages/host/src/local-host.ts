@@ -11,6 +11,7 @@ import { archiveCommand, archiveExitOk, extractCommand, sanitizeArchive } from "
 import {
   ArchiveError,
   FileNotFoundError,
+  HostFileError,
   HostCommandError,
   NotConnectedError,
   OptioAbortError,
@@ -431,8 +432,26 @@ export class LocalHost implements Host {
   async mkdir(p: HostPath, options: WriteOptions = {}): Promise<void> {
     this.requireConnected();
     const abs = this.resolvePath(p);
-    await fs.mkdir(abs, { recursive: true, mode: options.mode });
+    try {
+      await fs.mkdir(abs, { recursive: true, mode: options.mode });
+    } catch (error) {
+      throw new HostFileError(`cannot make directory ${abs}: ${errnoCode(error) === "EEXIST" || errnoCode(error) === "ENOTDIR" ? "a file is in the way" : String(error)}`, { cause: error });
+    }
     if (options.mode !== undefined) await fs.chmod(abs, options.mode);
+  }
+
+  async symlink(target: string, p: HostPath): Promise<void> {
+    this.requireConnected();
+    const link = this.resolvePath(p);
+    const tmp = path.join(path.dirname(link), `.${path.basename(link)}.${randomBytes(6).toString("hex")}.tmp`);
+    await fs.mkdir(path.dirname(link), { recursive: true });
+    await fs.symlink(target, tmp);
+    try {
+      await fs.rename(tmp, link);
+    } catch (error) {
+      await fs.rm(tmp, { force: true });
+      throw error;
+    }
   }
 
   async stat(p: HostPath): Promise<FileStat | null> {

@@ -9,6 +9,7 @@ import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitiz
 import {
   ArchiveError,
   FileNotFoundError,
+  HostFileError,
   HostCommandError,
   NotConnectedError,
   OptioAbortError,
@@ -219,8 +220,9 @@ export class RemoteHost implements Host {
       this.home = null;
       this.connected = true;
     }
-    const dirs = [this.taskDir, this.workdir].map(shellQuote).join(" ");
-    await this.execChecked(`umask 077 && mkdir -p -- ${dirs} && chmod 700 -- ${dirs}`);
+    // Over SFTP: an exec would pay for the login shell's startup, often 100 ms or more.
+    await this.sftpMkdir(this.taskDir, 0o700);
+    await this.sftpMkdir(this.workdir, 0o700);
   }
 
   async disconnect(): Promise<void> {
@@ -512,8 +514,35 @@ export class RemoteHost implements Host {
     }
   }
 
+  /**
+   * `mkdir -p` in SFTP requests: finds the deepest existing level, creates
+   * the rest (with `mode` when given), then sets `mode` on `dir` itself.
+   * Another writer creating a level first is fine.
+   */
+  private async sftpMkdir(dir: string, mode?: number): Promise<void> {
+    const missing: string[] = [];
+    for (let level = dir; ; level = path.posix.dirname(level)) {
+      const st = await this.sftpStat(level, true);
+      if (st) {
+        if ((st.mode & S_IFMT) !== 0o040000) throw new HostFileError(`cannot make directory ${dir}: ${level} is not a directory`);
+        break;
+      }
+      missing.unshift(level);
+      if (path.posix.dirname(level) === level) break;
+    }
+    for (const level of missing) {
+      try {
+        await this.sftpCall<void>(`mkdir ${level}`, (s, done) => s.mkdir(level, mode === undefined ? {} : { mode }, done));
+      } catch (error) {
+        const now = await this.sftpStat(level, true).catch(() => null);
+        if (!now || (now.mode & S_IFMT) !== 0o040000) throw new HostFileError(`cannot make directory ${level}`, { cause: error });
+      }
+    }
+    if (mode !== undefined) await this.sftpCall<void>(`chmod ${dir}`, (s, done) => s.chmod(dir, mode, done));
+  }
+
   private async mkdirParents(dir: string): Promise<void> {
-    await this.execChecked(`mkdir -p -- ${shellQuote(dir)}`);
+    await this.sftpMkdir(dir);
   }
 
   /** Writes through a temp file in the same directory, renamed over the target. */
@@ -675,9 +704,22 @@ export class RemoteHost implements Host {
 
   async mkdir(p: HostPath, options: WriteOptions = {}): Promise<void> {
     this.requireConnected();
-    const abs = shellQuote(this.resolvePath(p));
-    const chmod = options.mode === undefined ? "" : ` && chmod ${(options.mode & 0o7777).toString(8)} -- ${abs}`;
-    await this.execChecked(`mkdir -p -- ${abs}${chmod}`);
+    await this.sftpMkdir(this.resolvePath(p), options.mode === undefined ? undefined : options.mode & 0o7777);
+  }
+
+  async symlink(target: string, p: HostPath): Promise<void> {
+    this.requireConnected();
+    const link = this.resolvePath(p);
+    const tmp = path.posix.join(path.posix.dirname(link), `.${path.posix.basename(link)}.${randomBytes(6).toString("hex")}.tmp`);
+    await this.sftpMkdir(path.posix.dirname(link));
+    // ssh2 puts the arguments in the order OpenSSH's server expects (it has them swapped).
+    await this.sftpCall<void>(`symlink ${tmp}`, (s, done) => s.symlink(target, tmp, done));
+    try {
+      await this.sftpCall<void>(`rename ${tmp}`, (s, done) => s.ext_openssh_rename(tmp, link, done));
+    } catch (error) {
+      await this.sftpCall<void>(`unlink ${tmp}`, (s, done) => s.unlink(tmp, done)).catch(() => {});
+      throw error;
+    }
   }
 
   async stat(p: HostPath): Promise<FileStat | null> {
@@ -691,9 +733,16 @@ export class RemoteHost implements Host {
 
   async realpath(p: HostPath): Promise<string | null> {
     this.requireConnected();
-    const result = await this.exec(`exec realpath -e -- ${shellQuote(this.resolvePath(p))}`);
-    if (result.code !== 0) return null;
-    return result.stdout.toString("utf8").replace(/\n$/, "");
+    const abs = this.resolvePath(p);
+    let resolved: string;
+    try {
+      resolved = await this.sftpCall<string>(`realpath ${abs}`, (s, done) => s.realpath(abs, done));
+    } catch (error) {
+      if (sftpCode(error) === SFTP_NO_SUCH_FILE) return null;
+      throw error;
+    }
+    // Some servers resolve a path whose last part is missing; like `realpath -e`, only what exists counts.
+    return (await this.sftpStat(resolved, true)) ? resolved : null;
   }
 
   // ---- tails -----------------------------------------------------------

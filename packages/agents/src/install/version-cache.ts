@@ -62,11 +62,6 @@ export async function publishDir(host: Host, tempDir: string, target: string, pl
 /** Points `<dir>/<name>` at `target` (replacing a previous link atomically); creates dir. */
 export async function linkBinary(host: Host, target: string, dir: string, name: string): Promise<string> {
   const link = posix.join(dir, name);
-  if (link === target) return link;
-  const tmp = tempSibling(link);
-  await host.runChecked(
-    `mkdir -p ${shellQuote(dir)} && ln -s ${shellQuote(target)} ${shellQuote(tmp)} && mv -f ${shellQuote(tmp)} ${shellQuote(link)}`,
-    { timeoutMs: 30_000 },
-  );
+  if (link !== target) await host.symlink(target, link);
   return link;
 }
