@@ -1,7 +1,5 @@
-import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
+import { adapterTestContext, guardRealDirs, type AdapterTestContext, type RealDirsGuard } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type { AgentCommand } from "@optio/agents";
 import { envAssignments, shellCommand, shellQuote } from "@optio/host";
@@ -10,28 +8,17 @@ import { claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";
 import { parseClaudeCodeConfig, type ClaudeCodeTaskConfigInput } from "./config.js";
 import { installClaude } from "./install.js";
 import { plantClaudeHome } from "./plant.js";
-import { REAL_CLAUDE_VERSION } from "./test-context.js";
+import { REAL_CLAUDE_DIRS, REAL_CLAUDE_VERSION } from "./test-context.js";
 
 // The adapter's own pieces (install, plant, command) against the real binary, launched the way a session
 // launches an agent: in a private tmux server, HOME isolated. The full session is covered in claude-code.integration.test.ts.
 
-const realClaudeDir = join(homedir(), ".claude");
-const canary = join(realClaudeDir, `optio-canary-${randomBytes(4).toString("hex")}`);
-let before: string[];
-
-async function inventory(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
-  const rows = await Promise.all(entries.map(async (e) => `${e} ${(await stat(join(dir, e))).mtimeMs}`));
-  return rows.sort();
-}
-
+let guard: RealDirsGuard;
 beforeAll(async () => {
-  await mkdir(realClaudeDir, { recursive: true });
-  await writeFile(canary, "do not touch\n");
-  before = await inventory(realClaudeDir);
+  guard = await guardRealDirs(REAL_CLAUDE_DIRS);
 });
 afterAll(async () => {
-  await rm(canary, { force: true });
+  await guard?.release();
 });
 
 let ctx: AdapterTestContext;
@@ -86,7 +73,6 @@ describe("the real claude with the adapter's planted home", () => {
   });
 
   it("kept all of its state in the task's HOME; the real ~/.claude is untouched", async () => {
-    expect(await readFile(canary, "utf8")).toBe("do not touch\n");
-    expect(await inventory(realClaudeDir)).toEqual(before);
+    expect(await guard.changes()).toEqual([]);
   });
 });

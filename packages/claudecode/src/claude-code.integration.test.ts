@@ -1,34 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore, runTask, type TaskEvent } from "@optio/agents";
+import { guardRealDirs, type RealDirsGuard } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClaudeCodeTask } from "./claude-code-task.js";
 import { ROOT_SANDBOX_NOTICE } from "./command.js";
 import type { ClaudeCodeTaskConfigInput } from "./config.js";
-import { REAL_CLAUDE_VERSION } from "./test-context.js";
+import { REAL_CLAUDE_DIRS, REAL_CLAUDE_VERSION } from "./test-context.js";
 
 let browser: Browser;
 let root: string;
 let sshd: TestSshd;
-const realClaudeDir = join(homedir(), ".claude");
-const canary = join(realClaudeDir, `optio-canary-${randomBytes(4).toString("hex")}`);
-let before: string[];
-
-/** Every path under the real ~/.claude with its size and mtime. */
-async function inventory(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
-  const rows = await Promise.all(
-    entries.map(async (entry) => {
-      const s = await stat(join(dir, entry));
-      return `${entry} ${s.size} ${s.mtimeMs}`;
-    }),
-  );
-  return rows.sort();
-}
+let guard: RealDirsGuard;
 
 async function until<T>(probe: () => Promise<T | undefined>, what: () => string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -54,9 +40,7 @@ async function screenShows(page: Page, needle: string): Promise<string> {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-cc-real-"));
-  await mkdir(realClaudeDir, { recursive: true });
-  await writeFile(canary, "do not touch\n");
-  before = await inventory(realClaudeDir);
+  guard = await guardRealDirs(REAL_CLAUDE_DIRS);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
   sshd = await startTestSshd();
 });
@@ -64,7 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await sshd?.stop();
-  await rm(canary, { force: true });
+  await guard?.release();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -132,7 +116,6 @@ describe("the real claude in a session", () => {
   });
 
   it("leaves the real ~/.claude untouched", async () => {
-    expect(await readFile(canary, "utf8")).toBe("do not touch\n");
-    expect(await inventory(realClaudeDir)).toEqual(before);
+    expect(await guard.changes()).toEqual([]);
   });
 });

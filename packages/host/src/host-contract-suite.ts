@@ -10,6 +10,7 @@ import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTi
 import type { Host, ProcessHandle } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 import { shellQuote } from "./shell.js";
+import { withTimeout } from "./with-timeout.js";
 
 export interface HostContractSetup {
   host: Host;
@@ -26,20 +27,6 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -12,22 +12,9 @@ import { hostContractSuite } from "./host-contract-suite.js";
 import { LocalHost } from "./local-host.js";
 import { RemoteHost } from "./remote-host.js";
 import { startTestSshd, type TestSshd } from "./test-sshd.js";
+import { withTimeout } from "./with-timeout.js";
 
 const execFileAsync = promisify(execFile);
-
-async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 hostContractSuite("RemoteHost", async () => {
   const sshd = await startTestSshd();

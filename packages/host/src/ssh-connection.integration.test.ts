@@ -10,6 +10,7 @@ import { ConnectionLostError, NotConnectedError, OptioConfigError } from "./erro
 import { sshConfigSchema, type SSHConfigInput } from "./ssh-config.js";
 import { keyFingerprint, knownHostsPatternsMatch, parseKnownHosts, SshConnection, verifyAgainstKnownHosts } from "./ssh-connection.js";
 import { startTestSshd, type TestSshd } from "./test-sshd.js";
+import { withTimeout } from "./with-timeout.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -26,20 +27,6 @@ function output(channel: ClientChannel): Promise<{ stdout: string; code: number 
     channel.on("exit", (c: number | null) => (code = c));
     channel.on("close", () => resolve({ stdout, code }));
   });
-}
-
-async function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe("known_hosts matching", () => {

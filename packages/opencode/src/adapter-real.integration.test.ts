@@ -1,8 +1,7 @@
-import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
+import { adapterTestContext, guardRealDirs, type AdapterTestContext, type RealDirsGuard } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { closeSharedTerminalServer, publishTerminal, readScreen, startTmuxSession, type TmuxSession } from "@optio/agents";
 import { envAssignments, shellCommand } from "@optio/host";
@@ -13,40 +12,17 @@ import { openCodeCommand } from "./command.js";
 import { parseOpenCodeConfig, type OpenCodeTaskConfigInput } from "./config.js";
 import { installOpenCode } from "./install.js";
 import { plantOpenCodeHome } from "./plant.js";
-import { REAL_OPENCODE_VERSION } from "./test-context.js";
+import { REAL_OPENCODE_DIRS, REAL_OPENCODE_VERSION } from "./test-context.js";
 
 // The adapter's own pieces (install, plant, command) against the real opencode, launched in a private tmux
 // server the way a session launches an agent, and watched through the real web terminal in Chromium.
 
-const realDirs = [join(homedir(), ".local/share/opencode"), join(homedir(), ".config/opencode")];
-const untouchedPaths = [join(homedir(), ".local/state/opencode"), join(homedir(), ".cache/opencode"), "/tmp/opencode"];
-const canaryName = `optio-canary-${randomBytes(4).toString("hex")}`;
-let before: string[];
-let createdDirs: string[] = [];
-let existedBefore: boolean[];
+let guard: RealDirsGuard;
 let browser: Browser;
 let sshd: TestSshd;
 
-/** Every path under the dirs with its size and mtime. */
-async function inventory(): Promise<string[]> {
-  const rows: string[] = [];
-  for (const dir of realDirs) {
-    for (const entry of await readdir(dir, { recursive: true })) {
-      const s = await stat(join(dir, entry));
-      rows.push(`${join(dir, entry)} ${s.size} ${s.mtimeMs}`);
-    }
-  }
-  return rows.sort();
-}
-
 beforeAll(async () => {
-  createdDirs = realDirs.filter((dir) => !existsSync(dir));
-  for (const dir of realDirs) {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, canaryName), "do not touch\n");
-  }
-  before = await inventory();
-  existedBefore = untouchedPaths.map((p) => existsSync(p));
+  guard = await guardRealDirs(REAL_OPENCODE_DIRS);
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -58,9 +34,7 @@ afterAll(async () => {
   await browser?.close();
   await sshd?.stop();
   await closeSharedTerminalServer();
-  for (const dir of realDirs) await rm(join(dir, canaryName), { force: true });
-  // Only dirs this file made for its canaries; they must be empty again.
-  for (const dir of createdDirs) await rmdir(dir);
+  await guard?.release();
 });
 
 /** Installs, plants and launches the real opencode in tmux; returns its screen as Chromium shows it. */
@@ -118,8 +92,6 @@ describe("the real opencode, launched from the adapter's command", () => {
   });
 
   it("left the real opencode dirs untouched and created none", async () => {
-    for (const dir of realDirs) expect(await readFile(join(dir, canaryName), "utf8")).toBe("do not touch\n");
-    expect(await inventory()).toEqual(before);
-    expect(untouchedPaths.map((p) => existsSync(p))).toEqual(existedBefore);
+    expect(await guard.changes()).toEqual([]);
   });
 });

@@ -1,43 +1,26 @@
-import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore, runTask, type HookContext, type TaskEvent } from "@optio/agents";
 import { shellCommand } from "@optio/host";
+import { guardRealDirs, type RealDirsGuard } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCodeEnv } from "./command.js";
 import type { OpenCodeTaskConfigInput } from "./config.js";
 import { createOpenCodeTask } from "./open-code-task.js";
-import { REAL_OPENCODE_VERSION } from "./test-context.js";
+import { REAL_OPENCODE_DIRS, REAL_OPENCODE_VERSION } from "./test-context.js";
 
 // The real opencode from the npm registry, run by the generic session with an isolated HOME and watched through
 // the web terminal in headless Chromium.
 
-const realDirs = [join(homedir(), ".local/share/opencode"), join(homedir(), ".config/opencode")];
-const untouchedPaths = [join(homedir(), ".local/state/opencode"), join(homedir(), ".cache/opencode"), "/tmp/opencode"];
-const canaryName = `optio-canary-${randomBytes(4).toString("hex")}`;
-let createdDirs: string[] = [];
-let before: string[];
-let existedBefore: boolean[];
+let guard: RealDirsGuard;
 let browser: Browser;
 let sshd: TestSshd;
 let root: string;
 const ROOT_VARS = ["OPTIO_OPENCODE_TASK_ROOT", "OPTIO_OPENCODE_REMOTE_TASK_ROOT"] as const;
 let savedRoots: (string | undefined)[] = [];
-
-async function inventory(): Promise<string[]> {
-  const rows: string[] = [];
-  for (const dir of realDirs) {
-    for (const entry of await readdir(dir, { recursive: true })) {
-      const s = await stat(join(dir, entry));
-      rows.push(`${join(dir, entry)} ${s.size} ${s.mtimeMs}`);
-    }
-  }
-  return rows.sort();
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-oc-session-"));
@@ -47,13 +30,7 @@ beforeAll(async () => {
   savedRoots = ROOT_VARS.map((name) => process.env[name]);
   process.env.OPTIO_OPENCODE_TASK_ROOT = join(root, "tasks");
   process.env.OPTIO_OPENCODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
-  createdDirs = realDirs.filter((dir) => !existsSync(dir));
-  for (const dir of realDirs) {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, canaryName), "do not touch\n");
-  }
-  before = await inventory();
-  existedBefore = untouchedPaths.map((p) => existsSync(p));
+  guard = await guardRealDirs(REAL_OPENCODE_DIRS);
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -64,8 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await sshd?.stop();
-  for (const dir of realDirs) await rm(join(dir, canaryName), { force: true });
-  for (const dir of createdDirs) await rmdir(dir);
+  await guard?.release();
   ROOT_VARS.forEach((name, i) => {
     const saved = savedRoots[i];
     if (saved === undefined) delete process.env[name];
@@ -168,8 +144,6 @@ describe("the real opencode in a session", () => {
   });
 
   it("left the real opencode dirs untouched and created none", async () => {
-    for (const dir of realDirs) expect(await readFile(join(dir, canaryName), "utf8")).toBe("do not touch\n");
-    expect(await inventory()).toEqual(before);
-    expect(untouchedPaths.map((p) => existsSync(p))).toEqual(existedBefore);
+    expect(await guard.changes()).toEqual([]);
   });
 });

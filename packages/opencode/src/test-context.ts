@@ -1,3 +1,6 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
 /**
  * A stand-in `opencode`: `--version` prints a version the way the real one
  * does; `session list --format json` prints `$XDG_DATA_HOME/opencode/sessions.json`
@@ -9,3 +12,9 @@ export const FAKE_OPENCODE =
 
 /** The version the real-binary tests pin, so CI reuses ~/.cache/optio instead of following `latest`. */
 export const REAL_OPENCODE_VERSION = "1.18.34";
+
+/** The real user's opencode dirs, which a task with an isolated HOME must leave alone, and the paths it must not create. */
+export const REAL_OPENCODE_DIRS = {
+  watched: [join(homedir(), ".local/share/opencode"), join(homedir(), ".config/opencode")],
+  untouched: [join(homedir(), ".local/state/opencode"), join(homedir(), ".cache/opencode"), "/tmp/opencode"],
+};
