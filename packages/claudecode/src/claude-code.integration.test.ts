@@ -89,6 +89,7 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
   } finally {
     // Whatever failed above, the agent must not outlive the test.
     abort.abort();
+    await run.outcome;
   }
   const outcome = await run.outcome;
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Claude Code");

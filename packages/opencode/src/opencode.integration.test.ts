@@ -85,15 +85,24 @@ async function screenOf(
   const run = runTask(task, { store, signal: abort.signal, resume });
   const events: TaskEvent[] = [];
   let text = "";
-  for await (const event of run.events) {
-    events.push(event);
-    if (event.type === "widget" && event.widget) {
-      const page = await browser.newPage();
-      await page.goto(event.widget.url);
-      text = await screenShows(page, needles);
-      await page.close();
-      abort.abort();
+  try {
+    for await (const event of run.events) {
+      events.push(event);
+      if (event.type === "widget" && event.widget) {
+        const page = await browser.newPage();
+        try {
+          await page.goto(event.widget.url);
+          text = await screenShows(page, needles);
+        } finally {
+          await page.close();
+          abort.abort();
+        }
+      }
     }
+  } finally {
+    // Whatever failed above, the agent must not outlive the test.
+    abort.abort();
+    await run.outcome;
   }
   const outcome = await run.outcome;
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain(needles[0]);

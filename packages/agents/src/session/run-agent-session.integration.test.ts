@@ -227,18 +227,24 @@ describe("runAgentSession with hostile agents", () => {
       },
     });
     const run = runTask(task, { store });
-    for await (const event of run.events) if (event.type === "widget") break;
-    expect(hook).not.toBeNull();
-    const h = hook!;
-    await h.sendText("hello there", { submit: true });
-    let screen = "";
-    for (let i = 0; i < 100 && !screen.includes("you said: hello there"); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      screen = await h.readScreen();
+    try {
+      for await (const event of run.events) if (event.type === "widget") break;
+      expect(hook).not.toBeNull();
+      const h = hook!;
+      await h.sendText("hello there", { submit: true });
+      let screen = "";
+      for (let i = 0; i < 100 && !screen.includes("you said: hello there"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = await h.readScreen();
+      }
+      expect(screen).toContain("you said: hello there");
+      await h.sendText("quit", { submit: true });
+      expect(await run.outcome).toEqual({ status: "done", summary: "asked to quit" });
+      await expect(h.readScreen()).rejects.toThrow(/not running/);
+    } finally {
+      // An interactive agent waits forever: a failed expectation above must not leave it running.
+      run.cancel();
+      await run.outcome;
     }
-    expect(screen).toContain("you said: hello there");
-    await h.sendText("quit", { submit: true });
-    expect(await run.outcome).toEqual({ status: "done", summary: "asked to quit" });
-    await expect(h.readScreen()).rejects.toThrow(/not running/);
   });
 });
