@@ -1,6 +1,7 @@
 // Runs every bench/*.bench.mjs (or those named on the command line), merges
 // their metrics into bench/results.json (flat: metric → number) and writes
 // bench/results.md with each goal judged against the same run's figures.
+import { execFileSync } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { goals } from "./goals.mjs";
@@ -14,7 +15,12 @@ if (only.length > 0) {
   results = JSON.parse(await readFile(`${here}/results.json`, "utf8").catch(() => "{}"));
 }
 const failures = [];
+const SETTLE_MS = 3000;
 for (const file of files) {
+  // The archive benches leave hundreds of MB of dirty pages behind: write them out and let the machine
+  // settle first, so one bench's disk writeback is not timed as the next one's latency.
+  execFileSync("sync");
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   process.stderr.write(`bench: ${file}\n`);
   try {
     const mod = await import(pathToFileURL(`${here}/${file}`).href);

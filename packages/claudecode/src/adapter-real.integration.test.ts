@@ -1,7 +1,7 @@
 import { adapterTestContext, guardRealDirs, type AdapterTestContext, type RealDirsGuard } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import type { AgentCommand } from "@optio/agents";
+import { stopTmuxSession, type AgentCommand } from "@optio/agents";
 import { envAssignments, shellCommand, shellQuote } from "@optio/host";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";
@@ -28,7 +28,8 @@ beforeEach(async () => {
   socket = join(ctx.root, "tmux.sock");
 });
 afterEach(async () => {
-  await ctx.host.runCommand(shellCommand(["tmux", "-S", socket, "kill-server"]));
+  // The whole tree first: claude may still be cloning its plugin marketplace into the home being removed.
+  await stopTmuxSession(ctx.host, { socket, name: "optio" });
   await ctx.dispose();
 });
 

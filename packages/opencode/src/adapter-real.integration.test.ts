@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { closeSharedTerminalServer, publishTerminal, readScreen, startTmuxSession, type TmuxSession } from "@optio/agents";
+import { closeSharedTerminalServer, publishTerminal, readScreen, startTmuxSession, stopTmuxSession, type TmuxSession } from "@optio/agents";
 import { envAssignments, shellCommand } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser } from "playwright-core";
@@ -62,7 +62,8 @@ async function showTui(ctx: AdapterTestContext, input: OpenCodeTaskConfigInput):
   } finally {
     await page.close();
     await terminal.close();
-    await ctx.host.runCommand(shellCommand(["tmux", "-S", session.socket, "kill-server"]));
+    // The whole tree, waited for: the task dir is removed next.
+    await stopTmuxSession(ctx.host, session);
   }
 }
 

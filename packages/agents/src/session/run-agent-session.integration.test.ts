@@ -214,7 +214,8 @@ describe("runAgentSession with hostile agents", () => {
   });
 
   it("lets hooks type into the agent and read its screen", async () => {
-    let hook: { sendText(t: string, o?: { submit?: boolean }): Promise<void>; readScreen(): Promise<string> } | null = null;
+    type Driver = { sendText(t: string, o?: { submit?: boolean }): Promise<void>; readScreen(): Promise<string> };
+    let hook: Driver | null = null;
     const task = createAgentTask(createScriptedAdapter(), {
       processId: "session-drive",
       name: "t",
@@ -228,8 +229,13 @@ describe("runAgentSession with hostile agents", () => {
     });
     const run = runTask(task, { store });
     try {
-      for await (const event of run.events) if (event.type === "widget") break;
-      expect(hook).not.toBeNull();
+      // The terminal is served before the agent starts: wait for the agent's prompt on its screen.
+      let ready = "";
+      for (let i = 0; i < 100 && !ready.includes("ready>"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = (await (hook as Driver | null)?.readScreen().catch(() => "")) ?? "";
+      }
+      expect(ready).toContain("scripted agent ready>");
       const h = hook!;
       await h.sendText("hello there", { submit: true });
       let screen = "";

@@ -158,11 +158,18 @@ async function launch<C extends AgentTaskConfig>(
     extraEnv: shims.env,
   });
   state.launched = true;
+}
+
+/**
+ * Serves the agent's terminal before the agent starts: the page loads while
+ * the host is readied, and its viewers wait for the tmux session. A failure
+ * is reported, not thrown: the agent runs whether or not anyone can watch it.
+ */
+async function serveTerminal<C extends AgentTaskConfig>(ctx: TaskContext, state: SessionState<C>): Promise<void> {
   try {
-    state.terminal = await publishAgentTerminal(state.hook, state.tmux, config.terminal);
+    state.terminal = await publishAgentTerminal(state.hook, state.tmux, state.config.terminal);
     ctx.setWidget({ kind: "iframe", url: state.terminal.url });
   } catch (error) {
-    // The agent runs whether or not anyone can watch it.
     ctx.report("error", `the terminal could not be served: ${describe(error)}`);
   }
 }
@@ -222,9 +229,9 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
 }
 
 /**
- * Runs one session of `adapter` as a task: validate, connect, install,
- * restore or plant, launch detached in tmux, serve the terminal, follow
- * optio.log to an outcome, and tear down (snapshot, seed, hooks, cleanup).
+ * Runs one session of `adapter` as a task: validate, connect, restore or
+ * plant, serve the terminal and install at once, launch detached in tmux,
+ * follow optio.log to an outcome, and tear down (snapshot, seed, hooks, cleanup).
  */
 export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, input: unknown): Promise<TaskOutcome> {
   let config = parseAgentConfig(adapter.configSchema, input);
@@ -284,7 +291,8 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
     }
     // Installing touches only the install dir and home/.local/bin, which planting and the rest leave alone:
     // they run at once, as over SSH each of them is a few round trips.
-    const [installed] = await settleAll([
+    const [, installed] = await settleAll([
+      launchHost.hasTmux ? serveTerminal(ctx, state) : Promise.resolve(),
       adapter.install(adapterCtx, installConfig),
       resumed ? Promise.resolve() : prepareFresh(ctx, adapter, state),
       // A fresh workdir has no resume.log yet: writing it is the append, without a shell command.

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { optioErrorClass, shellCommand, type Host } from "@optio/host";
+import { optioErrorClass, shellCommand, shellQuote, type Host } from "@optio/host";
 
 /** tmux is not installed on the host. */
 export class TmuxMissingError extends optioErrorClass("tmux_missing", "TmuxMissingError") {}
@@ -98,9 +98,25 @@ export async function sendText(host: Host, session: TmuxSession, text: string, o
   }
 }
 
-/** The shell command a viewer's PTY runs to join the session. */
+/** How long a viewer waits for the session to start: an install that downloads the agent can take minutes. */
+const ATTACH_WAIT_S = 900;
+
+/**
+ * The shell command a viewer's PTY runs to join the session. The terminal is
+ * served while the host is still being readied, so a page opened early waits
+ * here (checking for the socket, then the session, ten times a second) and
+ * shows the agent as soon as it starts.
+ */
 export function attachCommand(session: TmuxSession, options: { readOnly?: boolean } = {}): string {
-  return tmux(session, "attach-session", ...(options.readOnly ? ["-r"] : []), "-t", session.name);
+  const started = `[ -S ${shellQuote(session.socket)} ] && ${tmux(session, "has-session", "-t", session.name)} 2>/dev/null`;
+  const attach = tmux(session, "attach-session", ...(options.readOnly ? ["-r"] : []), "-t", session.name);
+  const script = [
+    `if ! { ${started}; }; then printf '%s\\r\\n' 'Waiting for the agent to start…'; fi`,
+    "n=0",
+    `until ${started}; do n=$((n + 1)); if [ "$n" -gt ${ATTACH_WAIT_S * 10} ]; then echo 'The agent did not start.'; exit 1; fi; sleep 0.1; done`,
+    `exec ${attach}`,
+  ].join("\n");
+  return shellCommand(["/bin/sh", "-c", script]);
 }
 
 /** Stops the pane's whole process tree (waiting until it is gone), then the tmux server. */

@@ -346,6 +346,23 @@ describe("terminal over a local host", () => {
     }
   });
 
+  it("shows a session that starts after the page opened", async () => {
+    const late: TmuxSession = { socket: `${raw.taskDir}/late.sock`, name: "late" };
+    const target = server.publish("late", { host: raw, session: late });
+    const page = await browser.newPage();
+    try {
+      await page.goto(target.url);
+      await waitForScreen(page, "Waiting for the agent to start");
+      await startTmuxSession(raw, late, "bash -c 'echo started-late; exec sleep 600'", raw.workdir);
+      await waitForScreen(page, "started-late");
+      expect(server.viewerCount("late")).toBe(1);
+    } finally {
+      await page.close();
+      await target.close();
+      await stopTmuxSession(raw, late);
+    }
+  });
+
   it("ends the page's socket when the tmux session ends", async () => {
     const short: TmuxSession = { socket: `${raw.taskDir}/short.sock`, name: "short" };
     await startTmuxSession(raw, short, "bash -c 'echo short-lived; exec sleep 600'", raw.workdir);
