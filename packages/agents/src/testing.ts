@@ -4,3 +4,4 @@ export * from "./testing/scripted-adapter.js";
 export * from "./testing/adapter-contract-suite.js";
 export * from "./testing/adapter-test-context.js";
 export * from "./testing/real-dirs-guard.js";
+export * from "./testing/watch-terminal.js";

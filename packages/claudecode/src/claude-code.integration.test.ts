@@ -1,8 +1,8 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStateStore, runTask, type TaskEvent } from "@optio/agents";
-import { guardRealDirs, type RealDirsGuard } from "@optio/agents/testing";
+import { FileStateStore, type TaskEvent } from "@optio/agents";
+import { guardRealDirs, watchTerminal, type RealDirsGuard } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,30 +68,16 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
       ...config,
     },
   });
-  const abort = new AbortController();
-  const run = runTask(task, { store, signal: abort.signal });
-  const events: TaskEvent[] = [];
-  let text = "";
-  try {
-    for await (const event of run.events) {
-      events.push(event);
-      if (event.type === "widget" && event.widget) {
-        const page = await browser.newPage();
-        try {
-          await page.goto(event.widget.url);
-          text = await screenShows(page, "Claude Code");
-        } finally {
-          await page.close();
-          abort.abort();
-        }
-      }
+  const { seen, events, outcome } = await watchTerminal(task, { store }, async (url) => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(url);
+      return await screenShows(page, "Claude Code");
+    } finally {
+      await page.close();
     }
-  } finally {
-    // Whatever failed above, the agent must not outlive the test.
-    abort.abort();
-    await run.outcome;
-  }
-  const outcome = await run.outcome;
+  });
+  const text = seen ?? "";
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Claude Code");
   expect(outcome.status).toBe("cancelled");
   return { text, events };

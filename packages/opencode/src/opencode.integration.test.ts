@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStateStore, runTask, type HookContext, type TaskEvent } from "@optio/agents";
+import { FileStateStore, type HookContext, type TaskEvent } from "@optio/agents";
 import { shellCommand } from "@optio/host";
-import { guardRealDirs, type RealDirsGuard } from "@optio/agents/testing";
+import { guardRealDirs, watchTerminal, type RealDirsGuard } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,30 +81,16 @@ async function screenOf(
       ...config,
     },
   });
-  const abort = new AbortController();
-  const run = runTask(task, { store, signal: abort.signal, resume });
-  const events: TaskEvent[] = [];
-  let text = "";
-  try {
-    for await (const event of run.events) {
-      events.push(event);
-      if (event.type === "widget" && event.widget) {
-        const page = await browser.newPage();
-        try {
-          await page.goto(event.widget.url);
-          text = await screenShows(page, needles);
-        } finally {
-          await page.close();
-          abort.abort();
-        }
-      }
+  const { seen, events, outcome } = await watchTerminal(task, { store, resume }, async (url) => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(url);
+      return await screenShows(page, needles);
+    } finally {
+      await page.close();
     }
-  } finally {
-    // Whatever failed above, the agent must not outlive the test.
-    abort.abort();
-    await run.outcome;
-  }
-  const outcome = await run.outcome;
+  });
+  const text = seen ?? "";
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain(needles[0]);
   expect(outcome.status).toBe("cancelled");
   return { text, events };
