@@ -24,6 +24,7 @@ export * from "./protocol/documentation.js";
 export * from "./protocol/deliverables.js";
 export * from "./protocol/browser-shims.js";
 export * from "./instructions.js";
+export * from "./settle-all.js";
 export * from "./store/file-state-store.js";
 export * from "./session/tmux.js";
 export * from "./install/install-agent.js";

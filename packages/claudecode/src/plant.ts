@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { AdapterContext } from "@optio/agents";
+import { settleAll, type AdapterContext } from "@optio/agents";
 import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 
@@ -77,7 +77,5 @@ export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTas
   ];
   if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(credentials), { mode: 0o600 }));
   if (settings) writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
-  // Every write settles before a failure is thrown: nothing is left writing into a home being torn down.
-  const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
+  await settleAll(writes);
 }

@@ -27,7 +27,7 @@ describe("the real claude from the npm registry", () => {
     expect(existsSync(join(homedir(), ".cache/optio/claude", REAL_CLAUDE_VERSION, "claude"))).toBe(true);
     expect(await probeClaude(ctx.host, join(ctx.home, ".local/bin/claude"))).toBe(REAL_CLAUDE_VERSION);
     // Nothing was left in the cache but published versions.
-    expect((await readdir(join(homedir(), ".cache/optio/claude"))).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect((await readdir(join(homedir(), ".cache/optio/claude"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("pushes the binary over SFTP to an SSH host with an empty cache", { timeout: 600_000 }, async () => {

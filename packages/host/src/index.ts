@@ -2,6 +2,7 @@ export * from "./errors.js";
 export type * from "./host.js";
 export * from "./ssh-config.js";
 export * from "./shell.js";
+export * from "./temp-sibling.js";
 export * from "./task-dir.js";
 export * from "./line-splitter.js";
 export * from "./kill-tree.js";

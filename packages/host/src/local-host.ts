@@ -43,6 +43,7 @@ import { killTreeScript } from "./kill-tree.js";
 import { LineSplitter } from "./line-splitter.js";
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
+import { tempSibling } from "./temp-sibling.js";
 
 export interface LocalHostOptions {
   /** The consumer (agent) name; it names the task root. */
@@ -118,6 +119,16 @@ function oneAtATime(batches: AsyncGenerator<string[], void, undefined>, stop: Ab
     },
   };
   return iterator;
+}
+
+/** `mkdir -p`, with a file in the way reported as HostFileError. */
+async function makeDir(dir: string, mode?: number): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode });
+  } catch (error) {
+    const code = errnoCode(error);
+    throw new HostFileError(`cannot make directory ${dir}: ${code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : String(error)}`, { cause: error });
+  }
 }
 
 /** The host the worker itself runs on: node fs, child processes in their own groups, node-pty. */
@@ -311,7 +322,7 @@ export class LocalHost implements Host {
       const existing = await fs.stat(target).catch(() => null);
       if (existing?.isFile()) finalMode = existing.mode & 0o7777;
     }
-    const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+    const tmp = tempSibling(target);
     const fh = await fs.open(tmp, "wx", finalMode ?? 0o666);
     let keep = true;
     try {
@@ -432,19 +443,15 @@ export class LocalHost implements Host {
   async mkdir(p: HostPath, options: WriteOptions = {}): Promise<void> {
     this.requireConnected();
     const abs = this.resolvePath(p);
-    try {
-      await fs.mkdir(abs, { recursive: true, mode: options.mode });
-    } catch (error) {
-      throw new HostFileError(`cannot make directory ${abs}: ${errnoCode(error) === "EEXIST" || errnoCode(error) === "ENOTDIR" ? "a file is in the way" : String(error)}`, { cause: error });
-    }
+    await makeDir(abs, options.mode);
     if (options.mode !== undefined) await fs.chmod(abs, options.mode);
   }
 
   async symlink(target: string, p: HostPath): Promise<void> {
     this.requireConnected();
     const link = this.resolvePath(p);
-    const tmp = path.join(path.dirname(link), `.${path.basename(link)}.${randomBytes(6).toString("hex")}.tmp`);
-    await fs.mkdir(path.dirname(link), { recursive: true });
+    const tmp = tempSibling(link);
+    await makeDir(path.dirname(link));
     await fs.symlink(target, tmp);
     try {
       await fs.rename(tmp, link);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream as fsCreateReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import net from "node:net";
@@ -45,6 +45,7 @@ import { envAssignments, shellQuote } from "./shell.js";
 import { sshConfigSchema, type SSHConfig, type SSHConfigInput } from "./ssh-config.js";
 import { SshConnection } from "./ssh-connection.js";
 import { resolveTaskDir } from "./task-dir.js";
+import { tempSibling } from "./temp-sibling.js";
 
 export interface RemoteHostOptions {
   /** The consumer (agent) name; it names the remote task root. */
@@ -70,6 +71,12 @@ const MAX_PREAMBLE = 64 * 1024;
 
 const SFTP_NO_SUCH_FILE = 2;
 const S_IFMT = 0o170000;
+
+/** The kind of file an SFTP stat's mode describes. */
+function fileType(mode: number): FileStat["type"] {
+  const format = mode & S_IFMT;
+  return format === 0o100000 ? "file" : format === 0o040000 ? "directory" : format === 0o120000 ? "symlink" : "other";
+}
 
 function sftpCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -524,7 +531,7 @@ export class RemoteHost implements Host {
     for (let level = dir; ; level = path.posix.dirname(level)) {
       const st = await this.sftpStat(level, true);
       if (st) {
-        if ((st.mode & S_IFMT) !== 0o040000) throw new HostFileError(`cannot make directory ${dir}: ${level} is not a directory`);
+        if (fileType(st.mode) !== "directory") throw new HostFileError(`cannot make directory ${dir}: ${level} is not a directory`);
         break;
       }
       missing.unshift(level);
@@ -535,14 +542,10 @@ export class RemoteHost implements Host {
         await this.sftpCall<void>(`mkdir ${level}`, (s, done) => s.mkdir(level, mode === undefined ? {} : { mode }, done));
       } catch (error) {
         const now = await this.sftpStat(level, true).catch(() => null);
-        if (!now || (now.mode & S_IFMT) !== 0o040000) throw new HostFileError(`cannot make directory ${level}`, { cause: error });
+        if (!now || fileType(now.mode) !== "directory") throw new HostFileError(`cannot make directory ${level}`, { cause: error });
       }
     }
     if (mode !== undefined) await this.sftpCall<void>(`chmod ${dir}`, (s, done) => s.chmod(dir, mode, done));
-  }
-
-  private async mkdirParents(dir: string): Promise<void> {
-    await this.sftpMkdir(dir);
   }
 
   /** Writes through a temp file in the same directory, renamed over the target. */
@@ -551,9 +554,9 @@ export class RemoteHost implements Host {
     let finalMode = mode;
     if (finalMode === undefined) {
       const existing = await this.sftpStat(target, true);
-      if (existing && (existing.mode & S_IFMT) === 0o100000) finalMode = existing.mode & 0o7777;
+      if (existing && fileType(existing.mode) === "file") finalMode = existing.mode & 0o7777;
     }
-    const tmp = path.posix.join(dir, `.${path.posix.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+    const tmp = tempSibling(target);
     const sftp = await this.sftp();
     const open = () => this.sftpCall<Buffer>(`open ${tmp}`, (s, done) => s.open(tmp, "wx", { mode: finalMode ?? 0o666 }, done));
     let handle: Buffer;
@@ -561,7 +564,7 @@ export class RemoteHost implements Host {
       handle = await open();
     } catch (error) {
       if (sftpCode(error) !== SFTP_NO_SUCH_FILE) throw error;
-      await this.mkdirParents(dir);
+      await this.sftpMkdir(dir);
       handle = await open();
     }
     let keep = true;
@@ -710,7 +713,7 @@ export class RemoteHost implements Host {
   async symlink(target: string, p: HostPath): Promise<void> {
     this.requireConnected();
     const link = this.resolvePath(p);
-    const tmp = path.posix.join(path.posix.dirname(link), `.${path.posix.basename(link)}.${randomBytes(6).toString("hex")}.tmp`);
+    const tmp = tempSibling(link);
     await this.sftpMkdir(path.posix.dirname(link));
     // ssh2 puts the arguments in the order OpenSSH's server expects (it has them swapped).
     await this.sftpCall<void>(`symlink ${tmp}`, (s, done) => s.symlink(target, tmp, done));
@@ -726,9 +729,7 @@ export class RemoteHost implements Host {
     this.requireConnected();
     const st = await this.sftpStat(this.resolvePath(p), false);
     if (!st) return null;
-    const format = st.mode & S_IFMT;
-    const type = format === 0o100000 ? "file" : format === 0o040000 ? "directory" : format === 0o120000 ? "symlink" : "other";
-    return { type, size: st.size, mode: st.mode & 0o7777 };
+    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777 };
   }
 
   async realpath(p: HostPath): Promise<string | null> {

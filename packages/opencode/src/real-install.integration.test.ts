@@ -27,7 +27,7 @@ describe("the real opencode from the npm registry", () => {
     expect(await installOpenCode(ctx, config)).toEqual({ binaryPath: join(dir, "opencode"), version: REAL_OPENCODE_VERSION });
     expect(existsSync(join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION, "opencode"))).toBe(true);
     expect(await probeOpenCode(ctx.host, join(ctx.home, ".local/bin/opencode"), ctx.home)).toBe(REAL_OPENCODE_VERSION);
-    expect((await readdir(join(homedir(), ".cache/optio/opencode"))).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect((await readdir(join(homedir(), ".cache/optio/opencode"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("can continue only once the real opencode stored a session for the workdir", { timeout: 120_000 }, async () => {

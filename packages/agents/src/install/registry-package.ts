@@ -7,12 +7,12 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip } from "node:zlib";
-import type { Host } from "@optio/host";
+import { tempSibling, type Host } from "@optio/host";
 import { extract as tarExtract } from "tar-stream";
 import type { HookContext } from "../session/hook-context.js";
 import { detectHostPlatform, type HostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, PackageFetchError } from "./install-errors.js";
-import { agentCacheDir, CACHE_MANIFEST, completeCachedBinary, publishDir, tempSibling, type CacheManifest } from "./version-cache.js";
+import { agentCacheDir, CACHE_MANIFEST, completeCachedBinary, publishDir, type CacheManifest } from "./version-cache.js";
 
 /** What an installer needs from a HookContext. */
 export type InstallContext = Pick<HookContext, "host" | "reportProgress" | "signal">;

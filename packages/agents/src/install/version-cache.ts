@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { shellQuote, type Host } from "@optio/host";
 import type { HostPlatform } from "./host-platform.js";
@@ -23,11 +22,6 @@ export async function expandHostPath(host: Host, path: string): Promise<string> 
 /** `<cacheDir ?? ~/.cache/optio/<agent>>`, absolute on the host. */
 export async function agentCacheDir(host: Host, agent: string, cacheDir?: string): Promise<string> {
   return expandHostPath(host, cacheDir ?? `~/.cache/optio/${agent}`);
-}
-
-/** A sibling path that no other installer will pick: `<dir>/.<name>.tmp-<random>`. */
-export function tempSibling(target: string): string {
-  return posix.join(posix.dirname(target), `.${posix.basename(target)}.tmp-${randomBytes(6).toString("hex")}`);
 }
 
 /** The binary of a published version dir, or null when the dir is missing or incomplete. */

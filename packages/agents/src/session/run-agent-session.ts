@@ -7,6 +7,7 @@ import { browserShims, type BrowserShims } from "../protocol/browser-shims.js";
 import { createDeliverableQueue, type DeliverableQueue } from "../protocol/deliverables.js";
 import { DELIVERABLES_DIR, PROTOCOL_LOG_FILE } from "../protocol/documentation.js";
 import { refreshOnResume } from "../resume/refresh.js";
+import { settleAll } from "../settle-all.js";
 import { appendResumeLog, RESUME_LOG_FILE, resumeLogLine, rotateOptioLog } from "../resume/resume-log.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot } from "../resume/snapshot.js";
 import { captureSeed, mergeSeed } from "../seeds/seeds.js";
@@ -107,18 +108,6 @@ async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter
     });
   }
   await settleAll([host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)), host.writeText(PROTOCOL_LOG_FILE, "")]);
-}
-
-/**
- * Like Promise.all, but fails only once every step has settled, so nothing
- * is still writing to the host when teardown starts. The first failure in
- * the list's order is the one thrown.
- */
-async function settleAll<T extends readonly unknown[]>(steps: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function writeShims(host: Host, shims: BrowserShims): Promise<void> {

@@ -14,11 +14,10 @@ export interface WatchOptions {
   mode: BrowserMode;
   logPath: string;
   deliverables: DeliverableQueue;
-  /** How often the pane is checked for an exit the log did not announce. */
-  pollMs?: number;
 }
 
 /**
+ * How often the pane is checked for an exit the log did not announce.
  * The wrapper announces every exit of the agent in the log; polling only
  * catches the wrapper itself dying (killed, tmux gone). It is rare, so the
  * check is too: each look spawns a tmux client, and on LocalHost spawning
@@ -101,10 +100,9 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   })();
 
   const watchingPane = (async () => {
-    const pollMs = options.pollMs ?? PANE_POLL_MS;
     let misses = 0;
     while (!stop.signal.aborted) {
-      await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => undefined);
+      await sleep(PANE_POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
       if (stop.signal.aborted) return;
       const pane = await paneState(host, session).catch(() => null);
       if (pane && !pane.dead) {
