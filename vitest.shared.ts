@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@optio\/host$/, replacement: pkg("host", "index") },
+      { find: /^@optio\/host\/ssh-config$/, replacement: pkg("host", "ssh-config") },
       { find: /^@optio\/host\/testing$/, replacement: pkg("host", "testing") },
       { find: /^@optio\/agents$/, replacement: pkg("agents", "index") },
       { find: /^@optio\/agents\/testing$/, replacement: pkg("agents", "testing") },

@@ -57,6 +57,11 @@ async function firstPaintBare(root, binDir) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
+    // Left to tmux's SIGHUP, claude outlives the server by a second or more (shutting down its git and ssh
+    // children) and the next measurement shares the CPU with it; optio's teardown waits for the whole tree,
+    // so the floor does the same.
+    const pane = await tmux("list-panes", "-t", "floor", "-F", "#{pane_pid}").then((r) => r.stdout.trim(), () => "");
+    if (/^\d+$/.test(pane)) await host.killTree(Number(pane), { graceMs: 0 });
     await tmux("kill-server").catch(() => {});
     await host.remove(host.taskDir).catch(() => {});
     await host.disconnect();

@@ -1,4 +1,5 @@
-import { OptioConfigError, sshConfigSchema } from "@optio/host";
+import { OptioConfigError } from "@optio/host";
+import { sshConfigSchema } from "@optio/host/ssh-config";
 import { z } from "zod";
 import type { HookContext } from "./session/hook-context.js";
 

@@ -1,6 +1,7 @@
 export * from "./errors.js";
 export type * from "./host.js";
-export * from "./ssh-config.js";
+// The schema itself is on the `@optio/host/ssh-config` subpath: zod is loaded only by those who validate with it.
+export type { SSHConfig, SSHConfigInput } from "./ssh-config.js";
 export * from "./shell.js";
 export * from "./temp-sibling.js";
 export * from "./task-dir.js";

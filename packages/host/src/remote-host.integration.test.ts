@@ -56,16 +56,16 @@ describe("RemoteHost over a real sshd", () => {
     expect(host.kind).toBe("remote");
   });
 
-  it("names the bad field of an invalid ssh config", () => {
-    const error = (() => {
-      try {
-        new RemoteHost({ consumer: "c", processId: "p", ssh: { ...sshd.sshConfig(), port: 70_000 } });
-      } catch (e) {
-        return e;
-      }
-    })();
+  it("names the bad field of an invalid ssh config when connecting, before any traffic", async () => {
+    const host = new RemoteHost({ consumer: "c", processId: "p", ssh: { ...sshd.sshConfig(), port: 70_000 } });
+    const error = await host.connect().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(OptioConfigError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("ssh.port");
+    await expect(host.runCommand("true")).rejects.toSatisfy((e: unknown) => NotConnectedError.isInstance(e));
+    await host.disconnect();
   });
 
   it("createHost picks RemoteHost with ssh and LocalHost without", () => {

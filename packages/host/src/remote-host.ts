@@ -13,7 +13,6 @@ import {
   HostCommandError,
   NotConnectedError,
   OptioAbortError,
-  OptioConfigError,
   OptioError,
   OptioTimeoutError,
 } from "./errors.js";
@@ -42,7 +41,7 @@ import { killTreeScript } from "./kill-tree.js";
 import { LineSplitter } from "./line-splitter.js";
 import { remotePty } from "./remote-pty.js";
 import { envAssignments, shellQuote } from "./shell.js";
-import { sshConfigSchema, type SSHConfig, type SSHConfigInput } from "./ssh-config.js";
+import type { SSHConfig, SSHConfigInput } from "./ssh-config.js";
 import { SshConnection } from "./ssh-connection.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
@@ -196,9 +195,9 @@ export class RemoteHost implements Host {
   readonly kind = "remote" as const;
   readonly taskDir: string;
   readonly workdir: string;
-  readonly ssh: SSHConfig;
-
-  private readonly conn: SshConnection;
+  private readonly sshInput: SSHConfigInput;
+  private ssh!: SSHConfig;
+  private connection: SshConnection | null = null;
   private connected = false;
   private lifetime = new AbortController();
   private home: string | null = null;
@@ -208,19 +207,23 @@ export class RemoteHost implements Host {
   private readonly closing = new Set<Promise<unknown>>();
 
   constructor(options: RemoteHostOptions) {
-    const parsed = sshConfigSchema.safeParse(options.ssh);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue && issue.path.length > 0 ? `ssh.${issue.path.join(".")}` : "ssh";
-      throw new OptioConfigError(`${field}: ${issue?.message ?? "invalid"}`, { cause: parsed.error });
-    }
-    this.ssh = parsed.data;
-    this.conn = new SshConnection(parsed.data);
+    this.sshInput = options.ssh;
     this.taskDir = resolveTaskDir({ consumer: options.consumer, processId: options.processId, remote: true, env: options.env });
     this.workdir = path.posix.join(this.taskDir, "workdir");
   }
 
+  private get conn(): SshConnection {
+    if (!this.connection) throw new NotConnectedError("RemoteHost is not connected: call connect() first");
+    return this.connection;
+  }
+
   async connect(): Promise<void> {
+    if (!this.connection) {
+      // Validated here, not in the constructor: the schema brings zod, which a worker that only runs LocalHost never loads.
+      const { parseSshConfig } = await import("./ssh-config.js");
+      this.ssh = parseSshConfig(this.sshInput);
+      this.connection = new SshConnection(this.ssh);
+    }
     if (!this.connected) {
       await this.conn.connect();
       this.lifetime = new AbortController();

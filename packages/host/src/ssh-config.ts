@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OptioConfigError } from "./errors.js";
 
 /** How to reach a remote host. The host key is verified unless told otherwise. */
 export const sshConfigSchema = z
@@ -32,3 +33,12 @@ export const sshConfigSchema = z
 
 export type SSHConfig = z.infer<typeof sshConfigSchema>;
 export type SSHConfigInput = z.input<typeof sshConfigSchema>;
+
+/** The config with its defaults filled in, or OptioConfigError naming the first bad field (as `ssh.<field>`). */
+export function parseSshConfig(input: unknown): SSHConfig {
+  const parsed = sshConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue && issue.path.length > 0 ? `ssh.${issue.path.join(".")}` : "ssh";
+  throw new OptioConfigError(`${field}: ${issue?.message ?? "invalid"}`, { cause: parsed.error });
+}

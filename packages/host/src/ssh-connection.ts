@@ -11,6 +11,7 @@ import {
   OptioTimeoutError,
 } from "./errors.js";
 import type { SSHConfig } from "./ssh-config.js";
+import { StandbyExec } from "./standby-exec.js";
 
 type Ssh2 = typeof import("ssh2");
 let ssh2Module: Promise<Ssh2> | null = null;
@@ -109,6 +110,8 @@ export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host
 export type LostListener = (error: ConnectionLostError | NotConnectedError) => void;
 
 const KEEPALIVE_COUNT_MAX = 3;
+/** Longest pause between attempts to open a channel once the standby's session has been given up. */
+const RELEASE_RETRY_MAX_MS = 1600;
 
 interface HostCheck {
   verify(key: Buffer): boolean;
@@ -130,6 +133,7 @@ export class SshConnection {
   private sftpSession: Promise<SFTPWrapper> | null = null;
   private lostError: ConnectionLostError | null = null;
   private closed: Promise<void> = Promise.resolve();
+  private standby = new StandbyExec((command) => this.openExec(command, {}));
 
   constructor(config: SSHConfig) {
     this.config = config;
@@ -207,6 +211,9 @@ export class SshConnection {
       throw error;
     }
     this.state = "ready";
+    // The first command after connecting is usually moments away: its login shell starts now.
+    this.standby = new StandbyExec((command) => this.openExec(command, {}));
+    this.standby.fill();
   }
 
   private async authConfig(ssh2: Ssh2): Promise<Partial<ConnectConfig>> {
@@ -371,8 +378,36 @@ export class SshConnection {
     });
   }
 
-  /** Opens an exec channel (bounded by readyTimeoutMs). */
+  /**
+   * An exec channel running `command` (opening bounded by readyTimeoutMs).
+   * A command without a PTY takes the standby channel when there is one; a
+   * new standby is then opened for the next command.
+   */
   async exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
+    this.ready();
+    if (options.pty === undefined && options.env === undefined) {
+      const channel = await this.standby.take(command);
+      this.standby.fill();
+      if (channel) return channel;
+    }
+    try {
+      return await this.openExec(command, options);
+    } catch (error) {
+      // A server at its MaxSessions refuses the channel: the idle standby is one of those sessions. The
+      // server counts it until its shell has exited, a little after the channel closes.
+      if (this.state !== "ready" || !(await this.standby.release())) throw error;
+      for (let waitMs = 50; ; waitMs *= 2) {
+        try {
+          return await this.openExec(command, options);
+        } catch (retryError) {
+          if (this.state !== "ready" || waitMs > RELEASE_RETRY_MAX_MS) throw retryError;
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        }
+      }
+    }
+  }
+
+  private async openExec(command: string, options: ExecOptions): Promise<ClientChannel> {
     const client = this.ready();
     let late = false;
     const opened = this.track<ClientChannel>(

@@ -145,8 +145,9 @@ async function waitListening(child: ChildProcess, port: number, logPath: string)
 /**
  * Starts `/usr/sbin/sshd -D` on a free port of 127.0.0.1 with fresh ed25519
  * host and client keys in a temp dir. Needs root (or a user sshd may run as).
+ * `maxSessions` lowers sshd's MaxSessions (channels per connection) from 100.
  */
-export async function startTestSshd(): Promise<TestSshd> {
+export async function startTestSshd(options: { maxSessions?: number } = {}): Promise<TestSshd> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "optio-sshd-"));
   try {
     const hostKey = path.join(dir, "host_ed25519");
@@ -180,7 +181,7 @@ export async function startTestSshd(): Promise<TestSshd> {
         "PasswordAuthentication no",
         "KbdInteractiveAuthentication no",
         "Subsystem sftp internal-sftp",
-        "MaxSessions 100",
+        `MaxSessions ${options.maxSessions ?? 100}`,
         "MaxStartups 100",
         "LogLevel VERBOSE",
         "",
@@ -212,7 +213,17 @@ export async function startTestSshd(): Promise<TestSshd> {
       for (const pid of daemons) signal(pid, "SIGKILL");
       const deadline = Date.now() + 5000;
       while (daemons.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      for (const p of under) if (!daemons.includes(p.pid)) signal(p.pid, "SIGKILL");
+      // What the sessions ran may still be in a login shell's rc files, and killed there it can leave
+      // their locks behind (pyenv's rehash lock stalls every later login for a minute). With the
+      // connections gone, a shell that was only waiting for input ends on its own; the rest get
+      // SIGTERM, then SIGKILL.
+      const rest = under.filter((p) => !daemons.includes(p.pid)).map((p) => p.pid);
+      for (const [sig, graceMs] of [[null, 1500], ["SIGTERM", 2000]] as const) {
+        if (sig) for (const pid of rest) signal(pid, sig);
+        const graceEnd = Date.now() + graceMs;
+        while (rest.some(alive) && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 10));
+      }
+      for (const pid of rest) signal(pid, "SIGKILL");
       await exited(listener, 5000);
     };
     let stopped = false;

@@ -62,7 +62,7 @@ export interface LaunchOptions extends WrapperOptions {
 export async function launchAgent(options: LaunchOptions): Promise<void> {
   const { host, session, scriptPath } = options;
   await host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 });
-  await startTmuxSession(host, session, shellCommand(["/bin/sh", scriptPath]), options.workdir);
+  await startTmuxSession(host, session, ["/bin/sh", scriptPath], options.workdir);
 }
 
 /** What a launch needs to know about the host. */

@@ -38,9 +38,11 @@ export function tmuxMissingError(host: Host): TmuxMissingError {
 
 /**
  * Starts `command` detached in a fresh tmux server. The pane stays after the
- * command exits (remain-on-exit) so its last screen can still be read.
+ * command exits (remain-on-exit) so its last screen can still be read. A
+ * string is run by the user's shell; an argv is executed directly, which
+ * skips that shell's startup (over SSH, bash then reads ~/.bashrc).
  */
-export async function startTmuxSession(host: Host, session: TmuxSession, command: string, cwd: string): Promise<void> {
+export async function startTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
   const dir = session.socket.slice(0, session.socket.lastIndexOf("/"));
   // The task dir exists (mode 0700) from connect on; over SSH every skipped command is a round trip saved.
   if (dir !== host.taskDir) await host.mkdir(dir, { mode: 0o700 });
@@ -48,7 +50,7 @@ export async function startTmuxSession(host: Host, session: TmuxSession, command
   const conf = `${session.socket}.conf`;
   await host.writeText(conf, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
   await host.runChecked(
-    tmux(session, "-f", conf, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, command),
+    tmux(session, "-f", conf, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
   );
 }
 
