@@ -21,6 +21,7 @@ const execFileAsync = promisify(execFile);
 const CLAUDE_VERSION = "2.1.332";
 const RUNS = 5;
 const POLL_MS = 10;
+const PAGE_SETTLE_MS = 1000;
 const PAINT_BOUND_MS = 60_000;
 const NEEDLE = "Claude Code";
 const CACHED_BINARY = join(homedir(), ".cache", "optio", "claude", CLAUDE_VERSION, "claude");
@@ -75,6 +76,9 @@ async function firstPaintBare(root, binDir) {
  */
 async function startToLive(browser, root, binDir, extra, onMark = () => {}, processId = id(extra.ssh ? "ssh" : "local")) {
   const page = await browser.newPage();
+  // A new page starts a renderer process; it settles before the clock starts, as a dashboard's page would have.
+  await page.goto("about:blank");
+  await new Promise((resolve) => setTimeout(resolve, PAGE_SETTLE_MS));
   const abort = new AbortController();
   const store = new FileStateStore({ dir: join(root, "store", processId) });
   const task = createClaudeCodeTask({

@@ -380,8 +380,8 @@ export class SshConnection {
 
   /**
    * An exec channel running `command` (opening bounded by readyTimeoutMs).
-   * A command without a PTY takes the standby channel when there is one; a
-   * new standby is then opened for the next command.
+   * A command without a PTY takes a standby channel when there is one; a
+   * new standby is then opened for a later command.
    */
   async exec(command: string, options: ExecOptions = {}): Promise<ClientChannel> {
     this.ready();
@@ -393,17 +393,22 @@ export class SshConnection {
     try {
       return await this.openExec(command, options);
     } catch (error) {
-      // A server at its MaxSessions refuses the channel: the idle standby is one of those sessions. The
+      // A server at its MaxSessions refuses the channel: an idle standby is one of those sessions. The
       // server counts it until its shell has exited, a little after the channel closes.
-      if (this.state !== "ready" || !(await this.standby.release())) throw error;
-      for (let waitMs = 50; ; waitMs *= 2) {
+      let released = false;
+      let last = error;
+      for (let waitMs = 50; waitMs <= RELEASE_RETRY_MAX_MS; waitMs *= 2) {
+        if (this.state !== "ready") break;
+        released = (await this.standby.release()) || released;
+        if (!released) break;
         try {
           return await this.openExec(command, options);
         } catch (retryError) {
-          if (this.state !== "ready" || waitMs > RELEASE_RETRY_MAX_MS) throw retryError;
+          last = retryError;
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
       }
+      throw last;
     }
   }
 

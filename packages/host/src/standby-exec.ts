@@ -17,10 +17,15 @@ const RELEASE_BOUND_MS = 10_000;
  */
 export class StandbyExec {
   private readonly endLine = `OPTIO_STANDBY_END_${randomBytes(8).toString("hex")}`;
-  private spare: Promise<ClientChannel | null> | null = null;
+  /** Oldest first: the oldest is the furthest through its shell's startup. */
+  private spares: Array<Promise<ClientChannel | null>> = [];
   private readonly closed = new WeakSet<ClientChannel>();
 
-  constructor(private readonly open: (command: string) => Promise<ClientChannel>) {}
+  /** `size` standbys are kept: commands often come in twos (a check, then the step it allows). */
+  constructor(
+    private readonly open: (command: string) => Promise<ClientChannel>,
+    private readonly size = 2,
+  ) {}
 
   /** The exec request of a standby: a POSIX sh gathering lines until the end line, then becoming them. */
   get command(): string {
@@ -35,58 +40,62 @@ export class StandbyExec {
     return `exec /bin/sh -c ${shellQuote(reader)}`;
   }
 
-  /** Opens a standby unless one is there or on its way. A failure only means the next command opens its own. */
+  /** Opens standbys up to `size`. A failure only means a later command opens its own. */
   fill(): void {
-    if (this.spare) return;
-    const spare = this.open(this.command).then(
-      (channel) => {
-        channel.on("error", () => {});
-        channel.stderr.on("error", () => {});
-        // Nothing reads a standby's output before it is taken, so "close" would wait for a reader; "exit" does not.
-        const ended = () => this.closed.add(channel);
-        channel.once("exit", ended);
-        channel.once("close", ended);
-        return channel;
-      },
-      () => null,
-    );
-    this.spare = spare;
-    void spare.then((channel) => {
-      if (channel === null && this.spare === spare) this.spare = null;
-    });
+    while (this.spares.length < this.size) {
+      const spare = this.open(this.command).then(
+        (channel) => {
+          channel.on("error", () => {});
+          channel.stderr.on("error", () => {});
+          // Nothing reads a standby's output before it is taken, so "close" would wait for a reader; "exit" does not.
+          const ended = () => this.closed.add(channel);
+          channel.once("exit", ended);
+          channel.once("close", ended);
+          return channel;
+        },
+        () => null,
+      );
+      this.spares.push(spare);
+      void spare.then((channel) => {
+        if (channel === null) this.spares = this.spares.filter((s) => s !== spare);
+      });
+    }
   }
 
-  /** The standby turned into `command`, or null when there is none to take (the caller opens its own). */
+  /** A standby turned into `command`, or null when there is none to take (the caller opens its own). */
   async take(command: string): Promise<ClientChannel | null> {
     if (Buffer.byteLength(command) > MAX_COMMAND_BYTES || command.includes(this.endLine)) return null;
-    const spare = this.spare;
-    this.spare = null;
-    const channel = spare ? await spare : null;
-    if (!channel || this.closed.has(channel) || !channel.writable) {
-      channel?.close();
-      return null;
+    for (let spare = this.spares.shift(); spare; spare = this.spares.shift()) {
+      const channel = await spare;
+      if (!channel) continue;
+      if (this.closed.has(channel) || !channel.writable) {
+        channel.close();
+        continue;
+      }
+      channel.write(`${command}\n${this.endLine}\n`);
+      return channel;
     }
-    channel.write(`${command}\n${this.endLine}\n`);
-    return channel;
+    return null;
   }
 
   /** Closes an idle standby (its shell exits at end of input); true when there was one. */
   async release(): Promise<boolean> {
-    const spare = this.spare;
-    this.spare = null;
-    const channel = spare ? await spare : null;
-    if (!channel || this.closed.has(channel)) return false;
-    // The server frees the session once its shell has gone, which "close" reports after the output is drained.
-    channel.resume();
-    channel.stderr.resume();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, RELEASE_BOUND_MS);
-      channel.once("close", () => {
-        clearTimeout(timer);
-        resolve();
+    for (let spare = this.spares.pop(); spare; spare = this.spares.pop()) {
+      const channel = await spare;
+      if (!channel || this.closed.has(channel)) continue;
+      // The server frees the session once its shell has gone, which "close" reports after the output is drained.
+      channel.resume();
+      channel.stderr.resume();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RELEASE_BOUND_MS);
+        channel.once("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        channel.close();
       });
-      channel.close();
-    });
-    return true;
+      return true;
+    }
+    return false;
   }
 }
