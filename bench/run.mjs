@@ -1,9 +1,10 @@
-// Runs every bench/*.bench.mjs (or those named on the command line), merges
+// Runs every bench/*.bench.mjs (or those named on the command line), each in
+// a Node process of its own (bench/run-one.mjs), merges
 // their metrics into bench/results.json (flat: metric → number) and writes
 // bench/results.md with each goal judged against the same run's figures.
-import { execFileSync } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { goals } from "./goals.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -14,6 +15,20 @@ let results = {};
 if (only.length > 0) {
   results = JSON.parse(await readFile(`${here}/results.json`, "utf8").catch(() => "{}"));
 }
+/** The bench's metrics, from a Node process of its own. */
+function runAlone(file) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL("./run-one.mjs", import.meta.url)), [file], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let reply = null;
+    child.on("message", (message) => (reply = message));
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (reply?.metrics) resolve(reply.metrics);
+      else reject(new Error(reply?.error ?? `the bench process ended (${signal ?? `exit ${code}`}) without figures`));
+    });
+  });
+}
+
 const failures = [];
 const SETTLE_MS = 3000;
 for (const file of files) {
@@ -23,8 +38,7 @@ for (const file of files) {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   process.stderr.write(`bench: ${file}\n`);
   try {
-    const mod = await import(pathToFileURL(`${here}/${file}`).href);
-    const metrics = await mod.default();
+    const metrics = await runAlone(`${here}/${file}`);
     for (const [k, v] of Object.entries(metrics)) {
       results[k] = Math.round(v * 1000) / 1000;
       process.stderr.write(`  ${k} = ${results[k]}\n`);
