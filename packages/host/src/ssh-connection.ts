@@ -113,6 +113,11 @@ const KEEPALIVE_COUNT_MAX = 3;
 /** Longest pause between attempts to open a channel once the standby's session has been given up. */
 const RELEASE_RETRY_MAX_MS = 1600;
 
+/** ssh2's error for a channel the server would not open (it carries the SSH reason code). */
+function isChannelOpenFailure(error: unknown): boolean {
+  return error instanceof Error && "reason" in error && error.message.startsWith("(SSH) Channel open failure");
+}
+
 interface HostCheck {
   verify(key: Buffer): boolean;
   /** Set when `verify` said no: why, for the error. */
@@ -133,7 +138,8 @@ export class SshConnection {
   private sftpSession: Promise<SFTPWrapper> | null = null;
   private lostError: ConnectionLostError | null = null;
   private closed: Promise<void> = Promise.resolve();
-  private standby = new StandbyExec((command) => this.openExec(command, {}));
+  /** Made by each connect; exec reaches it only once ready() has passed. */
+  private standby!: StandbyExec;
 
   constructor(config: SSHConfig) {
     this.config = config;
@@ -395,6 +401,7 @@ export class SshConnection {
     } catch (error) {
       // A server at its MaxSessions refuses the channel: an idle standby is one of those sessions. The
       // server counts it until its shell has exited, a little after the channel closes.
+      if (!isChannelOpenFailure(error)) throw error;
       let released = false;
       let last = error;
       for (let waitMs = 50; waitMs <= RELEASE_RETRY_MAX_MS; waitMs *= 2) {
@@ -404,6 +411,7 @@ export class SshConnection {
         try {
           return await this.openExec(command, options);
         } catch (retryError) {
+          if (!isChannelOpenFailure(retryError)) throw retryError;
           last = retryError;
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         }

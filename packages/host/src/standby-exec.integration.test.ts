@@ -69,6 +69,21 @@ describe("RemoteHost's standby exec channel", () => {
     expect(stdout.trim()).toBe("0");
   });
 
+  it("passes over a standby whose shell has died", async () => {
+    const host = remote();
+    await host.runChecked("true");
+    // Only once both standbys are past the login shell's rc files (killed inside them, a shell can leave rc locks behind).
+    const readers = "^/bin/sh -c c=";
+    const count = async () => Number((await execFileAsync("sh", ["-c", `pgrep -c -f '${readers}' || true`])).stdout.trim());
+    const deadline = Date.now() + 10_000;
+    while ((await count()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await count()).toBe(2);
+    await execFileAsync("pkill", ["-KILL", "-f", readers]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await host.runChecked("echo alive")).stdout).toBe("alive\n");
+    expect((await host.runChecked("echo again")).stdout).toBe("again\n");
+  });
+
   it("sends a command too long for the standby through its own exec request", async () => {
     const word = "x".repeat(40_000);
     const { stdout } = await remote().runChecked(`printf %s ${word} | wc -c`);
