@@ -41,7 +41,7 @@ import { killTreeScript } from "./kill-tree.js";
 import { LineSplitter } from "./line-splitter.js";
 import { remotePty } from "./remote-pty.js";
 import { envAssignments, shellQuote } from "./shell.js";
-import type { SSHConfig, SSHConfigInput } from "./ssh-config.js";
+import type { SSHConfigInput } from "./ssh-config.js";
 import { SshConnection } from "./ssh-connection.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
@@ -196,7 +196,6 @@ export class RemoteHost implements Host {
   readonly taskDir: string;
   readonly workdir: string;
   private readonly sshInput: SSHConfigInput;
-  private ssh!: SSHConfig;
   private connection: SshConnection | null = null;
   private connected = false;
   private lifetime = new AbortController();
@@ -221,8 +220,7 @@ export class RemoteHost implements Host {
     if (!this.connection) {
       // Validated here, not in the constructor: the schema brings zod, which a worker that only runs LocalHost never loads.
       const { parseSshConfig } = await import("./ssh-config.js");
-      this.ssh = parseSshConfig(this.sshInput);
-      this.connection = new SshConnection(this.ssh);
+      this.connection = new SshConnection(parseSshConfig(this.sshInput));
     }
     if (!this.connected) {
       await this.conn.connect();
@@ -326,8 +324,8 @@ export class RemoteHost implements Host {
     try {
       const first = await bounded(
         Promise.race([marker, closed.then((exit) => Promise.reject(exit.lost ?? new Error(`the remote command ended before reporting its pid (exit ${exit.code ?? exit.signal})`)))]),
-        this.ssh.readyTimeoutMs,
-        () => new OptioTimeoutError(`the remote command did not start within ${this.ssh.readyTimeoutMs} ms`),
+        this.conn.config.readyTimeoutMs,
+        () => new OptioTimeoutError(`the remote command did not start within ${this.conn.config.readyTimeoutMs} ms`),
       );
       if ("noCwd" in first) throw new FileNotFoundError(`working directory does not exist: ${options.cwd}`);
       const proc: RemoteProcess = { channel, pid: first.pid, stdout, stderr, exited, closed };

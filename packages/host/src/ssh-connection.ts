@@ -110,7 +110,7 @@ export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host
 export type LostListener = (error: ConnectionLostError | NotConnectedError) => void;
 
 const KEEPALIVE_COUNT_MAX = 3;
-/** Longest pause between attempts to open a channel once the standby's session has been given up. */
+/** Longest pause between attempts to open a channel once a standby's session has been given up. */
 const RELEASE_RETRY_MAX_MS = 1600;
 
 /** ssh2's error for a channel the server would not open (it carries the SSH reason code). */
@@ -399,24 +399,27 @@ export class SshConnection {
     try {
       return await this.openExec(command, options);
     } catch (error) {
-      // A server at its MaxSessions refuses the channel: an idle standby is one of those sessions. The
-      // server counts it until its shell has exited, a little after the channel closes.
       if (!isChannelOpenFailure(error)) throw error;
-      let released = false;
-      let last = error;
-      for (let waitMs = 50; waitMs <= RELEASE_RETRY_MAX_MS; waitMs *= 2) {
-        if (this.state !== "ready") break;
-        released = (await this.standby.release()) || released;
-        if (!released) break;
-        try {
-          return await this.openExec(command, options);
-        } catch (retryError) {
-          if (!isChannelOpenFailure(retryError)) throw retryError;
-          last = retryError;
-          await new Promise((resolve) => setTimeout(resolve, waitMs));
-        }
+      return this.openGivingUpStandbys(command, options, error);
+    }
+  }
+
+  /**
+   * A server at its MaxSessions refuses a channel, and an idle standby is one
+   * of those sessions: each refusal gives one up and tries again. The server
+   * counts a standby until its shell has exited, a little after its channel
+   * closes, hence the growing pauses.
+   */
+  private async openGivingUpStandbys(command: string, options: ExecOptions, refusal: unknown): Promise<ClientChannel> {
+    if (!(await this.standby.release())) throw refusal;
+    for (let waitMs = 50; ; waitMs *= 2) {
+      try {
+        return await this.openExec(command, options);
+      } catch (error) {
+        if (!isChannelOpenFailure(error) || this.state !== "ready" || waitMs > RELEASE_RETRY_MAX_MS) throw error;
+        await this.standby.release();
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
-      throw last;
     }
   }
 

@@ -8,15 +8,20 @@ const MAX_COMMAND_BYTES = 32 * 1024;
 const RELEASE_BOUND_MS = 10_000;
 
 /**
- * One exec channel opened ahead of need. sshd runs every command through the
+ * Exec channels opened ahead of need. sshd runs every command through the
  * user's login shell, and its startup (bash reads ~/.bashrc even for
- * `bash -c` under sshd) often costs 100 ms or more; the standby pays it while
+ * `bash -c` under sshd) often costs 100 ms or more; a standby pays it while
  * nothing waits. Its shell then reads the next command from stdin and execs
  * it, so the channel is that command's — pid, stdin, output and exit status —
  * as if the command had been the exec request itself.
  */
 export class StandbyExec {
   private readonly endLine = `OPTIO_STANDBY_END_${randomBytes(8).toString("hex")}`;
+  /** The exec request of a standby: a POSIX sh gathering lines until the end line, then becoming them. */
+  private readonly command = `exec /bin/sh -c ${shellQuote(
+    ["c=", "while IFS= read -r l; do", `  if [ "$l" = ${this.endLine} ]; then exec /bin/sh -c "$c"; fi`, '  c="$c$l', '"', "done"].join("\n"),
+  )}`;
+
   /** Oldest first: the oldest is the furthest through its shell's startup. */
   private spares: Array<Promise<ClientChannel | null>> = [];
   private readonly closed = new WeakSet<ClientChannel>();
@@ -26,19 +31,6 @@ export class StandbyExec {
     private readonly open: (command: string) => Promise<ClientChannel>,
     private readonly size = 2,
   ) {}
-
-  /** The exec request of a standby: a POSIX sh gathering lines until the end line, then becoming them. */
-  get command(): string {
-    const reader = [
-      "c=",
-      "while IFS= read -r l; do",
-      `  if [ "$l" = ${this.endLine} ]; then exec /bin/sh -c "$c"; fi`,
-      '  c="$c$l',
-      '"',
-      "done",
-    ].join("\n");
-    return `exec /bin/sh -c ${shellQuote(reader)}`;
-  }
 
   /** Opens standbys up to `size`. A failure only means a later command opens its own. */
   fill(): void {
