@@ -92,6 +92,8 @@ describe("resume", () => {
     });
     expect(first.code).toBe(130);
     expect(first.lines).toContainEqual({ type: "saved-state" });
+    // The last progress line says the snapshot is done, not that it is under way.
+    expect(first.lines.filter((l) => l.type === "progress").at(-1)).toEqual({ type: "progress", percent: null, message: "Snapshot saved" });
     const snapshot = await new FileStateStore({ dir: stateDir }).latestSnapshot(processId);
     expect(snapshot).toMatchObject({ processId, endState: "cancelled" });
 

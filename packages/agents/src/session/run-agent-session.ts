@@ -200,6 +200,8 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
         encrypt: config.sessionBlobEncrypt,
       });
       ctx.markHasSavedState();
+      // Otherwise the last progress line a dashboard shows would still say the snapshot is under way.
+      ctx.reportProgress(null, "Snapshot saved");
       await pruneSnapshots(ctx.store, ctx.processId);
     });
   }
