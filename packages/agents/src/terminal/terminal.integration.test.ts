@@ -75,6 +75,102 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+/** What every page scenario needs: a program in tmux on some host, published by a server. */
+interface Published {
+  raw: Host;
+  counted: ReturnType<typeof countingPtys>;
+  session: TmuxSession;
+  server: TerminalServer;
+  published: PublishedTerminal;
+  taskId: string;
+}
+
+/**
+ * The scenarios a user meets in the browser, run against each kind of host:
+ * typing, a second page, a read-only page, every page leaving, and refused
+ * connections. `fixture` is read when each test runs, after beforeAll.
+ */
+function pageScenarios(fixture: () => Published): void {
+  it("shows the program's output, sends typed keys to it, and shares the screen between pages", async () => {
+    const { raw, counted, session, server, published, taskId } = fixture();
+    expect(published.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/t/${taskId}#token=[A-Za-z0-9_-]{43}$`));
+    const before = counted.opened();
+    const page = await browser.newPage();
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+
+    await page.locator(".xterm").click();
+    await page.keyboard.type("typed in the page");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "got <typed in the page>");
+    expect(await readScreen(raw, session)).toContain("got <typed in the page>");
+
+    const second = await browser.newPage();
+    await second.goto(published.url);
+    await waitForScreen(second, "got <typed in the page>");
+    expect(server.viewerCount(taskId)).toBe(2);
+    // One PTY (one `tmux attach`) per page.
+    expect(counted.opened()).toBe(before + 2);
+    await second.close();
+    await page.close();
+    await waitFor(() => server.viewerCount(taskId) === 0, "both viewers to leave");
+  });
+
+  it("keeps a read-only page from typing", async () => {
+    const { raw, session, published } = fixture();
+    const writer = await browser.newPage();
+    await writer.goto(published.url);
+    await waitForScreen(writer, "hello from the agent");
+    const reader = await browser.newPage();
+    await reader.goto(readOnlyUrl(published.url));
+    await waitForScreen(reader, "hello from the agent");
+    await reader.locator(".xterm").click();
+    await reader.keyboard.type("from the reader");
+    await reader.keyboard.press("Enter");
+    await writer.locator(".xterm").click();
+    await writer.keyboard.type("from the writer");
+    await writer.keyboard.press("Enter");
+    await waitForScreen(reader, "got <from the writer>");
+    const screen = await readScreen(raw, session);
+    expect(screen).toContain("got <from the writer>");
+    expect(screen).not.toContain("from the reader");
+    await reader.close();
+    await writer.close();
+  });
+
+  it("leaves the program running when every page closes, and a new page sees the current screen", async () => {
+    const { raw, session, server, published, taskId } = fixture();
+    const page = await browser.newPage();
+    await page.goto(published.url);
+    await waitForScreen(page, "hello from the agent");
+    await page.locator(".xterm").click();
+    await page.keyboard.type("before leaving");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, "got <before leaving>");
+    await page.close();
+    await waitFor(() => server.viewerCount(taskId) === 0, "the viewer to leave");
+    expect(await hasTmuxSession(raw, session)).toBe(true);
+    expect((await paneState(raw, session))?.dead).toBe(false);
+
+    const again = await browser.newPage();
+    await again.goto(published.url);
+    await waitForScreen(again, "got <before leaving>");
+    await again.close();
+  });
+
+  it("refuses a wrong token and a foreign Origin without opening a PTY", async () => {
+    const { counted, server, published } = fixture();
+    const before = counted.opened();
+    const wsUrl = socketUrl(published.url);
+    const wrong = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: `${published.token}x` })] });
+    expect(wrong.closeCode).toBe(CloseCode.policyViolation);
+    expect(wrong.received).toBe(0);
+    const foreign = await probeSocket(wsUrl, { origin: "http://evil.example", frames: [JSON.stringify({ type: "auth", token: published.token })] });
+    expect(foreign.status).toBe(403);
+    expect(counted.opened()).toBe(before);
+  });
+}
+
 describe("terminal over a local host", () => {
   let raw: Host;
   let counted: ReturnType<typeof countingPtys>;
@@ -99,48 +195,7 @@ describe("terminal over a local host", () => {
     await raw?.disconnect();
   });
 
-  it("shows the program's output, sends typed keys to it, and shares the screen between pages", async () => {
-    expect(published.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/t/local-task#token=[A-Za-z0-9_-]{43}$`));
-    const page = await browser.newPage();
-    await page.goto(published.url);
-    await waitForScreen(page, "hello from the agent");
-
-    await page.locator(".xterm").click();
-    await page.keyboard.type("typed in the page");
-    await page.keyboard.press("Enter");
-    await waitForScreen(page, "got <typed in the page>");
-    expect(await readScreen(raw, session)).toContain("got <typed in the page>");
-
-    const second = await browser.newPage();
-    await second.goto(published.url);
-    await waitForScreen(second, "got <typed in the page>");
-    expect(server.viewerCount("local-task")).toBe(2);
-    await second.close();
-    await page.close();
-    await waitFor(() => server.viewerCount("local-task") === 0, "both viewers to leave");
-  });
-
-  it("keeps a read-only page from typing", async () => {
-    const writer = await browser.newPage();
-    await writer.goto(published.url);
-    await waitForScreen(writer, "hello from the agent");
-    const reader = await browser.newPage();
-    await reader.goto(readOnlyUrl(published.url));
-    await waitForScreen(reader, "hello from the agent");
-
-    await reader.locator(".xterm").click();
-    await reader.keyboard.type("from the reader");
-    await reader.keyboard.press("Enter");
-    await writer.locator(".xterm").click();
-    await writer.keyboard.type("from the writer");
-    await writer.keyboard.press("Enter");
-    await waitForScreen(reader, "got <from the writer>");
-    const screen = await readScreen(raw, session);
-    expect(screen).toContain("got <from the writer>");
-    expect(screen).not.toContain("from the reader");
-    await reader.close();
-    await writer.close();
-  });
+  pageScenarios(() => ({ raw, counted, session, server, published, taskId: "local-task" }));
 
   it("a task published read-only ignores input frames even from a client that sends them", async () => {
     const readOnly = server.publish("read-only-task", { host: counted.host, session, readOnly: true });
@@ -177,25 +232,6 @@ describe("terminal over a local host", () => {
     }
   });
 
-  it("leaves the program running when every page closes, and a new page sees the current screen", async () => {
-    const page = await browser.newPage();
-    await page.goto(published.url);
-    await waitForScreen(page, "hello from the agent");
-    await page.locator(".xterm").click();
-    await page.keyboard.type("before leaving");
-    await page.keyboard.press("Enter");
-    await waitForScreen(page, "got <before leaving>");
-    await page.close();
-    await waitFor(() => server.viewerCount("local-task") === 0, "the viewer to leave");
-    expect(await hasTmuxSession(raw, session)).toBe(true);
-    expect((await paneState(raw, session))?.dead).toBe(false);
-
-    const again = await browser.newPage();
-    await again.goto(published.url);
-    await waitForScreen(again, "got <before leaving>");
-    await again.close();
-  });
-
   it("resizes the PTY to the page", async () => {
     const page = await browser.newPage({ viewport: { width: 1000, height: 600 } });
     await page.goto(published.url);
@@ -225,17 +261,13 @@ describe("terminal over a local host", () => {
     await page.close();
   });
 
-  it("refuses a wrong token, a foreign or missing Origin, an unknown task and a silent client, opening no PTY", async () => {
+  it("refuses a client that skips auth or sends garbage, a missing Origin, an unknown task and a silent client, opening no PTY", async () => {
     const before = counted.opened();
     const wsUrl = socketUrl(published.url);
-    const wrong = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: "x".repeat(43) })] });
-    expect(wrong.closeCode).toBe(CloseCode.policyViolation);
     const notAuth = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "input", data: "ls\r" })] });
     expect(notAuth.closeCode).toBe(CloseCode.policyViolation);
     const garbage = await probeSocket(wsUrl, { origin: server.origin, frames: ["not json"] });
     expect(garbage.closeCode).toBe(CloseCode.policyViolation);
-    const foreign = await probeSocket(wsUrl, { origin: "http://evil.example", frames: [JSON.stringify({ type: "auth", token: published.token })] });
-    expect(foreign.status).toBe(403);
     const missing = await probeSocket(wsUrl, { frames: [JSON.stringify({ type: "auth", token: published.token })] });
     expect(missing.status).toBe(403);
     const unknown = await probeSocket(socketUrl(`${server.origin}/t/no-such-task`), { origin: server.origin });
@@ -415,30 +447,9 @@ describe("terminal over a remote host (real sshd)", () => {
     await sshd?.stop();
   });
 
-  it("shows the remote program's output and sends typed keys to it", async () => {
-    const page = await browser.newPage();
-    await page.goto(published.url);
-    await waitForScreen(page, "hello from the agent");
-    await page.locator(".xterm").click();
-    await page.keyboard.type("typed over ssh");
-    await page.keyboard.press("Enter");
-    await waitForScreen(page, "got <typed over ssh>");
-    expect(await readScreen(raw, session)).toContain("got <typed over ssh>");
-    expect(counted.opened()).toBe(1);
-    await page.close();
-    await waitFor(() => server.viewerCount("remote-task") === 0, "the viewer to leave");
-    expect((await paneState(raw, session))?.dead).toBe(false);
-  });
+  pageScenarios(() => ({ raw, counted, session, server, published, taskId: "remote-task" }));
 
   it("pauses a viewer's ssh PTY that does not acknowledge, and resumes it", async () => {
     await expectFlowControl(raw);
-  });
-
-  it("refuses a wrong token without opening a PTY over ssh", async () => {
-    const before = counted.opened();
-    const wrong = await probeSocket(socketUrl(published.url), { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: `${published.token}x` })] });
-    expect(wrong.closeCode).toBe(CloseCode.policyViolation);
-    expect(wrong.received).toBe(0);
-    expect(counted.opened()).toBe(before);
   });
 });
