@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -103,6 +103,30 @@ describe("resume", () => {
     expect(restored?.notes).toBe("kept across processes\n");
     expect(String(restored?.conversation)).toMatch(/^turn \d+\n$/);
     expect(second.lines).toContainEqual({ type: "progress", percent: null, message: "continuing the earlier conversation" });
+  });
+
+  it("keeps the previous snapshot when the worker is killed between the two blob writes", async () => {
+    const processId = "killed-mid-capture";
+    const store = new FileStateStore({ dir: stateDir });
+    const first = await runWorker(["start", stateDir, processId, "happy"]);
+    expect(first.code).toBe(0);
+    const previous = await store.latestSnapshot(processId);
+    expect(previous).not.toBeNull();
+
+    const killed = await runWorker(["die-mid-capture", stateDir, processId, "happy"]);
+    expect(killed.code).toBeNull();
+    expect(killed.lines.find((l) => l.type === "restored")?.notes).toBe("kept across processes\n");
+    expect(killed.lines).not.toContainEqual({ type: "saved-state" });
+    // The private blob was complete and the workdir blob half-written when the process died: no record points at either.
+    expect((await store.listSnapshots(processId)).map((r) => r.id)).toEqual([previous!.id]);
+    const blobs = join(stateDir, "blobs");
+    expect((await readdir(blobs)).some((name) => name.startsWith(".tmp-"))).toBe(true);
+
+    const again = await runWorker(["resume", stateDir, processId, "happy"]);
+    expect(again.code).toBe(0);
+    expect(again.lines.find((l) => l.type === "restored")?.notes).toBe("kept across processes\n");
+    // The dead writer's temp file was swept by the next write to the blob directory.
+    expect((await readdir(blobs)).filter((name) => name.startsWith(".tmp-"))).toEqual([]);
   });
 
   it("asks the adapter whether to continue only once its install is done", async () => {

@@ -1,9 +1,29 @@
-// A worker process for the across-process resume test: runs one session of
+// A worker process for the across-process resume tests: runs one session of
 // the scripted agent from the built packages and prints its events as JSON lines.
+// Modes: "start" (fresh), "resume", and "die-mid-capture" (resume, overwrite
+// notes.txt, then SIGKILL itself while the snapshot's workdir blob is being written).
 import { createAgentTask, FileStateStore, runTask } from "../../../dist/index.js";
 import { createScriptedAdapter } from "../../../dist/testing.js";
 
 const [mode, stateDir, processId, scenario] = process.argv.slice(2);
+
+/** A store that kills this process partway through its second blob: after the private blob, inside the workdir one. */
+class DyingStore extends FileStateStore {
+  #puts = 0;
+  putBlob(data) {
+    this.#puts += 1;
+    if (this.#puts !== 2) return super.putBlob(data);
+    // Dies when the store asks for more after the first piece: the temp file is open and the blob unfinished.
+    async function* thenDie() {
+      for await (const chunk of data) {
+        yield chunk;
+        process.kill(process.pid, "SIGKILL");
+      }
+    }
+    return super.putBlob(thenDie());
+  }
+}
+
 const task = createAgentTask(createScriptedAdapter(), {
   processId,
   name: "resume across processes",
@@ -16,11 +36,13 @@ const task = createAgentTask(createScriptedAdapter(), {
         const notes = await hook.readTextFromHost("notes.txt");
         const conversation = await hook.readTextFromHost("home/.scripted/conversation");
         process.stdout.write(`${JSON.stringify({ type: "restored", notes, conversation })}\n`);
+        if (mode === "die-mid-capture") await hook.host.writeText("notes.txt", "never saved\n");
       }
     },
   },
 });
-const run = runTask(task, { store: new FileStateStore({ dir: stateDir }), resume: mode === "resume", handleSigint: true });
+const store = mode === "die-mid-capture" ? new DyingStore({ dir: stateDir }) : new FileStateStore({ dir: stateDir });
+const run = runTask(task, { store, resume: mode !== "start", handleSigint: true });
 for await (const event of run.events) process.stdout.write(`${JSON.stringify(event)}\n`);
 const outcome = await run.outcome;
 process.exitCode = outcome.status === "done" ? 0 : outcome.status === "cancelled" ? 130 : 1;
