@@ -1,4 +1,4 @@
-import { createAgentTask, runAgentSession, type Task, type TaskContext, type TaskOutcome } from "@optio/agents";
+import { createAgentTask, runAgentSession, type AgentTask, type TaskContext, type TaskOutcome } from "@optio/agents";
 import { claudeCode } from "./claude-code.js";
 import type { ClaudeCodeTaskConfigInput } from "./config.js";
 
@@ -9,8 +9,8 @@ export interface ClaudeCodeTaskOptions {
   config: ClaudeCodeTaskConfigInput;
 }
 
-/** A Task that runs Claude Code; hand it to `runTask` or any task engine. */
-export function createClaudeCodeTask(options: ClaudeCodeTaskOptions): Task {
+/** A Task that runs Claude Code; hand it to `runTask` or any task engine. While Claude Code runs, `sendText` and `readScreen` drive it. */
+export function createClaudeCodeTask(options: ClaudeCodeTaskOptions): AgentTask {
   return createAgentTask(claudeCode, options);
 }
 

@@ -1,4 +1,4 @@
-import { createAgentTask, runAgentSession, type Task, type TaskContext, type TaskOutcome } from "@optio/agents";
+import { createAgentTask, runAgentSession, type AgentTask, type TaskContext, type TaskOutcome } from "@optio/agents";
 import type { OpenCodeTaskConfigInput } from "./config.js";
 import { openCode } from "./open-code.js";
 
@@ -9,8 +9,8 @@ export interface OpenCodeTaskOptions {
   config: OpenCodeTaskConfigInput;
 }
 
-/** A Task that runs opencode; hand it to `runTask` or any task engine. */
-export function createOpenCodeTask(options: OpenCodeTaskOptions): Task {
+/** A Task that runs opencode; hand it to `runTask` or any task engine. While opencode runs, `sendText` and `readScreen` drive it. */
+export function createOpenCodeTask(options: OpenCodeTaskOptions): AgentTask {
   return createAgentTask(openCode, options);
 }
 

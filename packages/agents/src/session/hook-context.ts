@@ -21,13 +21,21 @@ export interface SendTextOptions {
   submit?: boolean;
 }
 
+/** Types into and reads the terminal of a running agent. */
+export interface AgentDriver {
+  /** Pastes literal text into the agent's terminal; with `submit`, presses Enter after a settle delay. Throws AgentNotRunningError when no agent runs. */
+  sendText(text: string, options?: SendTextOptions): Promise<void>;
+  /** The agent's current screen as text. Throws AgentNotRunningError when no agent runs. */
+  readScreen(): Promise<string>;
+}
+
 /**
  * Handed to beforeExecute, afterExecute, onDeliverable and adapters: the
  * TaskContext plus helpers that act on the task's host and report progress.
  * Targets are absolute, `~`-relative, or workdir-relative; a workdir-relative
  * path that escapes the workdir is a PathEscapeError.
  */
-export interface HookContext extends TaskContext {
+export interface HookContext extends TaskContext, AgentDriver {
   readonly host: Host;
   readonly workdir: string;
   /** Resolves a target-style path to an absolute host path. */
@@ -39,8 +47,4 @@ export interface HookContext extends TaskContext {
   readTextFromHost(path: string): Promise<string>;
   /** Downloads on the host itself, with byte progress; a failure removes the partial file. */
   downloadFile(url: string, target: string, options?: { sha256?: string }): Promise<void>;
-  /** Pastes literal text into the agent's terminal. Throws when no agent is running yet. */
-  sendText(text: string, options?: SendTextOptions): Promise<void>;
-  /** The agent's current screen as text. Throws when no agent is running yet. */
-  readScreen(): Promise<string>;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
 import { FileStateStore } from "../store/file-state-store.js";
+import { AgentNotRunningError } from "./create-hook-context.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskEvent, TaskOutcome } from "../task/task-context.js";
@@ -249,6 +250,37 @@ describe("runAgentSession with hostile agents", () => {
       await expect(h.readScreen()).rejects.toThrow(/not running/);
     } finally {
       // An interactive agent waits forever: a failed expectation above must not leave it running.
+      run.cancel();
+      await run.outcome;
+    }
+  });
+
+  it("lets the task itself type into its running agent and read its screen, and only while it runs", async () => {
+    const task = createAgentTask(createScriptedAdapter(), {
+      processId: "task-drive",
+      name: "t",
+      config: { supportsResume: false, env: { OPTIO_SCENARIO: "interactive" } },
+    });
+    await expect(task.readScreen()).rejects.toSatisfy((e: unknown) => AgentNotRunningError.isInstance(e));
+    await expect(task.sendText("too early")).rejects.toSatisfy((e: unknown) => AgentNotRunningError.isInstance(e));
+    const run = runTask(task, { store });
+    try {
+      let screen = "";
+      for (let i = 0; i < 100 && !screen.includes("scripted agent ready>"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = await task.readScreen().catch(() => "");
+      }
+      expect(screen).toContain("scripted agent ready>");
+      await task.sendText("from the task", { submit: true });
+      for (let i = 0; i < 100 && !screen.includes("you said: from the task"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = await task.readScreen();
+      }
+      expect(screen).toContain("you said: from the task");
+      run.cancel();
+      expect(await run.outcome).toEqual({ status: "cancelled" });
+      await expect(task.sendText("too late")).rejects.toSatisfy((e: unknown) => AgentNotRunningError.isInstance(e));
+    } finally {
       run.cancel();
       await run.outcome;
     }

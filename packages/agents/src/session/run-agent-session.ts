@@ -15,7 +15,7 @@ import type { SnapshotEndState } from "../store/state-store.js";
 import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
 import { createHookContext } from "./create-hook-context.js";
-import type { HookContext } from "./hook-context.js";
+import type { AgentDriver, HookContext } from "./hook-context.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { watchAgent } from "./watch-agent.js";
@@ -219,20 +219,35 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
   return result;
 }
 
+export interface RunAgentSessionOptions {
+  /** Called with a driver once the agent runs in tmux, and with null once it has stopped. */
+  onAgentRunning?: (driver: AgentDriver | null) => void;
+}
+
 /**
  * Runs one session of `adapter` as a task: validate, connect, restore or
  * plant, serve the terminal and install at once, launch detached in tmux,
  * follow optio.log to an outcome, and tear down (snapshot, seed, hooks, cleanup).
  */
-export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, input: unknown): Promise<TaskOutcome> {
+export async function runAgentSession<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  input: unknown,
+  options: RunAgentSessionOptions = {},
+): Promise<TaskOutcome> {
   let config = parseAgentConfig(adapter.configSchema, input);
   const host = createHost({ consumer: taskConsumer(adapter.id), processId: ctx.processId, ssh: config.ssh });
   const tmux = tmuxSessionFor(host);
   let state: SessionState<C> | null = null;
+  let agentRunning = false;
+  const setAgentRunning = (running: boolean) => {
+    if (running === agentRunning) return;
+    agentRunning = running;
+    options.onAgentRunning?.(running && state ? state.hook : null);
+  };
   try {
     ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
     await host.connect();
-    let agentRunning = false;
     const hook = createHookContext({
       ctx,
       host,
@@ -296,7 +311,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
     ctx.signal.throwIfAborted();
     ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
     await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
-    agentRunning = true;
+    setAgentRunning(true);
     const outcome = await watchAgent({
       ctx,
       host,
@@ -305,9 +320,10 @@ export async function runAgentSession<C extends AgentTaskConfig>(ctx: TaskContex
       logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE),
       deliverables: state.deliverables,
     });
-    agentRunning = false;
+    setAgentRunning(false);
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {
+    setAgentRunning(false);
     const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
     if (state) return teardown(ctx, adapter, state, outcome);
     await host.disconnect().catch(() => undefined);

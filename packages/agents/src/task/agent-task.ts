@@ -1,6 +1,8 @@
 import { validateProcessId } from "@optio/host";
 import type { AgentAdapter } from "../agent-v1.js";
 import { parseAgentConfig, type AgentTaskConfig } from "../config.js";
+import { AgentNotRunningError } from "../session/create-hook-context.js";
+import type { AgentDriver } from "../session/hook-context.js";
 import { runAgentSession } from "../session/run-agent-session.js";
 import type { Task } from "./task-context.js";
 
@@ -12,14 +14,33 @@ export interface AgentTaskOptions<I> {
   config: I;
 }
 
+/**
+ * A Task that runs one session of an agent. While the agent runs, the task
+ * itself types into its terminal and reads its screen; at any other time
+ * both throw AgentNotRunningError.
+ */
+export interface AgentTask extends Task, AgentDriver {}
+
 /** A Task that runs one session of `adapter`; any engine (or `runTask`) can run it. */
-export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentTaskOptions<unknown>): Task {
+export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentTaskOptions<unknown>): AgentTask {
   validateProcessId(options.processId);
   parseAgentConfig(adapter.configSchema, options.config);
+  let running: AgentDriver | null = null;
+  const driver = (): AgentDriver => {
+    if (!running) throw new AgentNotRunningError(`the agent of task ${options.processId} is not running`);
+    return running;
+  };
   return {
     processId: options.processId,
     name: options.name,
     description: options.description,
-    run: (ctx) => runAgentSession(ctx, adapter, options.config),
+    run: (ctx) =>
+      runAgentSession(ctx, adapter, options.config, {
+        onAgentRunning: (next) => {
+          running = next;
+        },
+      }),
+    sendText: async (text, send) => driver().sendText(text, send),
+    readScreen: async () => driver().readScreen(),
   };
 }
