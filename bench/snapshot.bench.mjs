@@ -3,7 +3,8 @@
 // LocalHost and FileStateStore, the private part encrypted with AES-256-GCM.
 // The work runs in a child Node process so its peak RSS is its own;
 // snapshot_baseline_rss_mb is that process's peak right after importing the
-// built packages, before any work.
+// built packages, before any work, and snapshot_capture_peak_rss_mb its peak
+// once the capture is done (the restore comes after it).
 import { execFile, spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
@@ -80,6 +81,8 @@ async function child(runDir) {
   let start = performance.now();
   const record = await captureSnapshot({ host: source, store, agent: "bench", processId: "snapshot", endState: "done", resume, encrypt });
   const captureS = (performance.now() - start) / 1000;
+  // maxRSS never falls, so read now it is the peak of loading plus capturing.
+  const afterCaptureMb = process.resourceUsage().maxRSS / 1024;
   await source.disconnect();
 
   const target = new LocalHost({ consumer: "optio-bench", processId: "restored", env });
@@ -92,7 +95,13 @@ async function child(runDir) {
   await target.disconnect();
 
   process.stdout.write(
-    `${JSON.stringify({ snapshot_capture_s: captureS, snapshot_restore_s: restoreS, snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024, snapshot_baseline_rss_mb: baselineMb })}\n`,
+    `${JSON.stringify({
+      snapshot_capture_s: captureS,
+      snapshot_restore_s: restoreS,
+      snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      snapshot_baseline_rss_mb: baselineMb,
+      snapshot_capture_peak_rss_mb: afterCaptureMb,
+    })}\n`,
   );
 }
 
