@@ -24,6 +24,8 @@ export const terminalServerOptionsSchema = z.object({
   highWater: z.number().int().positive().default(100_000),
   /** Unacknowledged characters below which a paused PTY resumes. */
   lowWater: z.number().int().min(0).default(5_000),
+  /** How often each viewer is pinged; one that has not answered by the next ping is dropped, closing its PTY. */
+  heartbeatMs: z.number().int().positive().default(30_000),
 });
 export type TerminalServerOptions = z.input<typeof terminalServerOptionsSchema>;
 
@@ -260,6 +262,7 @@ export class TerminalServer {
         publication,
         {
           authTimeoutMs: this.#options.authTimeoutMs,
+          heartbeatMs: this.#options.heartbeatMs,
           readOnlyRequested: url.searchParams.get("ro") === "1",
           flowControl: { highWater: this.#options.highWater, lowWater: this.#options.lowWater },
         },

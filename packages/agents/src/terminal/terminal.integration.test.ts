@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalHost, RemoteHost, type Host } from "@optio/host";
+import { LocalHost, RemoteHost, shellCommand, type Host } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -347,6 +347,42 @@ describe("terminal over a local host", () => {
 
   it("pauses a viewer that does not acknowledge, and resumes it when it does", async () => {
     await expectFlowControl(raw);
+  });
+
+  it("drops a viewer that stops answering pings, detaching its tmux client, and keeps one that answers", async () => {
+    const clients = async () =>
+      (await raw.runCommand(shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, "list-clients", "-t", session.name]))).stdout
+        .split("\n")
+        .filter((line) => line.trim() !== "").length;
+    const beating = await TerminalServer.start({ heartbeatMs: 200 });
+    const target = beating.publish("heartbeat", { host: counted.host, session });
+    const connect = () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(socketUrl(target.url), { origin: beating.origin });
+        ws.on("error", reject);
+        ws.on("open", () => ws.send(JSON.stringify({ type: "auth", token: target.token, cols: 80, rows: 24 })));
+        ws.on("message", (data, isBinary) => {
+          if (!isBinary && JSON.parse(String(data)).type === "ready") resolve(ws);
+        });
+      });
+    try {
+      const before = await clients();
+      const live = await connect();
+      const gone = await connect();
+      await waitFor(async () => (await clients()) === before + 2, "both tmux clients to attach");
+      // A paused socket reads nothing, so the pings go unanswered, as from a client that vanished.
+      (gone as unknown as { _socket: { pause(): void } })._socket.pause();
+      await waitFor(() => beating.viewerCount("heartbeat") === 1, "the silent viewer to be dropped", 5000);
+      await waitFor(async () => (await clients()) === before + 1, "its tmux client to detach", 5000);
+      // Several more heartbeats: the viewer that answers stays.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(beating.viewerCount("heartbeat")).toBe(1);
+      expect(live.readyState).toBe(WebSocket.OPEN);
+      live.close();
+      gone.terminate();
+    } finally {
+      await beating.close();
+    }
   });
 
   it("keeps the worker's memory bounded while a page receives a flood", async () => {

@@ -21,6 +21,8 @@ export interface ViewerTarget {
 
 export interface ViewerOptions {
   authTimeoutMs: number;
+  /** Ping interval; a viewer silent for a whole interval is dropped. */
+  heartbeatMs: number;
   /** `?ro=1` on the socket URL: can only make the viewer stricter. */
   readOnlyRequested: boolean;
   flowControl?: FlowControlOptions;
@@ -54,6 +56,8 @@ export class Viewer {
   #ptyExited = false;
   #flow: FlowControl | null = null;
   #authTimer: NodeJS.Timeout | null;
+  readonly #heartbeat: NodeJS.Timeout;
+  #answered = true;
   #earlyInput: string[] = [];
   #earlyInputSize = 0;
   #pendingResize: { cols: number; rows: number } | null = null;
@@ -65,6 +69,12 @@ export class Viewer {
     this.#onClosed = onClosed;
     this.#readOnly = target.readOnly || options.readOnlyRequested;
     this.#authTimer = setTimeout(() => this.close(CloseCode.policyViolation, "authentication timed out"), options.authTimeoutMs);
+    // A client that vanished without closing (a sleeping laptop, a dropped network) would otherwise keep
+    // its tmux client attached, and tmux sizes the window for every client, until TCP gives up hours later.
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref();
+    ws.on("pong", () => {
+      this.#answered = true;
+    });
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on("close", () => this.#dispose());
     ws.on("error", () => this.#dispose());
@@ -169,6 +179,16 @@ export class Viewer {
     if (this.#ws.readyState === OPEN) this.#ws.send(JSON.stringify(message));
   }
 
+  #beat(): void {
+    if (!this.#answered) {
+      this.#ws.terminate();
+      this.#dispose();
+      return;
+    }
+    this.#answered = false;
+    if (this.#ws.readyState === OPEN) this.#ws.ping();
+  }
+
   #clearAuthTimer(): void {
     if (this.#authTimer) clearTimeout(this.#authTimer);
     this.#authTimer = null;
@@ -178,6 +198,7 @@ export class Viewer {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#clearAuthTimer();
+    clearInterval(this.#heartbeat);
     this.#earlyInput = [];
     if (this.#pty) {
       this.#ptyExited = true;
