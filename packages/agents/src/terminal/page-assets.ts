@@ -42,11 +42,11 @@ const PAGE_SCRIPT = String.raw`(function () {
 
   var wsUrl = (location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host +
     location.pathname.replace(/\/+$/, "") + "/ws" + (readOnly ? "?ro=1" : "");
-  var socket = new WebSocket(wsUrl);
-  socket.binaryType = "arraybuffer";
-  var decoder = new TextDecoder();
+  var socket = null;
+  var decoder = null;
   var ready = false;
   var ended = false;
+  var retries = 0;
 
   // Acknowledge what xterm has actually written, in batches: the worker
   // pauses this viewer's PTY while too much is unacknowledged.
@@ -69,34 +69,69 @@ const PAGE_SCRIPT = String.raw`(function () {
     if (ready && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   }
 
-  showStatus("connecting…");
-  socket.onopen = function () {
-    socket.send(JSON.stringify({ type: "auth", token: token, cols: term.cols, rows: term.rows }));
-  };
-  socket.onmessage = function (event) {
-    if (typeof event.data === "string") {
-      var message = JSON.parse(event.data);
-      if (message.type === "ready") {
-        ready = true;
-        if (message.readOnly) { readOnly = true; term.options.disableStdin = true; }
-        showStatus("");
-        send({ type: "resize", cols: term.cols, rows: term.rows });
-      } else if (message.type === "exit") {
-        ended = true;
-        term.write("\r\n[session ended]\r\n");
+  function giveUp(reason) {
+    term.write("\r\n[disconnected" + (reason ? ": " + reason : "") + "]\r\n");
+    showStatus("disconnected" + (reason ? ": " + reason : ""));
+  }
+
+  // A dropped connection (a proxy's idle timeout, a network change, a laptop
+  // waking up) is retried with backoff for as long as the task is published;
+  // the worker refusing this page (bad token, task unpublished) is final.
+  function retry() {
+    var delay = Math.min(15000, 500 * Math.pow(2, retries));
+    retries += 1;
+    showStatus("reconnecting…");
+    setTimeout(function () {
+      fetch(location.pathname, { method: "HEAD", cache: "no-store" }).then(
+        function (response) {
+          if (response.status === 404) giveUp("terminal no longer published");
+          else connect();
+        },
+        retry
+      );
+    }, delay);
+  }
+
+  function connect() {
+    var reconnecting = socket !== null;
+    socket = new WebSocket(wsUrl);
+    socket.binaryType = "arraybuffer";
+    decoder = new TextDecoder();
+    pendingAck = 0;
+    showStatus(reconnecting ? "reconnecting…" : "connecting…");
+    socket.onopen = function () {
+      socket.send(JSON.stringify({ type: "auth", token: token, cols: term.cols, rows: term.rows }));
+    };
+    socket.onmessage = function (event) {
+      if (typeof event.data === "string") {
+        var message = JSON.parse(event.data);
+        if (message.type === "ready") {
+          ready = true;
+          retries = 0;
+          // tmux redraws the whole screen for a new client; start from a clean terminal.
+          if (reconnecting) term.reset();
+          if (message.readOnly) { readOnly = true; term.options.disableStdin = true; }
+          showStatus("");
+          send({ type: "resize", cols: term.cols, rows: term.rows });
+        } else if (message.type === "exit") {
+          ended = true;
+          term.write("\r\n[session ended]\r\n");
+        }
+        return;
       }
-      return;
-    }
-    var text = decoder.decode(event.data, { stream: true });
-    if (text.length === 0) return;
-    var chars = text.length;
-    term.write(text, function () { written(chars); });
-  };
-  socket.onclose = function (event) {
-    ready = false;
-    if (!ended) term.write("\r\n[disconnected" + (event.reason ? ": " + event.reason : "") + "]\r\n");
-    showStatus(ended ? "session ended" : "disconnected" + (event.reason ? ": " + event.reason : ""));
-  };
+      var text = decoder.decode(event.data, { stream: true });
+      if (text.length === 0) return;
+      var chars = text.length;
+      term.write(text, function () { written(chars); });
+    };
+    socket.onclose = function (event) {
+      ready = false;
+      if (ended) { showStatus("session ended"); return; }
+      if (event.code === 1001 || event.code === 1008) { giveUp(event.reason); return; }
+      retry();
+    };
+  }
+  connect();
 
   term.onData(function (data) { if (!readOnly) send({ type: "input", data: data }); });
   term.onBinary(function (data) { if (!readOnly) send({ type: "input", data: data }); });
@@ -113,7 +148,7 @@ const PAGE_SCRIPT = String.raw`(function () {
 
   // For automation in the same origin (tests, benchmarks); cross-origin
   // embedders cannot reach it.
-  window.optioTerminal = { term: term, socket: socket };
+  window.optioTerminal = { term: term, get socket() { return socket; } };
 })();
 `;
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost, RemoteHost, shellCommand, type Host } from "@optio/host";
@@ -341,8 +342,67 @@ describe("terminal over a local host", () => {
     await temporary.close();
     await waitForScreen(page, "[disconnected");
     expect(server.viewerCount("temporary")).toBe(0);
+    // Unpublished is final: the page does not try again (its first retry would come after 0.5 s).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await page.evaluate(() => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState)).toBe(3);
+    expect(await page.locator("#status").textContent()).toBe("disconnected: terminal closed");
+    expect(server.viewerCount("temporary")).toBe(0);
     expect((await fetch(`${server.origin}/t/temporary`)).status).toBe(404);
     await page.close();
+  });
+
+  it("reconnects a page whose connection dropped, and it shows and types into the agent again", async () => {
+    // A TCP proxy in front of the server, whose connections are cut as a proxy timeout or a network change would.
+    const connections = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(server.port, "127.0.0.1");
+      for (const end of [client, upstream]) {
+        connections.add(end);
+        end.on("error", () => undefined);
+        end.on("close", () => {
+          connections.delete(end);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxyOrigin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const target = server.publish("proxied", { host: counted.host, session, allowedOrigins: [proxyOrigin] });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${proxyOrigin}/t/proxied#token=${target.token}`);
+      await waitForScreen(page, "hello from the agent");
+      await page.evaluate(() => {
+        const w = window as unknown as { firstSocket: unknown; optioTerminal: { socket: unknown } };
+        w.firstSocket = w.optioTerminal.socket;
+      });
+      for (const end of connections) end.destroy();
+      await waitFor(
+        () =>
+          page.evaluate(() => {
+            const w = window as unknown as { firstSocket: unknown; optioTerminal: { socket: WebSocket } };
+            return w.optioTerminal.socket !== w.firstSocket && w.optioTerminal.socket.readyState === 1;
+          }),
+        "the page to reconnect",
+      );
+      await waitFor(() => server.viewerCount("proxied") === 1, "one viewer again");
+      await waitForScreen(page, "hello from the agent");
+      await page.locator(".xterm").click();
+      await page.keyboard.type("after the reconnect");
+      await page.keyboard.press("Enter");
+      await waitForScreen(page, "got <after the reconnect>");
+      expect(await readScreen(raw, session)).toContain("got <after the reconnect>");
+      expect(await page.locator("#status").isHidden()).toBe(true);
+    } finally {
+      await page.close();
+      await target.close();
+      await new Promise<void>((resolve) => {
+        for (const end of connections) end.destroy();
+        proxy.close(() => resolve());
+      });
+    }
   });
 
   it("pauses a viewer that does not acknowledge, and resumes it when it does", async () => {
