@@ -89,6 +89,8 @@ describe("dashboard", () => {
     }
     const post = await fetch(`${origin}/api/tasks`, { method: "POST", body: JSON.stringify({ agent: "claudecode", instructions: "x" }) });
     expect(post.status).toBe(401);
+    const message = await fetch(`${origin}/api/tasks/x/message`, { method: "POST", body: JSON.stringify({ text: "x" }) });
+    expect(message.status).toBe(401);
     const ok = await fetch(`${origin}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toContainEqual({ id: "claudecode", displayName: "Claude Code" });
@@ -112,6 +114,12 @@ describe("dashboard", () => {
       const frame = page.locator("#terminal-frame");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
       await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toContain("scripted agent ready>");
+      await page.locator("#message-text").fill("hello from the dashboard");
+      const sent = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${processId}/message`), { timeout: 15_000 });
+      await page.locator("#message-button").click();
+      expect((await sent).status()).toBe(202);
+      await expect.poll(() => terminal.textContent(), { timeout: 15_000 }).toContain("you said: hello from the dashboard");
+      expect(await page.locator("#message-text").inputValue()).toBe("");
       const firstUrl = await frame.getAttribute("src");
       expect(firstUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
 
@@ -124,6 +132,12 @@ describe("dashboard", () => {
 
       await row.locator("button.cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("cancelled");
+      const late = await fetch(`${dashboard.origin}/api/tasks/${processId}/message`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${dashboard.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ text: "too late" }),
+      });
+      expect(late.status).toBe(409);
       await expect.poll(() => page.locator("#terminal").isHidden(), { timeout: 15_000 }).toBe(true);
 
       await row.locator("button.resume").click();

@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { FileStateStore, createAgentTask, runTask } from "@optio/agents";
+import { AgentNotRunningError, FileStateStore, createAgentTask, runTask } from "@optio/agents";
 import { claudeCode } from "@optio/claudecode";
 
 const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
@@ -142,7 +142,7 @@ export async function startDashboard(options = {}) {
   let saving = Promise.resolve();
   const persist = () => {
     const list = [...tasks.values()].map((t) => {
-      const { run: _run, terminalUrl: _url, ...rest } = t;
+      const { run: _run, agentTask: _agentTask, terminalUrl: _url, ...rest } = t;
       return rest;
     });
     saving = saving.then(() => writeFile(tasksFile, JSON.stringify(list, null, 2)).catch((error) => log(`could not save ${tasksFile}: ${errorText(error)}`)));
@@ -184,6 +184,7 @@ export async function startDashboard(options = {}) {
     });
     const run = runTask(agentTask, { store, resume });
     task.run = run;
+    task.agentTask = agentTask;
     persist();
     broadcast(task, null);
     (async () => {
@@ -293,7 +294,7 @@ export async function startDashboard(options = {}) {
       const result = startTask(await readJson(req));
       return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
     }
-    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
     const action = match[2];
@@ -303,6 +304,18 @@ export async function startDashboard(options = {}) {
       task.message = "cancelling";
       broadcast(task, null);
       task.run.cancel();
+      return sendJson(res, 202, summary(task));
+    }
+    if (req.method === "POST" && action === "message" && !match[3]) {
+      const { text } = await readJson(req);
+      if (typeof text !== "string" || text.trim() === "") return sendJson(res, 400, { error: "text must be a non-empty string" });
+      if (!task.run) return sendJson(res, 409, { error: "the task is not running" });
+      try {
+        await task.agentTask.sendText(text, { submit: true });
+      } catch (error) {
+        if (AgentNotRunningError.isInstance(error)) return sendJson(res, 409, { error: "the agent has not started yet" });
+        throw error;
+      }
       return sendJson(res, 202, summary(task));
     }
     if (req.method === "POST" && action === "resume" && !match[3]) {
