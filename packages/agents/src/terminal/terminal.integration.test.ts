@@ -86,6 +86,24 @@ interface Published {
   taskId: string;
 }
 
+/** Connects `raw`, starts the test program there in tmux and publishes it under `taskId` on a server of its own. */
+async function publishProgram(raw: Host, taskId: string): Promise<Published> {
+  await raw.connect();
+  const counted = countingPtys(raw);
+  const session = tmuxSessionFor(raw);
+  await startProgram(raw, session);
+  const server = await TerminalServer.start();
+  return { raw, counted, session, server, published: server.publish(taskId, { host: counted.host, session }), taskId };
+}
+
+/** Undoes publishProgram, whichever part of it had happened. */
+async function unpublishProgram(raw: Host | undefined, fixture: Partial<Published>): Promise<void> {
+  await fixture.published?.close();
+  await fixture.server?.close();
+  if (raw && fixture.session) await stopTmuxSession(raw, fixture.session).catch(() => undefined);
+  await raw?.disconnect();
+}
+
 /**
  * The scenarios a user meets in the browser, run against each kind of host:
  * typing, a second page, a read-only page, every page leaving, and refused
@@ -181,19 +199,11 @@ describe("terminal over a local host", () => {
 
   beforeAll(async () => {
     raw = new LocalHost({ consumer: "optio-terminal-test", processId: "local-task", env: { OPTIO_TERMINAL_TEST_TASK_ROOT: root } });
-    await raw.connect();
-    counted = countingPtys(raw);
-    session = tmuxSessionFor(raw);
-    await startProgram(raw, session);
-    server = await TerminalServer.start();
-    published = server.publish("local-task", { host: counted.host, session });
+    ({ counted, session, server, published } = await publishProgram(raw, "local-task"));
   });
 
   afterAll(async () => {
-    await published?.close();
-    await server?.close();
-    if (session) await stopTmuxSession(raw, session);
-    await raw?.disconnect();
+    await unpublishProgram(raw, { session, server, published });
   });
 
   pageScenarios(() => ({ raw, counted, session, server, published, taskId: "local-task" }));
@@ -527,19 +537,11 @@ describe("terminal over a remote host (real sshd)", () => {
       ssh: sshd.sshConfig(),
       env: { OPTIO_TERMINAL_TEST_REMOTE_TASK_ROOT: join(root, "remote") },
     });
-    await raw.connect();
-    counted = countingPtys(raw);
-    session = tmuxSessionFor(raw);
-    await startProgram(raw, session);
-    server = await TerminalServer.start();
-    published = server.publish("remote-task", { host: counted.host, session });
+    ({ counted, session, server, published } = await publishProgram(raw, "remote-task"));
   });
 
   afterAll(async () => {
-    await published?.close();
-    await server?.close();
-    if (session && raw) await stopTmuxSession(raw, session).catch(() => undefined);
-    await raw?.disconnect();
+    await unpublishProgram(raw, { session, server, published });
     await sshd?.stop();
   });
 
