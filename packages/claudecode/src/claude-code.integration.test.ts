@@ -52,8 +52,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Runs a real claude session until its first screen is visible in Chromium, then cancels it. */
-async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput): Promise<{ text: string; events: TaskEvent[] }> {
+/**
+ * Runs a real claude session until its first screen is visible in Chromium,
+ * types `/status` into it through the task, waits for claude's status panel,
+ * then cancels it.
+ */
+async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput): Promise<{ text: string; status: string; events: TaskEvent[] }> {
   const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
   const task = createClaudeCodeTask({
     processId,
@@ -72,31 +76,36 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
     const page = await browser.newPage();
     try {
       await page.goto(url);
-      return await screenShows(page, "Claude Code");
+      const first = await screenShows(page, "Claude Code");
+      // As a consumer types into claude: a bracketed paste, then Enter.
+      await task.sendText("/status", { submit: true });
+      return { first, status: await screenShows(page, "Version:") };
     } finally {
       await page.close();
     }
   });
-  const text = seen ?? "";
+  const text = seen?.first ?? "";
   expect(text, `no terminal was published; outcome ${JSON.stringify(outcome)}`).toContain("Claude Code");
   expect(outcome.status).toBe("cancelled");
-  return { text, events };
+  return { text, status: seen?.status ?? "", events };
 }
 
 describe("the real claude in a session", () => {
-  it("shows its first screen through the web terminal on this machine", { timeout: 600_000 }, async () => {
-    const { text, events } = await firstScreen("real-local", {});
+  it("shows its first screen through the web terminal on this machine and takes a command typed through the task", { timeout: 600_000 }, async () => {
+    const { text, status, events } = await firstScreen("real-local", {});
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
+    expect(status).toMatch(new RegExp(`Version:\\s+${REAL_CLAUDE_VERSION.replaceAll(".", "\\.")}`));
     expect(text).not.toContain("cannot be used with root/sudo privileges");
     if (process.getuid?.() === 0) {
       expect(events).toContainEqual({ type: "report", level: "info", message: ROOT_SANDBOX_NOTICE });
     }
   });
 
-  it("shows its first screen over SSH, the binary pushed over SFTP", { timeout: 600_000 }, async () => {
+  it("shows its first screen over SSH, the binary pushed over SFTP, and takes a command typed through the task", { timeout: 600_000 }, async () => {
     const cacheDir = join(root, "remote-cache");
-    const { text, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), claudeCacheDir: cacheDir });
+    const { text, status, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), claudeCacheDir: cacheDir });
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
+    expect(status).toMatch(new RegExp(`Version:\\s+${REAL_CLAUDE_VERSION.replaceAll(".", "\\.")}`));
     // A fresh host cache: the worker copied the binary to the host itself.
     expect(events.some((e) => e.type === "progress" && /^Copying .+ to the host/.test(e.message ?? ""))).toBe(true);
     expect((await stat(join(cacheDir, REAL_CLAUDE_VERSION, "claude"))).size).toBeGreaterThan(50_000_000);
