@@ -1,21 +1,24 @@
 // Snapshot capture and restore of a ~230 MB workdir (150 MB random bytes +
-// 500 text files of 12,000 lines) with captureSnapshot / restoreSnapshot over
-// LocalHost and FileStateStore, the private part encrypted with AES-256-GCM.
+// 500 text files of 12,000 lines) through sessions, the private part encrypted
+// with AES-256-GCM: a session of an agent that finishes at once, on LocalHost, whose
+// beforeExecute fills its workdir, ends and is snapshotted into a
+// FileStateStore; a second session of the same task resumes from it (and is
+// snapshotted again at its end). snapshot_capture_s and snapshot_restore_s are
+// read from the sessions' own progress events ("Saving a snapshot…" →
+// "Snapshot saved", "Restoring the last snapshot…" → the next step).
 // The work runs in a child Node process so its peak RSS is its own;
 // snapshot_baseline_rss_mb is that process's peak right after importing the
 // built packages, before any work, and snapshot_capture_peak_rss_mb its peak
-// once the capture is done (the restore comes after it).
-import { execFile, spawn } from "node:child_process";
+// once the first session (and so the first capture) is over.
+import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const work = path.join(here, ".work");
-const run = promisify(execFile);
 
 const RANDOM_MB = 150;
 const TEXT_FILES = 500;
@@ -64,40 +67,84 @@ function aesGcm(key) {
   };
 }
 
-async function child(runDir) {
-  const { LocalHost } = await import("../packages/host/dist/index.js");
-  const { FileStateStore, captureSnapshot, restoreSnapshot } = await import("../packages/agents/dist/index.js");
+/** The moment of the first progress event with `message`, and of the next progress event after it. */
+function progressSpan(events, message) {
+  const at = events.findIndex((e) => e.message === message);
+  if (at < 0 || at + 1 >= events.length) throw new Error(`no progress "${message}" followed by another: ${JSON.stringify(events.map((e) => e.message))}`);
+  return { start: events[at].t, end: events[at + 1].t };
+}
+
+async function child(runDir, dataDir) {
+  const { FileStateStore, createAgentTask, defineAgentConfigSchema, runTask } = await import("../packages/agents/dist/index.js");
   // What loading the packages alone costs, so the peak can be read against it.
   const baselineMb = process.resourceUsage().maxRSS / 1024;
-  const env = { OPTIO_BENCH_TASK_ROOT: path.join(runDir, "tasks") };
-  const resume = { privatePaths: ["home/.claude", "home/.claude.json"], regenerablePaths: ["home/.local/share/claude"] };
+  process.env.OPTIO_BENCH_TASK_ROOT = path.join(runDir, "tasks");
+  // The smallest adapter whose agent finishes at once: `@optio/agents/testing`'s scripted one would bring vitest into the process.
+  const adapter = {
+    specificationVersion: "agent-v1",
+    id: "bench",
+    displayName: "Bench agent",
+    configSchema: defineAgentConfigSchema({}),
+    instructionsFile: "AGENTS.md",
+    browser: "suppress",
+    install: async () => ({ binaryPath: "/bin/sh" }),
+    plant: async () => {},
+    command: () => ({ argv: ["/bin/sh", "-c", "echo 'DONE: bench' >> optio.log"], env: {} }),
+    resume: { privatePaths: ["home/.bench"], regenerablePaths: ["home/.cache"], canContinue: async () => false },
+  };
   const { encrypt, decrypt } = aesGcm(randomBytes(32));
   const store = new FileStateStore({ dir: path.join(runDir, "store") });
+  const credential = JSON.stringify({ accessToken: randomBytes(48).toString("hex") });
+  const dataFiles = `find blobs src -type f | wc -l`;
+  let expectedFiles = null;
+  let restored = null;
 
-  const source = new LocalHost({ consumer: "optio-bench", processId: "snapshot", env });
-  await source.connect();
-  const countFiles = async (host) => Number((await host.runChecked("find . -type f -not -path './home/.local/share/claude/*' | wc -l")).stdout.trim());
-  const expectedFiles = await countFiles(source);
-  let start = performance.now();
-  const record = await captureSnapshot({ host: source, store, agent: "bench", processId: "snapshot", endState: "done", resume, encrypt });
-  const captureS = (performance.now() - start) / 1000;
-  // maxRSS never falls, so read now it is the peak of loading plus capturing.
+  const task = createAgentTask(adapter, {
+    processId: "snapshot",
+    name: "snapshot bench",
+    config: {
+      sessionBlobEncrypt: encrypt,
+      sessionBlobDecrypt: decrypt,
+      async beforeExecute(hook) {
+        if (restored === null && expectedFiles !== null) {
+          restored = {
+            files: Number((await hook.runOnHost(dataFiles)).stdout.trim()),
+            credential: await hook.readTextFromHost("home/.bench/.credentials.json"),
+          };
+          return;
+        }
+        // Hard links: the capture only reads these files, and a copy would double the disk traffic.
+        await hook.runOnHost(`cp -al ${JSON.stringify(`${dataDir}/.`)} .`);
+        expectedFiles = Number((await hook.runOnHost(dataFiles)).stdout.trim());
+        // The private part: a credential and a few MB of transcripts, as a long session leaves them.
+        await hook.host.writeText("home/.bench/.credentials.json", credential, { mode: 0o600 });
+        for (let i = 0; i < 4; i++) {
+          await hook.host.writeText(`home/.bench/projects/s${i}.jsonl`, `${JSON.stringify({ type: "user", text: "x".repeat(200) })}\n`.repeat(5000));
+        }
+        // Regenerable weight under the home, left out of the snapshot.
+        await hook.host.writeFile("home/.cache/binary", randomBytes(8 * 1024 * 1024));
+      },
+    },
+  });
+  const session = async (resume) => {
+    const events = [];
+    const outcome = await runTask(task, { store, resume, onEvent: (e) => e.type === "progress" && events.push({ t: performance.now(), message: e.message }) }).outcome;
+    if (outcome.status !== "done") throw new Error(`snapshot bench session ended ${JSON.stringify(outcome)}`);
+    return events;
+  };
+
+  const first = await session(false);
+  const capture = progressSpan(first, "Saving a snapshot…");
   const afterCaptureMb = process.resourceUsage().maxRSS / 1024;
-  await source.disconnect();
-
-  const target = new LocalHost({ consumer: "optio-bench", processId: "restored", env });
-  await target.connect();
-  start = performance.now();
-  await restoreSnapshot({ host: target, store, record, resume, decrypt });
-  const restoreS = (performance.now() - start) / 1000;
-  const restoredFiles = await countFiles(target);
-  if (restoredFiles !== expectedFiles) throw new Error(`restore produced ${restoredFiles} files, expected ${expectedFiles}`);
-  await target.disconnect();
+  const second = await session(true);
+  const restore = progressSpan(second, "Restoring the last snapshot…");
+  if (restored?.files !== expectedFiles) throw new Error(`the resumed workdir has ${restored?.files} data files, expected ${expectedFiles}`);
+  if (restored.credential !== credential) throw new Error("the resumed session's private state differs from what was saved");
 
   process.stdout.write(
     `${JSON.stringify({
-      snapshot_capture_s: captureS,
-      snapshot_restore_s: restoreS,
+      snapshot_capture_s: (capture.end - capture.start) / 1000,
+      snapshot_restore_s: (restore.end - restore.start) / 1000,
       snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       snapshot_baseline_rss_mb: baselineMb,
       snapshot_capture_peak_rss_mb: afterCaptureMb,
@@ -109,22 +156,8 @@ export default async function snapshotBench() {
   const data = await dataSet();
   const runDir = path.join(work, "snapshot-run");
   await rm(runDir, { recursive: true, force: true });
-  const workdir = path.join(runDir, "tasks", "snapshot", "workdir");
-  await mkdir(path.dirname(workdir), { recursive: true, mode: 0o700 });
-  // Hard links: the capture only reads these files, and a copy would double the disk traffic.
-  await run("cp", ["-al", data, workdir]);
-  // The private part: a credential and a few MB of transcripts, as a long session leaves them.
-  const claude = path.join(workdir, "home", ".claude");
-  await mkdir(path.join(claude, "projects", "-bench"), { recursive: true });
-  await writeFile(path.join(claude, ".credentials.json"), JSON.stringify({ claudeAiOauth: { accessToken: randomBytes(48).toString("hex") } }), { mode: 0o600 });
-  for (let i = 0; i < 4; i++) {
-    await writeFile(path.join(claude, "projects", "-bench", `s${i}.jsonl`), `${JSON.stringify({ type: "user", text: "x".repeat(200) })}\n`.repeat(5000));
-  }
-  await writeFile(path.join(workdir, "home", ".claude.json"), "{}");
-  await mkdir(path.join(workdir, "home", ".local", "share", "claude"), { recursive: true });
-  await writeFile(path.join(workdir, "home", ".local", "share", "claude", "binary"), randomBytes(8 * 1024 * 1024));
-
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", runDir], { stdio: ["ignore", "pipe", "inherit"] });
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", runDir, data], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   proc.stdout.on("data", (c) => (out += c));
   const code = await new Promise((resolve) => proc.once("close", resolve));
@@ -133,4 +166,4 @@ export default async function snapshotBench() {
   return JSON.parse(out.trim().split("\n").pop());
 }
 
-if (process.argv[2] === "--child") await child(process.argv[3]);
+if (process.argv[2] === "--child") await child(process.argv[3], process.argv[4]);
