@@ -118,11 +118,13 @@ async function child(runDir, dataDir) {
         expectedFiles = Number((await hook.runOnHost(dataFiles)).stdout.trim());
         // The private part: a credential and a few MB of transcripts, as a long session leaves them.
         await hook.host.writeText("home/.bench/.credentials.json", credential, { mode: 0o600 });
-        for (let i = 0; i < 4; i++) {
-          await hook.host.writeText(`home/.bench/projects/s${i}.jsonl`, `${JSON.stringify({ type: "user", text: "x".repeat(200) })}\n`.repeat(5000));
-        }
+        // Made by the host's own tools, so the bench's setup adds nothing to this process's peak.
+        const line = JSON.stringify({ type: "user", text: "x".repeat(200) });
+        await hook.runOnHost(
+          `mkdir -p home/.bench/projects home/.cache && for i in 0 1 2 3; do yes '${line}' | head -n 5000 > home/.bench/projects/s$i.jsonl; done`,
+        );
         // Regenerable weight under the home, left out of the snapshot.
-        await hook.host.writeFile("home/.cache/binary", randomBytes(8 * 1024 * 1024));
+        await hook.runOnHost("head -c 8388608 /dev/urandom > home/.cache/binary");
       },
     },
   });
