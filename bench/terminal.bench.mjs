@@ -177,9 +177,9 @@ async function measureFlood(browser, url) {
   await page.goto(url);
   await page.waitForFunction(() => window.optioTerminal?.socket.readyState === 1 && document.querySelector(".xterm-rows")?.textContent.includes("flood-ready"), null, { timeout: 15_000 });
   await page.evaluate(() => {
-    const stats = { bytes: 0, first: 0, last: 0 };
+    const stats = { bytes: 0, first: 0, last: 0, socket: window.optioTerminal.socket };
     window.optioFlood = stats;
-    window.optioTerminal.socket.addEventListener("message", (event) => {
+    stats.socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") return;
       const now = performance.now();
       if (stats.bytes === 0) stats.first = now;
@@ -193,8 +193,13 @@ async function measureFlood(browser, url) {
     timeout: (FLOOD_SECONDS + 30) * 1000,
     polling: 200,
   });
-  const stats = await page.evaluate(() => window.optioFlood);
+  const stats = await page.evaluate(() => {
+    const { bytes, first, last, socket } = window.optioFlood;
+    return { bytes, first, last, reconnected: socket !== window.optioTerminal.socket };
+  });
   await page.close();
+  // Bytes are counted on the page's first socket: after a reconnect the count would stop short.
+  if (stats.reconnected) throw new Error("the flood page reconnected during the flood; its byte count is incomplete");
   return stats.bytes / 1024 / 1024 / ((stats.last - stats.first) / 1000);
 }
 
