@@ -200,7 +200,7 @@ async function measureFlood(browser, url) {
   await page.close();
   // Bytes are counted on the page's first socket: after a reconnect the count would stop short.
   if (stats.reconnected) throw new Error("the flood page reconnected during the flood; its byte count is incomplete");
-  return stats.bytes / 1024 / 1024 / ((stats.last - stats.first) / 1000);
+  return { mb: stats.bytes / 1024 / 1024, seconds: (stats.last - stats.first) / 1000 };
 }
 
 export default async function () {
@@ -211,7 +211,7 @@ export default async function () {
   });
   try {
     const { typed, burst } = await measureKeystrokes(browser, worker.urls.echo);
-    const floodMbPerSecond = await measureFlood(browser, worker.urls.flood);
+    const flood = await measureFlood(browser, worker.urls.flood);
     return {
       keystroke_p50_ms: percentile(typed.samples, 50),
       keystroke_p99_ms: percentile(typed.samples, 99),
@@ -219,7 +219,10 @@ export default async function () {
       keystroke_socket_p99_ms: percentile(typed.toSocket, 99),
       keystroke_burst_p50_ms: percentile(burst.samples, 50),
       keystroke_burst_p99_ms: percentile(burst.samples, 99),
-      yes_flood_mb_s: floodMbPerSecond,
+      yes_flood_mb_s: flood.mb / flood.seconds,
+      // Both parts of the rate: bytes the page received, and the time from the first to the last of them.
+      yes_flood_mb: flood.mb,
+      yes_flood_s: flood.seconds,
       yes_flood_rss_mb: await worker.peakRssMb(),
     };
   } finally {
