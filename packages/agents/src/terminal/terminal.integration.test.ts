@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost, RemoteHost, shellCommand, type Host } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { hasTmuxSession, paneState, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "../session/tmux.js";
@@ -86,6 +86,14 @@ interface Published {
   taskId: string;
 }
 
+/** Types `line` into the page and Enter, and waits for the program's echo of it. */
+async function typeLine(page: Page, line: string): Promise<void> {
+  await page.locator(".xterm").click();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, `got <${line}>`);
+}
+
 /** Connects `raw`, starts the test program there in tmux and publishes it under `taskId` on a server of its own. */
 async function publishProgram(raw: Host, taskId: string): Promise<Published> {
   await raw.connect();
@@ -118,10 +126,7 @@ function pageScenarios(fixture: () => Published): void {
     await page.goto(published.url);
     await waitForScreen(page, "hello from the agent");
 
-    await page.locator(".xterm").click();
-    await page.keyboard.type("typed in the page");
-    await page.keyboard.press("Enter");
-    await waitForScreen(page, "got <typed in the page>");
+    await typeLine(page, "typed in the page");
     expect(await readScreen(raw, session)).toContain("got <typed in the page>");
 
     const second = await browser.newPage();
@@ -162,10 +167,7 @@ function pageScenarios(fixture: () => Published): void {
     const page = await browser.newPage();
     await page.goto(published.url);
     await waitForScreen(page, "hello from the agent");
-    await page.locator(".xterm").click();
-    await page.keyboard.type("before leaving");
-    await page.keyboard.press("Enter");
-    await waitForScreen(page, "got <before leaving>");
+    await typeLine(page, "before leaving");
     await page.close();
     await waitFor(() => server.viewerCount(taskId) === 0, "the viewer to leave");
     expect(await hasTmuxSession(raw, session)).toBe(true);
@@ -399,10 +401,7 @@ describe("terminal over a local host", () => {
       );
       await waitFor(() => server.viewerCount("proxied") === 1, "one viewer again");
       await waitForScreen(page, "hello from the agent");
-      await page.locator(".xterm").click();
-      await page.keyboard.type("after the reconnect");
-      await page.keyboard.press("Enter");
-      await waitForScreen(page, "got <after the reconnect>");
+      await typeLine(page, "after the reconnect");
       expect(await readScreen(raw, session)).toContain("got <after the reconnect>");
       expect(await page.locator("#status").isHidden()).toBe(true);
     } finally {
