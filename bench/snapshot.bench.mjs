@@ -106,7 +106,7 @@ async function child(runDir, dataDir) {
       sessionBlobEncrypt: encrypt,
       sessionBlobDecrypt: decrypt,
       async beforeExecute(hook) {
-        if (restored === null && expectedFiles !== null) {
+        if (hook.resumeRequested) {
           restored = {
             files: Number((await hook.runOnHost(dataFiles)).stdout.trim()),
             credential: await hook.readTextFromHost("home/.bench/.credentials.json"),
