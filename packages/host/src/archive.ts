@@ -1,8 +1,11 @@
 import { PassThrough, type Readable } from "node:stream";
 import zlib from "node:zlib";
 import type * as tar from "tar-stream";
-import { ArchiveError, PathEscapeError } from "./errors.js";
+import { type EntryHeader, EntryChecker, relativeArchiveParts } from "./entry-checker.js";
+import { ArchiveError } from "./errors.js";
 import { shellQuote } from "./shell.js";
+
+export { relativeArchiveParts };
 
 /** Left out of a workdir archive unless the caller passes its own list. */
 export const DEFAULT_ARCHIVE_EXCLUDES: readonly string[] = Object.freeze([
@@ -13,19 +16,6 @@ export const DEFAULT_ARCHIVE_EXCLUDES: readonly string[] = Object.freeze([
   "*.pyc",
   ".DS_Store",
 ]);
-
-/**
- * The parts of a relative archive path, without `.` segments.
- * Absolute paths and `..` segments are refused: they are how an archive
- * writes outside the directory it is restored into.
- */
-export function relativeArchiveParts(name: string, what = "archive entry"): string[] {
-  if (name.startsWith("/")) throw new PathEscapeError(`${what} has an absolute path: ${JSON.stringify(name)}`);
-  if (name.includes("\0")) throw new ArchiveError(`${what} has a NUL byte in its path`);
-  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) throw new PathEscapeError(`${what} leaves the workdir through "..": ${JSON.stringify(name)}`);
-  return parts;
-}
 
 export interface ArchiveCommandOptions {
   /** The directory archived; paths in the archive are relative to it. */
@@ -84,6 +74,11 @@ export function extractCommand(workdir: string): string {
   return `exec tar -xf - -C ${shellQuote(workdir)} --no-same-owner --no-same-permissions`;
 }
 
+/** Extracts the tar.gz `file` into `workdir` as extractCommand does; for an archive already checked. */
+export function extractFileCommand(file: string, workdir: string): string {
+  return `exec tar -xzf ${shellQuote(file)} -C ${shellQuote(workdir)} --no-same-owner --no-same-permissions`;
+}
+
 /** Empties `dir` but keeps the directory itself (and its mode). */
 export function clearDirCommand(dir: string): string {
   return `find ${shellQuote(dir)} -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +`;
@@ -96,91 +91,6 @@ let tarStreamModule: Promise<TarStream> | null = null;
 function loadTarStream(): Promise<TarStream> {
   tarStreamModule ??= import("tar-stream");
   return tarStreamModule;
-}
-
-const MAX_LINK_DEPTH = 40;
-
-type EntryHeader = Partial<tar.Header> & { name: string };
-
-/** Tracks the archive's symlinks so each entry can be checked against those before it. */
-class EntryChecker {
-  private readonly symlinks = new Map<string, string>();
-
-  /** The header to forward, null to drop the entry (the root `.`), or a thrown error. */
-  check(header: tar.Header): EntryHeader | null {
-    const parts = relativeArchiveParts(header.name);
-    const name = parts.join("/");
-    const type = header.type ?? "file";
-    if (name === "") {
-      if (type === "directory") return null;
-      throw new ArchiveError(`archive entry without a name (type ${type})`);
-    }
-    for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join("/");
-      if (this.symlinks.has(prefix)) {
-        throw new PathEscapeError(`archive entry ${JSON.stringify(name)} is written through the symlink ${JSON.stringify(prefix)}`);
-      }
-    }
-    if (this.symlinks.has(name) && type !== "symlink") {
-      throw new PathEscapeError(`archive entry ${JSON.stringify(name)} replaces a symlink of the same archive`);
-    }
-    const out: EntryHeader = { name, type, mode: (header.mode ?? (type === "directory" ? 0o755 : 0o644)) & 0o777, mtime: header.mtime };
-    switch (type) {
-      case "file":
-      case "contiguous-file":
-        out.type = "file";
-        out.size = header.size ?? 0;
-        return out;
-      case "directory":
-        return out;
-      case "symlink": {
-        const target = header.linkname ?? "";
-        if (target === "") throw new ArchiveError(`symlink ${JSON.stringify(name)} has no target`);
-        if (target.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`);
-        this.resolve(parts.slice(0, -1), target, 0, name);
-        this.symlinks.set(name, target);
-        out.linkname = target;
-        return out;
-      }
-      case "link": {
-        const targetParts = relativeArchiveParts(header.linkname ?? "", `hardlink ${JSON.stringify(name)}`);
-        const target = targetParts.join("/");
-        if (target === "") throw new ArchiveError(`hardlink ${JSON.stringify(name)} has no target`);
-        for (let i = 1; i <= targetParts.length; i++) {
-          const prefix = targetParts.slice(0, i).join("/");
-          if (this.symlinks.has(prefix)) {
-            throw new PathEscapeError(`hardlink ${JSON.stringify(name)} targets ${JSON.stringify(target)} through the symlink ${JSON.stringify(prefix)}`);
-          }
-        }
-        out.linkname = target;
-        return out;
-      }
-      default:
-        throw new ArchiveError(`archive entry ${JSON.stringify(name)} has an unsupported type: ${type}`);
-    }
-  }
-
-  /** Resolves a symlink target through the archive's earlier symlinks; throws when it leaves the root. */
-  private resolve(dir: string[], target: string, depth: number, name: string): string[] {
-    if (depth > MAX_LINK_DEPTH) throw new ArchiveError(`symlink ${JSON.stringify(name)} resolves through too many links`);
-    const stack = [...dir];
-    for (const part of target.split("/")) {
-      if (part === "" || part === ".") continue;
-      if (part === "..") {
-        if (stack.length === 0) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points outside the workdir: ${JSON.stringify(target)}`);
-        stack.pop();
-        continue;
-      }
-      stack.push(part);
-      const linked = this.symlinks.get(stack.join("/"));
-      if (linked !== undefined) {
-        stack.pop();
-        const resolved = this.resolve(stack, linked, depth + 1, name);
-        stack.splice(0, stack.length, ...resolved);
-      }
-    }
-    return stack;
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -444,11 +444,52 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         expect(await host.stat("arch/.git")).toBeNull();
       });
 
+      it("round-trips through files, which stay open, reading from the file's start", async () => {
+        const file = path.join(scratch, `archive-${randomBytes(4).toString("hex")}.tar.gz`);
+        const out = await open(file, "wx");
+        try {
+          await host.archiveWorkdirToFile(out, { include: ["arch"] });
+          expect((await out.stat()).size).toBeGreaterThan(0);
+        } finally {
+          await out.close();
+        }
+        expect([...(await archiveEntries(await readFile(file))).keys()]).toContain("arch/src/pkg/main.py");
+        await host.writeText("stray.txt", "should vanish");
+        const input = await open(file, "r");
+        try {
+          // Moves the file's offset: the restore must not depend on it.
+          await input.read(Buffer.alloc(100), 0, 100, null);
+          await host.restoreWorkdirFromFile(input);
+          expect((await input.stat()).size).toBeGreaterThan(0);
+        } finally {
+          await input.close();
+        }
+        expect(await host.stat("stray.txt")).toBeNull();
+        expect(await host.stat(host.workdir)).toMatchObject({ type: "directory", mode: 0o700 });
+        expect((await host.readFile("arch/src/pkg/main.py")).toString()).toBe("print(1)\n");
+        expect((await host.stat("arch/secret"))!.mode).toBe(0o600);
+        expect((await host.runChecked("readlink arch/src/dirlink")).stdout).toBe("pkg\n");
+        expect(await host.stat("arch/.git")).toBeNull();
+      });
+
       it("keeps existing files when clear is false", async () => {
         await host.writeText("kept.txt", "kept");
         await host.restoreWorkdir(Readable.from([await tarGz([{ name: "added.txt", body: "added" }])]), { clear: false });
         expect((await host.readFile("kept.txt")).toString()).toBe("kept");
         expect((await host.readFile("added.txt")).toString()).toBe("added");
+      });
+
+      it("restores bytes in memory, clearing the workdir or laying them over it", async () => {
+        const archive = await collect(host.archiveWorkdir({ include: ["arch/src", "arch/run.sh"] }));
+        await host.writeText("stray.txt", "should vanish");
+        await host.restoreWorkdirFromBytes(archive);
+        expect(await host.stat("stray.txt")).toBeNull();
+        expect(await host.stat(host.workdir)).toMatchObject({ type: "directory", mode: 0o700 });
+        expect((await host.readFile("arch/src/pkg/main.py")).toString()).toBe("print(1)\n");
+        expect((await host.stat("arch/run.sh"))!.mode).toBe(0o755);
+        await host.restoreWorkdirFromBytes(await tarGz([{ name: "home/extra.txt", body: "extra" }]), { clear: false });
+        expect((await host.readFile("home/extra.txt")).toString()).toBe("extra");
+        expect((await host.readFile("arch/src/pkg/main.py")).toString()).toBe("print(1)\n");
       });
 
       const outsideName = `optio-slip-${randomBytes(4).toString("hex")}`;
@@ -461,12 +502,29 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         ["a write through an earlier symlink", () => tarGz([{ name: "sub/", type: "directory" }, { name: "via", type: "symlink", linkname: "sub" }, { name: `via/${outsideName}`, body: "x" }]), "path_escape", [`sub/${outsideName}`]],
         ["a truncated gzip", () => tarGz([{ name: "big.txt", body: "z".repeat(200_000) }, { name: "after.txt", body: "a" }], 40), "archive_invalid", ["after.txt"]],
       ];
-      it.each(hostile)("refuses %s with a typed error and writes nothing outside", async (_what, build, code, absent) => {
-        await host.remove("sub");
-        const error = await host.restoreWorkdir(Readable.from([await build()]), { clear: false }).catch((e: unknown) => e);
-        expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error)).toBe(true);
-        expect((error as { code: string }).code).toBe(code);
-        for (const p of absent) expect(await host.stat(p), p).toBeNull();
+      async function restoreFromFile(bytes: Buffer): Promise<void> {
+        const file = path.join(scratch, `hostile-${randomBytes(4).toString("hex")}.tar.gz`);
+        await writeFile(file, bytes);
+        const input = await open(file, "r");
+        try {
+          await host.restoreWorkdirFromFile(input, { clear: false });
+        } finally {
+          await input.close();
+        }
+      }
+      const restorers: Array<[string, (bytes: Buffer) => Promise<void>]> = [
+        ["a stream", (bytes) => host.restoreWorkdir(Readable.from([bytes]), { clear: false })],
+        ["a file", restoreFromFile],
+        ["bytes in memory", (bytes) => host.restoreWorkdirFromBytes(bytes, { clear: false })],
+      ];
+      describe.each(restorers)("restoring from %s", (_from, restore) => {
+        it.each(hostile)("refuses %s with a typed error and writes nothing outside", async (_what, build, code, absent) => {
+          await host.remove("sub");
+          const error = await restore(await build()).catch((e: unknown) => e);
+          expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error)).toBe(true);
+          expect((error as { code: string }).code).toBe(code);
+          for (const p of absent) expect(await host.stat(p), p).toBeNull();
+        });
       });
     });
 

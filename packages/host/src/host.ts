@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 
 /**
@@ -186,6 +187,24 @@ export interface Host {
 
   archiveWorkdir(options?: ArchiveOptions): Readable;
   restoreWorkdir(archive: Readable, options?: RestoreOptions): Promise<void>;
+  /**
+   * archiveWorkdir into `file`, an empty file this process has open for
+   * writing; resolves once the archive is complete in it. The file stays
+   * open. A local host has tar write it directly.
+   */
+  archiveWorkdirToFile(file: FileHandle, options?: ArchiveOptions): Promise<void>;
+  /**
+   * restoreWorkdir from the tar.gz in `file`, read from its start; the file
+   * stays open. A local host has tar read it directly, and checks every
+   * entry before it clears the workdir.
+   */
+  restoreWorkdirFromFile(file: FileHandle, options?: RestoreOptions): Promise<void>;
+  /**
+   * restoreWorkdir from a tar.gz already in memory, for small archives such
+   * as a snapshot's private part. A local host has tar decompress it and
+   * checks every entry before it clears the workdir.
+   */
+  restoreWorkdirFromBytes(archive: Uint8Array, options?: RestoreOptions): Promise<void>;
 
   openTunnel(remotePort: number, options?: { bindAddress?: string }): Promise<Tunnel>;
   openPty(command: string, options: PtyOptions): Promise<PtyHandle>;

@@ -1,9 +1,14 @@
-import { readFileSync } from "node:fs";
-import { mkdtemp, rm, stat, mkdir, chmod } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, readFileSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NotConnectedError, UnsafeProcessIdError } from "./errors.js";
+import { NotConnectedError, PathEscapeError, UnsafeProcessIdError } from "./errors.js";
 import { hostContractSuite } from "./host-contract-suite.js";
 import { LocalHost } from "./local-host.js";
 
@@ -29,6 +34,39 @@ hostContractSuite("LocalHost", async () => ({
 }));
 
 describe("LocalHost", () => {
+  it("checks a whole archive, from a file or bytes, before clearing the workdir, and leaves no tar reading it after a refusal", async () => {
+    const host = new LocalHost({ consumer: "contract-test", processId: "file-check", env: { CONTRACT_TEST_TASK_ROOT: root } });
+    await host.connect();
+    try {
+      await host.writeText("kept.txt", "kept");
+      // A large entry first, so the refusal comes while tar is still reading.
+      const pack = tar.pack();
+      pack.entry({ name: "big.bin" }, randomBytes(16 * 1024 * 1024));
+      pack.entry({ name: "../escape.txt" }, "x");
+      pack.finalize();
+      const file = path.join(root, "hostile.tar.gz");
+      await pipeline(pack, createGzip(), createWriteStream(file));
+      const input = await open(file, "r");
+      let error: unknown;
+      try {
+        error = await host.restoreWorkdirFromFile(input).catch((e: unknown) => e);
+      } finally {
+        await input.close();
+      }
+      expect(PathEscapeError.isInstance(error)).toBe(true);
+      expect((await host.readFile("kept.txt")).toString()).toBe("kept");
+      expect(await host.stat("big.bin")).toBeNull();
+      const readers = execFileSync("/bin/sh", ["-c", `for f in /proc/[0-9]*/fd/*; do [ "$(readlink "$f")" = ${JSON.stringify(file)} ] && echo "$f"; done; true`], { encoding: "utf8" });
+      expect(readers).toBe("");
+      const fromBytes = await host.restoreWorkdirFromBytes(readFileSync(file)).catch((e: unknown) => e);
+      expect(PathEscapeError.isInstance(fromBytes)).toBe(true);
+      expect((await host.readFile("kept.txt")).toString()).toBe("kept");
+      expect(await host.stat("big.bin")).toBeNull();
+    } finally {
+      await host.disconnect();
+    }
+  });
+
   it("finds its task dir from <CONSUMER>_TASK_ROOT, $XDG_DATA_HOME or the home default", () => {
     expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { CLAUDECODE_TASK_ROOT: "/r" } }).taskDir).toBe("/r/p");
     expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { XDG_DATA_HOME: "/x" } }).workdir).toBe("/x/claudecode/p/workdir");

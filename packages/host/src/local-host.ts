@@ -41,6 +41,7 @@ import type {
 } from "./host.js";
 import { killTreeScript } from "./kill-tree.js";
 import { LineSplitter } from "./line-splitter.js";
+import { restoreChecked, runTar, type SpawnTracked } from "./local-tar.js";
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
@@ -673,13 +674,39 @@ export class LocalHost implements Host {
     }
   }
 
+  async archiveWorkdirToFile(file: FileHandle, options: ArchiveOptions = {}): Promise<void> {
+    this.requireConnected();
+    const command = archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include });
+    // tar writes the file itself: the archive's bytes never pass through this process.
+    const { code, stderr } = await runTar(this.spawnTracked, command, { stdoutFd: file.fd });
+    if (!archiveExitOk(code)) throw new ArchiveError(`archiving ${this.workdir} failed (exit ${code}): ${stderr}`);
+  }
+
+  async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
+    this.requireConnected();
+    await restoreChecked(this.spawnTracked, this.workdir, { fd: file.fd }, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+  }
+
+  async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
+    this.requireConnected();
+    await restoreChecked(this.spawnTracked, this.workdir, { bytes: archive }, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+  }
+
+  private readonly spawnTracked: SpawnTracked = (command, stdio) => {
+    const child = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio });
+    this.track(child);
+    return child;
+  };
+
+  private async clearWorkdir(): Promise<void> {
+    await fs.mkdir(this.workdir, { recursive: true, mode: 0o700 });
+    const names = await fs.readdir(this.workdir);
+    await Promise.all(names.map((name) => fs.rm(path.join(this.workdir, name), { recursive: true, force: true })));
+  }
+
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    if (options.clear ?? true) {
-      await fs.mkdir(this.workdir, { recursive: true, mode: 0o700 });
-      const names = await fs.readdir(this.workdir);
-      await Promise.all(names.map((name) => fs.rm(path.join(this.workdir, name), { recursive: true, force: true })));
-    }
+    if (options.clear ?? true) await this.clearWorkdir();
     const sanitized = sanitizeArchive(archive);
     const child = spawnChild("/bin/sh", ["-c", extractCommand(this.workdir)], { detached: true, stdio: ["pipe", "ignore", "pipe"] });
     this.track(child);

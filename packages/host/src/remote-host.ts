@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream as fsCreateReadStream } from "node:fs";
-import fs from "node:fs/promises";
+import fs, { type FileHandle } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from "node:stream";
@@ -906,6 +906,24 @@ export class RemoteHost implements Host {
     }
     if (outcome.lost) throw outcome.lost;
     if (outcome.code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${outcome.code ?? outcome.signal}): ${stderr.trim()}`);
+  }
+
+  /** The archive comes over the connection, so it passes through this process on its way into the file. */
+  async archiveWorkdirToFile(file: FileHandle, options: ArchiveOptions = {}): Promise<void> {
+    const archive = this.archiveWorkdir(options);
+    try {
+      for await (const chunk of archive) await file.write(chunk as Buffer);
+    } finally {
+      archive.destroy();
+    }
+  }
+
+  async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
+    await this.restoreWorkdir(file.createReadStream({ start: 0, autoClose: false }), options);
+  }
+
+  async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
+    await this.restoreWorkdir(Readable.from([archive]), options);
   }
 
   // ---- tunnels and PTYs ------------------------------------------------

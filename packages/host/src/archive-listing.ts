@@ -1,0 +1,81 @@
+import type { EntryHeader } from "./entry-checker.js";
+import { ArchiveError } from "./errors.js";
+import { shellQuote } from "./shell.js";
+
+/**
+ * A shell command listing the tar.gz `file` one entry per line, names as
+ * GNU tar prints them with `--quoting-style=c`. `-P` keeps absolute and
+ * `..` names as they are in the archive: without it tar would print them
+ * already stripped, and the check would pass what extraction then rewrites.
+ */
+export function listArchiveCommand(file: string): string {
+  return `LC_ALL=C exec tar -tvzP --quoting-style=c --numeric-owner --full-time -f ${shellQuote(file)}`;
+}
+
+const TYPES: Record<string, EntryHeader["type"] | undefined> = {
+  "-": "file",
+  C: "contiguous-file",
+  d: "directory",
+  l: "symlink",
+  h: "link",
+  c: "character-device",
+  b: "block-device",
+  p: "fifo",
+};
+
+const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, "\\": 92, '"': 34, "?": 63 };
+
+/** A C-quoted string starting at `at` (its opening quote): its bytes decoded as UTF-8, and the index after it. */
+function cString(line: string, at: number): { text: string; end: number } {
+  if (line[at] !== '"') throw new ArchiveError(`unexpected tar listing (no quoted name): ${JSON.stringify(line)}`);
+  const bytes: number[] = [];
+  let i = at + 1;
+  while (i < line.length && line[i] !== '"') {
+    const ch = line[i]!;
+    if (ch !== "\\") {
+      bytes.push(...Buffer.from(ch, "utf8"));
+      i += 1;
+      continue;
+    }
+    const next = line[i + 1] ?? "";
+    const octal = /^[0-7]{1,3}/.exec(line.slice(i + 1, i + 4));
+    if (octal) {
+      bytes.push(Number.parseInt(octal[0], 8) & 0xff);
+      i += 1 + octal[0].length;
+    } else if (next in ESCAPES) {
+      bytes.push(ESCAPES[next]!);
+      i += 2;
+    } else {
+      throw new ArchiveError(`unexpected escape \\${next} in tar listing: ${JSON.stringify(line)}`);
+    }
+  }
+  if (i >= line.length) throw new ArchiveError(`unterminated name in tar listing: ${JSON.stringify(line)}`);
+  return { text: Buffer.from(bytes).toString("utf8"), end: i + 1 };
+}
+
+/** Mode, owner, size, date, time, then the quoted name. */
+const PREFIX = /^(\S)\S{9}\s+\S+\s+\S+\s+\S+\s+\S+\s+(?=")/;
+
+/**
+ * One line of `listArchiveCommand`'s output as a header for EntryChecker.
+ * Only what the checks need is filled in: name, type and link target.
+ */
+export function parseListingLine(line: string): EntryHeader {
+  const prefix = PREFIX.exec(line);
+  if (!prefix) throw new ArchiveError(`unexpected tar listing line: ${JSON.stringify(line)}`);
+  const name = cString(line, prefix[0].length);
+  const type = TYPES[prefix[1]!];
+  if (type === undefined) throw new ArchiveError(`archive entry ${JSON.stringify(name.text)} has an unsupported type (${prefix[1]})`);
+  const header: EntryHeader = { name: name.text, type };
+  const rest = line.slice(name.end);
+  if (type === "symlink" || type === "link") {
+    const joiner = type === "symlink" ? " -> " : " link to ";
+    if (!rest.startsWith(joiner)) throw new ArchiveError(`tar listing of ${JSON.stringify(name.text)} has no link target: ${JSON.stringify(line)}`);
+    const target = cString(line, name.end + joiner.length);
+    if (target.end !== line.length) throw new ArchiveError(`unexpected text after a link target in tar listing: ${JSON.stringify(line)}`);
+    header.linkname = target.text;
+  } else if (rest !== "") {
+    throw new ArchiveError(`unexpected text after a name in tar listing: ${JSON.stringify(line)}`);
+  }
+  return header;
+}
