@@ -1,11 +1,11 @@
 import { LocalHost, PathEscapeError } from "@optio/host";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { type FileHandle, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BlobSource, SnapshotRecord, StateStore } from "../store/state-store.js";
+import { type BlobSource, hasBlobFiles, type SnapshotRecord, type StateStore } from "../store/state-store.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
@@ -48,12 +48,16 @@ async function walk(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** The store with every putBlob id it handed out; `failOnPut` makes that call (1-based) fail after reading part of its input. */
-function trackingStore(inner: StateStore, failOnPut?: number): StateStore & { putIds: string[] } {
+/**
+ * The store with every blob id it handed out; `failOnPut` makes that put
+ * (1-based, putBlob or putBlobFile) fail, a streamed one after reading part of its input.
+ */
+function trackingStore(inner: StateStore, failOnPut?: number): StateStore & { putIds: string[]; filePuts: number } {
   let calls = 0;
   const putIds: string[] = [];
-  return Object.assign(Object.create(inner) as StateStore, {
+  const tracked = Object.assign(Object.create(inner) as StateStore, {
     putIds,
+    filePuts: 0,
     async putBlob(data: BlobSource): Promise<string> {
       calls += 1;
       if (calls === failOnPut) {
@@ -67,12 +71,47 @@ function trackingStore(inner: StateStore, failOnPut?: number): StateStore & { pu
       return id;
     },
   });
+  if (hasBlobFiles(inner)) {
+    Object.assign(tracked, {
+      async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
+        calls += 1;
+        tracked.filePuts += 1;
+        if (calls === failOnPut) throw new Error("store went away");
+        const id = await inner.putBlobFile(fill);
+        putIds.push(id);
+        return id;
+      },
+    });
+  }
+  return tracked;
 }
 
-describe("snapshots over LocalHost and FileStateStore", () => {
+/** Only the StateStore methods of `inner`, so snapshots take the streaming path. */
+function streamsOnly(inner: StateStore): StateStore {
+  return {
+    putBlob: (data) => inner.putBlob(data),
+    getBlob: (id) => inner.getBlob(id),
+    deleteBlob: (id) => inner.deleteBlob(id),
+    insertSnapshot: (record) => inner.insertSnapshot(record),
+    latestSnapshot: (processId) => inner.latestSnapshot(processId),
+    listSnapshots: (processId) => inner.listSnapshots(processId),
+    pruneSnapshots: (processId, keep) => inner.pruneSnapshots(processId, keep),
+    insertSeed: (record) => inner.insertSeed(record),
+    getSeed: (id) => inner.getSeed(id),
+    listSeeds: (filter) => inner.listSeeds(filter),
+    deleteSeed: (id) => inner.deleteSeed(id),
+  };
+}
+
+const stores: Array<[string, (inner: FileStateStore) => StateStore, boolean]> = [
+  ["FileStateStore, whose blob files tar writes and reads", (inner) => inner, true],
+  ["a store that only streams", streamsOnly, false],
+];
+
+describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, usesFiles) => {
   let root: string;
   let host: LocalHost;
-  let store: FileStateStore;
+  let store: StateStore;
   let storeDir: string;
 
   const newHost = async (processId: string) => {
@@ -90,7 +129,7 @@ describe("snapshots over LocalHost and FileStateStore", () => {
   beforeEach(async () => {
     root = await tempDir("optio-snapshot");
     storeDir = path.join(root, "store");
-    store = new FileStateStore({ dir: storeDir });
+    store = wrapStore(new FileStateStore({ dir: storeDir }));
     host = await newHost("p1");
   });
   afterEach(async () => {
@@ -266,7 +305,7 @@ describe("snapshots over LocalHost and FileStateStore", () => {
       }
     };
 
-    it("when putBlob rejects on the second call: SnapshotError, no record, no orphan blob", async () => {
+    it("when the second blob's put rejects: SnapshotError, no record, no orphan blob", async () => {
       await plant(host);
       await writeFile(path.join(host.workdir, "round.txt"), "first");
       const previous = await capture(host);
@@ -281,6 +320,8 @@ describe("snapshots over LocalHost and FileStateStore", () => {
       expect(SnapshotError.isInstance(error)).toBe(true);
       expect(((error as Error).cause as Error).message).toBe("store went away");
       expect(failing.putIds).toHaveLength(1);
+      // The workdir blob went through the store's file exactly when the store has files.
+      expect(failing.filePuts).toBe(usesFiles ? 1 : 0);
       for (const id of failing.putIds) await expect(store.getBlob(id)).rejects.toThrow();
       await expectPreviousIntact(previous, filesBefore);
     });

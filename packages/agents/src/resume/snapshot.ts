@@ -1,8 +1,8 @@
 import { DEFAULT_ARCHIVE_EXCLUDES, type Host } from "@optio/host";
 import type { ResumeSpec } from "../agent-v1.js";
 import type { BlobTransform } from "../config.js";
-import type { SnapshotEndState, SnapshotRecord, StateStore } from "../store/state-store.js";
-import { bytesStream, readAllBytes, safeRelativePath } from "./blob-bytes.js";
+import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../store/state-store.js";
+import { readAllBytes, safeRelativePath } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 
 /** How many snapshots of one processId are kept by default. */
@@ -64,14 +64,7 @@ export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<
 
     step = "archiving the workdir";
     const exclude = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths, ...privatePaths];
-    const archive = host.archiveWorkdir({ exclude });
-    let workdirBlobId: string;
-    try {
-      workdirBlobId = await store.putBlob(archive);
-    } finally {
-      // A store that gave up early leaves the archiver blocked on a full pipe.
-      if (!archive.readableEnded) archive.destroy();
-    }
+    const workdirBlobId = await storeWorkdirArchive(host, store, exclude);
     written.push(workdirBlobId);
 
     step = "recording the snapshot";
@@ -137,15 +130,41 @@ export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<
   }
 
   try {
-    await host.restoreWorkdir(await store.getBlob(record.workdirBlobId), { clear: true });
+    await restoreWorkdirArchive(host, store, record.workdirBlobId);
   } catch (error) {
     throw new SnapshotRestoreError(`restoring the workdir of snapshot ${record.id} failed`, { cause: error });
   }
   try {
     for (const path of privatePaths) await host.remove(path);
-    await host.restoreWorkdir(bytesStream(privateBytes), { clear: false });
+    await host.restoreWorkdirFromBytes(privateBytes, { clear: false });
   } catch (error) {
     throw new SnapshotRestoreError(`restoring the private paths of snapshot ${record.id} failed`, { cause: error });
+  }
+}
+
+/** The workdir's archive into a new blob: straight into the store's file when it has one, else streamed. */
+async function storeWorkdirArchive(host: Host, store: StateStore, exclude: readonly string[]): Promise<string> {
+  if (hasBlobFiles(store)) return store.putBlobFile((file) => host.archiveWorkdirToFile(file, { exclude }));
+  const archive = host.archiveWorkdir({ exclude });
+  try {
+    return await store.putBlob(archive);
+  } finally {
+    // A store that gave up early leaves the archiver blocked on a full pipe.
+    if (!archive.readableEnded) archive.destroy();
+  }
+}
+
+/** The workdir blob back into an emptied workdir, from the store's file when it has one. */
+async function restoreWorkdirArchive(host: Host, store: StateStore, blobId: string): Promise<void> {
+  if (!hasBlobFiles(store)) {
+    await host.restoreWorkdir(await store.getBlob(blobId), { clear: true });
+    return;
+  }
+  const file = await store.openBlobFile(blobId);
+  try {
+    await host.restoreWorkdirFromFile(file, { clear: true });
+  } finally {
+    await file.close();
   }
 }
 

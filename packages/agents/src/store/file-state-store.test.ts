@@ -33,7 +33,7 @@ stateStoreSuite("FileStateStore", async () => {
     listBlobIds: async () => (await listDir(path.join(dir, "blobs"))).sort(),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}, { blobFiles: true });
 
 function snapshot(processId: string, capturedAt: string): Omit<SnapshotRecord, "id"> {
   return { processId, agent: "claudecode", capturedAt, endState: "done", workdirBlobId: "w", privateBlobId: "p", encrypted: false };

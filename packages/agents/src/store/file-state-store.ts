@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { validateProcessId } from "@optio/host";
 import { z } from "zod";
 import { InvalidStateIdError, InvalidStateRecordError, StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
-import type { BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
+import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
 
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */
@@ -158,7 +158,7 @@ async function writeInBlocks(handle: FileHandle, source: AsyncIterable<unknown> 
  * never half of one. Temp files are skipped on read and removed by the next
  * write to their directory once their writer is gone.
  */
-export class FileStateStore implements StateStore {
+export class FileStateStore implements StateStore, BlobFiles {
   readonly dir: string;
 
   constructor(options: FileStateStoreOptions = {}) {
@@ -279,17 +279,24 @@ export class FileStateStore implements StateStore {
     return id;
   }
 
+  async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
+    const id = newId();
+    await this.atomicWrite(this.blobPath(id), fill);
+    return id;
+  }
+
   async getBlob(id: string): Promise<Readable> {
-    const file = this.blobPath(id);
-    let handle: FileHandle;
+    // Reading through the open handle keeps the stream valid even if the blob is deleted meanwhile.
+    return (await this.openBlobFile(id)).createReadStream();
+  }
+
+  async openBlobFile(id: string): Promise<FileHandle> {
     try {
-      handle = await fs.open(file, "r");
+      return await fs.open(this.blobPath(id), "r");
     } catch (error) {
       if (isMissing(error)) throw new StateNotFoundError(`no blob with id ${id}`, { cause: error });
       throw error;
     }
-    // Reading through the open handle keeps the stream valid even if the blob is deleted meanwhile.
-    return handle.createReadStream();
   }
 
   async deleteBlob(id: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 
 /** How a session ended when its snapshot was taken. */
@@ -55,4 +56,22 @@ export interface StateStore {
   listSeeds(filter?: { agent?: string }): Promise<SeedRecord[]>;
   /** Removes the record and returns it, or null when unknown (its blob stays). */
   deleteSeed(id: string): Promise<SeedRecord | null>;
+}
+
+/**
+ * What a store whose blobs are files on this machine can add: the host then
+ * writes and reads those files itself (a local host through tar), so a
+ * snapshot's bytes need not pass through this process.
+ */
+export interface BlobFiles {
+  /** Like putBlob, the bytes written by `fill` into the open, empty file it is given. */
+  putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string>;
+  /** The blob's file, open for reading; the caller closes it. Throws StateNotFoundError for an unknown id. */
+  openBlobFile(id: string): Promise<FileHandle>;
+}
+
+/** Whether `store` offers BlobFiles. */
+export function hasBlobFiles(store: StateStore): store is StateStore & BlobFiles {
+  const candidate = store as Partial<BlobFiles>;
+  return typeof candidate.putBlobFile === "function" && typeof candidate.openBlobFile === "function";
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateNotFoundError } from "../errors.js";
-import type { SeedRecord, SnapshotRecord, StateStore } from "../store/state-store.js";
+import { type BlobFiles, hasBlobFiles, type SeedRecord, type SnapshotRecord, type StateStore } from "../store/state-store.js";
 
 export interface StateStoreUnderTest {
   store: StateStore;
@@ -58,11 +58,16 @@ function seedInput(agent: string, createdAt: string): Omit<SeedRecord, "id"> {
 
 const ID_SHAPE = /^[A-Za-z0-9_-]+$/;
 
+export interface StateStoreSuiteOptions {
+  /** The store offers BlobFiles: the suite then holds it to that contract too. */
+  blobFiles?: boolean;
+}
+
 /**
  * The behaviour every StateStore must show. Call it from a vitest file with a
  * factory that makes a fresh, empty store per test.
  */
-export function stateStoreSuite(name: string, makeStore: () => Promise<StateStoreUnderTest>): void {
+export function stateStoreSuite(name: string, makeStore: () => Promise<StateStoreUnderTest>, options: StateStoreSuiteOptions = {}): void {
   describe(`StateStore contract: ${name}`, () => {
     let current: StateStoreUnderTest;
     let store: StateStore;
@@ -130,6 +135,52 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
         expect(Buffer.concat(await (await store.getBlob(after)).toArray()).toString()).toBe("still works");
       });
     });
+
+    if (options.blobFiles) {
+      describe("blob files", () => {
+        const fileStore = () => {
+          expect(hasBlobFiles(store)).toBe(true);
+          return store as StateStore & BlobFiles;
+        };
+
+        it("a blob filled through its file reads back through getBlob and openBlobFile, which stays readable after a delete", async () => {
+          const size = 3 * 1024 * 1024 + 7;
+          const expected = await digestOf(generatedBytes(size));
+          const files = fileStore();
+          const id = await files.putBlobFile(async (file) => {
+            for await (const chunk of generatedBytes(size)) await file.write(chunk);
+          });
+          expect(id).toMatch(ID_SHAPE);
+          expect(await digestOf(await files.getBlob(id))).toEqual(expected);
+          const opened = await files.openBlobFile(id);
+          try {
+            await files.deleteBlob(id);
+            expect(await digestOf(opened.createReadStream({ start: 0, autoClose: false }))).toEqual(expected);
+          } finally {
+            await opened.close();
+          }
+          await expect(files.openBlobFile(id)).rejects.toSatisfy(StateNotFoundError.isInstance);
+        });
+
+        it("a fill that fails rejects and leaves nothing behind", async () => {
+          const files = fileStore();
+          const before = await current.listBlobIds?.();
+          await expect(
+            files.putBlobFile(async (file) => {
+              await file.write(Buffer.alloc(64 * 1024, 1));
+              throw new Error("the archiver died");
+            }),
+          ).rejects.toThrow();
+          if (current.listBlobIds) expect(await current.listBlobIds()).toEqual(before);
+        });
+
+        it("an unknown id is StateNotFoundError; a path-like id is refused", async () => {
+          const files = fileStore();
+          await expect(files.openBlobFile("0123456789abcdef0123456789abcdef")).rejects.toSatisfy(StateNotFoundError.isInstance);
+          await expect(files.openBlobFile("../../../../etc/passwd")).rejects.toThrow();
+        });
+      });
+    }
 
     describe("snapshots", () => {
       it("inserts records with new ids and reads the latest back", async () => {

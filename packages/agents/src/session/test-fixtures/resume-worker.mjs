@@ -7,20 +7,15 @@ import { createScriptedAdapter } from "../../../dist/testing.js";
 
 const [mode, stateDir, processId, scenario] = process.argv.slice(2);
 
-/** A store that kills this process partway through its second blob: after the private blob, inside the workdir one. */
+/** A store that kills this process while tar fills the workdir blob's temp file: after the private blob, before any record. */
 class DyingStore extends FileStateStore {
-  #puts = 0;
-  putBlob(data) {
-    this.#puts += 1;
-    if (this.#puts !== 2) return super.putBlob(data);
-    // Dies when the store asks for more after the first piece: the temp file is open and the blob unfinished.
-    async function* thenDie() {
-      for await (const chunk of data) {
-        yield chunk;
-        process.kill(process.pid, "SIGKILL");
-      }
-    }
-    return super.putBlob(thenDie());
+  putBlobFile(fill) {
+    return super.putBlobFile(async (file) => {
+      const filling = fill(file);
+      while ((await file.stat()).size === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      process.kill(process.pid, "SIGKILL");
+      await filling;
+    });
   }
 }
 
