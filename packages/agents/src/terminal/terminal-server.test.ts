@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { OptioConfigError, type Host } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
@@ -122,5 +125,38 @@ describe("TerminalServer", () => {
     const published = await publishTerminal("shared-task", { host, session }, { readOnly: true });
     expect(published.url.startsWith(`${a.origin}/t/shared-task#token=`)).toBe(true);
     await published.close();
+  });
+});
+
+describe("loading ws", () => {
+  it("waits for the first viewer's upgrade, so a worker whose terminals nobody opens never loads it", async () => {
+    // A fresh process of the built package: this test process has loaded ws itself.
+    const dist = new URL("../../dist/index.js", import.meta.url).href;
+    const script = `
+      import { randomBytes } from "node:crypto";
+      import http from "node:http";
+      import { createRequire } from "node:module";
+      const { TerminalServer } = await import(${JSON.stringify(dist)});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]ws[\\/]lib[\\/]/.test(k));
+      const server = await TerminalServer.start();
+      const published = server.publish("t1", { host: {}, session: { socket: "/tmp/optio-none.sock", name: "none" } });
+      const page = await fetch(published.url.split("#")[0]);
+      const afterPage = loaded();
+      const upgraded = await new Promise((resolve, reject) => {
+        const req = http.request({
+          host: "127.0.0.1", port: server.port, path: "/t/t1/ws",
+          headers: { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": randomBytes(16).toString("base64"), Origin: server.origin },
+        });
+        req.on("upgrade", (res, socket) => { socket.destroy(); resolve(res.statusCode); });
+        req.on("response", (res) => resolve(res.statusCode));
+        req.on("error", reject);
+        req.end();
+      });
+      console.log(JSON.stringify({ page: page.status, afterPage, upgraded, afterUpgrade: loaded() }));
+      await server.close();
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL(".", import.meta.url)) });
+    expect(JSON.parse(stdout)).toEqual({ page: 200, afterPage: false, upgraded: 101, afterUpgrade: true });
   });
 });

@@ -110,7 +110,9 @@ function urlHostFor(bindAddress: string): string {
  */
 export class TerminalServer {
   readonly #http: Server;
-  readonly #wss: WebSocketServer;
+  /** Made at the first viewer's upgrade: a worker whose terminals nobody opens never loads ws. */
+  #wss: Promise<WebSocketServer> | null = null;
+  #closed = false;
   readonly #options: z.output<typeof terminalServerOptionsSchema>;
   readonly #tasks = new Map<string, Publication>();
   readonly #ownOrigins: ReadonlySet<string>;
@@ -118,13 +120,12 @@ export class TerminalServer {
   /** The origin the pages are served from, e.g. `http://127.0.0.1:41234`. */
   readonly origin: string;
 
-  private constructor(http: Server, wss: WebSocketServer, options: z.output<typeof terminalServerOptionsSchema>) {
+  private constructor(http: Server, options: z.output<typeof terminalServerOptionsSchema>) {
     this.#http = http;
     this.#options = options;
     this.port = (http.address() as AddressInfo).port;
     this.origin = `http://${urlHostFor(options.bindAddress)}:${this.port}`;
     this.#ownOrigins = new Set([this.origin, `http://127.0.0.1:${this.port}`, `http://localhost:${this.port}`, `http://[::1]:${this.port}`]);
-    this.#wss = wss;
     http.on("request", (req, res) => this.#onRequest(req, res));
     http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
   }
@@ -133,9 +134,6 @@ export class TerminalServer {
     const parsed = terminalServerOptionsSchema.safeParse(options);
     if (!parsed.success) throw new OptioConfigError(`terminal server options: ${z.prettifyError(parsed.error)}`);
     if (parsed.data.lowWater >= parsed.data.highWater) throw new OptioConfigError("terminal server options: lowWater must be below highWater");
-    // ws is loaded here, not at import: a worker that never serves a terminal does not pay its memory.
-    const { WebSocketServer } = await import("ws");
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false });
     const http = createServer();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -144,7 +142,7 @@ export class TerminalServer {
         resolve();
       });
     });
-    return new TerminalServer(http, wss, parsed.data);
+    return new TerminalServer(http, parsed.data);
   }
 
   /**
@@ -182,8 +180,10 @@ export class TerminalServer {
   async close(): Promise<void> {
     for (const publication of this.#tasks.values()) publication.shutdown("terminal server stopping");
     this.#tasks.clear();
-    for (const client of this.#wss.clients) client.terminate();
-    this.#wss.close();
+    this.#closed = true;
+    const wss = await this.#wss?.catch(() => null);
+    for (const client of wss?.clients ?? []) client.terminate();
+    wss?.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
@@ -252,7 +252,21 @@ export class TerminalServer {
       refuse(socket, 403, "Forbidden");
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+    this.#wss ??= import("ws").then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false }));
+    this.#wss.then(
+      (wss) => {
+        if (this.#closed || socket.destroyed) {
+          socket.destroy();
+          return;
+        }
+        this.#accept(wss, req, socket, head, publication, url);
+      },
+      () => refuse(socket, 500, "Internal Server Error"),
+    );
+  }
+
+  #accept(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, publication: Publication, url: URL): void {
+    wss.handleUpgrade(req, socket, head, (ws) => {
       if (!publication.isOpen()) {
         ws.close(CloseCode.goingAway, "terminal no longer published");
         return;
