@@ -10,6 +10,9 @@
 // snapshot_baseline_rss_mb is that process's peak right after importing the
 // built packages, before any work, and snapshot_capture_peak_rss_mb its peak
 // once the first session (and so the first capture) is over.
+// snapshot_session_floor_rss_mb is the peak of the same two sessions, in a
+// process of their own, over a workdir of two small files, and
+// snapshot_rss_over_floor_mb what the ~230 MB workdir adds to the peak.
 import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
@@ -154,9 +157,9 @@ async function child(runDir, dataDir) {
   );
 }
 
-export default async function snapshotBench() {
-  const data = await dataSet();
-  const runDir = path.join(work, "snapshot-run");
+/** The child's measurements for one data set, in a Node process of its own. */
+async function runChild(name, data) {
+  const runDir = path.join(work, name);
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", runDir, data], { stdio: ["ignore", "pipe", "inherit"] });
@@ -164,8 +167,30 @@ export default async function snapshotBench() {
   proc.stdout.on("data", (c) => (out += c));
   const code = await new Promise((resolve) => proc.once("close", resolve));
   await rm(runDir, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`snapshot bench child exited ${code}`);
+  if (code !== 0) throw new Error(`snapshot bench child (${name}) exited ${code}`);
   return JSON.parse(out.trim().split("\n").pop());
+}
+
+/** A data set of one small file in each place the real one has files. */
+async function tinyDataSet() {
+  const dir = path.join(work, "snapshot-tiny");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.join(dir, "blobs"), { recursive: true });
+  await mkdir(path.join(dir, "src"), { recursive: true });
+  await writeFile(path.join(dir, "blobs", "blob-0.bin"), randomBytes(1024));
+  await writeFile(path.join(dir, "src", "file-0.txt"), "line 0\n");
+  return dir;
+}
+
+export default async function snapshotBench() {
+  const result = await runChild("snapshot-run", await dataSet());
+  // The same two sessions over a workdir of two small files: what a process running them peaks at whatever the snapshot carries.
+  const floor = await runChild("snapshot-floor-run", await tinyDataSet());
+  return {
+    ...result,
+    snapshot_session_floor_rss_mb: floor.snapshot_peak_rss_mb,
+    snapshot_rss_over_floor_mb: result.snapshot_peak_rss_mb - floor.snapshot_peak_rss_mb,
+  };
 }
 
 if (process.argv[2] === "--child") await child(process.argv[3], process.argv[4]);
