@@ -44,7 +44,11 @@ export async function runTar(
       } catch (error) {
         failure = error;
         // The whole group: tar's gzip must not stay behind.
-        if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
       }
     };
     child.stdout.on("data", (chunk: Buffer) => take(splitter.push(chunk)));
