@@ -41,7 +41,7 @@ import type {
 } from "./host.js";
 import { killTreeScript } from "./kill-tree.js";
 import { LineSplitter } from "./line-splitter.js";
-import { restoreChecked, runTar, type SpawnTracked } from "./local-tar.js";
+import { type ArchiveInput, restoreChecked, runTar, type SpawnTracked } from "./local-tar.js";
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
@@ -683,13 +683,16 @@ export class LocalHost implements Host {
   }
 
   async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
-    this.requireConnected();
-    await restoreChecked(this.spawnTracked, this.workdir, { fd: file.fd }, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+    await this.restoreFrom({ fd: file.fd }, options);
   }
 
   async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
+    await this.restoreFrom({ bytes: archive }, options);
+  }
+
+  private async restoreFrom(input: ArchiveInput, options: RestoreOptions): Promise<void> {
     this.requireConnected();
-    await restoreChecked(this.spawnTracked, this.workdir, { bytes: archive }, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+    await restoreChecked(this.spawnTracked, this.workdir, input, (options.clear ?? true) ? () => this.clearWorkdir() : null);
   }
 
   private readonly spawnTracked: SpawnTracked = (command, stdio) => {
