@@ -119,6 +119,7 @@ describe("archive commands", () => {
 
   it("quotes the workdir in extract and clear commands", () => {
     expect(extractCommand("/a b")).toBe("exec tar -xf - -C '/a b' --no-same-owner --no-same-permissions");
+    expect(extractCommand("/a b", "/p q.tgz")).toBe("exec tar -xzf '/p q.tgz' -C '/a b' --no-same-owner --no-same-permissions");
     expect(clearDirCommand("/a'b")).toContain(`'/a'\\''b'`);
   });
 });

@@ -67,16 +67,13 @@ export function archiveExitOk(code: number | null): boolean {
 }
 
 /**
- * Extracts a (sanitized) plain tar from stdin into `workdir`: modes kept,
- * owners not restored.
+ * Extracts into `workdir` a plain tar from stdin (already sanitized) or, when
+ * given, the tar.gz `gzipFile` (already checked): modes kept, owners not
+ * restored.
  */
-export function extractCommand(workdir: string): string {
-  return `exec tar -xf - -C ${shellQuote(workdir)} --no-same-owner --no-same-permissions`;
-}
-
-/** Extracts the tar.gz `file` into `workdir` as extractCommand does; for an archive already checked. */
-export function extractFileCommand(file: string, workdir: string): string {
-  return `exec tar -xzf ${shellQuote(file)} -C ${shellQuote(workdir)} --no-same-owner --no-same-permissions`;
+export function extractCommand(workdir: string, gzipFile?: string): string {
+  const source = gzipFile === undefined ? "-xf -" : `-xzf ${shellQuote(gzipFile)}`;
+  return `exec tar ${source} -C ${shellQuote(workdir)} --no-same-owner --no-same-permissions`;
 }
 
 /** Empties `dir` but keeps the directory itself (and its mode). */

@@ -1,6 +1,6 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import fs from "node:fs/promises";
-import { extractFileCommand } from "./archive.js";
+import { extractCommand } from "./archive.js";
 import { listArchiveCommand, parseListingLine } from "./archive-listing.js";
 import { EntryChecker } from "./entry-checker.js";
 import { ArchiveError } from "./errors.js";
@@ -80,7 +80,7 @@ export async function restoreChecked(spawn: SpawnTracked, workdir: string, input
   });
   if (listed.code !== 0) throw new ArchiveError(`the archive is not a valid tar.gz (truncated or corrupt): ${listed.stderr}`);
   if (clear) await clear();
-  const extracted = await runTar(spawn, extractFileCommand(source, workdir), { input });
+  const extracted = await runTar(spawn, extractCommand(workdir, source), { input });
   // The archive's own `.` entry may have changed the workdir's mode.
   const modeRestored = fs.chmod(workdir, 0o700);
   if (extracted.code !== 0) {
