@@ -65,4 +65,11 @@ describe("parseListingLine", () => {
   it("decodes octal escapes as bytes", () => {
     expect(parseListingLine('-rw-r--r-- 0/0 1 2026-01-01 00:00:00 "caf\\303\\251\\t1"').name).toBe("café\t1");
   });
+
+  it("takes names as printed when tar left characters unescaped, plain or after an escape", () => {
+    const line = (name: string) => `-rw-r--r-- 0/0 1 2026-01-01 00:00:00 "${name}"`;
+    expect(parseListingLine(line("./src/mod-1/file-1.txt")).name).toBe("./src/mod-1/file-1.txt");
+    expect(parseListingLine(line("é😀 plain")).name).toBe("é😀 plain");
+    expect(parseListingLine(line('\\"é😀 \\\\ x')).name).toBe('"é😀 \\ x');
+  });
 });

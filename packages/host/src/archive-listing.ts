@@ -28,13 +28,18 @@ const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12,
 /** A C-quoted string starting at `at` (its opening quote): its bytes decoded as UTF-8, and the index after it. */
 function cString(line: string, at: number): { text: string; end: number } {
   if (line[at] !== '"') throw new ArchiveError(`unexpected tar listing (no quoted name): ${JSON.stringify(line)}`);
+  const close = line.indexOf('"', at + 1);
+  const escape = line.indexOf("\\", at + 1);
+  // Most names have no escapes; they are taken as they are, without a per-character copy.
+  if (close !== -1 && (escape === -1 || escape > close)) return { text: line.slice(at + 1, close), end: close + 1 };
   const bytes: number[] = [];
   let i = at + 1;
   while (i < line.length && line[i] !== '"') {
-    const ch = line[i]!;
-    if (ch !== "\\") {
-      bytes.push(...Buffer.from(ch, "utf8"));
-      i += 1;
+    const code = line.charCodeAt(i);
+    if (code !== 92) {
+      if (code < 0x80) bytes.push(code);
+      else for (const byte of Buffer.from(String.fromCodePoint(line.codePointAt(i)!), "utf8")) bytes.push(byte);
+      i += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
       continue;
     }
     const next = line[i + 1] ?? "";
