@@ -1,5 +1,5 @@
 import type { Host } from "@optio/host";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { HookContext } from "./session/hook-context.js";
 import type { BrowserMode } from "./protocol/browser-mode.js";
@@ -70,7 +70,7 @@ export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
   /** Stable id, e.g. "claudecode"; also the task-dir consumer name. */
   readonly id: string;
   readonly displayName: string;
-  readonly configSchema: z.ZodType<C>;
+  readonly configSchema: z.core.$ZodType<C>;
   /** The instructions file the agent reads natively, relative to the workdir. */
   readonly instructionsFile: string;
   readonly browser: BrowserMode;

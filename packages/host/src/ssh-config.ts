@@ -1,35 +1,34 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import "./zod-locale.js";
 import { OptioConfigError } from "./errors.js";
 
 /** How to reach a remote host. The host key is verified unless told otherwise. */
-export const sshConfigSchema = z
-  .object({
-    /** Host name or address. */
-    host: z.string().min(1),
-    /** SSH port. */
-    port: z.number().int().min(1).max(65535).default(22),
-    /** Login user. */
-    username: z.string().min(1),
-    /** Path (on the worker) of a private key file. */
-    identityFile: z.string().min(1).optional(),
-    /** A private key given inline (PEM / OpenSSH format). */
-    privateKey: z.string().min(1).optional(),
-    /** Passphrase of the private key. */
-    passphrase: z.string().optional(),
-    /** ssh-agent socket; defaults to $SSH_AUTH_SOCK when no key is given. */
-    agent: z.string().min(1).optional(),
-    /** known_hosts file to verify the host key against. */
-    knownHostsFile: z.string().min(1).optional(),
-    /** Pinned host key fingerprint, `SHA256:<base64>` as `ssh-keygen -l` prints it. */
-    hostFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, "must look like SHA256:<43 base64 characters>").optional(),
-    /** Accept any host key. Insecure: anyone on the path can impersonate the host. */
-    insecureAcceptAnyHostKey: z.boolean().default(false),
-    /** Interval between keepalive probes. */
-    keepaliveIntervalMs: z.number().int().positive().default(10_000),
-    /** Time allowed for connecting and authenticating. */
-    readyTimeoutMs: z.number().int().positive().default(20_000),
-  })
-  .strict();
+export const sshConfigSchema = z.strictObject({
+  /** Host name or address. */
+  host: z.string().check(z.minLength(1)),
+  /** SSH port. */
+  port: z._default(z.int().check(z.gte(1), z.lte(65535)), 22),
+  /** Login user. */
+  username: z.string().check(z.minLength(1)),
+  /** Path (on the worker) of a private key file. */
+  identityFile: z.optional(z.string().check(z.minLength(1))),
+  /** A private key given inline (PEM / OpenSSH format). */
+  privateKey: z.optional(z.string().check(z.minLength(1))),
+  /** Passphrase of the private key. */
+  passphrase: z.optional(z.string()),
+  /** ssh-agent socket; defaults to $SSH_AUTH_SOCK when no key is given. */
+  agent: z.optional(z.string().check(z.minLength(1))),
+  /** known_hosts file to verify the host key against. */
+  knownHostsFile: z.optional(z.string().check(z.minLength(1))),
+  /** Pinned host key fingerprint, `SHA256:<base64>` as `ssh-keygen -l` prints it. */
+  hostFingerprint: z.optional(z.string().check(z.regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, "must look like SHA256:<43 base64 characters>"))),
+  /** Accept any host key. Insecure: anyone on the path can impersonate the host. */
+  insecureAcceptAnyHostKey: z._default(z.boolean(), false),
+  /** Interval between keepalive probes. */
+  keepaliveIntervalMs: z._default(z.int().check(z.positive()), 10_000),
+  /** Time allowed for connecting and authenticating. */
+  readyTimeoutMs: z._default(z.int().check(z.positive()), 20_000),
+});
 
 export type SSHConfig = z.infer<typeof sshConfigSchema>;
 export type SSHConfigInput = z.input<typeof sshConfigSchema>;

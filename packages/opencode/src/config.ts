@@ -1,30 +1,30 @@
 import { defineAgentConfigSchema, parseAgentConfig } from "@optio/agents";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Install strategies, tried in the order given until one yields a working `opencode`. */
 export const INSTALL_STRATEGIES = ["npm-registry", "vendor-script"] as const;
 export type InstallStrategy = (typeof INSTALL_STRATEGIES)[number];
 
 const jsonObject = z.record(z.string(), z.unknown());
-const hostDir = () => z.string().refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~");
+const hostDir = () => z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
 
 export const openCodeConfigSchema = defineAgentConfigSchema({
   /** Written as `opencode.json` in the workdir (opencode's project config). */
-  opencodeConfig: jsonObject.optional(),
+  opencodeConfig: z.optional(jsonObject),
   /** opencode's auth file: an object is written as JSON, a string or bytes verbatim, to `home/.local/share/opencode/auth.json` (mode 0600). */
-  credentials: z.union([jsonObject, z.string(), z.instanceof(Uint8Array)]).optional(),
+  credentials: z.optional(z.union([jsonObject, z.string(), z.instanceof(Uint8Array)])),
   /** Where `opencode` lives or is linked on the host; absolute or `~/…`. The shared `installDir`, when set, wins. */
-  opencodeInstallDir: hostDir().default("~/.local/bin"),
+  opencodeInstallDir: z._default(hostDir(), "~/.local/bin"),
   /** Install strategies in the order they are tried. */
-  installStrategies: z.array(z.enum(INSTALL_STRATEGIES)).min(1).default(["npm-registry", "vendor-script"]),
+  installStrategies: z._default(z.array(z.enum(INSTALL_STRATEGIES)).check(z.minLength(1)), ["npm-registry", "vendor-script"]),
   /** The vendor install script (fetched and run on the host). */
-  vendorScriptUrl: z.string().url().default("https://opencode.ai/install"),
+  vendorScriptUrl: z._default(z.url(), "https://opencode.ai/install"),
   /** Pin the npm-registry strategy to this version; default the registry's latest. */
-  opencodeVersion: z.string().min(1).optional(),
+  opencodeVersion: z.optional(z.string().check(z.minLength(1))),
   /** Host dir of the shared binary cache (`<dir>/<version>/opencode`); absolute or `~/…`, default `~/.cache/optio/opencode`. */
-  opencodeCacheDir: hostDir().optional(),
+  opencodeCacheDir: z.optional(hostDir()),
   /** The npm registry the worker fetches the platform package from. */
-  registry: z.string().url().default("https://registry.npmjs.org"),
+  registry: z._default(z.url(), "https://registry.npmjs.org"),
 });
 
 export type OpenCodeTaskConfig = z.infer<typeof openCodeConfigSchema>;

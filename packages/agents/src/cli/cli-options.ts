@@ -1,5 +1,5 @@
 import { optioErrorClass } from "@optio/host";
-import { z } from "zod";
+import type * as z from "zod/mini";
 
 /** A command line that cannot be run as given; the CLI prints the message on one line and exits 2. */
 export class CliUsageError extends optioErrorClass("cli_usage", "CliUsageError") {}
@@ -55,15 +55,15 @@ export const globalOptionSpecs: readonly CliOptionSpec[] = [
   { name: "version", type: "boolean", description: "Print the version." },
 ];
 
-type Def = { type?: string; innerType?: z.ZodType; in?: z.ZodType; shape?: Record<string, z.ZodType>; entries?: Record<string, string | number> };
+type Def = { type?: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; entries?: Record<string, string | number> };
 
-function defOf(schema: z.ZodType): Def {
+function defOf(schema: z.core.$ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
 
 /** The object shape behind a config schema (through refinements and pipes), or null. */
-function objectShape(schema: z.ZodType): Record<string, z.ZodType> | null {
-  let current: z.ZodType | undefined = schema;
+function objectShape(schema: z.core.$ZodType): Record<string, z.core.$ZodType> | null {
+  let current: z.core.$ZodType | undefined = schema;
   for (let depth = 0; current && depth < 8; depth += 1) {
     const def = defOf(current);
     if (def.type === "object" && def.shape) return def.shape;
@@ -73,8 +73,8 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | null {
 }
 
 /** The literal values a field accepts when it is an enum (through optional/default wrappers), or null. */
-function enumValues(schema: z.ZodType): string[] | null {
-  let current: z.ZodType | undefined = schema;
+function enumValues(schema: z.core.$ZodType): string[] | null {
+  let current: z.core.$ZodType | undefined = schema;
   for (let depth = 0; current && depth < 8; depth += 1) {
     const def = defOf(current);
     if (def.type === "enum" && def.entries) return Object.values(def.entries).map(String);
@@ -84,7 +84,7 @@ function enumValues(schema: z.ZodType): string[] | null {
 }
 
 /** `--permission-mode`, offered only when the adapter's config has a `permissionMode` field. */
-export function permissionModeOption(configSchema: z.ZodType): CliExtraOption | null {
+export function permissionModeOption(configSchema: z.core.$ZodType): CliExtraOption | null {
   const field = objectShape(configSchema)?.permissionMode;
   if (!field) return null;
   const values = enumValues(field);

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { shellCommand } from "@optio/host";
+import * as z from "zod/mini";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
 import { deleteSeed, listSeeds } from "../seeds/seeds.js";
@@ -26,6 +27,7 @@ import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-
 import { openUrl } from "./open-url.js";
 import { saveDeliverable } from "./save-deliverable.js";
 import { type SshFlags, sshConfigFromFlags, sshFlagsArgv } from "./ssh-flags.js";
+import "../zod-locale.js";
 
 /** Where the CLI reads and writes; the process's own streams by default, replaceable in tests and embedders. */
 export interface CliIo {
@@ -288,7 +290,7 @@ async function runCommand(
     if (Array.isArray(value)) for (const v of value) extraArgv.push(`--${extra.name}`, v);
     else extraArgv.push(...(value === true ? [`--${extra.name}`] : value === false ? [] : [`--${extra.name}`, value]));
   }
-  const checked = adapter.configSchema.safeParse(config);
+  const checked = z.safeParse(adapter.configSchema, config);
   if (!checked.success) throw new CliUsageError(issueText(checked.error.issues));
 
   const firstLine = instructions.trim().split("\n")[0] ?? "";

@@ -5,9 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { validateProcessId } from "@optio/host";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { InvalidStateIdError, InvalidStateRecordError, StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
 import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
+import "../zod-locale.js";
 
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */
@@ -26,32 +27,34 @@ const WRITE_BLOCK = 64 * 1024;
 const inFlight = new Set<string>();
 let sequence = 0;
 
-const idSchema = z.string().regex(ID, "must match [A-Za-z0-9_-]+");
+const idSchema = z.string().check(z.regex(ID, "must match [A-Za-z0-9_-]+"));
 // Capture times name files as 15 zero-padded digits of epoch ms, so they must fall in [1970, year 33658).
-const isoDate = z.string().refine((value) => {
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) && ms >= 0 && ms < 1e15;
-}, "must be an ISO-8601 date after 1970");
+const isoDate = z.string().check(
+  z.refine((value) => {
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) && ms >= 0 && ms < 1e15;
+  }, "must be an ISO-8601 date after 1970"),
+);
 
 const snapshotInput = z.object({
   processId: z.string(),
-  agent: z.string().min(1),
+  agent: z.string().check(z.minLength(1)),
   capturedAt: isoDate,
   endState: z.enum(["done", "failed", "cancelled"]),
   workdirBlobId: idSchema,
   privateBlobId: idSchema,
   encrypted: z.boolean(),
 });
-const snapshotRecord = snapshotInput.extend({ id: idSchema });
+const snapshotRecord = z.extend(snapshotInput, { id: idSchema });
 
 const seedInput = z.object({
-  agent: z.string().min(1),
+  agent: z.string().check(z.minLength(1)),
   createdAt: isoDate,
   blobId: idSchema,
   encrypted: z.boolean(),
   sourceProcessId: z.string(),
 });
-const seedRecord = seedInput.extend({ id: idSchema });
+const seedRecord = z.extend(seedInput, { id: idSchema });
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
@@ -75,8 +78,8 @@ function checkId(id: string, what: string): string {
   return id;
 }
 
-function checkRecord<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
+function checkRecord<T>(schema: z.core.$ZodType<T>, value: unknown, what: string): T {
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new InvalidStateRecordError(`${what}.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`);
@@ -243,7 +246,7 @@ export class FileStateStore implements StateStore, BlobFiles {
     return true;
   }
 
-  private async readRecord<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
+  private async readRecord<T>(file: string, schema: z.core.$ZodType<T>): Promise<T | null> {
     let text: string;
     try {
       text = await fs.readFile(file, "utf8");
@@ -257,7 +260,7 @@ export class FileStateStore implements StateStore, BlobFiles {
     } catch (error) {
       throw new StateCorruptError(`${file} is not valid JSON`, { cause: error });
     }
-    const result = schema.safeParse(value);
+    const result = z.safeParse(schema, value);
     if (!result.success) throw new StateCorruptError(`${file} is not a valid record: ${result.error.issues[0]?.message ?? "invalid"}`);
     return result.data;
   }

@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../zod-locale.js";
 
 /**
  * The wire protocol between the terminal page and the worker.
@@ -9,25 +10,25 @@ import { z } from "zod";
  * carry JSON control messages (`ready`, `exit`).
  */
 
-const size = z.number().int().min(1).max(1000);
+const size = z.int().check(z.gte(1), z.lte(1000));
 
 export const authMessageSchema = z.object({
   type: z.literal("auth"),
   /** The task's token, read by the page from its URL fragment. */
-  token: z.string().max(512),
+  token: z.string().check(z.maxLength(512)),
   /** The page's terminal size, so the PTY starts at the right size. */
-  cols: size.optional(),
-  rows: size.optional(),
+  cols: z.optional(size),
+  rows: z.optional(size),
 });
 
 export const clientMessageSchema = z.discriminatedUnion("type", [
   authMessageSchema,
   /** Keystrokes and pastes. Dropped for read-only viewers. */
-  z.object({ type: z.literal("input"), data: z.string().max(1_000_000) }),
+  z.object({ type: z.literal("input"), data: z.string().check(z.maxLength(1_000_000)) }),
   /** The page's fitted size. Ignored once the PTY has exited. */
   z.object({ type: z.literal("resize"), cols: size, rows: size }),
   /** Characters xterm has written since the last ack (flow control). */
-  z.object({ type: z.literal("ack"), chars: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+  z.object({ type: z.literal("ack"), chars: z.int().check(z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)) }),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -45,7 +46,7 @@ export function parseClientMessage(text: string): ClientMessage | null {
   } catch {
     return null;
   }
-  const parsed = clientMessageSchema.safeParse(value);
+  const parsed = z.safeParse(clientMessageSchema, value);
   return parsed.success ? parsed.data : null;
 }
 

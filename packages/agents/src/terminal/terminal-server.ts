@@ -5,35 +5,36 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { OptioConfigError, type Host } from "@optio/host";
 import type { WebSocketServer } from "ws";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { TmuxSession } from "../session/tmux.js";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
 import { CloseCode } from "./protocol.js";
 import { tokensEqual, Viewer } from "./viewer.js";
+import "../zod-locale.js";
 
 export const terminalServerOptionsSchema = z.object({
   /** Address the HTTP/WebSocket server listens on. */
-  bindAddress: z.string().min(1).default("127.0.0.1"),
+  bindAddress: z._default(z.string().check(z.minLength(1)), "127.0.0.1"),
   /** Port to listen on; 0 picks a free one. */
-  port: z.number().int().min(0).max(65535).default(0),
+  port: z._default(z.int().check(z.gte(0), z.lte(65535)), 0),
   /** How long a new socket has to send its auth frame. */
-  authTimeoutMs: z.number().int().positive().default(5000),
+  authTimeoutMs: z._default(z.int().check(z.positive()), 5000),
   /** Accept sockets with no Origin header (non-browser clients). Off by default: such a client proves nothing about where it runs. */
-  acceptMissingOrigin: z.boolean().default(false),
+  acceptMissingOrigin: z._default(z.boolean(), false),
   /** Unacknowledged characters per viewer above which its PTY is paused. */
-  highWater: z.number().int().positive().default(100_000),
+  highWater: z._default(z.int().check(z.positive()), 100_000),
   /** Unacknowledged characters below which a paused PTY resumes. */
-  lowWater: z.number().int().min(0).default(5_000),
+  lowWater: z._default(z.int().check(z.gte(0)), 5_000),
   /** How often each viewer is pinged; one that has not answered by the next ping is dropped, closing its PTY. */
-  heartbeatMs: z.number().int().positive().default(30_000),
+  heartbeatMs: z._default(z.int().check(z.positive()), 30_000),
 });
 export type TerminalServerOptions = z.input<typeof terminalServerOptionsSchema>;
 
 export const publishOptionsSchema = z.object({
   /** Every viewer of this task is read-only (tmux `attach -r`, and the server drops their input). */
-  readOnly: z.boolean().default(false),
+  readOnly: z._default(z.boolean(), false),
   /** Origins (scheme://host[:port]) allowed to frame the page and to open its socket, besides the page's own. */
-  allowedOrigins: z.array(z.string()).default([]),
+  allowedOrigins: z._default(z.array(z.string()), []),
 });
 export type PublishOptions = z.input<typeof publishOptionsSchema>;
 
@@ -131,7 +132,7 @@ export class TerminalServer {
   }
 
   static async start(options: TerminalServerOptions = {}): Promise<TerminalServer> {
-    const parsed = terminalServerOptionsSchema.safeParse(options);
+    const parsed = z.safeParse(terminalServerOptionsSchema, options);
     if (!parsed.success) throw new OptioConfigError(`terminal server options: ${z.prettifyError(parsed.error)}`);
     if (parsed.data.lowWater >= parsed.data.highWater) throw new OptioConfigError("terminal server options: lowWater must be below highWater");
     const http = createServer();
@@ -153,7 +154,7 @@ export class TerminalServer {
     if (!TASK_ID.test(taskId) || taskId === "." || taskId === "..") {
       throw new OptioConfigError(`taskId ${JSON.stringify(taskId)} must be 1-128 characters of [A-Za-z0-9._-]`);
     }
-    const parsed = publishOptionsSchema.safeParse({ readOnly: target.readOnly, allowedOrigins: target.allowedOrigins });
+    const parsed = z.safeParse(publishOptionsSchema, { readOnly: target.readOnly, allowedOrigins: target.allowedOrigins });
     if (!parsed.success) throw new OptioConfigError(`publish options: ${z.prettifyError(parsed.error)}`);
     const origins = parsed.data.allowedOrigins.map(normalizeOrigin);
     const token = randomBytes(32).toString("base64url");

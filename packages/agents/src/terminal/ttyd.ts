@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { shellCommand, type Host, type ProcessHandle, type Tunnel } from "@optio/host";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { attachCommand, type TmuxSession } from "../session/tmux.js";
 import { TtydInstallError, TtydLaunchError, TtydMissingError, TtydUnsupportedPlatformError } from "./ttyd-errors.js";
+import "../zod-locale.js";
 
 /**
  * ttyd as an optional backend: a ttyd process on the host attached to the
@@ -26,13 +27,13 @@ export interface TtydDeps {
 
 export const ensureTtydOptionsSchema = z.object({
   /** Download ttyd when it is not at the install dir. */
-  installIfMissing: z.boolean().default(true),
+  installIfMissing: z._default(z.boolean(), true),
   /** Where ttyd lives on the host; `~` is the host user's home. */
-  installDir: z.string().min(1).default("~/.local/bin"),
+  installDir: z._default(z.string().check(z.minLength(1)), "~/.local/bin"),
   /** The release to download `<releaseBase>/ttyd.<arch>` from. */
-  releaseBase: z.string().url().default(TTYD_RELEASE_BASE),
+  releaseBase: z._default(z.url(), TTYD_RELEASE_BASE),
   /** Bound on the download. */
-  downloadTimeoutMs: z.number().int().positive().default(300_000),
+  downloadTimeoutMs: z._default(z.int().check(z.positive()), 300_000),
 });
 export type EnsureTtydOptions = z.input<typeof ensureTtydOptionsSchema>;
 
@@ -80,7 +81,7 @@ async function hostAsset(host: Host): Promise<string> {
  * wget) when it is missing and that is allowed.
  */
 export async function ensureTtyd(deps: TtydDeps, options: EnsureTtydOptions = {}): Promise<TtydInstallation> {
-  const parsed = ensureTtydOptionsSchema.safeParse(options);
+  const parsed = z.safeParse(ensureTtydOptionsSchema, options);
   if (!parsed.success) throw new TtydInstallError(`ensureTtyd options: ${z.prettifyError(parsed.error)}`);
   const { installIfMissing, releaseBase, downloadTimeoutMs } = parsed.data;
   const { host } = deps;
@@ -150,17 +151,17 @@ export function parseTtydPort(line: string): number | null {
 
 export const launchTtydOptionsSchema = z.object({
   /** The ttyd binary on the host (from ensureTtyd). */
-  ttydPath: z.string().min(1),
+  ttydPath: z.string().check(z.minLength(1)),
   /** The task's tmux session. */
   session: z.custom<TmuxSession>((v) => typeof v === "object" && v !== null && "socket" in v && "name" in v, "a TmuxSession"),
   /** Most clients ttyd serves at once; 0 means no limit. */
-  maxViewers: z.number().int().min(0).default(0),
+  maxViewers: z._default(z.int().check(z.gte(0)), 0),
   /** HTTP basic credential ttyd demands; a random one when omitted. */
-  credential: z.object({ username: z.string().regex(/^[^:\s]+$/, "no colon or whitespace"), password: z.string().min(1) }).optional(),
+  credential: z.optional(z.object({ username: z.string().check(z.regex(/^[^:\s]+$/, "no colon or whitespace")), password: z.string().check(z.minLength(1)) })),
   /** Viewers attach with `tmux attach -r` and ttyd runs without -W. */
-  readOnly: z.boolean().default(false),
+  readOnly: z._default(z.boolean(), false),
   /** Bound on ttyd printing its port. */
-  readyTimeoutMs: z.number().int().positive().default(10_000),
+  readyTimeoutMs: z._default(z.int().check(z.positive()), 10_000),
 });
 export type LaunchTtydOptions = z.input<typeof launchTtydOptionsSchema>;
 
@@ -181,7 +182,7 @@ export interface TtydInstance {
  * that host's loopback is the trust boundary.
  */
 export async function launchTtyd(host: Host, options: LaunchTtydOptions): Promise<TtydInstance> {
-  const parsed = launchTtydOptionsSchema.safeParse(options);
+  const parsed = z.safeParse(launchTtydOptionsSchema, options);
   if (!parsed.success) throw new TtydLaunchError(`launchTtyd options: ${z.prettifyError(parsed.error)}`);
   const { ttydPath, session, maxViewers, readOnly, readyTimeoutMs } = parsed.data;
   const credential = parsed.data.credential ?? { username: "optio", password: randomBytes(18).toString("base64url") };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { OptioConfigError } from "@optio/host";
 import type { TestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as z from "zod/mini";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
 import { taskConsumer } from "../session/run-agent-session.js";
@@ -82,7 +83,7 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
     });
 
     it("returns argv with the binary first", () => {
-      const config = adapter.configSchema.parse({});
+      const config = z.parse(adapter.configSchema, {});
       const command = adapter.command(config, { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", continueConversation: false, asRoot: false });
       expect(command.argv[0]).toBe("/bin/agent");
     });
