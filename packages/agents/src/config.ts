@@ -15,6 +15,9 @@ export type DeliverableCallback = (ctx: HookContext, path: string, text: string)
 export type BlobTransform = (data: Uint8Array) => Awaitable<Uint8Array>;
 export type SeedSavedCallback = (seedId: string) => Awaitable<void>;
 
+/** A directory on the host: absolute, or under the host user's home (`~`, `~/…`). */
+export const hostDirSchema = () => z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
+
 export const terminalOptionsSchema = z.strictObject({
   /** Viewers may only watch, never type. */
   readOnly: z._default(z.boolean(), false),
@@ -43,7 +46,7 @@ export const agentTaskConfigBase = z.strictObject({
   /** Install the agent when it is missing. */
   installIfMissing: z._default(z.boolean(), true),
   /** Where the agent's binary lives or is installed; absolute or `~/…`. */
-  installDir: z.optional(z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"))),
+  installDir: z.optional(hostDirSchema()),
   /** Runs after the workdir is planted and before the agent starts. */
   beforeExecute: z.optional(fn<HookCallback>("beforeExecute")),
   /** Runs after the session ends, on every path. */

@@ -1,4 +1,4 @@
-import { defineAgentConfigSchema, parseAgentConfig } from "@optio/agents";
+import { defineAgentConfigSchema, hostDirSchema, parseAgentConfig } from "@optio/agents";
 import * as z from "zod/mini";
 
 /** The modes `claude --permission-mode` accepts (2.1.x); `default` is its alias for the normal mode. */
@@ -10,7 +10,6 @@ export const INSTALL_STRATEGIES = ["vendor-script", "npm-registry"] as const;
 export type InstallStrategy = (typeof INSTALL_STRATEGIES)[number];
 
 const jsonObject = z.record(z.string(), z.unknown());
-const hostDir = () => z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
 
 export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Claude's login: an object is written as JSON, a string or bytes verbatim, to `home/.claude/.credentials.json` (mode 0600). */
@@ -24,7 +23,7 @@ export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Passed comma-joined as `--disallowed-tools`; empty passes nothing. */
   disallowedTools: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** Where `claude` lives or is linked on the host; absolute or `~/…`. The shared `installDir`, when set, wins. */
-  claudeInstallDir: z._default(hostDir(), "~/.local/bin"),
+  claudeInstallDir: z._default(hostDirSchema(), "~/.local/bin"),
   /** Install strategies in the order they are tried. */
   installStrategies: z._default(z.array(z.enum(INSTALL_STRATEGIES)).check(z.minLength(1)), ["vendor-script", "npm-registry"]),
   /** The vendor install script (fetched and run on the host). */
@@ -32,7 +31,7 @@ export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Pin the npm-registry strategy to this version; default the registry's latest. */
   claudeVersion: z.optional(z.string().check(z.minLength(1))),
   /** Host dir of the shared binary cache (`<dir>/<version>/claude`); absolute or `~/…`, default `~/.cache/optio/claude`. */
-  claudeCacheDir: z.optional(hostDir()),
+  claudeCacheDir: z.optional(hostDirSchema()),
   /** The npm registry the worker fetches the platform package from. */
   registry: z._default(z.url(), "https://registry.npmjs.org"),
 });
