@@ -6,7 +6,6 @@ import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { archiveCommand, archiveExitOk, extractCommand, sanitizeArchive } from "./archive.js";
 import {
   ArchiveError,
@@ -710,32 +709,10 @@ export class LocalHost implements Host {
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     if (options.clear ?? true) await this.clearWorkdir();
-    const sanitized = sanitizeArchive(archive);
-    const child = spawnChild("/bin/sh", ["-c", extractCommand(this.workdir)], { detached: true, stdio: ["pipe", "ignore", "pipe"] });
-    this.track(child);
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString("utf8")).slice(-4000);
-    });
-    const closed = new Promise<number | null>((resolve) => {
-      child.once("close", (code) => resolve(code));
-      child.once("error", () => resolve(null));
-    });
-    let failure: unknown = null;
-    try {
-      await pipeline(sanitized, child.stdin!);
-    } catch (error) {
-      failure = error;
-      // Nothing partial gets finished: tar dies before it sees the end of the stream.
-      child.kill("SIGKILL");
-    }
-    const code = await closed;
-    if (failure) {
-      if (OptioError.isInstance(failure)) throw failure;
-      throw new ArchiveError(`restoring into ${this.workdir} failed: ${stderr.trim()}`, { cause: failure });
-    }
-    if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr.trim()}`);
+    const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
+    if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
   }
+
 
   async openTunnel(remotePort: number): Promise<Tunnel> {
     this.requireConnected();

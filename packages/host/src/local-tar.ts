@@ -1,12 +1,14 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import fs from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { extractCommand } from "./archive.js";
 import { listArchiveCommand, parseListingLine } from "./archive-listing.js";
 import { EntryChecker } from "./entry-checker.js";
-import { ArchiveError } from "./errors.js";
+import { ArchiveError, OptioError } from "./errors.js";
 import { LineSplitter } from "./line-splitter.js";
 
-/** Where tar reads an archive from: a file this process has open, or bytes written to its stdin. */
+/** Where tar reads an archive from, as often as needed: a file this process has open, or bytes written to its stdin. */
 export type ArchiveInput = { fd: number } | { bytes: Uint8Array };
 
 /** Starts a shell command in a process group of its own, tracked by its host. */
@@ -14,13 +16,16 @@ export type SpawnTracked = (command: string, stdio: StdioOptions) => ChildProces
 
 /**
  * Runs `command` with `input` as its stdin and, when given, an open file as
- * its stdout. Each line of its stdout goes to `onLine`; one that throws ends
- * the command's whole process group and rejects with that error.
+ * its stdout. Each line of its stdout goes to `onLine`. A line that throws,
+ * or an input stream that fails, ends the command's whole process group and
+ * rejects: with that error when it is an OptioError, else with an
+ * ArchiveError carrying tar's stderr. Tar never sees the end of an archive
+ * that failed.
  */
 export async function runTar(
   spawn: SpawnTracked,
   command: string,
-  io: { input?: ArchiveInput; stdoutFd?: number },
+  io: { input?: ArchiveInput | { stream: Readable }; stdoutFd?: number },
   onLine?: (line: string) => void,
 ): Promise<{ code: number | null; stderr: string }> {
   const stdin = io.input === undefined ? "ignore" : "fd" in io.input ? io.input.fd : "pipe";
@@ -35,6 +40,17 @@ export async function runTar(
     child.stdin!.end(io.input.bytes);
   }
   let failure: unknown = null;
+  const fail = (error: unknown) => {
+    if (failure) return;
+    failure = error;
+    // The whole group: tar's gzip must not stay behind.
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  if (io.input && "stream" in io.input) pipeline(io.input.stream, child.stdin!).catch(fail);
   if (onLine && child.stdout) {
     const splitter = new LineSplitter();
     const take = (lines: string[]) => {
@@ -42,13 +58,7 @@ export async function runTar(
       try {
         for (const line of lines) onLine(line);
       } catch (error) {
-        failure = error;
-        // The whole group: tar's gzip must not stay behind.
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
+        fail(error);
       }
     };
     child.stdout.on("data", (chunk: Buffer) => take(splitter.push(chunk)));
@@ -61,7 +71,9 @@ export async function runTar(
     child.once("error", (error) => reject(new ArchiveError(`could not start: ${command}`, { cause: error })));
     child.once("close", (exit) => resolve(exit));
   });
-  if (failure) throw failure;
+  if (OptioError.isInstance(failure)) throw failure;
+  // An input that broke (tar gone, a read error): what tar printed says why.
+  if (failure) throw new ArchiveError(`tar stopped before the end of its input: ${stderr.trim()}`, { cause: failure });
   return { code, stderr: stderr.trim() };
 }
 
