@@ -271,15 +271,13 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async putBlob(data: BlobSource): Promise<string> {
-    const id = newId();
     const source: AsyncIterable<unknown> | Iterable<unknown> = data instanceof Uint8Array ? [data] : data;
     try {
-      await this.atomicWrite(this.blobPath(id), (handle) => writeInBlocks(handle, source));
+      return await this.putBlobFile((handle) => writeInBlocks(handle, source));
     } catch (error) {
       if (data instanceof Readable) data.destroy();
       throw error;
     }
-    return id;
   }
 
   async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
