@@ -33,8 +33,8 @@ export function checkTreeListing(output: string): void {
   for (const [name, target] of links) resolveInside(links, name.split("/").slice(0, -1), target, 0, name);
 }
 
-/** Resolves `target` from `dir` through the tree's links as the kernel would; throws when it leaves the root. */
-function resolveInside(links: ReadonlyMap<string, string>, dir: string[], target: string, depth: number, name: string): string[] {
+/** Resolves `target` from `dir` through `links` (path to target) as the kernel would; throws when it leaves the root. */
+export function resolveInside(links: ReadonlyMap<string, string>, dir: string[], target: string, depth: number, name: string): string[] {
   if (depth > MAX_LINK_DEPTH) throw new PathEscapeError(`symlink ${JSON.stringify(name)} resolves through too many links`);
   const stack = [...dir];
   for (const part of target.split("/")) {
