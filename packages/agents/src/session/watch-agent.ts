@@ -124,7 +124,8 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       await sleep(EXIT_GRACE_MS);
       if (stop.signal.aborted || outcome) return;
       stop.abort();
-      await tailing.catch(() => undefined);
+      // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
+      if (await tailing.then(() => false, () => true)) return;
       if (outcome) return;
       const text = (await host.readFile(logPath).catch(() => Buffer.alloc(0))).toString("utf8");
       const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");
