@@ -39,6 +39,14 @@ export type TerminalOptions = z.infer<typeof terminalOptionsSchema>;
 export const agentTaskConfigBase = z.strictObject({
   /** What the agent is asked to do, in the user's words. */
   consumerInstructions: z._default(z.string(), ""),
+  /** Tell the agent to start on the instructions as it launches; default on when consumerInstructions is not empty. Off: it waits for a person. */
+  autoStart: z.optional(z.boolean()),
+  /** The first message of a fresh session that starts by itself; default: read the instructions file and do the task. */
+  kickoffPrompt: z.optional(z.string().check(z.minLength(1))),
+  /** The first message of a resumed session that continues its conversation; default: it was interrupted, continue where it stopped. */
+  resumePrompt: z.optional(z.string().check(z.minLength(1))),
+  /** Points the agent at another model API endpoint (a gateway, a proxy, a test stand-in); its key goes in `env`. */
+  apiBaseUrl: z.optional(z.url()),
   /** Variables for the agent's environment; also the only way a credential variable (`*_API_KEY`, …) reaches it. */
   env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string()), {}),
   /** Run on this SSH host instead of locally. */

@@ -5,6 +5,7 @@ import net from "node:net";
 import path from "node:path";
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from "node:stream";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { onChannelExit } from "./channel-exit.js";
 import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitizeArchive } from "./archive.js";
 import {
   ArchiveError,
@@ -294,7 +295,7 @@ export class RemoteHost implements Host {
       resolveExited(exit);
       resolveClosed(exit);
     });
-    channel.on("exit", (code: number | null, signal?: string) => {
+    onChannelExit(channel, ({ code, signal }) => {
       exitSeen = true;
       exitCode = typeof code === "number" ? code : null;
       exitSignal = signalName(signal);
@@ -350,8 +351,8 @@ export class RemoteHost implements Host {
     channel.on("data", (c: Buffer) => out.push(c));
     channel.stderr.on("data", (c: Buffer) => err.push(c));
     let code: number | null = null;
-    channel.on("exit", (c: number | null) => {
-      code = typeof c === "number" ? c : null;
+    onChannelExit(channel, (exit) => {
+      code = typeof exit.code === "number" ? exit.code : null;
     });
     channel.end(options.stdin);
     const boundMs = options.boundMs ?? INTERNAL_BOUND_MS;
