@@ -7,6 +7,7 @@ import { PassThrough, Readable, Transform, type TransformCallback, Writable } fr
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { onChannelExit } from "./channel-exit.js";
 import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitizeArchive } from "./archive.js";
+import { extractVerified } from "./tree-check.js";
 import {
   ArchiveError,
   FileNotFoundError,
@@ -878,8 +879,17 @@ export class RemoteHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    const wd = shellQuote(this.workdir);
-    if (options.clear ?? true) await this.execChecked(`umask 077 && mkdir -p -- ${wd} && ${clearDirCommand(this.workdir)}`);
+    const clear = options.clear ?? true;
+    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear), () => this.emptyWorkdir());
+  }
+
+  private async emptyWorkdir(): Promise<void> {
+    await this.execChecked(`umask 077 && mkdir -p -- ${shellQuote(this.workdir)} && ${clearDirCommand(this.workdir)}`);
+  }
+
+  /** Unpacks the sanitized archive into the workdir with a remote tar, emptying it first when `clear`. */
+  private async extractInto(archive: Readable, clear: boolean): Promise<void> {
+    if (clear) await this.emptyWorkdir();
     const sanitized = sanitizeArchive(archive);
     // Listen at once: an unsafe first entry fails the stream while tar is still starting.
     const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
