@@ -2,6 +2,7 @@ import { OptioConfigError } from "@optio/host";
 import { sshConfigSchema } from "@optio/host/ssh-config";
 import * as z from "zod/mini";
 import type { HookContext } from "./session/hook-context.js";
+import { bareOrigin } from "./terminal/origin.js";
 import "./zod-locale.js";
 
 const fn = <F extends (...args: never[]) => unknown>(what: string) =>
@@ -22,7 +23,7 @@ export const terminalOptionsSchema = z.strictObject({
   /** Viewers may only watch, never type. */
   readOnly: z._default(z.boolean(), false),
   /** Origins (scheme://host:port) allowed to open the terminal and to frame its page; the page's own origin is always allowed. */
-  allowedOrigins: z._default(z.array(z.url()), []),
+  allowedOrigins: z._default(z.array(z.string().check(z.refine((o) => bareOrigin(o) !== null, "must be a bare origin: http(s)://host[:port], no path"))), []),
   /** `builtin` (xterm.js over a WebSocket) or `ttyd` (ttyd attached to the same tmux session). */
   backend: z._default(z.enum(["builtin", "ttyd"]), "builtin"),
   /** Install ttyd when the ttyd backend is chosen and it is missing. */
@@ -48,7 +49,7 @@ export const agentTaskConfigBase = z.strictObject({
   /** Points the agent at another model API endpoint (a gateway, a proxy, a test stand-in); its key goes in `env`. */
   apiBaseUrl: z.optional(z.url()),
   /** Variables for the agent's environment; also the only way a credential variable (`*_API_KEY`, …) reaches it. */
-  env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string()), {}),
+  env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string().check(z.refine((v) => !v.includes("\0"), "must not contain a NUL byte"))), {}),
   /** Run on this SSH host instead of locally. */
   ssh: z.optional(sshConfigSchema),
   /** Install the agent when it is missing. */

@@ -7,6 +7,7 @@ import { OptioConfigError, type Host } from "@optio/host";
 import type { WebSocketServer } from "ws";
 import * as z from "zod/mini";
 import type { TmuxSession } from "../session/tmux.js";
+import { bareOrigin } from "./origin.js";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
 import { CloseCode } from "./protocol.js";
 import { tokensEqual, Viewer } from "./viewer.js";
@@ -86,16 +87,9 @@ class Publication {
 }
 
 function normalizeOrigin(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin like https://dashboard.example.com`);
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== value.replace(/\/$/, "")) {
-    throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin (scheme://host[:port], no path)`);
-  }
-  return url.origin;
+  const origin = bareOrigin(value);
+  if (origin === null) throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin (http(s)://host[:port], no path)`);
+  return origin;
 }
 
 function urlHostFor(bindAddress: string): string {
