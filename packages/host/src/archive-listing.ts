@@ -59,11 +59,11 @@ function cString(line: string, at: number): { text: string; end: number } {
 }
 
 /** Mode, owner, size, date, time, then the quoted name. */
-const PREFIX = /^(\S)\S{9}\s+\S+\s+\S+\s+\S+\s+\S+\s+(?=")/;
+const PREFIX = /^(\S)\S{9}\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(?=")/;
 
 /**
  * One line of `listArchiveCommand`'s output as a header for EntryChecker.
- * Only what the checks need is filled in: name, type and link target.
+ * Only what the checks need is filled in: name, type, size and link target.
  */
 export function parseListingLine(line: string): EntryHeader {
   const prefix = PREFIX.exec(line);
@@ -72,6 +72,7 @@ export function parseListingLine(line: string): EntryHeader {
   const type = TYPES[prefix[1]!];
   if (type === undefined) throw new ArchiveError(`archive entry ${JSON.stringify(name.text)} has an unsupported type (${prefix[1]})`);
   const header: EntryHeader = { name: name.text, type };
+  if (/^\d+$/.test(prefix[2]!)) header.size = Number(prefix[2]);
   const rest = line.slice(name.end);
   if (type === "symlink" || type === "link") {
     const joiner = type === "symlink" ? " -> " : " link to ";

@@ -3,6 +3,7 @@ import zlib from "node:zlib";
 import type * as tar from "tar-stream";
 import { type EntryHeader, EntryChecker, relativeArchiveParts } from "./entry-checker.js";
 import { ArchiveError } from "./errors.js";
+import type { RestoreOptions } from "./host.js";
 import { shellQuote } from "./shell.js";
 
 export { relativeArchiveParts };
@@ -99,7 +100,7 @@ function loadTarStream(): Promise<TarStream> {
  * before a byte of it reaches the extractor. Corrupt or truncated input ends
  * it with ArchiveError.
  */
-export function sanitizeArchive(input: Readable): Readable {
+export function sanitizeArchive(input: Readable, limits: Pick<RestoreOptions, "maxBytes" | "maxEntries"> = {}): Readable {
   const out = new PassThrough();
   let stages: { gunzip: zlib.Gunzip; extract: tar.Extract; pack: tar.Pack } | null = null;
   const state = { failed: false };
@@ -123,7 +124,7 @@ export function sanitizeArchive(input: Readable): Readable {
   // Nothing is read from `input` until the stages are piped, so waiting for the module loses nothing.
   loadTarStream().then(
     (tarStream) => {
-      if (!state.failed) stages = startSanitizing(tarStream, input, out, state, fail);
+      if (!state.failed) stages = startSanitizing(tarStream, input, out, state, fail, limits);
     },
     (error: unknown) => fail(new ArchiveError("could not load tar-stream", { cause: error })),
   );
@@ -131,12 +132,19 @@ export function sanitizeArchive(input: Readable): Readable {
 }
 
 /** Wires gunzip → tar extract → entry checks → tar pack → `out`; every failure goes to `fail`. */
-function startSanitizing(tarStream: TarStream, input: Readable, out: PassThrough, state: { readonly failed: boolean }, fail: (error: Error) => void) {
+function startSanitizing(
+  tarStream: TarStream,
+  input: Readable,
+  out: PassThrough,
+  state: { readonly failed: boolean },
+  fail: (error: Error) => void,
+  limits: Pick<RestoreOptions, "maxBytes" | "maxEntries">,
+) {
   // 64 KB output pieces instead of zlib's 16 KB: a quarter of the chunks through every stage, a restore ~35% faster.
   const gunzip = zlib.createGunzip({ chunkSize: 64 * 1024 });
   const extract = tarStream.extract();
   const pack = tarStream.pack();
-  const checker = new EntryChecker();
+  const checker = new EntryChecker(limits);
 
   gunzip.on("error", (e) => fail(new ArchiveError("the archive is not valid gzip (truncated or corrupt)", { cause: e })));
   extract.on("error", (e: Error) => fail(new ArchiveError("the archive is not a valid tar (truncated or corrupt)", { cause: e })));

@@ -1,5 +1,6 @@
 import type * as tar from "tar-stream";
-import { ArchiveError, PathEscapeError } from "./errors.js";
+import { ArchiveError, PathEscapeError, RestoreLimitError } from "./errors.js";
+import { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES } from "./host.js";
 import { resolveInside } from "./tree-check.js";
 
 /**
@@ -21,12 +22,27 @@ export type EntryHeader = Partial<tar.Header> & { name: string };
 /** Tracks the archive's symlinks so each entry can be checked against those before it. */
 export class EntryChecker {
   private readonly symlinks = new Map<string, string>();
+  private entries = 0;
+  private bytes = 0;
+
+  constructor(private readonly limits: { maxBytes?: number; maxEntries?: number } = {}) {}
+
+  /** Adds an entry to the totals; throws RestoreLimitError once they pass the limits. */
+  private count(name: string, size: number): void {
+    const maxEntries = this.limits.maxEntries ?? DEFAULT_RESTORE_MAX_ENTRIES;
+    const maxBytes = this.limits.maxBytes ?? DEFAULT_RESTORE_MAX_BYTES;
+    this.entries += 1;
+    this.bytes += size;
+    if (this.entries > maxEntries) throw new RestoreLimitError(`the archive holds more than ${maxEntries} entries (maxEntries)`);
+    if (this.bytes > maxBytes) throw new RestoreLimitError(`the archive holds more than ${maxBytes} bytes by ${JSON.stringify(name)} (maxBytes)`);
+  }
 
   /** The header to forward, null to drop the entry (the root `.`), or a thrown error. */
   check(header: EntryHeader): EntryHeader | null {
     const parts = relativeArchiveParts(header.name);
     const name = parts.join("/");
     const type = header.type ?? "file";
+    this.count(name, header.size ?? 0);
     if (name === "") {
       if (type === "directory") return null;
       throw new ArchiveError(`archive entry without a name (type ${type})`);

@@ -44,6 +44,8 @@ export class UnsafeProcessIdError extends optioErrorClass("unsafe_process_id", "
 export class PathEscapeError extends optioErrorClass("path_escape", "PathEscapeError") {}
 /** An archive could not be read or restored (corrupt, truncated, unsafe). */
 export class ArchiveError extends optioErrorClass("archive_invalid", "ArchiveError") {}
+/** A restored tree would exceed RestoreOptions' maxBytes or maxEntries (a gzip bomb, or a workdir far larger than expected). */
+export class RestoreLimitError extends optioErrorClass("restore_limit", "RestoreLimitError") {}
 /** The host refused or dropped the SSH connection. */
 export class ConnectionRefusedError extends optioErrorClass("connection_refused", "ConnectionRefusedError") {}
 /** The SSH server rejected every credential offered. */

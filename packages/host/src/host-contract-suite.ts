@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError, UnsafeFileError } from "./errors.js";
+import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError, RestoreLimitError, UnsafeFileError } from "./errors.js";
 import type { Host, ProcessHandle } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 import { shellQuote } from "./shell.js";
@@ -566,6 +566,25 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         ["a file", restoreFromFile],
         ["bytes in memory", (bytes) => host.restoreWorkdirFromBytes(bytes, { clear: false })],
       ];
+      it("stops an archive over maxEntries or maxBytes with RestoreLimitError before it is written, keeping the workdir", async () => {
+        await host.writeText("kept-before-bomb.txt", "kept");
+        const many = await tarGz([{ name: "a", body: "1" }, { name: "b", body: "2" }, { name: "c", body: "3" }]);
+        const big = await tarGz([{ name: "small", body: "x" }, { name: "bomb", body: "z".repeat(100_000) }]);
+        const attempts: Array<[string, () => Promise<void>]> = [
+          ["stream, entries", () => host.restoreWorkdir(Readable.from([many]), { clear: false, maxEntries: 2 })],
+          ["bytes, entries", () => host.restoreWorkdirFromBytes(many, { clear: false, maxEntries: 2 })],
+          ["stream, bytes", () => host.restoreWorkdir(Readable.from([big]), { clear: false, maxBytes: 50_000 })],
+          ["bytes, bytes", () => host.restoreWorkdirFromBytes(big, { clear: false, maxBytes: 50_000 })],
+        ];
+        for (const [what, attempt] of attempts) {
+          const error = await attempt().catch((e: unknown) => e);
+          expect(RestoreLimitError.isInstance(error), what).toBe(true);
+        }
+        expect(await host.stat("bomb")).toBeNull();
+        expect((await host.readFile("kept-before-bomb.txt")).toString()).toBe("kept");
+        await host.remove("kept-before-bomb.txt");
+      });
+
       describe.each(restorers)("restoring from %s", (_from, restore) => {
         it.each(hostile)("refuses %s with a typed error and writes nothing outside", async (_what, build, code, absent) => {
           await host.remove("sub");

@@ -102,9 +102,18 @@ export interface ArchiveOptions {
   include?: readonly string[];
 }
 
+/** Default RestoreOptions.maxBytes: 16 GiB of file contents. */
+export const DEFAULT_RESTORE_MAX_BYTES = 16 * 1024 ** 3;
+/** Default RestoreOptions.maxEntries. */
+export const DEFAULT_RESTORE_MAX_ENTRIES = 1_000_000;
+
 export interface RestoreOptions {
   /** Empty the workdir before extracting. Default true. */
   clear?: boolean;
+  /** Most bytes of file contents the archive may hold (DEFAULT_RESTORE_MAX_BYTES); more fails with RestoreLimitError before they are written. */
+  maxBytes?: number;
+  /** Most entries the archive may hold (DEFAULT_RESTORE_MAX_ENTRIES); more fails with RestoreLimitError. */
+  maxEntries?: number;
 }
 
 export interface Tunnel {

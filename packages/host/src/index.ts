@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export type * from "./host.js";
+export { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES } from "./host.js";
 // The schema itself is on the `@optio/host/ssh-config` subpath: zod is loaded only by those who validate with it.
 export type { SSHConfig, SSHConfigInput } from "./ssh-config.js";
 export * from "./shell.js";

@@ -727,7 +727,7 @@ export class LocalHost implements Host {
   private async restoreFrom(input: ArchiveInput, options: RestoreOptions): Promise<void> {
     this.requireConnected();
     const clear = options.clear ?? true;
-    await extractVerified(this.runTreeCheck, this.workdir, clear, () => restoreChecked(this.spawnTracked, this.workdir, input, clear ? () => this.clearWorkdir() : null), () => this.clearWorkdir());
+    await extractVerified(this.runTreeCheck, this.workdir, clear, () => restoreChecked(this.spawnTracked, this.workdir, input, clear ? () => this.clearWorkdir() : null, options), () => this.clearWorkdir());
   }
 
   private readonly runTreeCheck = (command: string) => this.runCommand(command);
@@ -749,7 +749,7 @@ export class LocalHost implements Host {
     const clear = options.clear ?? true;
     await extractVerified(this.runTreeCheck, this.workdir, clear, async () => {
       if (clear) await this.clearWorkdir();
-      const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
+      const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive, options) } });
       if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
     }, () => this.clearWorkdir());
   }

@@ -6,6 +6,7 @@ import { extractCommand } from "./archive.js";
 import { listArchiveCommand, parseListingLine } from "./archive-listing.js";
 import { EntryChecker } from "./entry-checker.js";
 import { ArchiveError, OptioError } from "./errors.js";
+import type { RestoreOptions } from "./host.js";
 import { LineSplitter } from "./line-splitter.js";
 
 /** Where tar reads an archive from, as often as needed: a file this process has open, or bytes written to its stdin. */
@@ -84,9 +85,15 @@ export async function runTar(
  * `clear` runs or a file is written. A file is read through /proc so that
  * each pass opens it anew, from its start.
  */
-export async function restoreChecked(spawn: SpawnTracked, workdir: string, input: ArchiveInput, clear: (() => Promise<void>) | null): Promise<void> {
+export async function restoreChecked(
+  spawn: SpawnTracked,
+  workdir: string,
+  input: ArchiveInput,
+  clear: (() => Promise<void>) | null,
+  limits: Pick<RestoreOptions, "maxBytes" | "maxEntries"> = {},
+): Promise<void> {
   const source = "fd" in input ? "/proc/self/fd/0" : "-";
-  const checker = new EntryChecker();
+  const checker = new EntryChecker(limits);
   const listed = await runTar(spawn, listArchiveCommand(source), { input }, (line) => {
     checker.check(parseListingLine(line));
   });

@@ -884,7 +884,7 @@ export class RemoteHost implements Host {
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     const clear = options.clear ?? true;
-    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear), () => this.emptyWorkdir());
+    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear, options), () => this.emptyWorkdir());
   }
 
   private async emptyWorkdir(): Promise<void> {
@@ -892,9 +892,9 @@ export class RemoteHost implements Host {
   }
 
   /** Unpacks the sanitized archive into the workdir with a remote tar, emptying it first when `clear`. */
-  private async extractInto(archive: Readable, clear: boolean): Promise<void> {
+  private async extractInto(archive: Readable, clear: boolean, limits: RestoreOptions): Promise<void> {
     if (clear) await this.emptyWorkdir();
-    const sanitized = sanitizeArchive(archive);
+    const sanitized = sanitizeArchive(archive, limits);
     // Listen at once: an unsafe first entry fails the stream while tar is still starting.
     const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
     let proc: RemoteProcess;
