@@ -525,6 +525,35 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
           expect((error as { code: string }).code).toBe(code);
           for (const p of absent) expect(await host.stat(p), p).toBeNull();
         });
+
+        it("refuses a chain of links that leaves the workdir only on disk, and empties the workdir", async () => {
+          // Each link is listed before the one it resolves through, so no check of the listing alone sees the escape.
+          const chain = await tarGz([
+            { name: "w", type: "symlink", linkname: "v/.." },
+            { name: "v", type: "symlink", linkname: "u/.." },
+            { name: "u", type: "symlink", linkname: "x/.." },
+            { name: "x", type: "symlink", linkname: "." },
+          ]);
+          const error = await restore(chain).catch((e: unknown) => e);
+          expect(PathEscapeError.isInstance(error)).toBe(true);
+          for (const link of ["w", "v", "u", "x"]) expect(await host.stat(link), link).toBeNull();
+        });
+
+        it("refuses to merge into a workdir holding a link out, writing nothing through it", async () => {
+          await host.symlink("..", "way-out");
+          try {
+            const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }])).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error)).toBe(true);
+            expect(await host.stat(`${host.taskDir}/${outsideName}`)).toBeNull();
+          } finally {
+            await host.remove("way-out");
+          }
+        });
+
+        it("refuses a hard link inside the archive", async () => {
+          const error = await restore(await tarGz([{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }])).catch((e: unknown) => e);
+          expect(ArchiveError.isInstance(error)).toBe(true);
+        });
       });
     });
 

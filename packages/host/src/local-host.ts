@@ -44,6 +44,7 @@ import { type ArchiveInput, restoreChecked, runTar, type SpawnTracked } from "./
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
+import { extractVerified } from "./tree-check.js";
 
 export interface LocalHostOptions {
   /** The consumer (agent) name; it names the task root. */
@@ -691,8 +692,11 @@ export class LocalHost implements Host {
 
   private async restoreFrom(input: ArchiveInput, options: RestoreOptions): Promise<void> {
     this.requireConnected();
-    await restoreChecked(this.spawnTracked, this.workdir, input, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+    const clear = options.clear ?? true;
+    await extractVerified(this.runTreeCheck, this.workdir, clear, () => restoreChecked(this.spawnTracked, this.workdir, input, clear ? () => this.clearWorkdir() : null), () => this.clearWorkdir());
   }
+
+  private readonly runTreeCheck = (command: string) => this.runCommand(command);
 
   private readonly spawnTracked: SpawnTracked = (command, stdio) => {
     const child = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio });
@@ -708,9 +712,12 @@ export class LocalHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    if (options.clear ?? true) await this.clearWorkdir();
-    const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
-    if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
+    const clear = options.clear ?? true;
+    await extractVerified(this.runTreeCheck, this.workdir, clear, async () => {
+      if (clear) await this.clearWorkdir();
+      const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
+      if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
+    }, () => this.clearWorkdir());
   }
 
 

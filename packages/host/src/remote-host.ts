@@ -5,7 +5,9 @@ import net from "node:net";
 import path from "node:path";
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from "node:stream";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { onChannelExit } from "./channel-exit.js";
 import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitizeArchive } from "./archive.js";
+import { extractVerified } from "./tree-check.js";
 import {
   ArchiveError,
   FileNotFoundError,
@@ -292,7 +294,7 @@ export class RemoteHost implements Host {
       resolveExited(exit);
       resolveClosed(exit);
     });
-    channel.on("exit", (code: number | null, signal?: string) => {
+    onChannelExit(channel, ({ code, signal }) => {
       exitSeen = true;
       exitCode = typeof code === "number" ? code : null;
       exitSignal = signalName(signal);
@@ -348,8 +350,8 @@ export class RemoteHost implements Host {
     channel.on("data", (c: Buffer) => out.push(c));
     channel.stderr.on("data", (c: Buffer) => err.push(c));
     let code: number | null = null;
-    channel.on("exit", (c: number | null) => {
-      code = typeof c === "number" ? c : null;
+    onChannelExit(channel, (exit) => {
+      code = typeof exit.code === "number" ? exit.code : null;
     });
     channel.end(options.stdin);
     const boundMs = options.boundMs ?? INTERNAL_BOUND_MS;
@@ -877,8 +879,17 @@ export class RemoteHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    const wd = shellQuote(this.workdir);
-    if (options.clear ?? true) await this.execChecked(`umask 077 && mkdir -p -- ${wd} && ${clearDirCommand(this.workdir)}`);
+    const clear = options.clear ?? true;
+    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear), () => this.emptyWorkdir());
+  }
+
+  private async emptyWorkdir(): Promise<void> {
+    await this.execChecked(`umask 077 && mkdir -p -- ${shellQuote(this.workdir)} && ${clearDirCommand(this.workdir)}`);
+  }
+
+  /** Unpacks the sanitized archive into the workdir with a remote tar, emptying it first when `clear`. */
+  private async extractInto(archive: Readable, clear: boolean): Promise<void> {
+    if (clear) await this.emptyWorkdir();
     const sanitized = sanitizeArchive(archive);
     // Listen at once: an unsafe first entry fails the stream while tar is still starting.
     const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
