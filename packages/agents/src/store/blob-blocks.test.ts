@@ -18,7 +18,7 @@ describe("forEachBlock", () => {
   });
 
   it("slices a chunk larger than a block and keeps its tail for the next", async () => {
-    const blocks = await blocksOf([Buffer.from("a"), Buffer.from("bcdefghij"), Buffer.from("kl")], 4);
+    const blocks = await blocksOf(Readable.from([Buffer.from("a"), Buffer.from("bcdefghij"), Buffer.from("kl")]), 4);
     expect(blocks.map(String)).toEqual(["abcd", "efgh", "ijkl"]);
     expect((await blocksOf(new TextEncoder().encode("0123456789"), 4)).map(String)).toEqual(["0123", "4567", "89"]);
   });
