@@ -2,6 +2,7 @@ import { OptioConfigError } from "@optio/host";
 import { sshConfigSchema } from "@optio/host/ssh-config";
 import * as z from "zod/mini";
 import type { HookContext } from "./session/hook-context.js";
+import { DEFAULT_MAX_DELIVERABLE_BYTES } from "./protocol/deliverables.js";
 import { bareOrigin } from "./terminal/origin.js";
 import "./zod-locale.js";
 
@@ -62,6 +63,8 @@ export const agentTaskConfigBase = z.strictObject({
   afterExecute: z.optional(fn<HookCallback>("afterExecute")),
   /** Gets each deliverable's path (relative to deliverables/) and UTF-8 text. */
   onDeliverable: z.optional(fn<DeliverableCallback>("onDeliverable")),
+  /** The largest deliverable handed to onDeliverable, in bytes (default 16 MiB); a larger one is skipped and reported. */
+  maxDeliverableBytes: z._default(z.int().check(z.positive()), DEFAULT_MAX_DELIVERABLE_BYTES),
   /** Take a snapshot at teardown so the session can be resumed. */
   supportsResume: z._default(z.boolean(), true),
   /** Patterns left out of the workdir snapshot; replaces the default list when given. */

@@ -272,6 +272,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       terminal: null,
       deliverables: createDeliverableQueue({
         host,
+        maxBytes: config.maxDeliverableBytes,
         deliver: async (relative, text) => {
           await config.onDeliverable?.(hook, relative, text);
         },
