@@ -13,6 +13,8 @@ export default defineConfig({
       { find: /^@optio\/agents$/, replacement: pkg("agents", "index") },
       { find: /^@optio\/agents\/testing$/, replacement: pkg("agents", "testing") },
       { find: /^@optio\/claudecode$/, replacement: pkg("claudecode", "index") },
+      { find: /^@optio\/store-postgres$/, replacement: pkg("store-postgres", "index") },
+      { find: /^@optio\/store-postgres\/testing$/, replacement: pkg("store-postgres", "testing") },
       { find: /^@optio\/opencode$/, replacement: pkg("opencode", "index") },
     ],
   },

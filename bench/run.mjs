@@ -15,14 +15,18 @@ let results = {};
 if (only.length > 0) {
   results = JSON.parse(await readFile(`${here}/results.json`, "utf8").catch(() => "{}"));
 }
+const BENCH_BOUND_MS = 30 * 60 * 1000;
 /** The bench's metrics, from a Node process of its own. */
 function runAlone(file) {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(new URL("./run-one.mjs", import.meta.url)), [file], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let reply = null;
+    // A bench that hangs is killed and counted as failed, so the benches after it still run.
+    const bound = setTimeout(() => child.kill("SIGKILL"), BENCH_BOUND_MS);
     child.on("message", (message) => (reply = message));
     child.on("error", reject);
     child.on("exit", (code, signal) => {
+      clearTimeout(bound);
       if (reply?.metrics) resolve(reply.metrics);
       else reject(new Error(reply?.error ?? `the bench process ended (${signal ?? `exit ${code}`}) without figures`));
     });

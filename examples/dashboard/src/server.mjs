@@ -18,6 +18,22 @@ const SSH_TARGET = /^([^@\s:]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$
 const MAX_BODY = 64 * 1024;
 /** Per-agent settings: agents come from the npm registry (into the shared version cache), not a vendor script. */
 const AGENT_CONFIG = { claudecode: { installStrategies: ["npm-registry"] }, opencode: { installStrategies: ["npm-registry"] } };
+/** Per agent: what lets it run its tool calls with nobody there to approve them. */
+const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
+
+/**
+ * How the agents reach a model, from the dashboard's environment: an endpoint
+ * (`$OPTIO_DASHBOARD_API_BASE_URL`) and/or a key (`$ANTHROPIC_API_KEY`) make a
+ * task do its job by itself; with neither, the agent waits at its prompt for a
+ * person to log in and type through the terminal.
+ */
+function modelAccess(env) {
+  const apiBaseUrl = env.OPTIO_DASHBOARD_API_BASE_URL;
+  const key = env.ANTHROPIC_API_KEY;
+  if (!apiBaseUrl && !key) return null;
+  return { ...(apiBaseUrl && { apiBaseUrl }), ...(key && { env: { ANTHROPIC_API_KEY: key } }) };
+}
+
 const DEMO_INSTRUCTIONS = "Say hello, then describe in two sentences what you can do in this empty workspace.";
 
 /** The adapters this dashboard can run: Claude Code always, opencode when its package is installed. */
@@ -124,6 +140,7 @@ export async function startDashboard(options = {}) {
   const agentDir = options.agentDir ?? env.OPTIO_DASHBOARD_AGENT_DIR;
   const token = options.token ?? randomBytes(24).toString("base64url");
   const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+  const model = modelAccess(env);
   const adapters = await loadAdapters();
   const stateDir = join(dataDir, "state");
   const deliverablesDir = join(dataDir, "deliverables");
@@ -181,6 +198,7 @@ export async function startDashboard(options = {}) {
   function configFor(task) {
     const config = {
       ...AGENT_CONFIG[task.agent],
+      ...(model ? { ...model, ...UNATTENDED[task.agent] } : { autoStart: false }),
       consumerInstructions: task.instructions,
       terminal: { allowedOrigins: [origin] },
       onDeliverable: async (_ctx, path, text) => {

@@ -3,6 +3,8 @@ export * from "./config.js";
 export type * from "./protocol/browser-mode.js";
 export type * from "./session/hook-context.js";
 export * from "./store/state-store.js";
+export * from "./store/state-records.js";
+export * from "./store/blob-blocks.js";
 export type * from "./task/task-context.js";
 export * from "./install/install-errors.js";
 export * from "./install/host-platform.js";

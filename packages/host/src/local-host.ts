@@ -252,6 +252,8 @@ export class LocalHost implements Host {
           exitCode: sig ? null : code,
         });
       });
+      // An abort while the cwd was looked up came before the listener: it still stops the command.
+      if (signal?.aborted) onAbort();
     });
   }
 

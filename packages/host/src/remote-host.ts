@@ -427,6 +427,8 @@ export class RemoteHost implements Host {
           exitCode: exit.signal ? null : exit.code,
         });
       });
+      // An abort while the channel opened came before the listener: it still stops the command.
+      if (signal?.aborted) onAbort();
     });
   }
 

@@ -47,7 +47,8 @@ export interface TestSshd {
 const START_BOUND_MS = 10_000;
 const PORT_ATTEMPTS = 5;
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 free at the moment of asking, for a test server to listen on. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);

@@ -1,4 +1,4 @@
 export {};
 export * from "./host-contract-suite.js";
-export { startTestSshd, type TestSshd } from "./test-sshd.js";
+export { freePort, startTestSshd, type TestSshd } from "./test-sshd.js";
 export { importWithout } from "./import-without.js";

@@ -253,6 +253,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
   try {
     ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
     await host.connect();
+    ctx.signal.throwIfAborted();
     const hook = createHookContext({
       ctx,
       host,
@@ -286,6 +287,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     }
 
     const resumed = ctx.resumeRequested && config.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
+    ctx.signal.throwIfAborted();
     const shimDir = posix.join(host.taskDir, "shims");
     const shims = browserShims(adapter.browser, { shimDir, logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE) });
     // A fresh start empties the workdir and makes the agent's home and the deliverables dir, in the same round trip.

@@ -52,9 +52,9 @@ async function withScreen(host: Host, session: TmuxSession, message: string): Pr
  */
 export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   const { ctx, host, session, mode, logPath, deliverables } = options;
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const ended = new AbortController();
+  // Derived, not listened for: a cancel that came before the watch began (during the launch) stops it at once.
+  const stop = AbortSignal.any([ctx.signal, ended.signal]);
   let linesSeen = 0;
   let outcome: TaskOutcome | null = null;
 
@@ -98,7 +98,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       linesSeen += 1;
       ctx.report("warn", `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`);
     };
-    for await (const batch of host.tailLines(logPath, { signal: stop.signal, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
+    for await (const batch of host.tailLines(logPath, { signal: stop, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
       for (const line of batch) {
         linesSeen += 1;
         outcome = await handle(line);
@@ -109,9 +109,9 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
 
   const watchingPane = (async () => {
     let misses = 0;
-    while (!stop.signal.aborted) {
-      await sleep(PANE_POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
-      if (stop.signal.aborted) return;
+    while (!stop.aborted) {
+      await sleep(PANE_POLL_MS, undefined, { signal: stop }).catch(() => undefined);
+      if (stop.aborted) return;
       const pane = await paneState(host, session).catch(() => null);
       if (pane && !pane.dead) {
         misses = 0;
@@ -122,8 +122,8 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       // The agent is gone. Give the tail a moment, then read what it has not reached yet:
       // a DONE written just before the exit (or a last line without its newline) must count.
       await sleep(EXIT_GRACE_MS);
-      if (stop.signal.aborted || outcome) return;
-      stop.abort();
+      if (stop.aborted || outcome) return;
+      ended.abort();
       // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
       if (await tailing.then(() => false, () => true)) return;
       if (outcome) return;
@@ -144,12 +144,11 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
 
   try {
     await tailing.catch((error: unknown) => {
-      if (!stop.signal.aborted) throw error;
+      if (!stop.aborted) throw error;
     });
     if (!outcome && !ctx.signal.aborted) await watchingPane;
   } finally {
-    stop.abort();
-    ctx.signal.removeEventListener("abort", onAbort);
+    ended.abort();
     await watchingPane.catch(() => undefined);
   }
   if (ctx.signal.aborted && !outcome) return { status: "cancelled" };

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import os from "node:os";
@@ -6,16 +5,24 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
-import { InvalidStateIdError, InvalidStateRecordError, StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
+import { StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
+import { forEachBlock } from "./blob-blocks.js";
+import {
+  checkKeepCount,
+  checkSeedInput,
+  checkSnapshotInput,
+  checkStateId,
+  newStateId,
+  seedRecordSchema,
+  snapshotRecordSchema,
+} from "./state-records.js";
 import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
-import "../zod-locale.js";
 
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */
   dir?: string;
 }
 
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
 const TEMP_PREFIX = ".tmp-";
 const TEMP_NAME = /^\.tmp-(\d+)-/;
 // `<capturedAt ms>-<inserted ms>-<sequence>-<id>.json`: name order is capture order, then insertion order.
@@ -26,35 +33,6 @@ const WRITE_BLOCK = 64 * 1024;
 /** Temp files this process is writing right now, so a cleanup never removes one in flight. */
 const inFlight = new Set<string>();
 let sequence = 0;
-
-const idSchema = z.string().check(z.regex(ID, "must match [A-Za-z0-9_-]+"));
-// Capture times name files as 15 zero-padded digits of epoch ms, so they must fall in [1970, year 33658).
-const isoDate = z.string().check(
-  z.refine((value) => {
-    const ms = Date.parse(value);
-    return Number.isFinite(ms) && ms >= 0 && ms < 1e15;
-  }, "must be an ISO-8601 date after 1970"),
-);
-
-const snapshotInput = z.object({
-  processId: z.string(),
-  agent: z.string().check(z.minLength(1)),
-  capturedAt: isoDate,
-  endState: z.enum(["done", "failed", "cancelled"]),
-  workdirBlobId: idSchema,
-  privateBlobId: idSchema,
-  encrypted: z.boolean(),
-});
-const snapshotRecord = z.extend(snapshotInput, { id: idSchema });
-
-const seedInput = z.object({
-  agent: z.string().check(z.minLength(1)),
-  createdAt: isoDate,
-  blobId: idSchema,
-  encrypted: z.boolean(),
-  sourceProcessId: z.string(),
-});
-const seedRecord = z.extend(seedInput, { id: idSchema });
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
@@ -67,22 +45,6 @@ function isMissing(error: unknown): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function newId(): string {
-  return randomBytes(16).toString("hex");
-}
-
-function checkId(id: string, what: string): string {
-  if (typeof id !== "string" || !ID.test(id)) throw new InvalidStateIdError(`${what} must match [A-Za-z0-9_-]+: ${JSON.stringify(id)}`);
-  return id;
-}
-
-function checkRecord<T>(schema: z.core.$ZodType<T>, value: unknown, what: string): T {
-  const result = z.safeParse(schema, value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new InvalidStateRecordError(`${what}.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`);
 }
 
 function pad(value: number, width: number): string {
@@ -120,39 +82,6 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   }
 }
 
-function asChunk(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
-  throw new TypeError(`a blob source yielded ${typeof chunk}, not bytes`);
-}
-
-/**
- * Writes `source` through one reused block, a write per full block rather
- * than per chunk. Archive streams yield 4 KB chunks; writing each on its own
- * made capturing a 200 MB workdir slower and its peak RSS ~9 MB higher.
- */
-async function writeInBlocks(handle: FileHandle, source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
-  const block = Buffer.allocUnsafe(WRITE_BLOCK);
-  let used = 0;
-  for await (const item of source) {
-    const chunk = asChunk(item);
-    if (chunk.byteLength >= WRITE_BLOCK) {
-      if (used > 0) await writeAll(handle, block.subarray(0, used));
-      used = 0;
-      await writeAll(handle, chunk);
-      continue;
-    }
-    const head = Math.min(WRITE_BLOCK - used, chunk.byteLength);
-    block.set(chunk.subarray(0, head), used);
-    used += head;
-    if (used < WRITE_BLOCK) continue;
-    await writeAll(handle, block);
-    block.set(chunk.subarray(head));
-    used = chunk.byteLength - head;
-  }
-  if (used > 0) await writeAll(handle, block.subarray(0, used));
-}
-
 /**
  * A StateStore in a local directory:
  * `blobs/<id>`, `snapshots/<processId>/<capturedAt>-<inserted>-<seq>-<id>.json`, `seeds/<id>.json`.
@@ -173,7 +102,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   private blobPath(id: string): string {
-    return path.join(this.dir, "blobs", checkId(id, "blob id"));
+    return path.join(this.dir, "blobs", checkStateId(id, "blob id"));
   }
 
   private snapshotDir(processId: string): string {
@@ -181,7 +110,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   private seedPath(id: string): string {
-    return path.join(this.dir, "seeds", `${checkId(id, "seed id")}.json`);
+    return path.join(this.dir, "seeds", `${checkStateId(id, "seed id")}.json`);
   }
 
   /** Writes `fill`'s output to `target` atomically; any failure leaves `target` as it was. */
@@ -193,7 +122,7 @@ export class FileStateStore implements StateStore, BlobFiles {
       throw new StateWriteError(`cannot create ${dir}: ${describe(error)}`, { cause: error });
     }
     await this.removeStaleTemps(dir);
-    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${newId()}`);
+    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${newStateId()}`);
     inFlight.add(temp);
     try {
       let handle: FileHandle | undefined;
@@ -271,9 +200,8 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async putBlob(data: BlobSource): Promise<string> {
-    const source: AsyncIterable<unknown> | Iterable<unknown> = data instanceof Uint8Array ? [data] : data;
     try {
-      return await this.putBlobFile((handle) => writeInBlocks(handle, source));
+      return await this.putBlobFile((handle) => forEachBlock(data, WRITE_BLOCK, (block) => writeAll(handle, block)));
     } catch (error) {
       if (data instanceof Readable) data.destroy();
       throw error;
@@ -281,7 +209,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
-    const id = newId();
+    const id = newStateId();
     await this.atomicWrite(this.blobPath(id), fill);
     return id;
   }
@@ -305,9 +233,9 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {
-    const input = checkRecord(snapshotInput, record, "snapshot");
+    const input = checkSnapshotInput(record);
     const dir = this.snapshotDir(input.processId);
-    const id = newId();
+    const id = newStateId();
     const stored: SnapshotRecord = { id, ...input };
     const name = `${pad(Date.parse(input.capturedAt), 15)}-${pad(Date.now(), 15)}-${pad(sequence++ % 1e9, 9)}-${id}.json`;
     await this.writeRecord(path.join(dir, name), stored);
@@ -330,7 +258,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   async latestSnapshot(processId: string): Promise<SnapshotRecord | null> {
     const dir = this.snapshotDir(processId);
     for (const name of await this.snapshotNames(processId)) {
-      const record = await this.readRecord(path.join(dir, name), snapshotRecord);
+      const record = await this.readRecord(path.join(dir, name), snapshotRecordSchema);
       if (record) return record;
     }
     return null;
@@ -340,33 +268,33 @@ export class FileStateStore implements StateStore, BlobFiles {
     const dir = this.snapshotDir(processId);
     const records: SnapshotRecord[] = [];
     for (const name of await this.snapshotNames(processId)) {
-      const record = await this.readRecord(path.join(dir, name), snapshotRecord);
+      const record = await this.readRecord(path.join(dir, name), snapshotRecordSchema);
       if (record) records.push(record);
     }
     return records;
   }
 
   async pruneSnapshots(processId: string, keep: number): Promise<SnapshotRecord[]> {
-    if (!Number.isInteger(keep) || keep < 0) throw new InvalidStateRecordError(`keep must be a non-negative integer, got ${keep}`);
+    checkKeepCount(keep);
     const dir = this.snapshotDir(processId);
     const removed: SnapshotRecord[] = [];
     for (const name of (await this.snapshotNames(processId)).slice(keep)) {
       const file = path.join(dir, name);
-      const record = await this.readRecord(file, snapshotRecord);
+      const record = await this.readRecord(file, snapshotRecordSchema);
       if (record && (await this.removeFile(file))) removed.push(record);
     }
     return removed;
   }
 
   async insertSeed(record: Omit<SeedRecord, "id">): Promise<SeedRecord> {
-    const input = checkRecord(seedInput, record, "seed");
-    const stored: SeedRecord = { id: newId(), ...input };
+    const input = checkSeedInput(record);
+    const stored: SeedRecord = { id: newStateId(), ...input };
     await this.writeRecord(this.seedPath(stored.id), stored);
     return stored;
   }
 
   async getSeed(id: string): Promise<SeedRecord | null> {
-    return this.readRecord(this.seedPath(id), seedRecord);
+    return this.readRecord(this.seedPath(id), seedRecordSchema);
   }
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
@@ -381,7 +309,7 @@ export class FileStateStore implements StateStore, BlobFiles {
     const records: SeedRecord[] = [];
     for (const name of names) {
       if (!SEED_NAME.test(name)) continue;
-      const record = await this.readRecord(path.join(dir, name), seedRecord);
+      const record = await this.readRecord(path.join(dir, name), seedRecordSchema);
       if (record && (filter.agent === undefined || record.agent === filter.agent)) records.push(record);
     }
     return records.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? -1 : 1));
@@ -389,7 +317,7 @@ export class FileStateStore implements StateStore, BlobFiles {
 
   async deleteSeed(id: string): Promise<SeedRecord | null> {
     const file = this.seedPath(id);
-    const record = await this.readRecord(file, seedRecord);
+    const record = await this.readRecord(file, seedRecordSchema);
     if (!record) return null;
     return (await this.removeFile(file)) ? record : null;
   }

@@ -1,0 +1,194 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SSHConfigInput } from "@optio/host";
+import { startTestSshd, type TestSshd } from "@optio/host/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FileStateStore } from "../store/file-state-store.js";
+import { createAgentTask } from "../task/agent-task.js";
+import { runTask } from "../task/run-task.js";
+import type { TaskOutcome } from "../task/task-context.js";
+import { createScriptedAdapter } from "../testing/scripted-adapter.js";
+
+/**
+ * Cancels a scripted task at evenly spread instants of its start sequence
+ * (after `runTask`, and after its terminal is published) and checks that
+ * every cancel ends the task `cancelled` in time with nothing of it left.
+ */
+
+/** Instants are 10 ms apart over the measured start sequence; a longer one (over SSH) spreads this many over it. */
+const MAX_POINTS = 30;
+/** How long a cancel may take to settle the outcome. */
+const CANCEL_BOUND_MS = { local: 5_000, ssh: 10_000 };
+
+let root: string;
+let store: FileStateStore;
+let sshd: TestSshd;
+const localRoot = () => join(root, "tasks");
+const remoteRoot = () => join(root, "remote-tasks");
+
+beforeAll(async () => {
+  // Started before the roots are in the environment: the server inherits it, and would match the process scan.
+  sshd = await startTestSshd();
+  root = await mkdtemp(join(tmpdir(), "optio-cancel-sweep-"));
+  process.env.OPTIO_SCRIPTED_TASK_ROOT = localRoot();
+  process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT = remoteRoot();
+  store = new FileStateStore({ dir: join(root, "state") });
+});
+
+afterAll(async () => {
+  delete process.env.OPTIO_SCRIPTED_TASK_ROOT;
+  delete process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT;
+  await sshd?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+function readProc(pid: string, what: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${what}`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Live processes of a task: its dir in their command line, working directory or environment (tmux server, wrapper, agent, its children). */
+function processesOf(taskDir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    const stat = readProc(pid, "stat");
+    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+    const cmdline = readProc(pid, "cmdline").replaceAll("\0", " ");
+    let cwd = "";
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      // Gone, or not ours to read.
+    }
+    if (cmdline.includes(taskDir) || cwd.startsWith(taskDir) || readProc(pid, "environ").includes(taskDir)) found.push(`${pid} ${cmdline.trim()}`);
+  }
+  return found;
+}
+
+type Kind = "local" | "ssh";
+
+function slowTask(kind: Kind, processId: string) {
+  const ssh: SSHConfigInput | undefined = kind === "ssh" ? sshd.sshConfig() : undefined;
+  return createAgentTask(createScriptedAdapter(), {
+    processId,
+    name: "sweep",
+    config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" }, ...(ssh ? { ssh } : {}) },
+  });
+}
+
+interface Timings {
+  /** runTask → the widget event. */
+  widgetMs: number;
+  /** runTask → the agent's first tick in optio.log. */
+  tickMs: number;
+}
+
+/** One uncancelled start, measured, to spread the sweep over the real start sequence. */
+async function measureStart(kind: Kind): Promise<Timings> {
+  const started = performance.now();
+  let widgetMs = 0;
+  let ticked!: () => void;
+  const tick = new Promise<void>((resolve) => (ticked = resolve));
+  const run = runTask(slowTask(kind, `sweep-${kind}-measure`), {
+    store,
+    onEvent: (event) => {
+      if (event.type === "widget" && widgetMs === 0) widgetMs = performance.now() - started;
+      if (event.type === "progress" && event.message?.startsWith("tick ")) ticked();
+    },
+  });
+  await Promise.race([tick, run.outcome]);
+  const tickMs = performance.now() - started;
+  run.cancel();
+  expect(await run.outcome).toEqual({ status: "cancelled" });
+  return { widgetMs, tickMs };
+}
+
+interface PointResult {
+  outcome: TaskOutcome | "timed out";
+  cancelToOutcomeMs: number;
+  left: string[];
+}
+
+/** Starts a task, cancels it `delayMs` after runTask (or after its widget event) and reports how it ended. */
+async function cancelAt(kind: Kind, processId: string, anchor: "start" | "widget", delayMs: number): Promise<PointResult> {
+  let cancelledAt = 0;
+  const cancelLater = (cancel: () => void) => {
+    const fire = () => {
+      cancelledAt = performance.now();
+      cancel();
+    };
+    if (delayMs === 0) fire();
+    else setTimeout(fire, delayMs);
+  };
+  let widgetSeen = false;
+  const run = runTask(slowTask(kind, processId), {
+    store,
+    onEvent: (event) => {
+      if (anchor === "widget" && event.type === "widget" && !widgetSeen) {
+        widgetSeen = true;
+        cancelLater(() => run.cancel());
+      }
+    },
+  });
+  if (anchor === "start") cancelLater(() => run.cancel());
+  // Bounded from the cancel, which a widget-anchored point only fires once the widget came.
+  const outcome = await new Promise<TaskOutcome | "timed out">((resolve) => {
+    void run.outcome.then(resolve);
+    const check = setInterval(() => {
+      if (cancelledAt > 0 && performance.now() - cancelledAt > CANCEL_BOUND_MS[kind]) resolve("timed out");
+    }, 50);
+    void run.outcome.finally(() => clearInterval(check));
+    void sleep(CANCEL_BOUND_MS[kind] + 60_000).then(() => {
+      clearInterval(check);
+      resolve("timed out");
+    });
+  });
+  const cancelToOutcomeMs = performance.now() - cancelledAt;
+  if (outcome === "timed out") run.cancel();
+  const taskDir = join(kind === "local" ? localRoot() : remoteRoot(), processId);
+  // Teardown stopped the tree before the outcome; an SSH session's shell may take a moment to see its channel close.
+  const deadline = performance.now() + CANCEL_BOUND_MS[kind];
+  let left = processesOf(taskDir);
+  while (left.length > 0 && performance.now() < deadline) {
+    await sleep(50);
+    left = processesOf(taskDir);
+  }
+  return { outcome, cancelToOutcomeMs, left };
+}
+
+/** 0, 10, 20 … ms up to `spanMs` (and one step past it), at most MAX_POINTS of them. */
+function delays(spanMs: number): number[] {
+  const step = Math.max(10, Math.ceil(spanMs / (MAX_POINTS - 1) / 10) * 10);
+  return Array.from({ length: Math.min(MAX_POINTS, Math.ceil(spanMs / step) + 1) }, (_, i) => i * step);
+}
+
+describe.each(["local", "ssh"] as const)("a cancel at any instant of the start (%s host)", (kind) => {
+  let timings: Timings;
+
+  beforeAll(async () => {
+    timings = await measureStart(kind);
+  }, 120_000);
+
+  it.each(["start", "widget"] as const)("ends cancelled, in time, with no process left, when it comes after the %s", { timeout: 600_000 }, async (anchor) => {
+    const span = anchor === "start" ? timings.tickMs : timings.tickMs - timings.widgetMs;
+    const results: Array<{ delayMs: number } & PointResult> = [];
+    for (const delayMs of delays(span)) {
+      const result = await cancelAt(kind, `sweep-${kind}-${anchor}-${delayMs}`, anchor, delayMs);
+      results.push({ delayMs, ...result });
+    }
+    expect(results.length).toBeGreaterThanOrEqual(anchor === "start" ? 10 : 5);
+    console.info(
+      `${kind}, after the ${anchor} (start ${Math.round(timings.tickMs)} ms, widget at ${Math.round(timings.widgetMs)} ms): ` +
+        results.map((r) => `${r.delayMs} ms → ${Math.round(r.cancelToOutcomeMs)} ms`).join(", "),
+    );
+    expect(results.map((r) => ({ delayMs: r.delayMs, outcome: r.outcome, left: r.left }))).toEqual(
+      results.map((r) => ({ delayMs: r.delayMs, outcome: { status: "cancelled" }, left: [] })),
+    );
+  });
+});

@@ -1,0 +1,2 @@
+export * from "./postgres-state-store.js";
+export * from "./errors.js";

@@ -1,0 +1,81 @@
+import { stateStoreSuite } from "@optio/agents/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StateStoreUnavailableError } from "./errors.js";
+import { MIGRATIONS } from "./migrations.js";
+import { PostgresStateStore } from "./postgres-state-store.js";
+import { startTestPostgres, type TestPostgres } from "./test-postgres.js";
+
+let server: TestPostgres;
+let schemas = 0;
+
+beforeAll(async () => {
+  server = await startTestPostgres();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+stateStoreSuite("PostgresStateStore", async () => {
+  // A schema of its own per test: a fresh, empty store without a fresh database.
+  const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: `suite_${++schemas}` });
+  return { store, listBlobIds: () => store.listBlobIds(), cleanup: () => store.close() };
+});
+
+async function versionRows(connectionString: string, schema: string): Promise<Array<{ version: number; applied_at: Date }>> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT version, applied_at FROM "${schema}".schema_version ORDER BY version`)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("PostgresStateStore schema", () => {
+  it("concurrent first starts on a new database migrate once; a later store runs nothing again", async () => {
+    const url = await server.createDatabase("migrations");
+    const stores = Array.from({ length: 6 }, () => new PostgresStateStore({ connectionString: url }));
+    try {
+      expect(await Promise.all(stores.map((s) => s.schemaVersion()))).toEqual(stores.map(() => MIGRATIONS.length));
+      const applied = await versionRows(url, "optio");
+      expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+      const later = new PostgresStateStore({ connectionString: url });
+      try {
+        await later.insertSeed({ agent: "claudecode", createdAt: "2025-01-01T00:00:00.000Z", blobId: "b", encrypted: false, sourceProcessId: "p" });
+        expect(await versionRows(url, "optio")).toEqual(applied);
+        expect(await stores[0]?.listSeeds()).toHaveLength(1);
+      } finally {
+        await later.close();
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("refuses bad options, naming the field", () => {
+    expect(() => new PostgresStateStore({ connectionString: "postgres://x", schema: "Bad-Name" })).toThrow(/options\.schema/);
+    expect(() => new PostgresStateStore({})).toThrow(/options\.connectionString/);
+  });
+});
+
+describe("PostgresStateStore when the server goes away", () => {
+  it("fails with StateStoreUnavailableError while it is down and works again once it is back", async () => {
+    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage" });
+    try {
+      const id = await store.putBlob(Buffer.from("before the outage"));
+      await server.halt();
+      await expect(store.getBlob(id)).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await expect(store.putBlob(Buffer.alloc(2 * 1024 * 1024, 3))).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await expect(store.listSeeds()).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await server.resume();
+      expect(Buffer.concat(await (await store.getBlob(id)).toArray()).toString()).toBe("before the outage");
+      const after = await store.putBlob(Buffer.from("after the outage"));
+      expect(Buffer.concat(await (await store.getBlob(after)).toArray()).toString()).toBe("after the outage");
+    } finally {
+      await server.resume();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,310 @@
+import { Readable } from "node:stream";
+import {
+  type BlobSource,
+  checkKeepCount,
+  checkSeedInput,
+  checkSnapshotInput,
+  checkStateId,
+  forEachBlock,
+  newStateId,
+  type SeedRecord,
+  type SnapshotRecord,
+  type StateStore,
+  StateNotFoundError,
+  StateWriteError,
+} from "@optio/agents";
+import { OptioConfigError, OptioError, validateProcessId } from "@optio/host";
+import pg from "pg";
+import * as z from "zod/mini";
+import { StateStoreUnavailableError } from "./errors.js";
+import { migrate } from "./migrations.js";
+
+const optionsSchema = z.object({
+  /** `postgres://user:password@host:port/database`; ignored when `pool` is given. */
+  connectionString: z.optional(z.string().check(z.minLength(1))),
+  /** A pg Pool the caller owns (and ends); the store then opens no connections of its own. */
+  pool: z.optional(z.custom<pg.Pool>((value) => value instanceof pg.Pool, "must be a pg Pool")),
+  /** The PostgreSQL schema holding the store's tables, created when missing; default `optio`. */
+  schema: z.optional(z.string().check(z.regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier"))),
+  /** Bytes per stored chunk of a blob: what one row holds and what a read or write keeps in memory at once; default 1 MiB. */
+  chunkBytes: z.optional(z.number().check(z.int(), z.minimum(1024), z.maximum(64 * 1024 * 1024))),
+});
+
+export type PostgresStateStoreOptions = z.infer<typeof optionsSchema>;
+
+const DEFAULT_CHUNK = 1024 * 1024;
+// SQLSTATE classes and codes that mean the server went away or is not taking connections.
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[123]|53300)/;
+const UNAVAILABLE_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND"]);
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  const message = error instanceof Error ? error.message : "";
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface SnapshotRow {
+  id: string;
+  process_id: string;
+  agent: string;
+  captured_at: string;
+  end_state: SnapshotRecord["endState"];
+  workdir_blob_id: string;
+  private_blob_id: string;
+  encrypted: boolean;
+}
+
+interface SeedRow {
+  id: string;
+  agent: string;
+  created_at: string;
+  blob_id: string;
+  encrypted: boolean;
+  source_process_id: string;
+}
+
+function snapshotOf(row: SnapshotRow): SnapshotRecord {
+  return {
+    id: row.id,
+    processId: row.process_id,
+    agent: row.agent,
+    capturedAt: row.captured_at,
+    endState: row.end_state,
+    workdirBlobId: row.workdir_blob_id,
+    privateBlobId: row.private_blob_id,
+    encrypted: row.encrypted,
+  };
+}
+
+function seedOf(row: SeedRow): SeedRecord {
+  return { id: row.id, agent: row.agent, createdAt: row.created_at, blobId: row.blob_id, encrypted: row.encrypted, sourceProcessId: row.source_process_id };
+}
+
+const SNAPSHOT_COLUMNS = "id, process_id, agent, captured_at, end_state, workdir_blob_id, private_blob_id, encrypted";
+const SEED_COLUMNS = "id, agent, created_at, blob_id, encrypted, source_process_id";
+
+/**
+ * A StateStore in PostgreSQL, for workers on several machines sharing
+ * snapshots and seeds. A blob is stored as rows of `chunkBytes` written in
+ * one transaction, so a writer that dies leaves nothing visible, and read
+ * back a row at a time, so neither direction holds more than a chunk or two
+ * in memory. The tables are created and migrated on first use.
+ */
+export class PostgresStateStore implements StateStore {
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly chunkBytes: number;
+  private readonly t: { blobs: string; chunks: string; snapshots: string; seeds: string; version: string };
+  private migrated: Promise<void> | undefined;
+
+  constructor(options: PostgresStateStoreOptions) {
+    const parsed = z.safeParse(optionsSchema, options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new OptioConfigError(`PostgresStateStore options.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`);
+    }
+    const { connectionString, pool, schema = "optio", chunkBytes = DEFAULT_CHUNK } = parsed.data;
+    if (!pool && !connectionString) throw new OptioConfigError("PostgresStateStore options.connectionString: required when no pool is given");
+    this.schema = schema;
+    this.chunkBytes = chunkBytes;
+    this.ownsPool = !pool;
+    this.pool = pool ?? new pg.Pool({ connectionString, max: 4 });
+    // An idle connection the server drops emits an error on the pool; the next query reconnects, so it is not fatal.
+    if (this.ownsPool) this.pool.on("error", () => {});
+    const q = (name: string) => `"${schema}".${name}`;
+    this.t = { blobs: q("blobs"), chunks: q("blob_chunks"), snapshots: q("snapshots"), seeds: q("seeds"), version: q("schema_version") };
+  }
+
+  /** Closes the store's own connections (not a pool handed in). */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** The schema version this store's tables are at, migrating first when needed. */
+  async schemaVersion(): Promise<number> {
+    const { rows } = await this.query<{ version: number }>(`SELECT max(version) AS version FROM ${this.t.version}`);
+    return rows[0]?.version ?? 0;
+  }
+
+  /** Runs `work`, turning a lost or refused connection into StateStoreUnavailableError. */
+  private async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (OptioError.isInstance(error)) throw error;
+      if (isConnectionFailure(error)) throw new StateStoreUnavailableError(`${what}: PostgreSQL is unavailable: ${describe(error)}`, { cause: error });
+      throw error;
+    }
+  }
+
+  private ready(): Promise<void> {
+    this.migrated ??= this.guard("migrating the schema", async () => {
+      const client = await this.pool.connect();
+      try {
+        await migrate(client, this.schema);
+      } finally {
+        client.release();
+      }
+    }).catch((error: unknown) => {
+      this.migrated = undefined;
+      throw error;
+    });
+    return this.migrated;
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    await this.ready();
+    return this.guard("a query", () => this.pool.query<R>(text, values));
+  }
+
+  async putBlob(data: BlobSource): Promise<string> {
+    await this.ready();
+    const id = newStateId();
+    try {
+      await this.guard("writing a blob", async () => {
+        const client = await this.pool.connect();
+        let failed: unknown;
+        try {
+          await client.query("BEGIN");
+          await client.query(`INSERT INTO ${this.t.blobs} (id, size, chunks) VALUES ($1, 0, 0)`, [id]);
+          let seq = 0;
+          let size = 0;
+          await forEachBlock(data, this.chunkBytes, async (block) => {
+            await client.query(`INSERT INTO ${this.t.chunks} (blob_id, seq, data) VALUES ($1, $2, $3)`, [id, seq++, block]);
+            size += block.byteLength;
+          });
+          await client.query(`UPDATE ${this.t.blobs} SET size = $2, chunks = $3 WHERE id = $1`, [id, size, seq]);
+          await client.query("COMMIT");
+        } catch (error) {
+          failed = error;
+          await client.query("ROLLBACK").catch(() => {});
+          throw error;
+        } finally {
+          // A connection whose transaction broke off mid-way is not handed out again.
+          client.release(failed instanceof Error && isConnectionFailure(failed) ? failed : undefined);
+        }
+      });
+    } catch (error) {
+      if (data instanceof Readable) data.destroy();
+      if (OptioError.isInstance(error)) throw error;
+      throw new StateWriteError(`cannot write blob ${id}: ${describe(error)}`, { cause: error });
+    }
+    return id;
+  }
+
+  async getBlob(id: string): Promise<Readable> {
+    checkStateId(id, "blob id");
+    const { rows } = await this.query<{ chunks: number }>(`SELECT chunks FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    const head = rows[0];
+    if (!head) throw new StateNotFoundError(`no blob with id ${id}`);
+    let seq = 0;
+    const stream: Readable = new Readable({
+      highWaterMark: this.chunkBytes,
+      read: () => {
+        if (seq >= head.chunks) {
+          stream.push(null);
+          return;
+        }
+        const at = seq++;
+        this.query<{ data: Buffer }>(`SELECT data FROM ${this.t.chunks} WHERE blob_id = $1 AND seq = $2`, [id, at]).then(
+          (result) => {
+            const chunk = result.rows[0];
+            if (!chunk) throw new StateNotFoundError(`blob ${id} was deleted while it was read`);
+            stream.push(chunk.data);
+          },
+        ).catch((error: unknown) => stream.destroy(error as Error));
+      },
+    });
+    return stream;
+  }
+
+  async deleteBlob(id: string): Promise<void> {
+    checkStateId(id, "blob id");
+    await this.query(`DELETE FROM ${this.t.blobs} WHERE id = $1`, [id]);
+  }
+
+  async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {
+    const input = checkSnapshotInput(record);
+    validateProcessId(input.processId);
+    const stored: SnapshotRecord = { id: newStateId(), ...input };
+    await this.query(
+      `INSERT INTO ${this.t.snapshots} (id, process_id, agent, captured_at, captured_ms, end_state, workdir_blob_id, private_blob_id, encrypted)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [stored.id, stored.processId, stored.agent, stored.capturedAt, Date.parse(stored.capturedAt), stored.endState, stored.workdirBlobId, stored.privateBlobId, stored.encrypted],
+    );
+    return stored;
+  }
+
+  async latestSnapshot(processId: string): Promise<SnapshotRecord | null> {
+    const [latest] = await this.snapshots(processId, "LIMIT 1");
+    return latest ?? null;
+  }
+
+  async listSnapshots(processId: string): Promise<SnapshotRecord[]> {
+    return this.snapshots(processId, "");
+  }
+
+  private async snapshots(processId: string, tail: string): Promise<SnapshotRecord[]> {
+    validateProcessId(processId);
+    const { rows } = await this.query<SnapshotRow>(
+      `SELECT ${SNAPSHOT_COLUMNS} FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC ${tail}`,
+      [processId],
+    );
+    return rows.map(snapshotOf);
+  }
+
+  async pruneSnapshots(processId: string, keep: number): Promise<SnapshotRecord[]> {
+    checkKeepCount(keep);
+    validateProcessId(processId);
+    const { rows } = await this.query<SnapshotRow & { captured_ms: string; inserted: string }>(
+      `DELETE FROM ${this.t.snapshots} WHERE id IN (
+         SELECT id FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC OFFSET $2
+       ) RETURNING ${SNAPSHOT_COLUMNS}, captured_ms, inserted`,
+      [processId, keep],
+    );
+    rows.sort((a, b) => Number(b.captured_ms) - Number(a.captured_ms) || Number(b.inserted) - Number(a.inserted));
+    return rows.map(snapshotOf);
+  }
+
+  async insertSeed(record: Omit<SeedRecord, "id">): Promise<SeedRecord> {
+    const input = checkSeedInput(record);
+    const stored: SeedRecord = { id: newStateId(), ...input };
+    await this.query(
+      `INSERT INTO ${this.t.seeds} (id, agent, created_at, created_ms, blob_id, encrypted, source_process_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [stored.id, stored.agent, stored.createdAt, Date.parse(stored.createdAt), stored.blobId, stored.encrypted, stored.sourceProcessId],
+    );
+    return stored;
+  }
+
+  async getSeed(id: string): Promise<SeedRecord | null> {
+    checkStateId(id, "seed id");
+    const { rows } = await this.query<SeedRow>(`SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`, [id]);
+    return rows[0] ? seedOf(rows[0]) : null;
+  }
+
+  async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
+    const { rows } = await this.query<SeedRow>(
+      `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE $1::text IS NULL OR agent = $1 ORDER BY created_ms DESC, id ASC`,
+      [filter.agent ?? null],
+    );
+    return rows.map(seedOf);
+  }
+
+  async deleteSeed(id: string): Promise<SeedRecord | null> {
+    checkStateId(id, "seed id");
+    const { rows } = await this.query<SeedRow>(`DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`, [id]);
+    return rows[0] ? seedOf(rows[0]) : null;
+  }
+
+  /** Every blob id, sorted: for tests and tidy-up tools. */
+  async listBlobIds(): Promise<string[]> {
+    const { rows } = await this.query<{ id: string }>(`SELECT id FROM ${this.t.blobs} ORDER BY id`);
+    return rows.map((row) => row.id);
+  }
+}
