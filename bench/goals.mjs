@@ -34,4 +34,6 @@ export const goals = {
   // Memory must not grow with the workdir: the 230 MB snapshot against the same sessions over two small files.
   // Bytes through Node would add about 40 MB; runs of the same code differ by about 1 MB.
   snapshot_rss_over_floor_mb: fixed("<=", 16),
+  // A blob streams through PostgreSQL in 1 MiB rows: the process must not hold the 230 MB.
+  pg_blob_peak_rss_mb: fixed("<=", 100),
 };
