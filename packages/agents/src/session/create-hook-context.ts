@@ -11,6 +11,7 @@ import {
 } from "@optio/host";
 import type { TaskContext } from "../task/task-context.js";
 import type { CopySource, HookContext, RunOnHostOptions, SendTextOptions } from "./hook-context.js";
+import { createInputQueue } from "./input-queue.js";
 import { readScreen, sendText, type TmuxSession } from "./tmux.js";
 
 /** sendText / readScreen were called while no agent was running. */
@@ -40,6 +41,7 @@ function toPutSource(source: CopySource, ctx: TaskContext): PutSource | Promise<
 export function createHookContext(options: HookContextOptions): HookContext {
   const { ctx, host } = options;
   const workdir = host.workdir;
+  const typing = createInputQueue();
 
   async function resolveTarget(path: string): Promise<string> {
     if (path === "~" || path.startsWith("~/")) return posix.join(await host.resolveHome(), path.slice(1));
@@ -140,7 +142,8 @@ export function createHookContext(options: HookContextOptions): HookContext {
     },
     downloadFile,
     async sendText(text: string, send: SendTextOptions = {}) {
-      await sendText(host, agentSession(), text, send);
+      const session = agentSession();
+      await typing(() => sendText(host, session, text, send));
     },
     async readScreen() {
       return readScreen(host, agentSession());

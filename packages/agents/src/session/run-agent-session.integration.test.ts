@@ -262,6 +262,38 @@ describe("runAgentSession with hostile agents", () => {
     }
   });
 
+  it("delivers 20 concurrent 2 KB texts whole and in call order", async () => {
+    const task = createAgentTask(createScriptedAdapter(), {
+      processId: "task-concurrent-input",
+      name: "t",
+      config: { supportsResume: false, env: { OPTIO_SCENARIO: "interactive" } },
+    });
+    const heard: string[] = [];
+    let allHeard!: () => void;
+    const done = new Promise<void>((resolve) => (allHeard = resolve));
+    const run = runTask(task, {
+      store,
+      onEvent: (e) => {
+        if (e.type === "progress" && e.message?.startsWith("heard ")) heard.push(e.message.slice("heard ".length));
+        if (heard.length === 20) allHeard();
+      },
+    });
+    try {
+      let screen = "";
+      while (!screen.includes("scripted agent ready>")) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = await task.readScreen().catch(() => "");
+      }
+      const texts = Array.from({ length: 20 }, (_, i) => `text${i}-${String.fromCharCode(97 + i).repeat(2048 - `text${i}-`.length)}`);
+      await Promise.all(texts.map((text) => task.sendText(text, { submit: true })));
+      await done;
+      expect(heard).toEqual(texts);
+    } finally {
+      run.cancel();
+      await run.outcome;
+    }
+  });
+
   it("lets the task itself type into its running agent and read its screen, and only while it runs", async () => {
     const task = createAgentTask(createScriptedAdapter(), {
       processId: "task-drive",
