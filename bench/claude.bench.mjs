@@ -5,27 +5,29 @@
 // (floor, local, ssh, floor, …) so machine noise lands on all three alike.
 // OPTIO_BENCH_TRACE=1 adds one traced session per mode and prints a per-step
 // timeline (every host operation and, over SSH, every exec and SFTP round trip).
+// The claude measured is the registry's latest (OPTIO_BENCH_CLAUDE_VERSION pins
+// another), installed into the shared cache first when it is not there yet.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
-import { FileStateStore, runTask } from "../packages/agents/dist/index.js";
-import { claudeCommand, createClaudeCodeTask, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
+import { FileStateStore, installFromRegistry, runTask } from "../packages/agents/dist/index.js";
+import { claudeCommand, claudePlatformPackage, createClaudeCodeTask, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
 import { envAssignments, LocalHost, RemoteHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
 
 const execFileAsync = promisify(execFile);
-const CLAUDE_VERSION = "2.1.332";
 const RUNS = 5;
 const POLL_MS = 10;
 const PAGE_SETTLE_MS = 1000;
 const PAINT_BOUND_MS = 60_000;
 const NEEDLE = "Claude Code";
-const CACHED_BINARY = join(homedir(), ".cache", "optio", "claude", CLAUDE_VERSION, "claude");
 const asRoot = process.getuid?.() === 0;
+/** The claude measured: `{ version, binaryPath }` in the shared cache, set once the bench has installed it. */
+let claude = null;
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -42,10 +44,10 @@ async function firstPaintBare(root, binDir) {
   const tmux = (...args) => execFileAsync("tmux", ["-S", socket, ...args], { env: { ...process.env, TMUX: "" } });
   try {
     const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: CLAUDE_VERSION, installStrategies: ["npm-registry"], claudeInstallDir: binDir });
+    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: claude.version, installStrategies: ["npm-registry"], claudeInstallDir: binDir });
     await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
     await mkdir(join(home, ".local", "bin"), { recursive: true });
-    await symlink(CACHED_BINARY, join(home, ".local", "bin", "claude"));
+    await symlink(claude.binaryPath, join(home, ".local", "bin", "claude"));
     const command = claudeCommand(config, { workdir: host.workdir, home, binaryPath: join(binDir, "claude"), continueConversation: false, asRoot });
     const env = { HOME: home, TERM: "xterm-256color", PATH: [...command.pathPrepend, process.env.PATH].join(":"), ...command.env };
     const line = `cd ${shellQuote(host.workdir)} && exec env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}`;
@@ -84,7 +86,7 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
   const task = createClaudeCodeTask({
     processId,
     name: "bench",
-    config: { claudeInstallDir: binDir, installStrategies: ["npm-registry"], claudeVersion: CLAUDE_VERSION, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
+    config: { claudeInstallDir: binDir, installStrategies: ["npm-registry"], claudeVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
   });
   let painted = null;
   let failure = null;
@@ -193,7 +195,32 @@ async function tracedSession(browser, root, binDir, extra) {
   return { execs, sftp };
 }
 
+/** The registry's latest claude (or OPTIO_BENCH_CLAUDE_VERSION), from the shared cache, downloaded into it when missing. */
+async function installMeasuredClaude() {
+  const host = new LocalHost({ consumer: "optio-bench", processId: id("install"), env: { OPTIO_BENCH_TASK_ROOT: join(tmpdir(), "optio-bench-install") } });
+  await host.connect();
+  try {
+    // One line per step (downloading, copying), not one per progress tick.
+    let step = "";
+    const reportProgress = (_percent, message) => {
+      const now = message?.split(" ")[0] ?? "";
+      if (now !== step) process.stderr.write(`  claude: ${message}\n`);
+      step = now;
+    };
+    const installed = await installFromRegistry(
+      { host, reportProgress, signal: new AbortController().signal },
+      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined },
+    );
+    process.stderr.write(`  claude ${installed.version} at ${installed.binaryPath}\n`);
+    return installed;
+  } finally {
+    await host.remove(host.taskDir).catch(() => {});
+    await host.disconnect();
+  }
+}
+
 export default async function claudeBench() {
+  claude = await installMeasuredClaude();
   const root = await mkdtemp(join(tmpdir(), "optio-bench-claude-"));
   const saved = { local: process.env.OPTIO_CLAUDECODE_TASK_ROOT, remote: process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT };
   process.env.OPTIO_CLAUDECODE_TASK_ROOT = join(root, "tasks");
@@ -201,7 +228,7 @@ export default async function claudeBench() {
   // The steady state of a machine that ran claude before: the version cached, the install dir linked to it.
   const binDir = join(root, "bin");
   await mkdir(binDir, { recursive: true });
-  await symlink(CACHED_BINARY, join(binDir, "claude"));
+  await symlink(claude.binaryPath, join(binDir, "claude"));
   const [browser, sshd] = await Promise.all([
     chromium.launch({
       executablePath: "/usr/bin/chromium",

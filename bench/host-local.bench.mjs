@@ -46,20 +46,47 @@ async function benchTail() {
   }
   await new Promise((resolve) => (writer.exitCode !== null ? resolve() : writer.once("exit", resolve)));
 
-  const burst = Array.from({ length: BURST_LINES }, (_, i) => `burst line ${i} ${"x".repeat(24)}`).join("\n") + "\n";
-  const started = process.hrtime.bigint();
-  await appendFile(log, burst);
-  let got = 0;
-  while (got < BURST_LINES) {
-    const { done } = await lines.next();
-    if (done) throw new Error("tail ended during the burst");
-    got++;
-  }
-  const burstSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   controller.abort();
   await lines.return?.();
+
+  const burst = Array.from({ length: BURST_LINES }, (_, i) => `burst line ${i} ${"x".repeat(24)}`).join("\n") + "\n";
+  // The floor: GNU tail following the same file, its output's lines counted here.
+  const floorLog = host.resolvePath("burst-floor.log");
+  await writeFile(floorLog, "");
+  const tailF = spawn("tail", ["-n0", "-F", floorLog], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  let started = process.hrtime.bigint();
+  await appendFile(floorLog, burst);
+  await new Promise((resolve, reject) => {
+    let seen = 0;
+    tailF.stdout.on("data", (chunk) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) seen++;
+      if (seen >= BURST_LINES) resolve();
+    });
+    tailF.once("exit", () => reject(new Error("tail -F ended during the burst")));
+  });
+  const tailFSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  tailF.kill();
+
+  // optio's tail, read the way the session's log watcher reads it: a batch of lines at a time.
+  const burstLog = host.resolvePath("burst.log");
+  await writeFile(burstLog, "ready\n");
+  const burstStop = new AbortController();
+  const batches = host.tailLines(burstLog, { signal: burstStop.signal })[Symbol.asyncIterator]();
+  if ((await batches.next()).value?.[0] !== "ready") throw new Error("the burst tail did not start");
+  started = process.hrtime.bigint();
+  await appendFile(burstLog, burst);
+  let got = 0;
+  while (got < BURST_LINES) {
+    const { value, done } = await batches.next();
+    if (done) throw new Error("tail ended during the burst");
+    got += value.length;
+  }
+  const burstSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  burstStop.abort();
+  await batches.return?.();
   await host.disconnect();
-  return { tail_local_p50_ms: percentile(latencies, 50), tail_local_p99_ms: percentile(latencies, 99), burst_local_s: burstSeconds };
+  return { tail_local_p50_ms: percentile(latencies, 50), tail_local_p99_ms: percentile(latencies, 99), burst_local_s: burstSeconds, burst_tail_f_s: tailFSeconds };
 }
 
 /** ~230 MB: 150 MB of random bytes in five files and 500 text files of 12,000 lines. */

@@ -51,23 +51,47 @@ export default async function () {
     await trickle;
     latencies.sort((a, b) => a - b);
 
-    const burstFile = host.resolvePath("burst.log");
-    writeFileSync(burstFile, "ready\n");
     const lines = Array.from({ length: BURST_LINES }, (_, i) => `burst line ${i} of the bench, some text to give it body`);
     const payload = `${lines.join("\n")}\n`;
+    const append = (file) => {
+      const fd = openSync(file, "a");
+      writeSync(fd, payload);
+      closeSync(fd);
+    };
+
+    // The floor: GNU tail on the same file as one exec over the same connection, its output's lines counted here.
+    const floorFile = host.resolvePath("burst-floor.log");
+    writeFileSync(floorFile, "ready\n");
+    const tailF = await host.spawn(`exec tail -n1 -F ${floorFile}`);
+    let floorStarted = 0;
+    const floorElapsed = await withBound("the tail -F burst", new Promise((resolve) => {
+      let seen = -1;
+      tailF.stdout.on("data", (chunk) => {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+          if (++seen === 0) {
+            floorStarted = performance.now();
+            append(floorFile);
+          }
+          if (seen === BURST_LINES) resolve(performance.now() - floorStarted);
+        }
+      });
+    }), BOUND_MS);
+    await host.terminate(tailF, { graceMs: 0 });
+
+    // optio's tail, read the way the session's log watcher reads it: a batch of lines at a time.
+    const burstFile = host.resolvePath("burst.log");
+    writeFileSync(burstFile, "ready\n");
     let started = 0;
     let elapsed = 0;
     await withBound("the burst", (async () => {
       let seen = 0;
-      for await (const line of host.tailFile(burstFile, { signal: controller.signal })) {
-        if (line === "ready") {
+      for await (const batch of host.tailLines(burstFile, { signal: controller.signal })) {
+        if (batch[0] === "ready") {
           started = performance.now();
-          const fd = openSync(burstFile, "a");
-          writeSync(fd, payload);
-          closeSync(fd);
+          append(burstFile);
           continue;
         }
-        seen++;
+        seen += batch.length;
         if (seen === BURST_LINES) {
           elapsed = performance.now() - started;
           break;
@@ -79,6 +103,7 @@ export default async function () {
       tail_ssh_p50_ms: percentile(latencies, 50),
       tail_ssh_p99_ms: percentile(latencies, 99),
       burst_ssh_s: elapsed / 1000,
+      burst_tail_f_ssh_s: floorElapsed / 1000,
     };
   } finally {
     controller.abort();

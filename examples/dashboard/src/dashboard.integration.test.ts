@@ -1,4 +1,5 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scriptedAgentScript } from "@optio/agents/testing";
@@ -96,6 +97,27 @@ describe("dashboard", () => {
     expect(await ok.json()).toContainEqual({ id: "claudecode", displayName: "Claude Code" });
     expect(dashboard.url).toBe(`${origin}/#token=${token}`);
     expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("answers malformed requests with 400 and keeps serving", async () => {
+    dashboard = await startDashboard({ dataDir: join(root, "data"), log: () => {} });
+    const { origin, token } = dashboard;
+    const auth = { authorization: `Bearer ${token}` };
+    const raw = (method: string, path: string, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${origin}/`, { method, path, headers: auth }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect(await raw("GET", "//")).toBe(400);
+    expect(await raw("GET", "/api/tasks/x/deliverables/%E0%A4%A")).toBe(400);
+    for (const body of ["null", "[1]", "7", '"text"']) {
+      expect(await raw("POST", "/api/tasks", body), body).toBe(400);
+    }
+    expect(await raw("GET", "/api/agents")).toBe(200);
   });
 
   it("runs a task from the page with the scripted stand-in: progress, terminal, deliverable, cancel, resume", async () => {

@@ -78,10 +78,35 @@ async function readJson(req) {
     chunks.push(chunk);
   }
   if (chunks.length === 0) return {};
+  let body;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
-    throw Object.assign(new Error("request body is not JSON"), { status: 400 });
+    throw badRequest("request body is not JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("request body is not a JSON object");
+  return body;
+}
+
+/** Thrown for a request no route can read (an unparsable target, broken percent-encoding): answered with 400. */
+function badRequest(what) {
+  return Object.assign(new Error(what), { status: 400 });
+}
+
+/** The request target as a URL; `//` and the like are refused rather than thrown out of the handler. */
+function requestUrl(req) {
+  try {
+    return new URL(req.url ?? "/", "http://dashboard.invalid");
+  } catch {
+    throw badRequest("the request target is not a valid path");
+  }
+}
+
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest("the path has broken percent-encoding");
   }
 }
 
@@ -262,7 +287,7 @@ export async function startDashboard(options = {}) {
   }
 
   async function handle(req, res) {
-    const url = new URL(req.url ?? "/", "http://dashboard.invalid");
+    const url = requestUrl(req);
     if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/index.html")) {
       res.writeHead(200, {
         "content-type": "text/html; charset=utf-8",
@@ -295,6 +320,7 @@ export async function startDashboard(options = {}) {
       return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
     }
     const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const rest = match?.[3] === undefined ? undefined : decodeSegment(match[3]);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
     const action = match[2];
@@ -324,7 +350,7 @@ export async function startDashboard(options = {}) {
       return sendJson(res, 202, summary(task));
     }
     if (req.method === "GET" && action === "deliverables" && match[3]) {
-      return serveDeliverable(res, task, decodeURIComponent(match[3]));
+      return serveDeliverable(res, task, rest);
     }
     return sendJson(res, 404, { error: "not found" });
   }

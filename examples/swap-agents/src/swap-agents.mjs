@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { FileStateStore, createAgentTask, runTask } from "@optio/agents";
+import { startScriptedModel } from "@optio/agents/testing";
 import { claudeCode } from "@optio/claudecode";
 import { openCode } from "@optio/opencode";
 
@@ -21,8 +22,35 @@ export const INSTRUCTIONS = [
   "Report your progress as you go, then finish.",
 ].join(" ");
 
+/**
+ * What a model would answer to INSTRUCTIONS, as tool calls: write the haiku,
+ * report it, finish. `--scripted` serves these from a stand-in model API on
+ * 127.0.0.1, so the agents do the job without an account or a network.
+ */
+export const SCRIPTED_TURNS = [
+  {
+    text: "Writing the haiku.",
+    toolCalls: [
+      {
+        name: "Bash",
+        input: {
+          command:
+            "mkdir -p deliverables && printf 'Same words, new hands\\nthe job moves from shell to shell\\noptio keeps the log\\n' > deliverables/haiku.md && echo 'STATUS: 50% haiku written' >> optio.log && echo 'DELIVERABLE: deliverables/haiku.md' >> optio.log",
+          description: "Write and report the haiku",
+        },
+      },
+    ],
+  },
+  { toolCalls: [{ name: "Bash", input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } }] },
+  { text: "Done: deliverables/haiku.md." },
+];
+
+/** Per agent: what lets it run the scripted tool calls without asking a person. */
+const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
+
 const USAGE = `usage: swap-agents --agent claudecode|opencode [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
-                   [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...`;
+                   [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...
+                   [--api-base-url URL | --scripted]`;
 const SSH_TARGET = /^([^@\s:]+)@([^@\s:]+)(?::(\d{1,5}))?$/;
 
 /** `user@host[:port]` plus key and known_hosts files → the `ssh` block of a task config. */
@@ -66,6 +94,8 @@ function describe(event) {
 /**
  * Runs the instructions with one agent and returns what happened: the
  * outcome, every progress message, and the deliverables (also saved under `out`).
+ * `apiBaseUrl` points the agent at a model API and lets it work unattended;
+ * `agentConfig` adds the agent's own config fields.
  */
 export async function swapAgents(options) {
   const adapter = AGENTS[options.agent];
@@ -85,6 +115,8 @@ export async function swapAgents(options) {
       supportsResume: false,
       ...(options.installDir && { installDir: options.installDir }),
       ...(options.ssh && { ssh: options.ssh }),
+      ...(options.apiBaseUrl && { apiBaseUrl: options.apiBaseUrl, ...UNATTENDED[options.agent] }),
+      ...options.agentConfig,
       async onDeliverable(_ctx, path, text) {
         const target = inside(out, path);
         if (!target) throw new Error(`deliverable path ${JSON.stringify(path)} leaves ${out}`);
@@ -125,6 +157,8 @@ export async function main(argv, { print = (line) => console.log(line), signal }
         out: { type: "string" },
         "state-dir": { type: "string" },
         env: { type: "string", multiple: true },
+        "api-base-url": { type: "string" },
+        scripted: { type: "boolean" },
         help: { type: "boolean" },
       },
     }));
@@ -141,8 +175,14 @@ export async function main(argv, { print = (line) => console.log(line), signal }
         return [pair.slice(0, at), pair.slice(at + 1)];
       }),
     );
+    if (values.scripted && values["api-base-url"]) throw new Error("--scripted and --api-base-url exclude each other");
+    const model = values.scripted ? await startScriptedModel({ turns: SCRIPTED_TURNS }) : null;
+    const apiBaseUrl = model?.url ?? values["api-base-url"];
+    // A model API takes a key; the stand-in accepts any.
+    if (model && !env.ANTHROPIC_API_KEY) env.ANTHROPIC_API_KEY = "sk-ant-scripted-stand-in-key";
     const result = await swapAgents({
       agent: values.agent,
+      apiBaseUrl,
       ssh: values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined,
       installDir: values["install-dir"] && resolve(values["install-dir"]),
       processId: values["process-id"],
@@ -151,7 +191,7 @@ export async function main(argv, { print = (line) => console.log(line), signal }
       env,
       print,
       signal,
-    });
+    }).finally(() => model?.close());
     return result.outcome.status === "done" ? 0 : result.outcome.status === "cancelled" ? 130 : 1;
   } catch (error) {
     print(`swap-agents: ${error instanceof Error ? error.message : String(error)}`);

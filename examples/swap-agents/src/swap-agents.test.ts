@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scriptedAgentScript } from "@optio/agents/testing";
+import { scriptedAgentScript, startScriptedModel } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs program without type declarations.
-import { main, swapAgents } from "./swap-agents.mjs";
+import { main, SCRIPTED_TURNS, swapAgents } from "./swap-agents.mjs";
 
 interface SwapResult {
   processId: string;
@@ -110,6 +110,31 @@ describe("swap-agents", () => {
     expect(claude.result.outcome.status).toBe("done");
     expect(comparable(opencode)).toEqual(comparable(claude));
     expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
+  });
+
+  it("the real claude does the job against the scripted model: outcome done and the haiku delivered", { timeout: 600_000 }, async () => {
+    const model = await startScriptedModel({ turns: SCRIPTED_TURNS });
+    try {
+      const lines: string[] = [];
+      const result = (await swapAgents({
+        agent: "claudecode",
+        apiBaseUrl: model.url,
+        // The real binary, pinned like the adapter's own real-binary tests, from the shared cache.
+        agentConfig: { claudeInstallDir: join(root, "bin-real-claude"), installStrategies: ["npm-registry"], claudeVersion: "2.1.332" },
+        processId: "swap-claudecode-scripted",
+        out: join(root, "out", "claudecode", "scripted"),
+        stateDir: join(root, "state"),
+        env: { ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" },
+        print: (line: string) => lines.push(line),
+      })) as SwapResult;
+      expect(result.outcome).toEqual({ status: "done", summary: "haiku written" });
+      expect(result.deliverables).toEqual([{ path: "haiku.md", text: "Same words, new hands\nthe job moves from shell to shell\noptio keeps the log\n" }]);
+      expect(lines).toContain("progress    50% haiku written");
+      expect(lines.at(-1)).toBe("outcome    done");
+      expect(model.turnsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      await model.close();
+    }
   });
 
   it("refuses an unknown agent and a stray --identity with a usage message", async () => {

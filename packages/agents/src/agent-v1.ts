@@ -31,6 +31,13 @@ export interface LaunchInfo {
   readonly continueConversation: boolean;
   /** The agent will run as uid 0 on the host. */
   readonly asRoot: boolean;
+  /**
+   * The message the agent acts on by itself as it starts (the kickoff, or a
+   * resume notice), or undefined to leave it waiting for a person. The session
+   * decides when there is one; the adapter puts it where its agent takes a
+   * first message (claude: a positional prompt).
+   */
+  readonly firstMessage?: string;
 }
 
 export interface AgentCommand {

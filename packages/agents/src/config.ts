@@ -2,6 +2,8 @@ import { OptioConfigError } from "@optio/host";
 import { sshConfigSchema } from "@optio/host/ssh-config";
 import * as z from "zod/mini";
 import type { HookContext } from "./session/hook-context.js";
+import { DEFAULT_MAX_DELIVERABLE_BYTES } from "./protocol/deliverables.js";
+import { bareOrigin } from "./terminal/origin.js";
 import "./zod-locale.js";
 
 const fn = <F extends (...args: never[]) => unknown>(what: string) =>
@@ -22,7 +24,7 @@ export const terminalOptionsSchema = z.strictObject({
   /** Viewers may only watch, never type. */
   readOnly: z._default(z.boolean(), false),
   /** Origins (scheme://host:port) allowed to open the terminal and to frame its page; the page's own origin is always allowed. */
-  allowedOrigins: z._default(z.array(z.url()), []),
+  allowedOrigins: z._default(z.array(z.string().check(z.refine((o) => bareOrigin(o) !== null, "must be a bare origin: http(s)://host[:port], no path"))), []),
   /** `builtin` (xterm.js over a WebSocket) or `ttyd` (ttyd attached to the same tmux session). */
   backend: z._default(z.enum(["builtin", "ttyd"]), "builtin"),
   /** Install ttyd when the ttyd backend is chosen and it is missing. */
@@ -39,8 +41,16 @@ export type TerminalOptions = z.infer<typeof terminalOptionsSchema>;
 export const agentTaskConfigBase = z.strictObject({
   /** What the agent is asked to do, in the user's words. */
   consumerInstructions: z._default(z.string(), ""),
+  /** Tell the agent to start on the instructions as it launches; default on when consumerInstructions is not empty. Off: it waits for a person. */
+  autoStart: z.optional(z.boolean()),
+  /** The first message of a fresh session that starts by itself; default: read the instructions file and do the task. */
+  kickoffPrompt: z.optional(z.string().check(z.minLength(1))),
+  /** The first message of a resumed session that continues its conversation; default: it was interrupted, continue where it stopped. */
+  resumePrompt: z.optional(z.string().check(z.minLength(1))),
+  /** Points the agent at another model API endpoint (a gateway, a proxy, a test stand-in); its key goes in `env`. */
+  apiBaseUrl: z.optional(z.url()),
   /** Variables for the agent's environment; also the only way a credential variable (`*_API_KEY`, …) reaches it. */
-  env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string()), {}),
+  env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string().check(z.refine((v) => !v.includes("\0"), "must not contain a NUL byte"))), {}),
   /** Run on this SSH host instead of locally. */
   ssh: z.optional(sshConfigSchema),
   /** Install the agent when it is missing. */
@@ -53,6 +63,8 @@ export const agentTaskConfigBase = z.strictObject({
   afterExecute: z.optional(fn<HookCallback>("afterExecute")),
   /** Gets each deliverable's path (relative to deliverables/) and UTF-8 text. */
   onDeliverable: z.optional(fn<DeliverableCallback>("onDeliverable")),
+  /** The largest deliverable handed to onDeliverable, in bytes (default 16 MiB); a larger one is skipped and reported. */
+  maxDeliverableBytes: z._default(z.int().check(z.positive()), DEFAULT_MAX_DELIVERABLE_BYTES),
   /** Take a snapshot at teardown so the session can be resumed. */
   supportsResume: z._default(z.boolean(), true),
   /** Patterns left out of the workdir snapshot; replaces the default list when given. */

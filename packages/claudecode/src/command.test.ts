@@ -50,4 +50,18 @@ describe("claudeCommand", () => {
       expect(command.notices).toEqual([]);
     }
   });
+
+  it("passes the first message as the positional prompt, after the options", () => {
+    const config = parseClaudeCodeConfig({ allowedTools: ["Read", "Bash"] });
+    const command = claudeCommand(config, { ...launch, continueConversation: true, firstMessage: "Read CLAUDE.md and do it" });
+    expect(command.argv).toEqual(["/opt/bin/claude", "--allowed-tools", "Read,Bash", "--continue", "--", "Read CLAUDE.md and do it"]);
+  });
+
+  it("points claude at apiBaseUrl and turns its other traffic off; nothing of the kind without it", () => {
+    const command = claudeCommand(parseClaudeCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000" }), launch);
+    expect(command.env).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:4000", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" });
+    const plain = claudeCommand(parseClaudeCodeConfig({}), launch);
+    expect(plain.env).not.toHaveProperty("ANTHROPIC_BASE_URL");
+    expect(plain.env).not.toHaveProperty("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC");
+  });
 });

@@ -22,13 +22,19 @@ export function claudeCommand(config: ClaudeCodeTaskConfig, launch: LaunchInfo):
     CLAUDE_CONFIG_DIR: posix.join(launch.home, ".claude"),
     ...NO_AUTOUPDATE_ENV,
   };
+  if (config.apiBaseUrl !== undefined) {
+    env.ANTHROPIC_BASE_URL = config.apiBaseUrl;
+    // A gateway or stand-in serves the model only: no telemetry, update checks or other calls home.
+    env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+  }
   const notices: string[] = [];
   if (launch.asRoot && config.permissionMode === "bypassPermissions") {
     env.IS_SANDBOX = "1";
     notices.push(ROOT_SANDBOX_NOTICE);
   }
   return {
-    argv: [launch.binaryPath, ...claudeFlags(config, launch.continueConversation)],
+    // `--` ends the options: the tool-list flags take several values and would swallow the prompt.
+    argv: [launch.binaryPath, ...claudeFlags(config, launch.continueConversation), ...(launch.firstMessage !== undefined ? ["--", launch.firstMessage] : [])],
     env,
     pathPrepend: [posix.join(launch.home, ".local/bin")],
     notices,

@@ -54,7 +54,6 @@ describe("sanitizeArchive", () => {
       { name: "./a/f.txt", body: "hello", mode: 0o4755 },
       { name: "a/link", type: "symlink", linkname: "f.txt" },
       { name: "up", type: "symlink", linkname: "a/../a/f.txt" },
-      { name: "hard", type: "link", linkname: "a/f.txt" },
     ]);
     const entries = await sanitizedEntries(archive);
     expect(entries.map((e) => [e.name, e.type])).toEqual([
@@ -62,7 +61,6 @@ describe("sanitizeArchive", () => {
       ["a/f.txt", "file"],
       ["a/link", "symlink"],
       ["up", "symlink"],
-      ["hard", "link"],
     ]);
     expect(entries[1]?.body).toBe("hello");
     expect(entries[1]?.mode).toBe(0o755);
@@ -77,7 +75,7 @@ describe("sanitizeArchive", () => {
     ["a symlink to ..", [{ name: "up", type: "symlink", linkname: ".." }], PathEscapeError],
     ["a symlink escaping through an earlier symlink", [{ name: "here", type: "symlink", linkname: "." }, { name: "d/", type: "directory" }, { name: "d/esc", type: "symlink", linkname: "../here/.." }], PathEscapeError],
     ["a hardlink outside", [{ name: "h", type: "link", linkname: "../etc/passwd" }], PathEscapeError],
-    ["a hardlink to an earlier symlink", [{ name: "d/", type: "directory" }, { name: "d/s", type: "symlink", linkname: "../x" }, { name: "h", type: "link", linkname: "d/s" }], PathEscapeError],
+    ["a hardlink inside", [{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }], ArchiveError],
     ["a write through an earlier symlink", [{ name: "s", type: "symlink", linkname: "sub" }, { name: "s/x", body: "x" }], PathEscapeError],
     ["a directory replacing an earlier symlink", [{ name: "s", type: "symlink", linkname: "sub" }, { name: "s/", type: "directory" }], PathEscapeError],
     ["a fifo", [{ name: "p", type: "fifo" }], ArchiveError],

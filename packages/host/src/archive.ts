@@ -42,6 +42,8 @@ export function archiveCommand(options: ArchiveCommandOptions): string {
   const tarArgs = [
     "tar",
     `--use-compress-program=gzip -${level}`,
+    // A hard link in the archive would be refused on restore: each name is stored as a file of its own.
+    "--hard-dereference",
     "-cf",
     "-",
     ...exclude.map((pattern) => `--exclude=${pattern}`),

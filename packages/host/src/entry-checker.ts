@@ -1,5 +1,6 @@
 import type * as tar from "tar-stream";
 import { ArchiveError, PathEscapeError } from "./errors.js";
+import { resolveInside } from "./tree-check.js";
 
 /**
  * The parts of a relative archive path, without `.` segments.
@@ -13,8 +14,6 @@ export function relativeArchiveParts(name: string, what = "archive entry"): stri
   if (parts.includes("..")) throw new PathEscapeError(`${what} leaves the workdir through "..": ${JSON.stringify(name)}`);
   return parts;
 }
-
-const MAX_LINK_DEPTH = 40;
 
 /** What the checker needs of a tar header: tar-stream's shape, which a listing is parsed into as well. */
 export type EntryHeader = Partial<tar.Header> & { name: string };
@@ -54,48 +53,19 @@ export class EntryChecker {
         const target = header.linkname ?? "";
         if (target === "") throw new ArchiveError(`symlink ${JSON.stringify(name)} has no target`);
         if (target.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`);
-        this.resolve(parts.slice(0, -1), target, 0, name);
+        resolveInside(this.symlinks, parts.slice(0, -1), target, 0, name);
         this.symlinks.set(name, target);
         out.linkname = target;
         return out;
       }
       case "link": {
-        const targetParts = relativeArchiveParts(header.linkname ?? "", `hardlink ${JSON.stringify(name)}`);
-        const target = targetParts.join("/");
-        if (target === "") throw new ArchiveError(`hardlink ${JSON.stringify(name)} has no target`);
-        for (let i = 1; i <= targetParts.length; i++) {
-          const prefix = targetParts.slice(0, i).join("/");
-          if (this.symlinks.has(prefix)) {
-            throw new PathEscapeError(`hardlink ${JSON.stringify(name)} targets ${JSON.stringify(target)} through the symlink ${JSON.stringify(prefix)}`);
-          }
-        }
-        out.linkname = target;
-        return out;
+        // Archives are made with --hard-dereference; a hard link would share an inode with a file that may be outside.
+        const target = header.linkname ?? "";
+        if (target.startsWith("/") || target.split("/").includes("..")) throw new PathEscapeError(`hardlink ${JSON.stringify(name)} targets ${JSON.stringify(target)}, outside the workdir`);
+        throw new ArchiveError(`archive entry ${JSON.stringify(name)} is a hard link, which a restore does not create`);
       }
       default:
         throw new ArchiveError(`archive entry ${JSON.stringify(name)} has an unsupported type: ${type}`);
     }
-  }
-
-  /** Resolves a symlink target through the archive's earlier symlinks; throws when it leaves the root. */
-  private resolve(dir: string[], target: string, depth: number, name: string): string[] {
-    if (depth > MAX_LINK_DEPTH) throw new ArchiveError(`symlink ${JSON.stringify(name)} resolves through too many links`);
-    const stack = [...dir];
-    for (const part of target.split("/")) {
-      if (part === "" || part === ".") continue;
-      if (part === "..") {
-        if (stack.length === 0) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points outside the workdir: ${JSON.stringify(target)}`);
-        stack.pop();
-        continue;
-      }
-      stack.push(part);
-      const linked = this.symlinks.get(stack.join("/"));
-      if (linked !== undefined) {
-        stack.pop();
-        const resolved = this.resolve(stack, linked, depth + 1, name);
-        stack.splice(0, stack.length, ...resolved);
-      }
-    }
-    return stack;
   }
 }

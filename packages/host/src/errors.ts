@@ -65,6 +65,9 @@ export class FileNotFoundError extends optioErrorClass("file_not_found", "FileNo
 /** A directory or link could not be made on the host: something else is in the way, or no permission. */
 export class HostFileError extends optioErrorClass("host_file_error", "HostFileError") {}
 
+/** A file optio reads from the agent's tree is not a regular file there: a symbolic link, a FIFO, a device, a socket. */
+export class UnsafeFileError extends optioErrorClass("unsafe_file", "UnsafeFileError") {}
+
 /** A checked command exited non-zero. */
 export class HostCommandError extends OptioError {
   static readonly code = "host_command_failed";

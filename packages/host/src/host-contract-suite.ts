@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError } from "./errors.js";
+import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError, UnsafeFileError } from "./errors.js";
 import type { Host, ProcessHandle } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 import { shellQuote } from "./shell.js";
@@ -377,6 +377,55 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         controller.abort();
         expect((await withTimeout("the end", it.next())).done).toBe(true);
       });
+
+      it("cuts a 50 MB line without holding it: reported once, the lines around it delivered", async () => {
+        await host.runChecked("mkdir -p tail && { echo before; head -c 52428800 /dev/zero | tr '\\0' x; echo; echo after; } > tail/huge.txt");
+        const controller = new AbortController();
+        const cut: string[] = [];
+        const lines: string[] = [];
+        for await (const batch of host.tailLines("tail/huge.txt", { signal: controller.signal, maxLineBytes: 4096, onLongLine: (head) => cut.push(head) })) {
+          lines.push(...batch);
+          if (lines.includes("after")) break;
+        }
+        expect(lines).toEqual(["before", "after"]);
+        expect(cut).toEqual(["x".repeat(200)]);
+      });
+
+      it("refuses a symbolic link to /dev/zero in the file's place", async () => {
+        await host.runChecked("mkdir -p tail && ln -sfn /dev/zero tail/zero.log");
+        const lines: string[] = [];
+        const error = await withTimeout(
+          "the refusal",
+          (async () => {
+            for await (const line of host.tailFile("tail/zero.log")) lines.push(line);
+          })().catch((e: unknown) => e),
+        );
+        expect(UnsafeFileError.isInstance(error)).toBe(true);
+        expect(String((error as Error).message)).toMatch(/symbolic link/);
+        expect(lines).toEqual([]);
+      });
+
+      it("refuses a FIFO without waiting for a writer", async () => {
+        await host.runChecked("mkdir -p tail && rm -f tail/fifo.log && mkfifo tail/fifo.log");
+        const error = await withTimeout(
+          "the refusal",
+          (async () => {
+            for await (const line of host.tailFile("tail/fifo.log")) throw new Error(`read ${line}`);
+          })().catch((e: unknown) => e),
+        );
+        expect(UnsafeFileError.isInstance(error)).toBe(true);
+        expect(String((error as Error).message)).toMatch(/not a regular file/);
+      });
+
+      it("ends with UnsafeFileError when the followed file is replaced by a link", async () => {
+        await host.writeText("tail/swap.log", "one\n");
+        const it = host.tailFile("tail/swap.log")[Symbol.asyncIterator]();
+        expect((await withTimeout("line 1", it.next())).value).toBe("one");
+        const next = it.next().catch((e: unknown) => e);
+        await host.runChecked("ln -sfn /dev/zero tail/swap.log.new && mv -T tail/swap.log.new tail/swap.log");
+        const error = await withTimeout("the refusal", next);
+        expect(UnsafeFileError.isInstance(error)).toBe(true);
+      });
     });
 
     describe("archives", () => {
@@ -524,6 +573,35 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
           expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error)).toBe(true);
           expect((error as { code: string }).code).toBe(code);
           for (const p of absent) expect(await host.stat(p), p).toBeNull();
+        });
+
+        it("refuses a chain of links that leaves the workdir only on disk, and empties the workdir", async () => {
+          // Each link is listed before the one it resolves through, so no check of the listing alone sees the escape.
+          const chain = await tarGz([
+            { name: "w", type: "symlink", linkname: "v/.." },
+            { name: "v", type: "symlink", linkname: "u/.." },
+            { name: "u", type: "symlink", linkname: "x/.." },
+            { name: "x", type: "symlink", linkname: "." },
+          ]);
+          const error = await restore(chain).catch((e: unknown) => e);
+          expect(PathEscapeError.isInstance(error)).toBe(true);
+          for (const link of ["w", "v", "u", "x"]) expect(await host.stat(link), link).toBeNull();
+        });
+
+        it("refuses to merge into a workdir holding a link out, writing nothing through it", async () => {
+          await host.symlink("..", "way-out");
+          try {
+            const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }])).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error)).toBe(true);
+            expect(await host.stat(`${host.taskDir}/${outsideName}`)).toBeNull();
+          } finally {
+            await host.remove("way-out");
+          }
+        });
+
+        it("refuses a hard link inside the archive", async () => {
+          const error = await restore(await tarGz([{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }])).catch((e: unknown) => e);
+          expect(ArchiveError.isInstance(error)).toBe(true);
         });
       });
     });

@@ -85,6 +85,10 @@ export interface PutResult {
 
 export interface TailOptions {
   signal?: AbortSignal;
+  /** Longest line delivered, in bytes; a longer one is cut (never held in memory) and `onLongLine` told. Default DEFAULT_TAIL_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
+  /** Told once per cut line, with its first bytes. */
+  onLongLine?: (head: string) => void;
 }
 
 export interface ArchiveOptions {
@@ -182,8 +186,15 @@ export interface Host {
   /** The canonical path with every symlink resolved, or null when it does not exist. */
   realpath(path: HostPath): Promise<string | null>;
 
-  /** Complete lines from line 1, following appends, until aborted or disconnected. */
+  /**
+   * Complete lines from line 1, following appends (and a replacement of the
+   * file, from its line 1), until aborted or disconnected. The file must be a
+   * regular file at `path` itself: a symbolic link, FIFO or device there ends
+   * the tail with UnsafeFileError, and nothing blocks on opening it.
+   */
   tailFile(path: HostPath, options?: TailOptions): AsyncIterable<string>;
+  /** tailFile's lines in batches: each batch holds the lines that arrived together, in order, never empty. */
+  tailLines(path: HostPath, options?: TailOptions): AsyncIterable<readonly string[]>;
 
   archiveWorkdir(options?: ArchiveOptions): Readable;
   restoreWorkdir(archive: Readable, options?: RestoreOptions): Promise<void>;

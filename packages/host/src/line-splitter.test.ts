@@ -46,4 +46,25 @@ describe("LineSplitter", () => {
     for await (const l of splitLines(["a\nb"], { trailing: false })) lines.push(l);
     expect(lines).toEqual(["a"]);
   });
+
+  it("cuts lines over maxLineBytes wherever they fall, reporting each once", () => {
+    const cut: string[] = [];
+    const s = new LineSplitter({ maxLineBytes: 4, onLongLine: (head) => cut.push(head) });
+    expect(s.push(Buffer.from("ok\ntoolong\nfine\nab"))).toEqual(["ok", "fine"]);
+    expect(s.push(Buffer.from("cdef"))).toEqual([]);
+    expect(s.partialBytes).toBe(0);
+    expect(s.push(Buffer.from("gh\nend\n"))).toEqual(["end"]);
+    expect(s.push(Buffer.from("abcd\n"))).toEqual(["abcd"]);
+    expect(cut).toEqual(["toolong", "ab"]);
+  });
+
+  it("holds nothing of an endless line", () => {
+    const cut: string[] = [];
+    const s = new LineSplitter({ maxLineBytes: 1024, onLongLine: (head) => cut.push(head) });
+    const zeros = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 100; i++) expect(s.push(zeros)).toEqual([]);
+    expect(s.partialBytes).toBe(0);
+    expect(cut.length).toBe(1);
+    expect(s.push(Buffer.from("\nnext\n"))).toEqual(["next"]);
+  });
 });

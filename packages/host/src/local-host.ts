@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn as spawnChild } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, createReadStream as fsCreateReadStream, type FSWatcher, openSync, readSync, statSync, unlinkSync, watch } from "node:fs";
+import { closeSync, constants, createReadStream as fsCreateReadStream, type FSWatcher, openSync, readSync, lstatSync, unlinkSync, watch } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import os from "node:os";
@@ -16,6 +16,7 @@ import {
   OptioAbortError,
   OptioError,
   OptioTimeoutError,
+  UnsafeFileError,
 } from "./errors.js";
 import type {
   ArchiveOptions,
@@ -39,11 +40,12 @@ import type {
   WriteOptions,
 } from "./host.js";
 import { killTreeScript } from "./kill-tree.js";
-import { LineSplitter } from "./line-splitter.js";
+import { DEFAULT_TAIL_MAX_LINE_BYTES, LineSplitter } from "./line-splitter.js";
 import { type ArchiveInput, restoreChecked, runTar, type SpawnTracked } from "./local-tar.js";
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
+import { extractVerified } from "./tree-check.js";
 
 export interface LocalHostOptions {
   /** The consumer (agent) name; it names the task root. */
@@ -485,14 +487,46 @@ export class LocalHost implements Host {
 
   tailFile(p: HostPath, options: TailOptions = {}): AsyncIterable<string> {
     this.requireConnected();
-    const signal = options.signal;
-    const stop = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
-    return oneAtATime(this.tail(this.resolvePath(p), stop), stop);
+    const stop = this.tailStop(options);
+    return oneAtATime(this.tail(this.resolvePath(p), stop, options), stop);
+  }
+
+  tailLines(p: HostPath, options: TailOptions = {}): AsyncIterable<readonly string[]> {
+    this.requireConnected();
+    return this.tail(this.resolvePath(p), this.tailStop(options), options);
+  }
+
+  private tailStop(options: TailOptions): AbortSignal {
+    return options.signal ? AbortSignal.any([options.signal, this.lifetime.signal]) : this.lifetime.signal;
+  }
+
+  /**
+   * Opens the file to tail, or null while it is missing. O_NOFOLLOW refuses a link in its place and
+   * O_NONBLOCK keeps a FIFO's open from waiting for a writer; the handle itself must then be a regular file.
+   */
+  private async openTailed(file: string): Promise<FileHandle | null> {
+    let fh: FileHandle;
+    try {
+      fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      if (errnoCode(error) === "ELOOP") throw new UnsafeFileError(`refusing to tail ${file}: it is a symbolic link`, { cause: error });
+      throw error;
+    }
+    const st = await fh.stat().catch(async (error: unknown) => {
+      await fh.close().catch(() => {});
+      throw error;
+    });
+    if (!st.isFile()) {
+      await fh.close().catch(() => {});
+      throw new UnsafeFileError(`refusing to tail ${file}: it is not a regular file`);
+    }
+    return fh;
   }
 
   /** The file's lines, a read's worth at a time. */
-  private async *tail(file: string, stop: AbortSignal): AsyncGenerator<string[], void, undefined> {
-    const splitter = new LineSplitter();
+  private async *tail(file: string, stop: AbortSignal, options: TailOptions): AsyncGenerator<string[], void, undefined> {
+    const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES, onLongLine: options.onLongLine });
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     const watchers: FSWatcher[] = [];
     let fh: FileHandle | null = null;
@@ -522,14 +556,12 @@ export class LocalHost implements Host {
       while (!stop.aborted) {
         dirty = false;
         if (!fh) {
-          try {
-            fh = await fs.open(file, "r");
+          fh = await this.openTailed(file);
+          if (fh) {
             ino = (await fh.stat()).ino;
             pos = 0;
             splitter.reset();
             watchPath(file);
-          } catch (error) {
-            if (!isMissing(error)) throw error;
           }
         }
         if (fh) {
@@ -541,8 +573,11 @@ export class LocalHost implements Host {
             const lines = splitter.push(buf.subarray(0, bytesRead));
             if (stop.aborted) return;
             if (lines.length > 0) yield lines;
+            // A huge file without newlines (a sparse one, say) is read in turns with everything else on the loop.
+            else await new Promise<void>((resolve) => setImmediate(resolve));
           }
-          const now = statSync(file, { throwIfNoEntry: false });
+          // lstat: a link put in the file's place is a replacement, refused when it is opened.
+          const now = lstatSync(file, { throwIfNoEntry: false });
           if (!now || now.ino !== ino) {
             // Replaced or removed: the old file is read to its end; follow the new one from line 1.
             await fh.close().catch(() => {});
@@ -691,8 +726,11 @@ export class LocalHost implements Host {
 
   private async restoreFrom(input: ArchiveInput, options: RestoreOptions): Promise<void> {
     this.requireConnected();
-    await restoreChecked(this.spawnTracked, this.workdir, input, (options.clear ?? true) ? () => this.clearWorkdir() : null);
+    const clear = options.clear ?? true;
+    await extractVerified(this.runTreeCheck, this.workdir, clear, () => restoreChecked(this.spawnTracked, this.workdir, input, clear ? () => this.clearWorkdir() : null), () => this.clearWorkdir());
   }
+
+  private readonly runTreeCheck = (command: string) => this.runCommand(command);
 
   private readonly spawnTracked: SpawnTracked = (command, stdio) => {
     const child = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio });
@@ -708,9 +746,12 @@ export class LocalHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    if (options.clear ?? true) await this.clearWorkdir();
-    const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
-    if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
+    const clear = options.clear ?? true;
+    await extractVerified(this.runTreeCheck, this.workdir, clear, async () => {
+      if (clear) await this.clearWorkdir();
+      const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive) } });
+      if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
+    }, () => this.clearWorkdir());
   }
 
 

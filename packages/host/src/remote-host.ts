@@ -5,7 +5,9 @@ import net from "node:net";
 import path from "node:path";
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from "node:stream";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { onChannelExit } from "./channel-exit.js";
 import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitizeArchive } from "./archive.js";
+import { extractVerified } from "./tree-check.js";
 import {
   ArchiveError,
   FileNotFoundError,
@@ -15,6 +17,7 @@ import {
   OptioAbortError,
   OptioError,
   OptioTimeoutError,
+  UnsafeFileError,
 } from "./errors.js";
 import type {
   ArchiveOptions,
@@ -38,7 +41,8 @@ import type {
   WriteOptions,
 } from "./host.js";
 import { killTreeScript } from "./kill-tree.js";
-import { LineSplitter } from "./line-splitter.js";
+import { DEFAULT_TAIL_MAX_LINE_BYTES, LineSplitter } from "./line-splitter.js";
+import { remoteTailScript, UNSAFE_TAIL_EXIT } from "./remote-tail.js";
 import { remotePty } from "./remote-pty.js";
 import { envAssignments, shellQuote } from "./shell.js";
 import type { SSHConfigInput } from "./ssh-config.js";
@@ -292,7 +296,7 @@ export class RemoteHost implements Host {
       resolveExited(exit);
       resolveClosed(exit);
     });
-    channel.on("exit", (code: number | null, signal?: string) => {
+    onChannelExit(channel, ({ code, signal }) => {
       exitSeen = true;
       exitCode = typeof code === "number" ? code : null;
       exitSignal = signalName(signal);
@@ -348,8 +352,8 @@ export class RemoteHost implements Host {
     channel.on("data", (c: Buffer) => out.push(c));
     channel.stderr.on("data", (c: Buffer) => err.push(c));
     let code: number | null = null;
-    channel.on("exit", (c: number | null) => {
-      code = typeof c === "number" ? c : null;
+    onChannelExit(channel, (exit) => {
+      code = typeof exit.code === "number" ? exit.code : null;
     });
     channel.end(options.stdin);
     const boundMs = options.boundMs ?? INTERNAL_BOUND_MS;
@@ -751,25 +755,31 @@ export class RemoteHost implements Host {
 
   tailFile(p: HostPath, options: TailOptions = {}): AsyncIterable<string> {
     this.requireConnected();
-    return this.tail(this.resolvePath(p), options.signal);
+    const batches = this.tail(this.resolvePath(p), options);
+    return (async function* () {
+      for await (const batch of batches) yield* batch;
+    })();
   }
 
-  private async *tail(file: string, signal: AbortSignal | undefined): AsyncGenerator<string, void, undefined> {
+  tailLines(p: HostPath, options: TailOptions = {}): AsyncIterable<readonly string[]> {
+    this.requireConnected();
+    return this.tail(this.resolvePath(p), options);
+  }
+
+  private async *tail(file: string, options: TailOptions): AsyncGenerator<string[], void, undefined> {
+    const signal = options.signal;
     const stop = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
     if (stop.aborted) return;
-    // -F follows the name through replacement and waits for a missing file; GNU tail watches with inotify.
     let proc: RemoteProcess;
     try {
-      proc = await this.startProcess(`exec tail -c +1 -F -s 0.05 -- ${shellQuote(file)}`, {});
+      proc = await this.startProcess(remoteTailScript(file), {});
     } catch (error) {
       if (stop.aborted) return;
       throw error;
     }
     proc.channel.end();
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES, onLongLine: options.onLongLine });
     const batches: string[][] = [];
-    let batch: string[] = [];
-    let index = 0;
     let queued = 0;
     let paused = false;
     let finished: RemoteExit | null = null;
@@ -802,15 +812,10 @@ export class RemoteHost implements Host {
     try {
       for (;;) {
         if (stop.aborted) return;
-        if (index < batch.length) {
-          queued--;
-          yield batch[index++] as string;
-          continue;
-        }
         const next = batches.shift();
         if (next) {
-          batch = next;
-          index = 0;
+          queued -= next.length;
+          yield next;
           continue;
         }
         if (paused) {
@@ -821,7 +826,8 @@ export class RemoteHost implements Host {
           const exit: RemoteExit = finished;
           if (stop.aborted) return;
           if (exit.lost) throw exit.lost;
-          throw new HostCommandError(`tail -F ${file}`, exit.code, stderrTail);
+          if (exit.code === UNSAFE_TAIL_EXIT) throw new UnsafeFileError(`refusing to tail ${stderrTail.trim() || file}`);
+          throw new HostCommandError(`tail ${file}`, exit.code, stderrTail);
         }
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -877,8 +883,17 @@ export class RemoteHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    const wd = shellQuote(this.workdir);
-    if (options.clear ?? true) await this.execChecked(`umask 077 && mkdir -p -- ${wd} && ${clearDirCommand(this.workdir)}`);
+    const clear = options.clear ?? true;
+    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear), () => this.emptyWorkdir());
+  }
+
+  private async emptyWorkdir(): Promise<void> {
+    await this.execChecked(`umask 077 && mkdir -p -- ${shellQuote(this.workdir)} && ${clearDirCommand(this.workdir)}`);
+  }
+
+  /** Unpacks the sanitized archive into the workdir with a remote tar, emptying it first when `clear`. */
+  private async extractInto(archive: Readable, clear: boolean): Promise<void> {
+    if (clear) await this.emptyWorkdir();
     const sanitized = sanitizeArchive(archive);
     // Listen at once: an unsafe first entry fails the stream while tar is still starting.
     const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));

@@ -10,6 +10,7 @@ import {
   OptioConfigError,
   OptioTimeoutError,
 } from "./errors.js";
+import { recordChannelExit } from "./channel-exit.js";
 import type { SSHConfig } from "./ssh-config.js";
 import { StandbyExec } from "./standby-exec.js";
 
@@ -435,6 +436,7 @@ export class SshConnection {
             channel.close();
             return;
           }
+          recordChannelExit(channel);
           resolve(channel);
         });
       },

@@ -15,12 +15,25 @@ async function uptime(): Promise<number> {
   return Number((await readFile("/proc/uptime", "utf8")).split(" ")[0]);
 }
 
-async function standbyShells(): Promise<string> {
+/** Standby shells logged in by this sshd (each test sshd has a HOME of its own; other tests on the machine have theirs). */
+async function standbyShells(sshd: TestSshd): Promise<string> {
   const { stdout } = await execFileAsync("ps", ["-eo", "pid=,args="]);
-  return stdout
-    .split("\n")
-    .filter((line) => line.includes("OPTIO_STANDBY_END_"))
-    .join("\n");
+  const lines = stdout.split("\n").filter((line) => line.includes("OPTIO_STANDBY_END_"));
+  const ours = await Promise.all(
+    lines.map(async (line) => {
+      const environ = await readFile(`/proc/${line.trim().split(" ")[0]}/environ`, "utf8").catch(() => "");
+      return environ.split("\0").includes(`HOME=${sshd.home}`);
+    }),
+  );
+  return lines.filter((_, i) => ours[i]).join("\n");
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** A connected RemoteHost on its own sshd, for the tests of one describe block. */
@@ -130,12 +143,9 @@ describe("RemoteHost's standby on disconnect", () => {
       const host = new RemoteHost({ consumer: "standby-test", processId: "d", ssh: sshd.sshConfig(), env: { STANDBY_TEST_REMOTE_TASK_ROOT: root } });
       await host.connect();
       await host.runChecked("true");
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(await standbyShells()).not.toBe("");
+      await until("a standby shell starting", async () => (await standbyShells(sshd)) !== "");
       await host.disconnect();
-      const deadline = Date.now() + 5000;
-      while ((await standbyShells()) !== "" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await standbyShells()).toBe("");
+      await until("every standby shell ending", async () => (await standbyShells(sshd)) === "");
     } finally {
       await sshd.stop();
       await rm(root, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ClientChannel } from "ssh2";
+import { recordChannelExit } from "./channel-exit.js";
 import { shellQuote } from "./shell.js";
 
 /** Longer commands go through their own exec request: the standby reads its command a byte at a time. */
@@ -39,6 +40,7 @@ export class StandbyExec {
         (channel) => {
           channel.on("error", () => {});
           channel.stderr.on("error", () => {});
+          recordChannelExit(channel);
           // Nothing reads a standby's output before it is taken, so "close" would wait for a reader; "exit" does not.
           const ended = () => this.closed.add(channel);
           channel.once("exit", ended);

@@ -19,11 +19,12 @@ describe("resolveTaskDir", () => {
   });
 
   it("rejects unsafe process ids and consumers", () => {
-    for (const id of ["../x", "a b", "a;rm", "", "..", ".", "a/b", "x\n"]) {
+    for (const id of ["../x", "a b", "a;rm", "", "..", ".", "a/b", "x\n", "p".repeat(129), "p".repeat(5000)]) {
       expect(() => resolveTaskDir({ consumer: "c", processId: id, env: {} }), id).toThrow(UnsafeProcessIdError);
       expect(() => validateProcessId(id), id).toThrow(UnsafeProcessIdError);
     }
     expect(() => resolveTaskRoot({ consumer: "../c", env: {} })).toThrow(UnsafeProcessIdError);
     expect(validateProcessId("run-1.2_A")).toBe("run-1.2_A");
+    expect(validateProcessId("p".repeat(128))).toBe("p".repeat(128));
   });
 });

@@ -2,15 +2,16 @@ import os from "node:os";
 import path from "node:path";
 import { UnsafeProcessIdError } from "./errors.js";
 
-const SAFE_NAME = /^[A-Za-z0-9._-]+$/;
+const SAFE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
- * Returns `id` when it is safe to use as one path segment: `[A-Za-z0-9._-]`,
- * not empty, not `.` or `..`. Anything else could leave the task root.
+ * Returns `id` when it is safe to use as one path segment: 1-128 characters
+ * of `[A-Za-z0-9._-]`, not `.` or `..`. Anything else could leave the task
+ * root; a longer one would fail later with ENAMETOOLONG once suffixes are added.
  */
 export function validateProcessId(id: string, what = "processId"): string {
   if (typeof id !== "string" || !SAFE_NAME.test(id) || id === "." || id === "..") {
-    throw new UnsafeProcessIdError(`${what} must match [A-Za-z0-9._-]+ and not be "." or "..": ${JSON.stringify(id)}`);
+    throw new UnsafeProcessIdError(`${what} must be 1-128 characters of [A-Za-z0-9._-] and not "." or "..": ${JSON.stringify(id)}`);
   }
   return id;
 }

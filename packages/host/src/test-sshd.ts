@@ -30,6 +30,12 @@ export interface TestSshd {
   readonly logPath: string;
   /** The temp dir holding keys, config and log. */
   readonly dir: string;
+  /**
+   * The login's `$HOME`: an empty dir of the server's own, so sessions never
+   * run the test user's dotfiles (a slow `~/.bashrc` stalls concurrent logins).
+   * A test may write rc files here to play a host with heavy dotfiles.
+   */
+  readonly home: string;
   /** A config that logs in with `identityFile` and checks the host key against `knownHostsFile`. */
   sshConfig(overrides?: Partial<SSHConfigInput>): SSHConfigInput;
   /** Stops the server and every session it runs, then removes its temp dir. Idempotent. */
@@ -162,6 +168,8 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
     const logPath = path.join(dir, "sshd.log");
     const configPath = path.join(dir, "sshd_config");
     const knownHostsFile = path.join(dir, "known_hosts");
+    const home = path.join(dir, "home");
+    await mkdir(home, { mode: 0o700 });
     await mkdir("/run/sshd", { recursive: true });
 
     let child: ChildProcess | undefined;
@@ -182,6 +190,8 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
         "KbdInteractiveAuthentication no",
         "Subsystem sftp internal-sftp",
         `MaxSessions ${options.maxSessions ?? 100}`,
+        // Applied after sshd sets HOME from the password entry, so login shells read their rc files from here.
+        `SetEnv HOME=${home}`,
         "MaxStartups 100",
         "LogLevel VERBOSE",
         "",
@@ -239,6 +249,7 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
       wrongIdentityFile: wrongKey,
       logPath,
       dir,
+      home,
       sshConfig: (overrides = {}) => ({ host: "127.0.0.1", port, username, identityFile: clientKey, knownHostsFile, ...overrides }),
       kill: killAll,
       stop: async () => {

@@ -37,6 +37,7 @@ export const runOptionSpecs: readonly CliOptionSpec[] = [
   { name: "seed", type: "string", valueName: "ID", description: "Start from a saved seed (a login and settings); see `seeds list`." },
   { name: "save-seed", type: "boolean", description: "Save a seed when a fresh task ends and print its id." },
   { name: "install-dir", type: "string", valueName: "DIR", description: "Where the agent's binary lives or is installed." },
+  { name: "api-base-url", type: "string", valueName: "URL", description: "Point the agent at this model API endpoint (a gateway, a proxy); give its key with --env." },
   { name: "env", type: "string", multiple: true, valueName: "NAME=VALUE", description: "Add a variable to the agent's environment (repeatable); the only way a credential variable reaches it." },
   { name: "json", type: "boolean", description: "Print one JSON object per task event on stdout, then the outcome; nothing else on stdout." },
   { name: "open", type: "boolean", description: "Open the agent's terminal page in the default browser." },

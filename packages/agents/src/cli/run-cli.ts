@@ -268,6 +268,7 @@ async function runCommand(
     env,
     ...(ssh && { ssh }),
     ...(installDir !== undefined && { installDir }),
+    ...(str("api-base-url") !== undefined && { apiBaseUrl: str("api-base-url") }),
     ...(str("seed") !== undefined && { seedId: str("seed") }),
     onDeliverable: async (_ctx: unknown, path: string, text: string) => {
       const file = await saveDeliverable(deliverableDir, path, text);

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { LocalHost } from "@optio/host";
+import { type Host, LocalHost } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../task/task-context.js";
 import { createDeliverableQueue, resolveDeliverablePath } from "./deliverables.js";
@@ -36,11 +37,13 @@ describe("resolveDeliverablePath", () => {
     await mkdir(path.join(deliverables, "sub"));
     await writeFile(path.join(deliverables, "sub", "a.md"), "a");
     const real = await host.realpath(path.join(deliverables, "sub", "a.md"));
-    expect(await resolveDeliverablePath(host, "deliverables/sub/a.md")).toEqual({ ok: true, absolute: real, relative: "sub/a.md" });
+    const realWorkdir = await host.realpath(host.workdir);
+    expect(await resolveDeliverablePath(host, "deliverables/sub/a.md")).toEqual({ ok: true, absolute: real, relative: "sub/a.md", realWorkdir });
     expect(await resolveDeliverablePath(host, ` ${path.join(deliverables, "sub", "a.md")} `)).toEqual({
       ok: true,
       absolute: real,
       relative: "sub/a.md",
+      realWorkdir,
     });
     expect(await resolveDeliverablePath(host, "./deliverables/x/../sub/a.md")).toMatchObject({ ok: true, relative: "sub/a.md" });
   });
@@ -176,6 +179,69 @@ describe("createDeliverableQueue", () => {
     await Promise.all(pushes);
     expect(await drained).toBe("drained");
     expect(delivered).toEqual(Array.from({ length: count }, (_, i) => `f${i}.txt`));
+  });
+
+  it("refuses a deliverable over maxBytes with that reason, and delivers one at the limit", async () => {
+    await writeFile(path.join(deliverables, "big.md"), "x".repeat(11));
+    await writeFile(path.join(deliverables, "fits.md"), "y".repeat(10));
+    const delivered: string[] = [];
+    const { reports, report } = collectReports();
+    const queue = createDeliverableQueue({ host, report, maxBytes: 10, deliver: async (relative) => void delivered.push(relative) });
+    await queue.push("deliverables/big.md");
+    await queue.push("deliverables/fits.md");
+    await queue.drain();
+    expect(delivered).toEqual(["fits.md"]);
+    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/big\.md" skipped: it is 11 bytes, over the limit of 10 bytes/)]);
+  });
+
+  /** The host, with `swap` run right after the check of the path's last step: what an agent racing the worker could do. */
+  function swappingAfterCheck(swap: () => Promise<void>): Host {
+    return new Proxy(host, {
+      get(target, key, receiver) {
+        if (key === "stat") {
+          return async (p: string) => {
+            const result = await target.stat(p);
+            await swap();
+            return result;
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it("reads nothing from outside when a directory is swapped for a symlink after the check", async () => {
+    const outside = path.join(root, "outside");
+    await mkdir(outside);
+    await writeFile(path.join(outside, "r.md"), "secret from outside");
+    await mkdir(path.join(deliverables, "sub"));
+    await writeFile(path.join(deliverables, "sub", "r.md"), "inside");
+    const swapped = swappingAfterCheck(async () => {
+      await rename(path.join(deliverables, "sub"), path.join(deliverables, "sub-old"));
+      await symlink(outside, path.join(deliverables, "sub"));
+    });
+    const delivered: string[] = [];
+    const { reports, report } = collectReports();
+    const queue = createDeliverableQueue({ host: swapped, report, deliver: async (_relative, text) => void delivered.push(text) });
+    await queue.push("deliverables/sub/r.md");
+    await queue.drain();
+    expect(delivered).toEqual([]);
+    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/sub\/r\.md" skipped: sub is not a directory/)]);
+  });
+
+  it("does not block on a FIFO swapped in for the file after the check", async () => {
+    const file = path.join(deliverables, "pipe.md");
+    await writeFile(file, "regular at check time");
+    const swapped = swappingAfterCheck(async () => {
+      await unlink(file);
+      execFileSync("mkfifo", [file]);
+    });
+    const { reports, report } = collectReports();
+    const queue = createDeliverableQueue({ host: swapped, report, deliver: async () => {} });
+    await queue.push("deliverables/pipe.md");
+    await queue.drain();
+    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/pipe\.md" skipped: it is not a regular file/)]);
   });
 
   it("drain waits for what was pushed before it and resolves at once when idle", async () => {

@@ -2,8 +2,12 @@ import path from "node:path";
 import type { Host } from "@optio/host";
 import type { ReportLevel } from "../task/task-context.js";
 import { DELIVERABLES_DIR } from "./documentation.js";
+import { type DeliverableRead, readDeliverable } from "./read-deliverable.js";
 
-export type DeliverablePathResult = { ok: true; absolute: string; relative: string } | { ok: false; reason: string };
+/** What a deliverable may weigh unless `maxDeliverableBytes` says otherwise. */
+export const DEFAULT_MAX_DELIVERABLE_BYTES = 16 * 1024 * 1024;
+
+export type DeliverablePathResult = { ok: true; absolute: string; relative: string; realWorkdir: string } | { ok: false; reason: string };
 
 // Host paths are POSIX on every host optio drives (local Linux/macOS, SSH).
 const posix = path.posix;
@@ -45,11 +49,13 @@ export async function resolveDeliverablePath(host: Host, raw: string): Promise<D
   }
   const stat = await host.stat(real);
   if (stat?.type !== "file") return { ok: false, reason: `${JSON.stringify(trimmed)} is not a regular file` };
-  return { ok: true, absolute: real, relative: posix.relative(realDir, real) };
+  return { ok: true, absolute: real, relative: posix.relative(realDir, real), realWorkdir };
 }
 
 export interface DeliverableQueueOptions {
   host: Host;
+  /** A larger deliverable is skipped and reported. Default 16 MiB. */
+  maxBytes?: number;
   /** Paths accepted but not yet handled; `push` waits while this many are pending. Default 64. */
   capacity?: number;
   /** Gets the path relative to deliverables/ and the file's UTF-8 text. */
@@ -77,6 +83,7 @@ function describe(error: unknown): string {
 export function createDeliverableQueue(options: DeliverableQueueOptions): DeliverableQueue {
   const { host, deliver } = options;
   const capacity = options.capacity ?? 64;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DELIVERABLE_BYTES;
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
 
   const pending: string[] = [];
@@ -107,13 +114,18 @@ export function createDeliverableQueue(options: DeliverableQueueOptions): Delive
       report("warn", `deliverable ${label} skipped: ${resolved.reason}`);
       return;
     }
-    let bytes: Uint8Array;
+    let read: DeliverableRead;
     try {
-      bytes = await host.readFile(resolved.absolute);
+      read = await readDeliverable(host, resolved.realWorkdir, posix.relative(resolved.realWorkdir, resolved.absolute).split("/"), maxBytes);
     } catch (error) {
       report("warn", `deliverable ${label} skipped: it could not be read: ${describe(error)}`);
       return;
     }
+    if (!read.ok) {
+      report("warn", `deliverable ${label} skipped: ${read.reason}`);
+      return;
+    }
+    const bytes = read.bytes;
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

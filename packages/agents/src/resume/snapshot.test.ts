@@ -271,6 +271,24 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     }
   });
 
+  it("refuses a workdir blob whose chain of links leaves the workdir on disk, before the private blob can write through it", async () => {
+    // Each link is listed before the link it resolves through: only the tree on disk shows that `w` points outside.
+    const workdirBlobId = await store.putBlob(
+      await rawTarGz([
+        { name: "w", type: "symlink", linkname: "v/.." },
+        { name: "v", type: "symlink", linkname: "u/.." },
+        { name: "u", type: "symlink", linkname: "x/.." },
+        { name: "x", type: "symlink", linkname: "." },
+      ]),
+    );
+    const privateBlobId = await store.putBlob(await rawTarGz([{ name: "w/escaped.txt", content: "pwned" }]));
+    const record = await store.insertSnapshot({ processId: "p1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId, privateBlobId, encrypted: false });
+    const error = await restoreSnapshot({ host, store, record, resume: RESUME }).catch((e: unknown) => e);
+    expect(SnapshotRestoreError.isInstance(error)).toBe(true);
+    expect(PathEscapeError.isInstance((error as Error).cause)).toBe(true);
+    expect((await walk(root)).filter((f) => f.includes("escaped"))).toEqual([]);
+  });
+
   it("prunes to the newest five and deletes the older snapshots' blobs", async () => {
     const records: SnapshotRecord[] = [];
     for (let i = 0; i < 7; i++) {

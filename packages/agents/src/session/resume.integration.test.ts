@@ -14,6 +14,7 @@ import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskEvent } from "../task/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
+import { defaultKickoffPrompt, defaultResumePrompt } from "./kickoff.js";
 
 const worker = fileURLToPath(new URL("./test-fixtures/resume-worker.mjs", import.meta.url));
 let root: string;
@@ -82,6 +83,8 @@ async function session(
   return { outcome: await run.outcome, events, store, processId };
 }
 
+const argsOf = (events: TaskEvent[]) => progressMessages(events).find((m) => m.startsWith("args:")) ?? "";
+
 const progressMessages = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "progress" && e.message ? [e.message] : []));
 
 describe("resume", () => {
@@ -103,6 +106,21 @@ describe("resume", () => {
     expect(restored?.notes).toBe("kept across processes\n");
     expect(String(restored?.conversation)).toMatch(/^turn \d+\n$/);
     expect(second.lines).toContainEqual({ type: "progress", percent: null, message: "continuing the earlier conversation" });
+  });
+
+  it("tells a resumed session that continues its conversation it was interrupted, never the kickoff again; without a transcript nothing", async () => {
+    const config = { consumerInstructions: "count to three", env: { OPTIO_SCENARIO: "happy", OPTIO_ECHO_ARGS: "1" } };
+    const first = await session(config);
+    expect(first.outcome.status).toBe("done");
+    expect(argsOf(first.events)).toContain(defaultKickoffPrompt("AGENTS.md"));
+    const second = await session(config, { resume: true, processId: first.processId });
+    expect(second.outcome.status).toBe("done");
+    expect(argsOf(second.events)).toBe(`args: --continue --message ${defaultResumePrompt("AGENTS.md")}`);
+    const scripted = createScriptedAdapter();
+    const noTranscript: AgentAdapter<AgentTaskConfig> = { ...scripted, resume: { ...scripted.resume, canContinue: async () => false } };
+    const third = await session(config, { resume: true, processId: first.processId, adapter: noTranscript });
+    expect(third.outcome.status).toBe("done");
+    expect(argsOf(third.events)).toBe("args:");
   });
 
   it("keeps the previous snapshot when the worker is killed between the two blob writes", async () => {

@@ -52,10 +52,17 @@ describe("runAgentSession with hostile agents", () => {
     expect(events).toContainEqual({ type: "progress", percent: 10, message: "started" });
   });
 
-  it("passes a 10 MiB log line through intact", async () => {
-    const { outcome, events } = await run("head -c 10485760 /dev/zero | tr '\\0' a >> optio.log; echo >> optio.log; echo 'DONE: big' >> optio.log");
+  it("cuts a 50 MB log line as it arrives, reports it once and still acts on the DONE after it", async () => {
+    const { outcome, events } = await run("head -c 52428800 /dev/zero | tr '\\0' a >> optio.log; echo >> optio.log; echo 'DONE: big' >> optio.log");
     expect(outcome).toEqual({ status: "done", summary: "big" });
-    expect(messages(events).some((m) => m.length === 10 * 1024 * 1024 && /^a+$/.test(m))).toBe(true);
+    expect(messages(events).some((m) => m.startsWith("aaa"))).toBe(false);
+    expect(reports(events).filter((m) => /^optio\.log: a line over 1048576 bytes was cut and dropped: a+…$/.test(m))).toHaveLength(1);
+  });
+
+  it("fails the session when optio.log is replaced by a link to /dev/zero, without reading it", async () => {
+    const { outcome } = await run("rm -f optio.log; ln -s /dev/zero optio.log; sleep 30");
+    expect(outcome.status).toBe("failed");
+    expect(outcome.status === "failed" && outcome.message).toMatch(/optio\.log: it is a symbolic link/);
   });
 
   it("turns invalid UTF-8 into replacement characters", async () => {

@@ -16,6 +16,7 @@ import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
 import { createHookContext } from "./create-hook-context.js";
 import type { AgentDriver, HookContext } from "./hook-context.js";
+import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { watchAgent } from "./watch-agent.js";
@@ -126,12 +127,14 @@ async function launch<C extends AgentTaskConfig>(
   const { config, host, adapterCtx } = state;
   if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
+  const firstMessage = firstMessageFor(config, { fresh: state.fresh, continueConversation, instructionsFile: adapter.instructionsFile });
   const command = adapter.command(config, {
     workdir: host.workdir,
     home: adapterCtx.home,
     binaryPath,
     continueConversation,
     asRoot: launchHost.asRoot,
+    ...(firstMessage !== undefined && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
   await launchAgent({
@@ -147,6 +150,8 @@ async function launch<C extends AgentTaskConfig>(
     extraEnv: shims.env,
   });
   state.launched = true;
+  // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
+  ctx.reportProgress(null, firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`);
 }
 
 /**
@@ -267,6 +272,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       terminal: null,
       deliverables: createDeliverableQueue({
         host,
+        maxBytes: config.maxDeliverableBytes,
         deliver: async (relative, text) => {
           await config.onDeliverable?.(hook, relative, text);
         },

@@ -28,6 +28,8 @@ const PANE_POLL_MS = 2000;
 const EXIT_GRACE_MS = 500;
 
 const SCREEN_TAIL_LINES = 15;
+/** The protocol's longest line: a longer one in optio.log is cut (never buffered) and reported as a notice. */
+export const MAX_LOG_LINE_BYTES = 1024 * 1024;
 
 async function screenTail(host: Host, session: TmuxSession): Promise<string> {
   try {
@@ -92,10 +94,16 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   }
 
   const tailing = (async () => {
-    for await (const line of host.tailFile(logPath, { signal: stop.signal })) {
+    const onLongLine = (head: string) => {
       linesSeen += 1;
-      outcome = await handle(line);
-      if (outcome) break;
+      ctx.report("warn", `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`);
+    };
+    for await (const batch of host.tailLines(logPath, { signal: stop.signal, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
+      for (const line of batch) {
+        linesSeen += 1;
+        outcome = await handle(line);
+        if (outcome) return;
+      }
     }
   })();
 
@@ -116,7 +124,8 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       await sleep(EXIT_GRACE_MS);
       if (stop.signal.aborted || outcome) return;
       stop.abort();
-      await tailing.catch(() => undefined);
+      // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
+      if (await tailing.then(() => false, () => true)) return;
       if (outcome) return;
       const text = (await host.readFile(logPath).catch(() => Buffer.alloc(0))).toString("utf8");
       const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");

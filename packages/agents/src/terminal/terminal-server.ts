@@ -7,6 +7,7 @@ import { OptioConfigError, type Host } from "@optio/host";
 import type { WebSocketServer } from "ws";
 import * as z from "zod/mini";
 import type { TmuxSession } from "../session/tmux.js";
+import { bareOrigin } from "./origin.js";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
 import { CloseCode } from "./protocol.js";
 import { tokensEqual, Viewer } from "./viewer.js";
@@ -86,16 +87,9 @@ class Publication {
 }
 
 function normalizeOrigin(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin like https://dashboard.example.com`);
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== value.replace(/\/$/, "")) {
-    throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin (scheme://host[:port], no path)`);
-  }
-  return url.origin;
+  const origin = bareOrigin(value);
+  if (origin === null) throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin (http(s)://host[:port], no path)`);
+  return origin;
 }
 
 function urlHostFor(bindAddress: string): string {
@@ -127,8 +121,22 @@ export class TerminalServer {
     this.port = (http.address() as AddressInfo).port;
     this.origin = `http://${urlHostFor(options.bindAddress)}:${this.port}`;
     this.#ownOrigins = new Set([this.origin, `http://127.0.0.1:${this.port}`, `http://localhost:${this.port}`, `http://[::1]:${this.port}`]);
-    http.on("request", (req, res) => this.#onRequest(req, res));
-    http.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    // A handler that throws would end the whole worker: anything unforeseen in a request becomes a 400.
+    http.on("request", (req, res) => {
+      try {
+        this.#onRequest(req, res);
+      } catch {
+        if (res.headersSent) res.destroy();
+        else res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end("bad request\n");
+      }
+    });
+    http.on("upgrade", (req, socket, head) => {
+      try {
+        this.#onUpgrade(req, socket, head);
+      } catch {
+        refuse(socket, 400, "Bad Request");
+      }
+    });
   }
 
   static async start(options: TerminalServerOptions = {}): Promise<TerminalServer> {
@@ -224,7 +232,7 @@ export class TerminalServer {
       return;
     }
     const page = PAGE_PATH.exec(path);
-    const publication = page ? this.#tasks.get(decodeURIComponent(page[1] ?? "")) : undefined;
+    const publication = page ? this.#tasks.get(decodeTaskId(page[1] ?? "")) : undefined;
     if (!publication) {
       res.writeHead(404, { ...baseHeaders, "Content-Type": "text/plain; charset=utf-8" }).end("not found\n");
       return;
@@ -239,10 +247,10 @@ export class TerminalServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://terminal.invalid");
-    const match = SOCKET_PATH.exec(url.pathname);
-    const publication = match ? this.#tasks.get(decodeURIComponent(match[1] ?? "")) : undefined;
-    if (!publication) {
+    const url = parseRequestUrl(req.url);
+    const match = url && SOCKET_PATH.exec(url.pathname);
+    const publication = match ? this.#tasks.get(decodeTaskId(match[1] ?? "")) : undefined;
+    if (!url || !publication) {
       refuse(socket, 404, "Not Found");
       return;
     }
@@ -285,6 +293,24 @@ export class TerminalServer {
       );
       publication.viewers.add(viewer);
     });
+  }
+}
+
+/** The request target as a URL; null for one no URL parser accepts (`//`, `http://[`). */
+function parseRequestUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://terminal.invalid");
+  } catch {
+    return null;
+  }
+}
+
+/** The task id a path segment names; broken percent-encoding names none. */
+function decodeTaskId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
   }
 }
 

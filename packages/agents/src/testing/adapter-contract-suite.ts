@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
+import { defaultKickoffPrompt } from "../session/kickoff.js";
 import { taskConsumer } from "../session/run-agent-session.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
@@ -87,6 +88,16 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
       const command = adapter.command(config, { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", continueConversation: false, asRoot: false });
       expect(command.argv[0]).toBe("/bin/agent");
     });
+
+    it("puts a first message into argv, whole, only when the session gives one", () => {
+      const config = z.parse(adapter.configSchema, {});
+      const base = { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", asRoot: false };
+      const message = "Read the file and do the task; it's \"quoted\".";
+      for (const continueConversation of [false, true]) {
+        expect(adapter.command(config, { ...base, continueConversation, firstMessage: message }).argv).toContain(message);
+        expect(adapter.command(config, { ...base, continueConversation }).argv.join("\n")).not.toContain(message);
+      }
+    });
   });
 
   const kinds: Array<"local" | "ssh"> = options.ssh ? ["local", "ssh"] : ["local"];
@@ -154,6 +165,24 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         expect(outcome.status).toBe("done");
         expect(text).toContain("Follow the contract.");
         expect(text).toContain("optio.log");
+      });
+
+      it("kicks off a fresh session with instructions: the agent starts with the kickoff", async () => {
+        const kickoff = defaultKickoffPrompt(adapter.instructionsFile);
+        const { outcome, events } = await session("happy", { env: { OPTIO_SCENARIO: "happy", OPTIO_ECHO_ARGS: "1" } });
+        expect(outcome.status).toBe("done");
+        const args = events.find((e) => e.type === "progress" && e.message?.startsWith("args:"));
+        expect(args && args.type === "progress" && args.message).toContain(kickoff);
+        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is working…` });
+      });
+
+      it("autoStart false: the agent starts without a first message, waiting for a person", async () => {
+        const { outcome, events } = await session("happy", { autoStart: false, env: { OPTIO_SCENARIO: "happy", OPTIO_ECHO_ARGS: "1" } });
+        expect(outcome.status).toBe("done");
+        const args = events.find((e) => e.type === "progress" && e.message?.startsWith("args:"));
+        expect(args).toBeDefined();
+        expect(args && args.type === "progress" && args.message).not.toContain(defaultKickoffPrompt(adapter.instructionsFile));
+        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is waiting for input` });
       });
 
       it("deliverable: onDeliverable gets its path and text", async () => {

@@ -42,7 +42,8 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Age
       await ctx.host.writeText(posix.join(ctx.home, ".scripted", "planted"), "planted\n", { mode: 0o600 });
     },
     command(_config, launch) {
-      return { argv: [launch.binaryPath, ...(launch.continueConversation ? ["--continue"] : [])], env: {} };
+      const message = launch.firstMessage !== undefined ? ["--message", launch.firstMessage] : [];
+      return { argv: [launch.binaryPath, ...(launch.continueConversation ? ["--continue"] : []), ...message], env: {} };
     },
     resume: {
       privatePaths: ["home/.scripted"],

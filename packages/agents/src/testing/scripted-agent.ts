@@ -13,6 +13,8 @@ export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
  * scenario named by `$OPTIO_SCENARIO` (default `happy`) in its cwd, writing
  * optio.log lines the way a real agent following the instructions would.
  * It keeps a `$HOME/.scripted/conversation` file so resume can be tested.
+ * With `OPTIO_ECHO_ARGS=1` it first logs its arguments as a STATUS line, so a
+ * test can see the first message an adapter put into its argv.
  */
 export function scriptedAgentScript(options: ScriptedAgentOptions = {}): string {
   const version = options.versionOutput ?? "scripted-agent 1.0.0";
@@ -21,6 +23,7 @@ if [ "$1" = "--version" ]; then echo ${shellQuote(version)}; exit 0; fi
 scenario="\${OPTIO_SCENARIO:-happy}"
 log=optio.log
 mkdir -p "$HOME/.scripted"
+if [ "$OPTIO_ECHO_ARGS" = 1 ]; then echo "STATUS: args: $*" >> "$log"; fi
 for arg in "$@"; do
   if [ "$arg" = "--continue" ]; then
     echo "continuing the conversation"

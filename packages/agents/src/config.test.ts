@@ -1,0 +1,26 @@
+import { OptioConfigError, UnsafeProcessIdError } from "@optio/host";
+import { describe, expect, it } from "vitest";
+import { agentTaskConfigSchema, parseAgentConfig } from "./config.js";
+import { createAgentTask } from "./task/agent-task.js";
+
+const parse = (input: unknown) => () => parseAgentConfig(agentTaskConfigSchema, input);
+
+describe("config validation up front", () => {
+  it("refuses env values with a NUL byte, naming the field", () => {
+    expect(parse({ env: { OK: "value" } })).not.toThrow();
+    expect(parse({ env: { BAD: "a\0b" } })).toThrow(OptioConfigError);
+    expect(parse({ env: { BAD: "a\0b" } })).toThrow(/env/);
+  });
+
+  it("takes only bare http(s) origins in terminal.allowedOrigins", () => {
+    expect(parse({ terminal: { allowedOrigins: ["https://dash.example", "http://127.0.0.1:8080", "https://dash.example/"] } })).not.toThrow();
+    for (const origin of ["javascript:alert(1)", "https://dash.example/path", "ftp://dash.example", "https://user@dash.example", "https://dash.example?x=1", "dash.example"]) {
+      expect(parse({ terminal: { allowedOrigins: [origin] } }), origin).toThrow(OptioConfigError);
+    }
+  });
+
+  it("refuses a processId too long for a path segment at create, with UnsafeProcessIdError", () => {
+    const adapter = { configSchema: agentTaskConfigSchema } as unknown as Parameters<typeof createAgentTask>[0];
+    expect(() => createAgentTask(adapter, { processId: "p".repeat(5000), name: "long", config: {} })).toThrow(UnsafeProcessIdError);
+  });
+});

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { isConversationRequest, startScriptedModel, type ScriptedModel } from "./scripted-model.js";
+
+let model: ScriptedModel | undefined;
+afterEach(async () => {
+  await model?.close();
+  model = undefined;
+});
+
+const tools = [{ name: "Bash", description: "runs a command", input_schema: { type: "object" } }];
+
+function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`${model!.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "k" }, body: JSON.stringify(body) });
+}
+
+/** The server-sent events of a streamed answer, as [event, data] pairs. */
+async function events(response: Response): Promise<Array<[string, Record<string, unknown>]>> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter(Boolean)
+    .map((chunk) => {
+      const [eventLine, dataLine] = chunk.split("\n");
+      return [eventLine!.replace(/^event: /, ""), JSON.parse(dataLine!.replace(/^data: /, "")) as Record<string, unknown>];
+    });
+}
+
+describe("startScriptedModel", () => {
+  it("listens on 127.0.0.1 and answers the reachability probe", async () => {
+    model = await startScriptedModel({ turns: [] });
+    expect(model.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const hello = await fetch(`${model.url}/api/hello`, { method: "HEAD" });
+    expect(hello.status).toBe(200);
+    expect(model.requests).toMatchObject([{ method: "HEAD", path: "/api/hello", turn: null }]);
+  });
+
+  it("answers conversation requests with the scripted turns in order, as plain JSON", async () => {
+    model = await startScriptedModel({
+      turns: [
+        { text: "Writing the file.", toolCalls: [{ name: "Write", input: { file_path: "a.txt", content: "hi" } }], usage: { inputTokens: 120, outputTokens: 30 } },
+        { text: "Done." },
+      ],
+    });
+    const first = await (await post("/v1/messages", { model: "m1", messages: [{ role: "user", content: "go" }], tools })).json();
+    expect(first).toMatchObject({
+      type: "message",
+      role: "assistant",
+      model: "m1",
+      stop_reason: "tool_use",
+      usage: { input_tokens: 120, output_tokens: 30 },
+      content: [{ type: "text", text: "Writing the file." }, { type: "tool_use", name: "Write", input: { file_path: "a.txt", content: "hi" } }],
+    });
+    expect(first.content[1].id).toMatch(/^toolu_/);
+    const second = await (await post("/v1/messages", { model: "m1", messages: [], tools })).json();
+    expect(second).toMatchObject({ stop_reason: "end_turn", content: [{ type: "text", text: "Done." }] });
+    const past = await (await post("/v1/messages", { model: "m1", messages: [], tools })).json();
+    expect(past.stop_reason).toBe("end_turn");
+    expect(model.turnsUsed).toBe(2);
+    expect(model.requests.map((r) => r.turn)).toEqual([0, 1, null]);
+  });
+
+  it("streams a turn as the Messages API's server-sent events", async () => {
+    model = await startScriptedModel({ turns: [{ text: "Running it.", toolCalls: [{ name: "Bash", input: { command: "echo hi" } }] }] });
+    const response = await post("/v1/messages?beta=true", { model: "m2", stream: true, messages: [], tools });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const seen = await events(response);
+    expect(seen.map(([name]) => name)).toEqual([
+      "message_start",
+      "ping",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_stop",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+    for (const [name, data] of seen) expect(data.type).toBe(name);
+    expect(seen[3]![1]).toMatchObject({ index: 0, delta: { type: "text_delta", text: "Running it." } });
+    expect(seen[5]![1]).toMatchObject({ index: 1, content_block: { type: "tool_use", name: "Bash", input: {} } });
+    expect(JSON.parse((seen[6]![1].delta as { partial_json: string }).partial_json)).toEqual({ command: "echo hi" });
+    expect(seen[8]![1]).toMatchObject({ delta: { stop_reason: "tool_use" } });
+    expect(model.requests[0]).toMatchObject({ method: "POST", path: "/v1/messages?beta=true", turn: 0, body: { model: "m2", stream: true } });
+  });
+
+  it("gives side requests without tools a harmless answer that consumes no turn", async () => {
+    model = await startScriptedModel({ turns: [{ text: "the real turn" }] });
+    const side = await (await post("/v1/messages", { model: "small", max_tokens: 1, messages: [{ role: "user", content: "quota" }] })).json();
+    expect(side).toMatchObject({ stop_reason: "end_turn", content: [{ type: "text", text: "OK" }] });
+    const real = await (await post("/v1/messages", { model: "m", messages: [], tools })).json();
+    expect(real.content[0].text).toBe("the real turn");
+    expect(model.requests.map((r) => r.turn)).toEqual([null, 0]);
+  });
+
+  it("counts tokens without consuming a turn", async () => {
+    model = await startScriptedModel({ turns: [{ text: "x" }] });
+    const counted = await (await post("/v1/messages/count_tokens?beta=true", { model: "m", messages: [{ role: "user", content: "a".repeat(400) }], tools })).json();
+    expect(counted.input_tokens).toBeGreaterThan(100);
+    expect(model.turnsUsed).toBe(0);
+  });
+
+  it("waits for a request that has arrived or will arrive, and times out otherwise", async () => {
+    model = await startScriptedModel({ turns: [{ text: "x" }] });
+    const waiting = model.waitForRequest((r) => r.turn === 0, 10_000);
+    await post("/v1/messages", { model: "m", messages: [{ role: "user", content: "kickoff" }], tools });
+    expect((await waiting).body).toMatchObject({ messages: [{ content: "kickoff" }] });
+    expect((await model.waitForRequest((r) => r.turn === 0)).turn).toBe(0);
+    await expect(model.waitForRequest((r) => r.turn === 5, 50)).rejects.toThrow(/no matching request/);
+  });
+
+  it("tells conversation requests by their tools", () => {
+    expect(isConversationRequest({ method: "POST", path: "/v1/messages?beta=true", body: { tools } })).toBe(true);
+    expect(isConversationRequest({ method: "POST", path: "/v1/messages", body: { tools: [] } })).toBe(false);
+    expect(isConversationRequest({ method: "POST", path: "/v1/messages/count_tokens", body: { tools } })).toBe(false);
+  });
+
+  it("closes with a connection still open", async () => {
+    model = await startScriptedModel({ turns: [] });
+    await fetch(`${model.url}/api/hello`, { method: "HEAD", keepalive: true });
+    const url = model.url;
+    await model.close();
+    model = undefined;
+    await expect(fetch(`${url}/api/hello`)).rejects.toThrow();
+  });
+});
