@@ -24,6 +24,21 @@ describe("openCodeCommand", () => {
     expect(openCodeFlags(false)).toEqual([]);
   });
 
+  it("gives a fresh start its first message with --prompt, as one argument", () => {
+    const firstMessage = "Read AGENTS.md and do it; it's 'quoted' and $HOME stays";
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ firstMessage })).argv).toEqual(["/opt/bin/opencode", "--prompt", firstMessage]);
+  });
+
+  it("drops the first message when continuing, which the TUI would ignore", () => {
+    expect(openCodeFlags(true, "You were interrupted.")).toEqual(["--continue"]);
+  });
+
+  it("keeps opencode offline except for the endpoint when apiBaseUrl is set", () => {
+    const env = openCodeCommand(parseOpenCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000" }), launch()).env;
+    expect(env).toMatchObject({ OPENCODE_DISABLE_MODELS_FETCH: "1", npm_config_offline: "true" });
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch()).env).not.toHaveProperty("npm_config_offline");
+  });
+
   it("keeps every opencode dir inside HOME and its updater off", () => {
     expect(openCodeCommand(parseOpenCodeConfig({}), launch({ asRoot: true })).env).toEqual({
       XDG_DATA_HOME: "/t/w/home/.local/share",

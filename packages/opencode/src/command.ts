@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { AgentCommand, LaunchInfo } from "@optio/agents";
 import type { OpenCodeTaskConfig } from "./config.js";
+import { ENDPOINT_ENV } from "./endpoint.js";
 
 /**
  * opencode's environment inside an isolated HOME. It finds its data, config,
@@ -19,16 +20,23 @@ export function openCodeEnv(home: string): Record<string, string> {
   };
 }
 
-/** opencode's flags: `--continue` (its last session) only when continuing. */
-export function openCodeFlags(continueConversation: boolean): string[] {
-  return continueConversation ? ["--continue"] : [];
+/**
+ * opencode's flags: `--continue` (its last session) when continuing, else
+ * `--prompt` with the first message, which the TUI submits as it opens.
+ * opencode 1.18 reads `--prompt` only on its home screen, and `--continue`
+ * opens the session screen instead, so a continued session cannot take a
+ * first message from the command line.
+ */
+export function openCodeFlags(continueConversation: boolean, firstMessage?: string): string[] {
+  if (continueConversation) return ["--continue"];
+  return firstMessage !== undefined ? ["--prompt", firstMessage] : [];
 }
 
 /** The TUI, in the workdir the session starts it in. */
-export function openCodeCommand(_config: OpenCodeTaskConfig, launch: LaunchInfo): AgentCommand {
+export function openCodeCommand(config: OpenCodeTaskConfig, launch: LaunchInfo): AgentCommand {
   return {
-    argv: [launch.binaryPath, ...openCodeFlags(launch.continueConversation)],
-    env: openCodeEnv(launch.home),
+    argv: [launch.binaryPath, ...openCodeFlags(launch.continueConversation, launch.firstMessage)],
+    env: { ...openCodeEnv(launch.home), ...(config.apiBaseUrl !== undefined && ENDPOINT_ENV) },
     pathPrepend: [posix.join(launch.home, ".local/bin")],
   };
 }

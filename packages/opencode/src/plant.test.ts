@@ -45,9 +45,20 @@ describe("plantOpenCodeHome", () => {
     expect(await mode(file)).toBe(0o600);
   });
 
+  it("points the anthropic provider at apiBaseUrl in the global config under HOME, mode 0600", async () => {
+    await plantOpenCodeHome(ctx, parseOpenCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }));
+    const file = join(ctx.home, ".config/opencode/opencode.json");
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({
+      $schema: "https://opencode.ai/config.json",
+      provider: { anthropic: { options: { baseURL: "http://127.0.0.1:4000/v1" } } },
+    });
+    expect(await mode(file)).toBe(0o600);
+  });
+
   it("writes neither file when unset", async () => {
     await plantOpenCodeHome(ctx, parseOpenCodeConfig({}));
     expect(existsSync(auth())).toBe(false);
     expect(existsSync(join(ctx.workdir, "opencode.json"))).toBe(false);
+    expect(existsSync(join(ctx.home, ".config/opencode/opencode.json"))).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { AdapterContext } from "@optio/agents";
 import type { OpenCodeTaskConfig } from "./config.js";
+import { endpointConfig } from "./endpoint.js";
 
 /** opencode's data dir (`$XDG_DATA_HOME/opencode`) relative to HOME: auth.json, its session database, logs. */
 export const OPENCODE_DATA_DIR = ".local/share/opencode";
@@ -9,13 +10,19 @@ export const OPENCODE_CONFIG_DIR = ".config/opencode";
 /** opencode's state dir (`$XDG_STATE_HOME/opencode`) relative to HOME: prompt history, last model, locks. */
 export const OPENCODE_STATE_DIR = ".local/state/opencode";
 export const AUTH_JSON = `${OPENCODE_DATA_DIR}/auth.json`;
+/** opencode's global config file under HOME; the workdir's `opencode.json` (from `opencodeConfig`) is merged over it. */
+export const GLOBAL_CONFIG_JSON = `${OPENCODE_CONFIG_DIR}/opencode.json`;
 
 function credentialBytes(credentials: NonNullable<OpenCodeTaskConfig["credentials"]>): string | Uint8Array {
   if (typeof credentials === "string" || credentials instanceof Uint8Array) return credentials;
   return JSON.stringify(credentials);
 }
 
-/** Writes the auth file under the task's HOME and the project config into the workdir; the user's own opencode dirs are never touched. */
+/**
+ * Writes the auth file and, with `apiBaseUrl`, the endpoint config under the
+ * task's HOME, and the project config into the workdir; the user's own
+ * opencode dirs are never touched.
+ */
 export async function plantOpenCodeHome(ctx: AdapterContext, config: OpenCodeTaskConfig): Promise<void> {
   const { host, home } = ctx;
   // Each level gets 0700 itself: a recursive mkdir would leave the parents to the umask.
@@ -24,6 +31,9 @@ export async function plantOpenCodeHome(ctx: AdapterContext, config: OpenCodeTas
   }
   if (config.credentials !== undefined) {
     await host.writeFile(posix.join(home, AUTH_JSON), credentialBytes(config.credentials), { mode: 0o600 });
+  }
+  if (config.apiBaseUrl !== undefined) {
+    await host.writeText(posix.join(home, GLOBAL_CONFIG_JSON), `${JSON.stringify(endpointConfig(config.apiBaseUrl), null, 2)}\n`, { mode: 0o600 });
   }
   if (config.opencodeConfig) {
     // Provider settings may hold keys, so the project config is private too.
