@@ -60,9 +60,9 @@ async function archiveEntries(archive: Buffer): Promise<Map<string, { type: stri
   return out;
 }
 
-/** Pids among `pids` that still exist on the host and are not zombies. */
+/** Pids among `pids` that still exist on the host and are not zombies (a zombie reaped between `kill -0` and `ps` has no state: gone). */
 async function livePids(host: Host, pids: number[]): Promise<number[]> {
-  const script = `for p in ${pids.join(" ")}; do if kill -0 "$p" 2>/dev/null; then s=$(ps -o stat= -p "$p" 2>/dev/null); case "$s" in Z*) ;; *) echo "$p" ;; esac; fi; done`;
+  const script = `for p in ${pids.join(" ")}; do if kill -0 "$p" 2>/dev/null; then s=$(ps -o stat= -p "$p" 2>/dev/null); case "$s" in ""|Z*) ;; *) echo "$p" ;; esac; fi; done`;
   const result = await host.runChecked(script);
   return result.stdout.split("\n").filter(Boolean).map(Number);
 }
