@@ -87,5 +87,7 @@ export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
   plant(ctx: AdapterContext, config: C): Promise<void>;
   command(config: C, launch: LaunchInfo): AgentCommand;
   readonly resume: ResumeSpec;
+  /** False when the agent cannot take a first message while it continues a conversation (opencode's `--prompt` is ignored with `--continue`); a resume notice is then not sent. Default true. */
+  readonly firstMessageOnContinue?: boolean;
   readonly seed?: SeedManifest;
 }

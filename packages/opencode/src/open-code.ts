@@ -49,6 +49,7 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
     install: installOpenCode,
     plant: plantOpenCodeHome,
     command: openCodeCommand,
+    firstMessageOnContinue: false,
     resume: {
       privatePaths: [`home/${OPENCODE_DATA_DIR}`, `home/${OPENCODE_CONFIG_DIR}`, `home/${OPENCODE_STATE_DIR}`],
       regenerablePaths: ["home/.cache"],

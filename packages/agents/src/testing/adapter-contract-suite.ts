@@ -94,7 +94,10 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
       const base = { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", asRoot: false };
       const message = "Read the file and do the task; it's \"quoted\".";
       for (const continueConversation of [false, true]) {
-        expect(adapter.command(config, { ...base, continueConversation, firstMessage: message }).argv).toContain(message);
+        const takesIt = !continueConversation || adapter.firstMessageOnContinue !== false;
+        const argv = adapter.command(config, { ...base, continueConversation, firstMessage: message }).argv;
+        if (takesIt) expect(argv).toContain(message);
+        else expect(argv.join("\n")).not.toContain(message);
         expect(adapter.command(config, { ...base, continueConversation }).argv.join("\n")).not.toContain(message);
       }
     });
