@@ -32,6 +32,7 @@ export * from "./session/tmux.js";
 export * from "./install/install-agent.js";
 export * from "./session/run-agent-session.js";
 export { AgentNotRunningError } from "./session/create-hook-context.js";
+export { AGENT_KEYS, UnsupportedKeyError, type AgentKey } from "./session/agent-keys.js";
 export { CREDENTIAL_ENV_PATTERNS, isCredentialVariable } from "./session/credential-env.js";
 export * from "./task/agent-task.js";
 export * from "./task/run-task.js";

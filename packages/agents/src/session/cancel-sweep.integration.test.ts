@@ -1,16 +1,13 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SSHConfigInput } from "@optio/host";
-import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileStateStore } from "../store/file-state-store.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskOutcome } from "../task/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
+import { useScriptedHosts } from "./test-fixtures/scripted-hosts.js";
 
 /**
  * Cancels a scripted task at evenly spread instants of its start sequence
@@ -23,27 +20,7 @@ const MAX_POINTS = 30;
 /** How long a cancel may take to settle the outcome. */
 const CANCEL_BOUND_MS = { local: 5_000, ssh: 10_000 };
 
-let root: string;
-let store: FileStateStore;
-let sshd: TestSshd;
-const localRoot = () => join(root, "tasks");
-const remoteRoot = () => join(root, "remote-tasks");
-
-beforeAll(async () => {
-  // Started before the roots are in the environment: the server inherits it, and would match the process scan.
-  sshd = await startTestSshd();
-  root = await mkdtemp(join(tmpdir(), "optio-cancel-sweep-"));
-  process.env.OPTIO_SCRIPTED_TASK_ROOT = localRoot();
-  process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT = remoteRoot();
-  store = new FileStateStore({ dir: join(root, "state") });
-});
-
-afterAll(async () => {
-  delete process.env.OPTIO_SCRIPTED_TASK_ROOT;
-  delete process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT;
-  await sshd?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+const hosts = useScriptedHosts("optio-cancel-sweep-");
 
 function readProc(pid: string, what: string): string {
   try {
@@ -74,7 +51,7 @@ function processesOf(taskDir: string): string[] {
 type Kind = "local" | "ssh";
 
 function slowTask(kind: Kind, processId: string) {
-  const ssh: SSHConfigInput | undefined = kind === "ssh" ? sshd.sshConfig() : undefined;
+  const ssh: SSHConfigInput | undefined = kind === "ssh" ? hosts.sshd.sshConfig() : undefined;
   return createAgentTask(createScriptedAdapter(), {
     processId,
     name: "sweep",
@@ -96,7 +73,7 @@ async function measureStart(kind: Kind): Promise<Timings> {
   let ticked!: () => void;
   const tick = new Promise<void>((resolve) => (ticked = resolve));
   const run = runTask(slowTask(kind, `sweep-${kind}-measure`), {
-    store,
+    store: hosts.store,
     onEvent: (event) => {
       if (event.type === "widget" && widgetMs === 0) widgetMs = performance.now() - started;
       if (event.type === "progress" && event.message?.startsWith("tick ")) ticked();
@@ -128,7 +105,7 @@ async function cancelAt(kind: Kind, processId: string, anchor: "start" | "widget
   };
   let widgetSeen = false;
   const run = runTask(slowTask(kind, processId), {
-    store,
+    store: hosts.store,
     onEvent: (event) => {
       if (anchor === "widget" && event.type === "widget" && !widgetSeen) {
         widgetSeen = true;
@@ -151,7 +128,7 @@ async function cancelAt(kind: Kind, processId: string, anchor: "start" | "widget
   });
   const cancelToOutcomeMs = performance.now() - cancelledAt;
   if (outcome === "timed out") run.cancel();
-  const taskDir = join(kind === "local" ? localRoot() : remoteRoot(), processId);
+  const taskDir = join(kind === "local" ? hosts.localRoot() : hosts.remoteRoot(), processId);
   // Teardown stopped the tree before the outcome; an SSH session's shell may take a moment to see its channel close.
   const deadline = performance.now() + CANCEL_BOUND_MS[kind];
   let left = processesOf(taskDir);

@@ -11,10 +11,11 @@ import {
 } from "@optio/host";
 import type { TaskContext } from "../task/task-context.js";
 import type { CopySource, HookContext, RunOnHostOptions, SendTextOptions } from "./hook-context.js";
+import { checkAgentKeys, type AgentKey } from "./agent-keys.js";
 import { createInputQueue } from "./input-queue.js";
-import { readScreen, sendText, type TmuxSession } from "./tmux.js";
+import { readScreen, sendKeys, sendText, type TmuxSession } from "./tmux.js";
 
-/** sendText / readScreen were called while no agent was running. */
+/** sendText / sendKeys / readScreen were called while no agent was running. */
 export class AgentNotRunningError extends optioErrorClass("agent_not_running", "AgentNotRunningError") {}
 
 export interface HookContextOptions {
@@ -144,6 +145,11 @@ export function createHookContext(options: HookContextOptions): HookContext {
     async sendText(text: string, send: SendTextOptions = {}) {
       const session = agentSession();
       await typing(() => sendText(host, session, text, send));
+    },
+    async sendKeys(keys: readonly AgentKey[]) {
+      const checked = checkAgentKeys(keys);
+      const session = agentSession();
+      await typing(() => sendKeys(host, session, checked));
     },
     async readScreen() {
       return readScreen(host, agentSession());

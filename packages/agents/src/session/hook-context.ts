@@ -1,6 +1,7 @@
 import type { Host, PutResult, RunResult } from "@optio/host";
 import type { Readable } from "node:stream";
 import type { TaskContext } from "../task/task-context.js";
+import type { AgentKey } from "./agent-keys.js";
 
 export interface RunOnHostOptions {
   /** Throw HostCommandError on a non-zero exit. Default true. */
@@ -25,6 +26,12 @@ export interface SendTextOptions {
 export interface AgentDriver {
   /** Pastes literal text into the agent's terminal; with `submit`, presses Enter after a settle delay. Throws AgentNotRunningError when no agent runs. */
   sendText(text: string, options?: SendTextOptions): Promise<void>;
+  /**
+   * Presses named keys (see AGENT_KEYS), e.g. to answer a permission menu. Any
+   * other name is an UnsupportedKeyError and nothing is pressed. Queued with
+   * sendText, so input from several callers never interleaves.
+   */
+  sendKeys(keys: readonly AgentKey[]): Promise<void>;
   /** The agent's current screen as text. Throws AgentNotRunningError when no agent runs. */
   readScreen(): Promise<string>;
 }

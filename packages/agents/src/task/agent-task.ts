@@ -1,6 +1,7 @@
 import { validateProcessId } from "@optio/host";
 import type { AgentAdapter } from "../agent-v1.js";
 import { parseAgentConfig, type AgentTaskConfig } from "../config.js";
+import { checkAgentKeys } from "../session/agent-keys.js";
 import { AgentNotRunningError } from "../session/create-hook-context.js";
 import type { AgentDriver } from "../session/hook-context.js";
 import { runAgentSession } from "../session/run-agent-session.js";
@@ -41,6 +42,10 @@ export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter
         },
       }),
     sendText: async (text, send) => driver().sendText(text, send),
+    sendKeys: async (keys) => {
+      checkAgentKeys(keys);
+      return driver().sendKeys(keys);
+    },
     readScreen: async () => driver().readScreen(),
   };
 }

@@ -5,7 +5,7 @@ export interface ScriptedAgentOptions {
   versionOutput?: string;
 }
 
-export const SCRIPTED_SCENARIOS = ["happy", "deliverable", "error", "crash", "silent-exit", "slow", "flood", "interactive"] as const;
+export const SCRIPTED_SCENARIOS = ["happy", "deliverable", "error", "crash", "silent-exit", "slow", "flood", "interactive", "keys"] as const;
 export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
 
 /**
@@ -74,6 +74,16 @@ case "$scenario" in
       echo "STATUS: heard $line" >> "$log"
       if [ "$line" = quit ]; then echo "DONE: asked to quit" >> "$log"; exit 0; fi
       printf '> '
+    done
+    ;;
+  keys)
+    # Raw mode: every byte the terminal delivers is logged as it comes, so a test sees exactly what keys produced.
+    stty raw -echo
+    printf 'keys ready> '
+    while :; do
+      byte=$(dd bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n')
+      [ -n "$byte" ] || exit 0
+      echo "STATUS: byte $byte" >> "$log"
     done
     ;;
   *)
