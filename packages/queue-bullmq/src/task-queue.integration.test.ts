@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { FileStateStore } from "@optio/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskExistsError, TaskPayloadError, UnknownTaskKindError } from "./errors.js";
+import { QueueUnavailableError, TaskExistsError, TaskPayloadError, UnknownTaskKindError } from "./errors.js";
 import { scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue, type TaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
@@ -100,6 +100,23 @@ describe("a task queue on a real redis-server", () => {
         ["long-1", "cancelled", true],
         ["queued-1", "cancelled", true],
       ]);
+    });
+  });
+
+  it("with Redis away a submit fails with QueueUnavailableError; once it is back the worker reconnects and runs what was queued", async () => {
+    await withQueue("outage", async (queue, worker) => {
+      await worker();
+      await queue.submitTask("scripted", { ms: 1500 }, { processId: "before-1" });
+      await redis.halt();
+      const refused = await queue.submitTask("scripted", { ms: 1 }, { processId: "during-1" }).catch((error: unknown) => error);
+      expect(QueueUnavailableError.isInstance(refused)).toBe(true);
+      const listing = await queue.listTasks().catch((error: unknown) => error);
+      expect(QueueUnavailableError.isInstance(listing)).toBe(true);
+      await redis.resume();
+      await queue.submitTask("scripted", { ms: 1 }, { processId: "after-1" });
+      expect(await queue.waitForOutcome("after-1")).toMatchObject({ status: "done" });
+      expect(await queue.waitForOutcome("before-1")).toMatchObject({ status: "done" });
+      expect((await queue.listTasks()).map((t) => t.processId).sort()).toEqual(["after-1", "before-1"]);
     });
   });
 });

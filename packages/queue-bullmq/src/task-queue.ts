@@ -11,6 +11,8 @@ const queueOptionsSchema = z.object({
   ...connectionFields,
   /** The kinds this client may submit; a payload is checked against its kind's schema before it is queued. */
   kinds: z._default(z.array(z.custom<AnyTaskKind>()), []),
+  /** How long a call waits for a lost connection to come back before failing with QueueUnavailableError; default 3 s. */
+  connectTimeoutMs: z._default(z.int().check(z.minimum(0)), 3_000),
 });
 
 export type TaskQueueOptions = z.input<typeof queueOptionsSchema>;
@@ -79,25 +81,40 @@ function outcomeOf(returnvalue: unknown): QueuedTaskOutcome {
 
 /** Connects a client to the queue. Nothing is opened until the first call. */
 export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
-  const { redisUrl, queueName, prefix, kinds: kindList } = parseOptions(queueOptionsSchema, options, "queue");
+  const { redisUrl, queueName, prefix, kinds: kindList, connectTimeoutMs } = parseOptions(queueOptionsSchema, options, "queue");
   const kinds = kindsByName(kindList);
-  // A client fails fast while Redis is away (a typed error to the caller) instead of queueing commands in memory.
-  const connection = { url: redisUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1 };
-  const queue = new Queue<JobData, QueuedTaskOutcome>(queueName, { connection, prefix });
-  queue.on("error", () => {});
+  // A client fails fast while Redis is away (a typed error to the caller) instead of queueing commands in memory;
+  // the queue shares the connection, so one reconnect serves both.
   const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on("error", () => {});
+  const queue = new Queue<JobData, QueuedTaskOutcome>(queueName, { connection: redis, prefix });
+  queue.on("error", () => {});
   let events: QueueEvents | undefined;
   const queueEvents = async () => {
     if (!events) {
       events = new QueueEvents(queueName, { connection: { url: redisUrl }, prefix });
       events.on("error", () => {});
+      // One listener pair per waiting caller: many outcomes awaited at once are expected.
+      events.setMaxListeners(0);
     }
     await events.waitUntilReady();
     return events;
   };
+  // A call made while the client reconnects waits for it, within a bound, before failing as unavailable.
   const ready = async () => {
     if (redis.status === "wait") await redis.connect();
+    if (redis.status === "ready") return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error(`not connected within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      const onReady = () => settle();
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        redis.off("ready", onReady);
+        if (error) reject(error);
+        else resolve();
+      };
+      redis.on("ready", onReady);
+    });
   };
 
   const describe = async (job: Job<JobData, QueuedTaskOutcome>): Promise<QueuedTask> => {
@@ -234,7 +251,8 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     },
 
     async close() {
-      await Promise.allSettled([queue.close(), events?.close(), redis.quit().catch(() => redis.disconnect())]);
+      await Promise.allSettled([queue.close(), events?.close()]);
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -66,6 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on("error", () => {});
   const running = new Map<string, Running>();
+  let handingOver = false;
   const keyOf = (processId: string) => taskKey(prefix, queueName, processId);
 
   const publish = (job: Job<JobData, QueuedTaskOutcome>, event: QueueTaskMessage) => {
@@ -84,6 +85,11 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   const processJob = async (job: Job<JobData, QueuedTaskOutcome>, token?: string): Promise<QueuedTaskOutcome> => {
     const processId = String(job.id);
     const key = keyOf(processId);
+    // A job fetched while this worker hands its tasks over goes straight back for another worker.
+    if (handingOver) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     if ((await redis.hexists(key, FIELD.cancel)) === 1) return { status: "cancelled" };
     const kind = kindNamed(kinds, job.data.kind);
     const payload = parsePayload(kind, job.data.payload);
@@ -141,6 +147,8 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
         if (drain) {
           await worker.close();
         } else {
+          handingOver = true;
+          await worker.pause(true);
           const handing = [...running.values()].map(async (entry) => {
             entry.handedOver = true;
             await entry.job.moveToWait(entry.token).catch(() => {});
