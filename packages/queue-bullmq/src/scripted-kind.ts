@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TaskOutcome } from "@optio/agents";
@@ -37,9 +37,10 @@ function alive(pid: number): boolean {
 /**
  * A stand-in task kind for queue tests, named `scripted`: its "agent" is a
  * detached `sleep` that outlives the worker (as an agent in tmux does) and
- * leaves `agent.done` when it finishes. A resumed run adopts it when it is
- * still there (same pid); each run appends a line to `starts`, and a finished
- * task stores one snapshot, so a test can count runs and outcomes.
+ * leaves `agent.done` when it finishes; it appends its pid to `launches`. A
+ * resumed run adopts it when it is still there (same pid); each run appends
+ * a line to `starts`, and a finished task stores a snapshot, so a test can
+ * count agents, runs and outcomes.
  */
 export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
   return defineTaskKind("scripted", scriptedPayload, ({ ms }, { processId, workerId }) => ({
@@ -53,10 +54,11 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
       let pid = ctx.resumeRequested && existsSync(pidFile) ? Number(await readFile(pidFile, "utf8")) : 0;
       const adopted = pid > 0 && (alive(pid) || existsSync(doneFile));
       if (!adopted) {
-        const agent = spawn("sh", ["-c", shellCommand(["sleep", (ms / 1000).toFixed(3)]) + " && echo done > " + shellQuote(doneFile)], { detached: true, stdio: "ignore" });
-        agent.unref();
-        pid = agent.pid ?? 0;
-        await writeFile(pidFile, String(pid));
+        // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
+        const script = `echo $$ >> ${shellQuote(path.join(dir, "launches"))}; echo $$ > ${shellQuote(`${pidFile}.new`)}; mv ${shellQuote(`${pidFile}.new`)} ${shellQuote(pidFile)}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${shellQuote(doneFile)}`;
+        spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
+        while (!existsSync(pidFile)) await sleep(POLL_MS);
+        pid = Number(await readFile(pidFile, "utf8"));
       }
       const start: ScriptedStart = { worker: workerId, resumed: ctx.resumeRequested, adopted, pid };
       await appendFile(path.join(dir, "starts"), `${JSON.stringify(start)}\n`);
@@ -75,6 +77,13 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
       return { status: "done", summary: `pid ${pid}` };
     },
   }));
+}
+
+/** The pid of every stand-in agent ever launched for `processId` under `root`. */
+export async function scriptedLaunches(root: string, processId: string): Promise<number[]> {
+  const file = path.join(root, processId, "launches");
+  if (!existsSync(file)) return [];
+  return (await readFile(file, "utf8")).trim().split("\n").map(Number);
 }
 
 /** Every start recorded for `processId` under `root`. */

@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "@optio/host/testing";
+import { exitOf, launchOnFreePort, printed } from "@optio/host/testing";
 
 const START_BOUND_MS = 15_000;
-const PORT_ATTEMPTS = 5;
 
 /** A private redis-server on 127.0.0.1 for tests, in a temp dir (its append-only file lives there). */
 export interface TestRedis {
@@ -23,40 +22,6 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-/** Resolves once the server logs that it accepts connections; rejects with its log when it exits first. */
-function ready(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let log = "";
-    const timer = setTimeout(() => fail(new Error(`redis-server did not get ready within ${START_BOUND_MS} ms:\n${log}`)), START_BOUND_MS);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes("Ready to accept connections")) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => fail(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${log}`));
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.off("exit", onExit);
-      // Keep draining its log so the server never blocks on a full pipe.
-      child.stdout?.resume();
-    };
-    const fail = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    child.stdout?.on("data", onData);
-    child.once("exit", onExit);
-  });
-}
-
 /**
  * Starts Debian's `redis-server` on a free port of 127.0.0.1 in a temp dir,
  * for one test file; `stop()` ends it and removes the dir.
@@ -67,18 +32,18 @@ export async function startTestRedis(): Promise<TestRedis> {
   let port = 0;
   let stopped = false;
 
-  const launch = async () => {
+  const launch = async (on: number) => {
     const started = spawn(
       "redis-server",
-      ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", "--appendonly", "yes", "--protected-mode", "yes", "--unixsocket", ""],
+      ["--bind", "127.0.0.1", "--port", String(on), "--dir", dir, "--save", "", "--appendonly", "yes", "--protected-mode", "yes", "--unixsocket", ""],
       { cwd: dir, stdio: ["ignore", "pipe", "inherit"] },
     );
     started.once("error", () => {});
     try {
-      await ready(started);
+      await printed(started, "stdout", "Ready to accept connections", START_BOUND_MS);
     } catch (error) {
       started.kill("SIGKILL");
-      await exited(started);
+      await exitOf(started);
       throw error;
     }
     child = started;
@@ -90,16 +55,11 @@ export async function startTestRedis(): Promise<TestRedis> {
     if (!running) return;
     // SIGTERM is redis' clean shutdown: the append-only file is flushed, so resume() finds every key again.
     running.kill("SIGTERM");
-    await exited(running);
+    await exitOf(running);
   };
 
   try {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < PORT_ATTEMPTS && !child; attempt++) {
-      port = await freePort();
-      await launch().catch((error: unknown) => (lastError = error));
-    }
-    if (!child) throw lastError instanceof Error ? lastError : new Error("redis-server did not start");
+    port = await launchOnFreePort(launch);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -113,7 +73,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     halt,
     async resume() {
       if (stopped) throw new Error("this test redis was stopped");
-      if (!child) await launch();
+      if (!child) await launch(port);
     },
     async stop() {
       if (stopped) return;
