@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../task/task-context.js";
 import { createDeliverableQueue } from "./deliverables.js";
+import { deliverableSwapRace } from "./swap-race-test-support.js";
 
 describe("deliverables over RemoteHost (real sshd)", () => {
   let sshd: TestSshd;
@@ -42,4 +43,8 @@ describe("deliverables over RemoteHost (real sshd)", () => {
     expect(delivered).toEqual([["ok.md", "fine ✓"]]);
     expect(reports).toEqual([expect.stringMatching(/pipe\.md" skipped: .*not a regular file/), expect.stringMatching(/big\.md" skipped: it is 33 bytes, over the limit of 32 bytes/)]);
   });
+
+  it("never delivers outside content nor blocks while the agent swaps a directory for a link and a file for a FIFO in a loop", async () => {
+    await deliverableSwapRace(host, 60, 120_000);
+  }, 150_000);
 });

@@ -6,6 +6,7 @@ import { type Host, LocalHost } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../task/task-context.js";
 import { createDeliverableQueue, resolveDeliverablePath } from "./deliverables.js";
+import { deliverableSwapRace } from "./swap-race-test-support.js";
 
 let root: string;
 let host: LocalHost;
@@ -288,4 +289,10 @@ describe("createDeliverableQueue", () => {
   it("rejects a capacity that is not a positive integer", () => {
     expect(() => createDeliverableQueue({ host, capacity: 0, report: () => {}, deliver: async () => {} })).toThrow(RangeError);
   });
+});
+
+describe("deliverables read while the agent swaps", () => {
+  it("never delivers outside content nor blocks while the agent swaps a directory for a link and a file for a FIFO in a loop", async () => {
+    await deliverableSwapRace(host, 150, 60_000);
+  }, 90_000);
 });
