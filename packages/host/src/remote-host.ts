@@ -994,6 +994,11 @@ export class RemoteHost implements Host {
     return tunnel;
   }
 
+  preparePty(): void {
+    this.requireConnected();
+    this.conn.preparePty();
+  }
+
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {
     this.requireConnected();
     const proc = await this.startProcess(command, {
