@@ -42,4 +42,6 @@ export const goals = {
   snapshot_rss_over_floor_mb: fixed("<=", 16),
   // A blob streams through PostgreSQL in 1 MiB rows: the process must not hold the 230 MB.
   pg_blob_peak_rss_mb: fixed("<=", 100),
+  queue_dispatch_p99_ms: fixed("<=", 50),
+  queue_failover_s: fixed("<=", 15),
 };

@@ -89,15 +89,24 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
   redis.on("error", () => {});
   const queue = new Queue<JobData, QueuedTaskOutcome>(queueName, { connection: redis, prefix });
   queue.on("error", () => {});
-  let events: QueueEvents | undefined;
-  const queueEvents = async () => {
-    if (!events) {
-      events = new QueueEvents(queueName, { connection: { url: redisUrl }, prefix });
-      events.on("error", () => {});
-      // One listener pair per waiting caller: many outcomes awaited at once are expected.
-      events.setMaxListeners(0);
-    }
-    await events.waitUntilReady();
+  let events: Promise<QueueEvents> | undefined;
+  const openEvents = async () => {
+    await ready();
+    // Read on from the stream's current end, not from whenever the reader's first XREAD happens to run:
+    // an event in between would be lost, and a task that ended there would never be seen to end.
+    const [last] = await redis.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1);
+    const source = new QueueEvents(queueName, { connection: { url: redisUrl }, prefix, lastEventId: last?.[0] ?? "0-0" });
+    source.on("error", () => {});
+    // One listener pair per waiting caller: many outcomes awaited at once are expected.
+    source.setMaxListeners(0);
+    await source.waitUntilReady();
+    return source;
+  };
+  const queueEvents = () => {
+    events ??= openEvents().catch((error: unknown) => {
+      events = undefined;
+      throw error;
+    });
     return events;
   };
   // A call made while the client reconnects waits for it, within a bound, before failing as unavailable.
@@ -251,7 +260,7 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     },
 
     async close() {
-      await Promise.allSettled([queue.close(), events?.close()]);
+      await Promise.allSettled([queue.close(), events?.then((source) => source.close())]);
       await redis.quit().catch(() => redis.disconnect());
     },
   };
