@@ -725,6 +725,21 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         pty.close();
         await waitFor("the PTY to exit", async () => exits.length > 0);
       });
+
+      it("runs a PTY readied by preparePty at its own size, echoing and cooking input as any PTY", async () => {
+        host.preparePty();
+        const pty = await host.openPty("printf 'ready\\n'; stty size; read line; printf 'got:%s\\n' \"$line\"", { cols: 100, rows: 30 });
+        let output = "";
+        pty.onData((d) => {
+          output += d;
+        });
+        const exited = new Promise((resolve) => pty.onExit(resolve));
+        await waitFor("the size", async () => output.includes("30 100"));
+        pty.write("typed\r");
+        await waitFor("the echoed line", async () => output.includes("typed") && output.includes("got:typed"));
+        expect(output.split("typed").length - 1).toBe(2);
+        await exited;
+      });
     });
   });
 }

@@ -754,6 +754,11 @@ export class LocalHost implements Host {
     return { port: remotePort, close: async () => {} };
   }
 
+  /** A local PTY starts without a login shell: nothing to ready. */
+  preparePty(): void {
+    this.requireConnected();
+  }
+
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {
     this.requireConnected();
     const cwd = await this.cwdFor(options.cwd);

@@ -830,6 +830,8 @@ export class RemoteHost implements Host {
           const exit: RemoteExit = finished;
           if (stop.aborted) return;
           if (exit.lost) throw exit.lost;
+          // The reason is on stderr, which can still be on its way when the exit status arrives; the channel closes after it.
+          await proc.closed;
           if (exit.code === UNSAFE_TAIL_EXIT) throw new UnsafeFileError(`refusing to tail ${stderrTail.trim() || file}`);
           throw new HostCommandError(`tail ${file}`, exit.code, stderrTail);
         }
@@ -996,6 +998,11 @@ export class RemoteHost implements Host {
     };
     this.tunnels.add(tunnel);
     return tunnel;
+  }
+
+  preparePty(): void {
+    this.requireConnected();
+    this.conn.preparePty();
   }
 
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {

@@ -268,6 +268,8 @@ export async function runAgentSession<C extends AgentTaskConfig>(
   try {
     ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
     await host.connect();
+    // The built-in terminal's viewers each open a PTY: the first one's login shell starts with the host's others.
+    if (config.terminal.backend === "builtin") host.preparePty();
     ctx.signal.throwIfAborted();
     const hook = createHookContext({
       ctx,
