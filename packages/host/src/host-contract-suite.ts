@@ -118,10 +118,16 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         expect(home.startsWith("/")).toBe(true);
       });
 
+      it("stats a file's modification time", async () => {
+        await host.writeText("dated.txt", "x");
+        await host.runChecked("touch -m -d @1700000000 dated.txt");
+        expect((await host.stat("dated.txt"))!.mtimeMs).toBe(1_700_000_000_000);
+      });
+
       it("writes text atomically, creating parents and applying the mode", async () => {
         await host.writeText("deep/er/secret.txt", "one", { mode: 0o600 });
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("one");
-        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600 });
+        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600, mtimeMs: expect.any(Number) as number });
         await host.writeText("deep/er/secret.txt", "two");
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("two");
         expect((await host.stat("deep/er/secret.txt"))!.mode).toBe(0o600);

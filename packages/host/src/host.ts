@@ -156,6 +156,8 @@ export interface FileStat {
   type: "file" | "directory" | "symlink" | "other";
   size: number;
   mode: number;
+  /** Last modification, ms since the epoch (whole seconds over SFTP): with the size, tells a replaced file from the one seen before. */
+  mtimeMs: number;
 }
 
 /**

@@ -470,7 +470,7 @@ export class LocalHost implements Host {
     try {
       const st = await fs.lstat(this.resolvePath(p));
       const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "other";
-      return { type, size: st.size, mode: st.mode & 0o7777 };
+      return { type, size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;

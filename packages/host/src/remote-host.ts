@@ -521,9 +521,9 @@ export class RemoteHost implements Host {
     );
   }
 
-  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number } | null> {
+  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number; mtime: number } | null> {
     try {
-      return await this.sftpCall<{ mode: number; size: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
+      return await this.sftpCall<{ mode: number; size: number; mtime: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
     } catch (error) {
       if (sftpCode(error) === SFTP_NO_SUCH_FILE) return null;
       throw error;
@@ -738,7 +738,7 @@ export class RemoteHost implements Host {
     this.requireConnected();
     const st = await this.sftpStat(this.resolvePath(p), false);
     if (!st) return null;
-    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777 };
+    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   }
 
   async realpath(p: HostPath): Promise<string | null> {

@@ -38,6 +38,9 @@ export function taskConsumer(adapterId: string): string {
 /** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
 const LINKED_BINARIES_DIR = "home/.local/bin";
 
+/** How long a stopped agent gets to save its state before it is killed. */
+const AGENT_STOP_GRACE_MS = 3000;
+
 /** How long hooks may work on the host during teardown. */
 const TEARDOWN_HOOK_BOUND_MS = 5 * 60_000;
 
@@ -258,11 +261,15 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
       ctx.report("error", `${what} failed: ${describe(error)}`);
     }
   };
+  const savesSeed = state.launched && state.fresh && Boolean(config.onSeedSaved) && Boolean(adapter.seed);
+  // The agent gets time to save its state (its transcript) only when a snapshot, a seed or afterExecute may
+  // read it; otherwise it is killed at once rather than waited for through its shutdown.
+  const graceMs = config.supportsResume || savesSeed || config.afterExecute ? AGENT_STOP_GRACE_MS : 0;
   // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
-  await step("stopping the agent", () => stopTmuxSession(host, state.tmux));
-  await step("closing the terminal", async () => state.terminal?.close());
+  // The terminal's viewers are tmux clients of their own, so they close meanwhile.
+  await Promise.all([step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)), step("closing the terminal", async () => state.terminal?.close())]);
   await step("delivering the last deliverables", () => state.deliverables.drain());
-  if (state.launched && state.fresh && config.onSeedSaved && adapter.seed) {
+  if (savesSeed && adapter.seed) {
     const manifest = adapter.seed;
     await step("saving the seed", async () => {
       const seed = await captureSeed({ host, store: ctx.store, agent: adapter.id, sourceProcessId: ctx.processId, manifest, encrypt: config.sessionBlobEncrypt });
