@@ -38,3 +38,4 @@ export * from "./task/agent-task.js";
 export * from "./task/run-task.js";
 export * from "./cli/run-cli.js";
 export { CliUsageError, type CliExtraOption, type CliOptionSpec, type CliOptionValue } from "./cli/cli-options.js";
+export * from "./session/task-sessions.js";

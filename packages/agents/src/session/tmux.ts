@@ -19,13 +19,19 @@ export const TMUX_ROWS = 50;
 
 /** The task's tmux socket: inside the task dir, or a short per-task path under /tmp when that would be too long. */
 export function tmuxSessionFor(host: Host): TmuxSession {
-  const inTaskDir = `${host.taskDir}/tmux.sock`;
+  return tmuxSessionAt(host.taskDir);
+}
+
+/** The tmux session of the task dir `taskDir` (see tmuxSessionFor). */
+export function tmuxSessionAt(taskDir: string): TmuxSession {
+  const inTaskDir = `${taskDir}/tmux.sock`;
   if (Buffer.byteLength(inTaskDir) <= MAX_SOCKET_PATH) return { socket: inTaskDir, name: "optio" };
-  const digest = createHash("sha256").update(host.taskDir).digest("hex").slice(0, 20);
+  const digest = createHash("sha256").update(taskDir).digest("hex").slice(0, 20);
   return { socket: `/tmp/optio-tmux/${digest}.sock`, name: "optio" };
 }
 
-function tmux(session: TmuxSession, ...args: string[]): string {
+/** The shell command that runs tmux `args` against the session's own server. */
+export function tmuxCommand(session: TmuxSession, ...args: string[]): string {
   return shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, ...args]);
 }
 
@@ -57,7 +63,7 @@ export async function writeTmuxConfig(host: Host, session: TmuxSession): Promise
  */
 export async function newTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
   await host.runChecked(
-    tmux(session, "-f", `${session.socket}.conf`, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
+    tmuxCommand(session, "-f", `${session.socket}.conf`, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
   );
 }
 
@@ -70,7 +76,7 @@ export async function startTmuxSession(host: Host, session: TmuxSession, command
 export async function hasTmuxSession(host: Host, session: TmuxSession): Promise<boolean> {
   // No socket, no server: a stat (one SFTP request over SSH) answers the usual case without running tmux.
   if ((await host.stat(session.socket)) === null) return false;
-  const r = await host.runCommand(tmux(session, "has-session", "-t", session.name));
+  const r = await host.runCommand(tmuxCommand(session, "has-session", "-t", session.name));
   return r.exitCode === 0;
 }
 
@@ -81,7 +87,7 @@ export interface PaneState {
 }
 
 export async function paneState(host: Host, session: TmuxSession): Promise<PaneState | null> {
-  const r = await host.runCommand(tmux(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"));
+  const r = await host.runCommand(tmuxCommand(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"));
   if (r.exitCode !== 0) return null;
   const [pid, dead, status] = r.stdout.trim().split(/\s+/);
   if (!pid) return null;
@@ -91,7 +97,7 @@ export async function paneState(host: Host, session: TmuxSession): Promise<PaneS
 /** The visible screen as text, trailing blank lines dropped; `scrollback` lines of history above it are included when asked. */
 export async function readScreen(host: Host, session: TmuxSession, options: { scrollback?: number } = {}): Promise<string> {
   const history = options.scrollback ? ["-S", `-${options.scrollback}`] : [];
-  const r = await host.runChecked(tmux(session, "capture-pane", "-p", ...history, "-t", session.name));
+  const r = await host.runChecked(tmuxCommand(session, "capture-pane", "-p", ...history, "-t", session.name));
   return r.stdout.replace(/\s+$/, "");
 }
 
@@ -104,12 +110,12 @@ export interface TmuxSendOptions {
 /** Pastes literal text (bracketed when the program asked for it), then optionally Enter. */
 export async function sendText(host: Host, session: TmuxSession, text: string, options: TmuxSendOptions = {}): Promise<void> {
   if (text.length > 0) {
-    await host.runChecked(tmux(session, "load-buffer", "-b", "optio-input", "-"), { stdin: text });
-    await host.runChecked(tmux(session, "paste-buffer", "-p", "-d", "-b", "optio-input", "-t", session.name));
+    await host.runChecked(tmuxCommand(session, "load-buffer", "-b", "optio-input", "-"), { stdin: text });
+    await host.runChecked(tmuxCommand(session, "paste-buffer", "-p", "-d", "-b", "optio-input", "-t", session.name));
   }
   if (options.submit) {
     if (text.length > 0) await sleep(options.settleMs ?? 1000);
-    await host.runChecked(tmux(session, "send-keys", "-t", session.name, "Enter"));
+    await host.runChecked(tmuxCommand(session, "send-keys", "-t", session.name, "Enter"));
   }
 }
 
@@ -123,8 +129,8 @@ const ATTACH_WAIT_S = 900;
  * shows the agent as soon as it starts.
  */
 export function attachCommand(session: TmuxSession, options: { readOnly?: boolean } = {}): string {
-  const started = `[ -S ${shellQuote(session.socket)} ] && ${tmux(session, "has-session", "-t", session.name)} 2>/dev/null`;
-  const attach = tmux(session, "attach-session", ...(options.readOnly ? ["-r"] : []), "-t", session.name);
+  const started = `[ -S ${shellQuote(session.socket)} ] && ${tmuxCommand(session, "has-session", "-t", session.name)} 2>/dev/null`;
+  const attach = tmuxCommand(session, "attach-session", ...(options.readOnly ? ["-r"] : []), "-t", session.name);
   const script = [
     `if ! { ${started}; }; then printf '%s\\r\\n' 'Waiting for the agent to start…'; fi`,
     "n=0",
@@ -144,5 +150,5 @@ export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs 
   const pane = await paneState(host, session);
   if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
   // One command, not three: over SSH each is a round trip.
-  await host.runCommand(`${tmux(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`);
+  await host.runCommand(`${tmuxCommand(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`);
 }
