@@ -19,6 +19,7 @@ import type { AgentDriver, HookContext } from "./hook-context.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import { typeFirstMessage, typesFirstMessage } from "./typed-first-message.js";
 import { watchAgent } from "./watch-agent.js";
 
 function describe(error: unknown): string {
@@ -123,18 +124,19 @@ async function launch<C extends AgentTaskConfig>(
   shims: BrowserShims,
   binaryPath: string,
   continueConversation: boolean,
-): Promise<void> {
+): Promise<{ typed?: string }> {
   const { config, host, adapterCtx } = state;
   if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
   const firstMessage = firstMessageFor(config, { fresh: state.fresh, continueConversation, instructionsFile: adapter.instructionsFile });
+  const typed = typesFirstMessage(adapter, continueConversation);
   const command = adapter.command(config, {
     workdir: host.workdir,
     home: adapterCtx.home,
     binaryPath,
     continueConversation,
     asRoot: launchHost.asRoot,
-    ...(firstMessage !== undefined && { firstMessage }),
+    ...(firstMessage !== undefined && !typed && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
   await launchAgent({
@@ -152,6 +154,7 @@ async function launch<C extends AgentTaskConfig>(
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
   ctx.reportProgress(null, firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`);
+  return typed && firstMessage !== undefined ? { typed: firstMessage } : {};
 }
 
 /**
@@ -318,8 +321,16 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     await config.beforeExecute?.(hook);
     ctx.signal.throwIfAborted();
     ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
-    await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
+    const { typed } = await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
     setAgentRunning(true);
+    // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
+    const watched = new AbortController();
+    const typing =
+      typed !== undefined && adapter.promptReady
+        ? typeFirstMessage({ driver: hook, promptReady: adapter.promptReady, text: typed, signal: AbortSignal.any([ctx.signal, watched.signal]), onMissed: (m) => ctx.report("warn", m) }).catch(
+            (error: unknown) => ctx.report("warn", `typing the first message failed: ${describe(error)}`),
+          )
+        : undefined;
     const outcome = await watchAgent({
       ctx,
       host,
@@ -328,6 +339,8 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE),
       deliverables: state.deliverables,
     });
+    watched.abort();
+    await typing;
     setAgentRunning(false);
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {
