@@ -8,16 +8,14 @@
 // The claude measured is the registry's latest (OPTIO_BENCH_CLAUDE_VERSION pins
 // another), installed into the shared cache first when it is not there yet.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
-import { FileStateStore, installFromRegistry, runTask } from "../packages/agents/dist/index.js";
-import { claudeCommand, claudePlatformPackage, createClaudeCodeTask, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
-import { envAssignments, LocalHost, RemoteHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
+import { FileStateStore, runTask } from "../packages/agents/dist/index.js";
+import { createClaudeCodeTask } from "../packages/claudecode/dist/index.js";
+import { LocalHost, RemoteHost } from "../packages/host/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
+import { benchId as id, prepareClaudeBench, startBareClaude } from "./bare-claude.mjs";
 
 const execFileAsync = promisify(execFile);
 const RUNS = 5;
@@ -25,7 +23,6 @@ const POLL_MS = 10;
 const PAGE_SETTLE_MS = 1000;
 const PAINT_BOUND_MS = 60_000;
 const NEEDLE = "Claude Code";
-const asRoot = process.getuid?.() === 0;
 /** The claude measured: `{ version, binaryPath }` in the shared cache, set once the bench has installed it. */
 let claude = null;
 
@@ -34,40 +31,19 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 const seconds = (ms) => ms / 1000;
-const id = (what) => `bench-${what}-${randomBytes(3).toString("hex")}`;
 
 /** The floor: claude with the adapter's planted HOME and env, started bare in tmux, until its first screen is on the pane. */
 async function firstPaintBare(root, binDir) {
-  const host = new LocalHost({ consumer: "optio-bench", processId: id("floor"), env: { OPTIO_BENCH_TASK_ROOT: join(root, "floor") } });
-  await host.connect();
-  const socket = join(host.taskDir, "tmux.sock");
-  const tmux = (...args) => execFileAsync("tmux", ["-S", socket, ...args], { env: { ...process.env, TMUX: "" } });
+  const bare = await startBareClaude({ root, binDir, claude });
   try {
-    const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: claude.version, installStrategies: ["npm-registry"], claudeInstallDir: binDir });
-    await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
-    await mkdir(join(home, ".local", "bin"), { recursive: true });
-    await symlink(claude.binaryPath, join(home, ".local", "bin", "claude"));
-    const command = claudeCommand(config, { workdir: host.workdir, home, binaryPath: join(binDir, "claude"), continueConversation: false, asRoot });
-    const env = { HOME: home, TERM: "xterm-256color", PATH: [...command.pathPrepend, process.env.PATH].join(":"), ...command.env };
-    const line = `cd ${shellQuote(host.workdir)} && exec env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}`;
-    const t0 = performance.now();
-    await tmux("-f", "/dev/null", "new-session", "-d", "-s", "floor", "-x", "200", "-y", "50", line);
     for (;;) {
-      const { stdout } = await tmux("capture-pane", "-p", "-t", "floor");
-      if (stdout.includes(NEEDLE)) return performance.now() - t0;
-      if (performance.now() - t0 > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
+      const { stdout } = await bare.tmux("capture-pane", "-p", "-t", "floor");
+      if (stdout.includes(NEEDLE)) return performance.now() - bare.startedAt;
+      if (performance.now() - bare.startedAt > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
-    // Left to tmux's SIGHUP, claude outlives the server by a second or more (shutting down its git and ssh
-    // children) and the next measurement shares the CPU with it; optio's teardown waits for the whole tree,
-    // so the floor does the same.
-    const pane = await tmux("list-panes", "-t", "floor", "-F", "#{pane_pid}").then((r) => r.stdout.trim(), () => "");
-    if (/^\d+$/.test(pane)) await host.killTree(Number(pane), { graceMs: 0 });
-    await tmux("kill-server").catch(() => {});
-    await host.remove(host.taskDir).catch(() => {});
-    await host.disconnect();
+    await bare.stop();
   }
 }
 
@@ -195,40 +171,10 @@ async function tracedSession(browser, root, binDir, extra) {
   return { execs, sftp };
 }
 
-/** The registry's latest claude (or OPTIO_BENCH_CLAUDE_VERSION), from the shared cache, downloaded into it when missing. */
-async function installMeasuredClaude() {
-  const host = new LocalHost({ consumer: "optio-bench", processId: id("install"), env: { OPTIO_BENCH_TASK_ROOT: join(tmpdir(), "optio-bench-install") } });
-  await host.connect();
-  try {
-    // One line per step (downloading, copying), not one per progress tick.
-    let step = "";
-    const reportProgress = (_percent, message) => {
-      const now = message?.split(" ")[0] ?? "";
-      if (now !== step) process.stderr.write(`  claude: ${message}\n`);
-      step = now;
-    };
-    const installed = await installFromRegistry(
-      { host, reportProgress, signal: new AbortController().signal },
-      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined },
-    );
-    process.stderr.write(`  claude ${installed.version} at ${installed.binaryPath}\n`);
-    return installed;
-  } finally {
-    await host.remove(host.taskDir).catch(() => {});
-    await host.disconnect();
-  }
-}
-
 export default async function claudeBench() {
-  claude = await installMeasuredClaude();
-  const root = await mkdtemp(join(tmpdir(), "optio-bench-claude-"));
-  const saved = { local: process.env.OPTIO_CLAUDECODE_TASK_ROOT, remote: process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT };
-  process.env.OPTIO_CLAUDECODE_TASK_ROOT = join(root, "tasks");
-  process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
-  // The steady state of a machine that ran claude before: the version cached, the install dir linked to it.
-  const binDir = join(root, "bin");
-  await mkdir(binDir, { recursive: true });
-  await symlink(claude.binaryPath, join(binDir, "claude"));
+  const prepared = await prepareClaudeBench("claude", process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined);
+  claude = prepared.claude;
+  const { root, binDir } = prepared;
   const [browser, sshd] = await Promise.all([
     chromium.launch({
       executablePath: "/usr/bin/chromium",
@@ -263,10 +209,6 @@ export default async function claudeBench() {
   } finally {
     await browser.close();
     await sshd.stop();
-    for (const [key, value] of [["OPTIO_CLAUDECODE_TASK_ROOT", saved.local], ["OPTIO_CLAUDECODE_REMOTE_TASK_ROOT", saved.remote]]) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    await rm(root, { recursive: true, force: true });
+    await prepared.cleanup();
   }
 }

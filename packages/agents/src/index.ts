@@ -24,6 +24,7 @@ export * from "./errors.js";
 export * from "./protocol/parse-log-line.js";
 export * from "./protocol/documentation.js";
 export * from "./protocol/deliverables.js";
+export * from "./protocol/read-agent-file.js";
 export * from "./protocol/browser-shims.js";
 export * from "./instructions.js";
 export * from "./settle-all.js";

@@ -82,7 +82,14 @@ async function resumeFromSnapshot<C extends AgentTaskConfig>(
   const { config, host } = state;
   if (config.seedId || config.onSeedSaved) ctx.report("warn", "seedId and onSeedSaved are ignored when resuming");
   ctx.reportProgress(null, "Restoring the last snapshot…");
-  await restoreSnapshot({ host, store: ctx.store, record, resume: adapter.resume, decrypt: config.sessionBlobDecrypt });
+  await restoreSnapshot({
+    host,
+    store: ctx.store,
+    record,
+    resume: adapter.resume,
+    decrypt: config.sessionBlobDecrypt,
+    limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
+  });
   await rotateOptioLog(host);
   return refreshOnResume<C>({
     host,
@@ -107,6 +114,7 @@ async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter
       decrypt: config.sessionBlobDecrypt,
       adapterContext: adapterCtx,
       agent: adapter.id,
+      limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
     });
   }
   await settleAll([host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)), host.writeText(PROTOCOL_LOG_FILE, "")]);

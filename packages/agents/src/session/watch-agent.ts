@@ -3,6 +3,7 @@ import type { Host } from "@optio/host";
 import type { BrowserMode } from "../protocol/browser-mode.js";
 import type { DeliverableQueue } from "../protocol/deliverables.js";
 import { parseLogLine } from "../protocol/parse-log-line.js";
+import { readAgentFile } from "../protocol/read-agent-file.js";
 import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { WRAPPER_EXIT_PATTERN } from "./launch.js";
 import { paneState, readScreen, type TmuxSession } from "./tmux.js";
@@ -30,6 +31,8 @@ const EXIT_GRACE_MS = 500;
 const SCREEN_TAIL_LINES = 15;
 /** The protocol's longest line: a longer one in optio.log is cut (never buffered) and reported as a notice. */
 export const MAX_LOG_LINE_BYTES = 1024 * 1024;
+/** The most of optio.log read at once after the agent is gone, to find lines the tail had not reached. */
+const FINAL_LOG_READ_MAX_BYTES = 64 * 1024 * 1024;
 
 async function screenTail(host: Host, session: TmuxSession): Promise<string> {
   try {
@@ -127,7 +130,8 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
       if (await tailing.then(() => false, () => true)) return;
       if (outcome) return;
-      const text = (await host.readFile(logPath).catch(() => Buffer.alloc(0))).toString("utf8");
+      // Not followed through a link, nor blocked on a FIFO, nor held past the cap: the agent may still have swapped it.
+      const text = ((await readAgentFile(host, logPath, { maxBytes: FINAL_LOG_READ_MAX_BYTES }).catch(() => null)) ?? Buffer.alloc(0)).toString("utf8");
       const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");
       for (const line of rest) {
         outcome = await handle(line);
