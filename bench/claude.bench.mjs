@@ -3,11 +3,15 @@
 // against the floor: the same claude (same planted HOME, same env) started
 // bare in tmux until its first screen is on the pane. Runs are interleaved
 // (floor, local, ssh, floor, …) so machine noise lands on all three alike.
+// The SSH runs are measured twice: against a test sshd whose login shells start
+// at once, and against one whose user's ~/.bashrc sleeps SLOW_RC_S seconds (a
+// host with heavy dotfiles), which every login shell on the start path pays.
 // OPTIO_BENCH_TRACE=1 adds one traced session per mode and prints a per-step
 // timeline (every host operation and, over SSH, every exec and SFTP round trip).
 // The claude measured is the registry's latest (OPTIO_BENCH_CLAUDE_VERSION pins
 // another), installed into the shared cache first when it is not there yet.
 import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
@@ -23,6 +27,7 @@ const POLL_MS = 10;
 const PAGE_SETTLE_MS = 1000;
 const PAINT_BOUND_MS = 60_000;
 const NEEDLE = "Claude Code";
+const SLOW_RC_S = 0.5;
 /** The claude measured: `{ version, binaryPath }` in the shared cache, set once the bench has installed it. */
 let claude = null;
 
@@ -144,7 +149,7 @@ async function watchPane(socket, marks, stop) {
   }
 }
 
-async function tracedSession(browser, root, binDir, extra) {
+async function tracedSession(browser, root, binDir, extra, label = extra.ssh ? "ssh" : "local") {
   const log = [];
   const marks = [];
   const untrace = traceHosts(log);
@@ -166,8 +171,7 @@ async function tracedSession(browser, root, binDir, extra) {
   const lines = rows.map((r) => `${(r.start - t0).toFixed(0).padStart(6)} ms ${r.end > r.start ? `+${(r.end - r.start).toFixed(0).padStart(4)}` : "     "}  ${r.what}`);
   const execs = log.filter((r) => r.start <= firstPaint && /\[exec/.test(r.what)).length;
   const sftp = log.filter((r) => r.start <= firstPaint && /\[sftp\]/.test(r.what)).length;
-  const mode = extra.ssh ? "ssh" : "local";
-  process.stderr.write(`  trace (${mode}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
+  process.stderr.write(`  trace (${label}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
   return { execs, sftp };
 }
 
@@ -175,40 +179,47 @@ export default async function claudeBench() {
   const prepared = await prepareClaudeBench("claude", process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined);
   claude = prepared.claude;
   const { root, binDir } = prepared;
-  const [browser, sshd] = await Promise.all([
+  const [browser, sshd, slowSshd] = await Promise.all([
     chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     }),
     startTestSshd(),
+    startTestSshd(),
   ]);
+  await writeFile(join(slowSshd.home, ".bashrc"), `sleep ${SLOW_RC_S}\n`);
   const ssh = sshd.sshConfig({ readyTimeoutMs: 60_000 });
+  const slowSsh = slowSshd.sshConfig({ readyTimeoutMs: 60_000 });
   try {
     const floor = [];
     const local = [];
     const remote = [];
+    const slow = [];
     for (let i = 0; i < RUNS; i++) {
       floor.push(await firstPaintBare(root, binDir));
       local.push(await startToLive(browser, root, binDir, {}));
       remote.push(await startToLive(browser, root, binDir, { ssh }));
+      slow.push(await startToLive(browser, root, binDir, { ssh: slowSsh }));
     }
     const fmt = (xs) => xs.map((x) => seconds(x).toFixed(3)).join(" ");
-    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)}\n`);
+    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)} | ssh, slow rc ${fmt(slow)}\n`);
     const metrics = {
       claude_first_paint_s: seconds(median(floor)),
       start_to_live_local_s: seconds(median(local)),
       start_to_live_ssh_s: seconds(median(remote)),
+      start_to_live_ssh_slow_rc_s: seconds(median(slow)),
     };
     if (process.env.OPTIO_BENCH_TRACE) {
       await tracedSession(browser, root, binDir, {});
       const { execs, sftp } = await tracedSession(browser, root, binDir, { ssh });
       metrics.start_to_live_ssh_execs = execs;
       metrics.start_to_live_ssh_sftp_requests = sftp;
+      await tracedSession(browser, root, binDir, { ssh: slowSsh }, "ssh, slow rc");
     }
     return metrics;
   } finally {
     await browser.close();
-    await sshd.stop();
+    await Promise.all([sshd.stop(), slowSshd.stop()]);
     await prepared.cleanup();
   }
 }

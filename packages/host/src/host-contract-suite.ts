@@ -118,10 +118,16 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         expect(home.startsWith("/")).toBe(true);
       });
 
+      it("stats a file's modification time", async () => {
+        await host.writeText("dated.txt", "x");
+        await host.runChecked("touch -m -d @1700000000 dated.txt");
+        expect((await host.stat("dated.txt"))!.mtimeMs).toBe(1_700_000_000_000);
+      });
+
       it("writes text atomically, creating parents and applying the mode", async () => {
         await host.writeText("deep/er/secret.txt", "one", { mode: 0o600 });
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("one");
-        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600 });
+        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600, mtimeMs: expect.any(Number) as number });
         await host.writeText("deep/er/secret.txt", "two");
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("two");
         expect((await host.stat("deep/er/secret.txt"))!.mode).toBe(0o600);
@@ -718,6 +724,21 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         pty.close();
         pty.close();
         await waitFor("the PTY to exit", async () => exits.length > 0);
+      });
+
+      it("runs a PTY readied by preparePty at its own size, echoing and cooking input as any PTY", async () => {
+        host.preparePty();
+        const pty = await host.openPty("printf 'ready\\n'; stty size; read line; printf 'got:%s\\n' \"$line\"", { cols: 100, rows: 30 });
+        let output = "";
+        pty.onData((d) => {
+          output += d;
+        });
+        const exited = new Promise((resolve) => pty.onExit(resolve));
+        await waitFor("the size", async () => output.includes("30 100"));
+        pty.write("typed\r");
+        await waitFor("the echoed line", async () => output.includes("typed") && output.includes("got:typed"));
+        expect(output.split("typed").length - 1).toBe(2);
+        await exited;
       });
     });
   });

@@ -156,6 +156,8 @@ export interface FileStat {
   type: "file" | "directory" | "symlink" | "other";
   size: number;
   mode: number;
+  /** Last modification, ms since the epoch (whole seconds over SFTP): with the size, tells a replaced file from the one seen before. */
+  mtimeMs: number;
 }
 
 /**
@@ -243,4 +245,10 @@ export interface Host {
 
   openTunnel(remotePort: number, options?: { bindAddress?: string }): Promise<Tunnel>;
   openPty(command: string, options: PtyOptions): Promise<PtyHandle>;
+  /**
+   * Readies what openPty needs before a viewer asks for it: over SSH a PTY
+   * channel whose login shell starts now, so a terminal opened later does not
+   * wait for the shell's rc files. Nothing to do on a local host.
+   */
+  preparePty(): void;
 }

@@ -470,7 +470,7 @@ export class LocalHost implements Host {
     try {
       const st = await fs.lstat(this.resolvePath(p));
       const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "other";
-      return { type, size: st.size, mode: st.mode & 0o7777 };
+      return { type, size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
@@ -752,6 +752,11 @@ export class LocalHost implements Host {
     this.requireConnected();
     if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) throw new RangeError(`not a TCP port: ${remotePort}`);
     return { port: remotePort, close: async () => {} };
+  }
+
+  /** A local PTY starts without a login shell: nothing to ready. */
+  preparePty(): void {
+    this.requireConnected();
   }
 
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {

@@ -521,9 +521,9 @@ export class RemoteHost implements Host {
     );
   }
 
-  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number } | null> {
+  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number; mtime: number } | null> {
     try {
-      return await this.sftpCall<{ mode: number; size: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
+      return await this.sftpCall<{ mode: number; size: number; mtime: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
     } catch (error) {
       if (sftpCode(error) === SFTP_NO_SUCH_FILE) return null;
       throw error;
@@ -738,7 +738,7 @@ export class RemoteHost implements Host {
     this.requireConnected();
     const st = await this.sftpStat(this.resolvePath(p), false);
     if (!st) return null;
-    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777 };
+    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   }
 
   async realpath(p: HostPath): Promise<string | null> {
@@ -830,6 +830,8 @@ export class RemoteHost implements Host {
           const exit: RemoteExit = finished;
           if (stop.aborted) return;
           if (exit.lost) throw exit.lost;
+          // The reason is on stderr, which can still be on its way when the exit status arrives; the channel closes after it.
+          await proc.closed;
           if (exit.code === UNSAFE_TAIL_EXIT) throw new UnsafeFileError(`refusing to tail ${stderrTail.trim() || file}`);
           throw new HostCommandError(`tail ${file}`, exit.code, stderrTail);
         }
@@ -996,6 +998,11 @@ export class RemoteHost implements Host {
     };
     this.tunnels.add(tunnel);
     return tunnel;
+  }
+
+  preparePty(): void {
+    this.requireConnected();
+    this.conn.preparePty();
   }
 
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {

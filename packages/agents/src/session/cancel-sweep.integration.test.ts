@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskOutcome } from "../task/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
+import { processesOf } from "./test-fixtures/processes-of.js";
 
 /**
  * Cancels a scripted task at evenly spread instants of its start sequence
@@ -44,32 +44,6 @@ afterAll(async () => {
   await sshd?.stop();
   await rm(root, { recursive: true, force: true });
 });
-
-function readProc(pid: string, what: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${what}`, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** Live processes of a task: its dir in their command line, working directory or environment (tmux server, wrapper, agent, its children). */
-function processesOf(taskDir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    const stat = readProc(pid, "stat");
-    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-    const cmdline = readProc(pid, "cmdline").replaceAll("\0", " ");
-    let cwd = "";
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // Gone, or not ours to read.
-    }
-    if (cmdline.includes(taskDir) || cwd.startsWith(taskDir) || readProc(pid, "environ").includes(taskDir)) found.push(`${pid} ${cmdline.trim()}`);
-  }
-  return found;
-}
 
 type Kind = "local" | "ssh";
 

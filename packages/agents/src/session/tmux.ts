@@ -37,21 +37,34 @@ export function tmuxMissingError(host: Host): TmuxMissingError {
 }
 
 /**
- * Starts `command` detached in a fresh tmux server. The pane stays after the
- * command exits (remain-on-exit) so its last screen can still be read. A
- * string is run by the user's shell; an argv is executed directly, which
- * skips that shell's startup (over SSH, bash then reads ~/.bashrc).
+ * Writes the config a fresh tmux server for `session` reads at start (and
+ * makes the socket's dir when it is not the task dir).
  */
-export async function startTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
+export async function writeTmuxConfig(host: Host, session: TmuxSession): Promise<void> {
   const dir = session.socket.slice(0, session.socket.lastIndexOf("/"));
   // The task dir exists (mode 0700) from connect on; over SSH every skipped command is a round trip saved.
   if (dir !== host.taskDir) await host.mkdir(dir, { mode: 0o700 });
   // Options come from a config file read at server start: set afterwards, a fast agent could exit first and take the pane with it.
-  const conf = `${session.socket}.conf`;
-  await host.writeText(conf, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
+  await host.writeText(`${session.socket}.conf`, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
+}
+
+/**
+ * Starts `command` detached in a fresh tmux server whose config
+ * writeTmuxConfig wrote. The pane stays after the command exits
+ * (remain-on-exit) so its last screen can still be read. A string is run by
+ * the user's shell; an argv is executed directly, which skips that shell's
+ * startup (over SSH, bash then reads ~/.bashrc).
+ */
+export async function newTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
   await host.runChecked(
-    tmux(session, "-f", conf, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
+    tmux(session, "-f", `${session.socket}.conf`, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
   );
+}
+
+/** writeTmuxConfig, then newTmuxSession. */
+export async function startTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
+  await writeTmuxConfig(host, session);
+  await newTmuxSession(host, session, command, cwd);
 }
 
 export async function hasTmuxSession(host: Host, session: TmuxSession): Promise<boolean> {
@@ -121,11 +134,15 @@ export function attachCommand(session: TmuxSession, options: { readOnly?: boolea
   return shellCommand(["/bin/sh", "-c", script]);
 }
 
-/** Stops the pane's whole process tree (waiting until it is gone), then the tmux server. */
+/**
+ * Stops the pane's whole process tree (waiting until it is gone), then the
+ * tmux server. `graceMs` is how long the tree gets between SIGTERM and
+ * SIGKILL: an agent saving its state for a resume needs it; with 0 nothing is
+ * waited for but the processes' end.
+ */
 export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs = 3000): Promise<void> {
   const pane = await paneState(host, session);
   if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
-  await host.runCommand(tmux(session, "kill-server"));
-  await host.remove(session.socket);
-  await host.remove(`${session.socket}.conf`);
+  // One command, not three: over SSH each is a round trip.
+  await host.runCommand(`${tmux(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`);
 }

@@ -15,6 +15,14 @@ export interface WatchOptions {
   mode: BrowserMode;
   logPath: string;
   deliverables: DeliverableQueue;
+  /** optio.log lines an earlier worker already turned into events (an adopted session): read past, not handled again. */
+  skipLines?: number;
+  /**
+   * Told the count of lines handled so far (from line 1) after each batch,
+   * once that batch's events are delivered, deliverables included; the next
+   * batch waits for it. What it records is where an adopter continues.
+   */
+  onLinesHandled?: (lines: number) => Promise<void>;
 }
 
 /**
@@ -55,11 +63,13 @@ async function withScreen(host: Host, session: TmuxSession, message: string): Pr
  */
 export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   const { ctx, host, session, mode, logPath, deliverables } = options;
+  const skipLines = options.skipLines ?? 0;
   const ended = new AbortController();
   // Derived, not listened for: a cancel that came before the watch began (during the launch) stops it at once.
   const stop = AbortSignal.any([ctx.signal, ended.signal]);
   let linesSeen = 0;
   let outcome: TaskOutcome | null = null;
+  let delivering = false;
 
   async function handle(line: string): Promise<TaskOutcome | null> {
     const event = parseLogLine(line, mode);
@@ -68,6 +78,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
         ctx.reportProgress(event.percent, event.message);
         return null;
       case "deliverable":
+        delivering = true;
         await deliverables.push(event.path);
         return null;
       case "browser":
@@ -99,14 +110,22 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   const tailing = (async () => {
     const onLongLine = (head: string) => {
       linesSeen += 1;
+      if (linesSeen <= skipLines) return;
       ctx.report("warn", `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`);
     };
     for await (const batch of host.tailLines(logPath, { signal: stop, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
       for (const line of batch) {
         linesSeen += 1;
+        if (linesSeen <= skipLines) continue;
         outcome = await handle(line);
         if (outcome) return;
       }
+      if (linesSeen <= skipLines || !options.onLinesHandled) continue;
+      if (delivering) {
+        delivering = false;
+        await deliverables.drain();
+      }
+      await options.onLinesHandled(linesSeen);
     }
   })();
 
@@ -132,7 +151,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       if (outcome) return;
       // Not followed through a link, nor blocked on a FIFO, nor held past the cap: the agent may still have swapped it.
       const text = ((await readAgentFile(host, logPath, { maxBytes: FINAL_LOG_READ_MAX_BYTES }).catch(() => null)) ?? Buffer.alloc(0)).toString("utf8");
-      const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");
+      const rest = text.split("\n").slice(Math.max(linesSeen, skipLines)).filter((l) => l !== "");
       for (const line of rest) {
         outcome = await handle(line);
         if (outcome) return;
