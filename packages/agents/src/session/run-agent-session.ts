@@ -20,6 +20,7 @@ import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { readSessionRecord, writeSessionRecord, type SessionRecord } from "./session-record.js";
 import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import { typeFirstMessage, typesFirstMessage } from "./typed-first-message.js";
 import { watchAgent } from "./watch-agent.js";
 
 function describe(error: unknown): string {
@@ -135,18 +136,19 @@ async function launch<C extends AgentTaskConfig>(
   shims: BrowserShims,
   binaryPath: string,
   continueConversation: boolean,
-): Promise<void> {
+): Promise<{ typed?: string }> {
   const { config, host, adapterCtx } = state;
   if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
   const firstMessage = firstMessageFor(config, { fresh: state.fresh, continueConversation, instructionsFile: adapter.instructionsFile });
+  const typed = typesFirstMessage(adapter, continueConversation);
   const command = adapter.command(config, {
     workdir: host.workdir,
     home: adapterCtx.home,
     binaryPath,
     continueConversation,
     asRoot: launchHost.asRoot,
-    ...(firstMessage !== undefined && { firstMessage }),
+    ...(firstMessage !== undefined && !typed && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
   // Before the session exists: a worker that dies once the agent runs always leaves what an adopter needs.
@@ -166,6 +168,7 @@ async function launch<C extends AgentTaskConfig>(
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
   ctx.reportProgress(null, firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`);
+  return typed && firstMessage !== undefined ? { typed: firstMessage } : {};
 }
 
 /**
@@ -187,7 +190,7 @@ async function serveTerminal<C extends AgentTaskConfig>(ctx: TaskContext, state:
  * for, planting otherwise), serves the terminal and installs at once, and
  * launches the agent.
  */
-async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<void> {
+async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ typed?: string }> {
   const { host, hook, adapterCtx } = state;
   const installConfig = state.config;
   const resumed = ctx.resumeRequested && installConfig.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
@@ -220,7 +223,7 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
   await state.config.beforeExecute?.(hook);
   ctx.signal.throwIfAborted();
   ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
-  await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
+  return launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
 }
 
 /**
@@ -370,6 +373,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     };
     const live = await hasTmuxSession(host, tmux);
     const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
+    let typed: string | undefined;
     if (record) await adopt(ctx, adapter, state, record);
     else {
       if (live) {
@@ -377,9 +381,17 @@ export async function runAgentSession<C extends AgentTaskConfig>(
         ctx.report("warn", "an agent from an earlier worker was still running for this task; stopping it");
         await stopTmuxSession(host, tmux);
       }
-      await startAgent(ctx, adapter, state);
+      ({ typed } = await startAgent(ctx, adapter, state));
     }
     setAgentRunning(true);
+    // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
+    const watched = new AbortController();
+    const typing =
+      typed !== undefined && adapter.promptReady
+        ? typeFirstMessage({ driver: state.hook, promptReady: adapter.promptReady, text: typed, signal: AbortSignal.any([ctx.signal, watched.signal]), onMissed: (m) => ctx.report("warn", m) }).catch(
+            (error: unknown) => ctx.report("warn", `typing the first message failed: ${describe(error)}`),
+          )
+        : undefined;
     const outcome = await watchAgent({
       ctx,
       host,
@@ -390,6 +402,8 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       skipLines: record?.logLines ?? 0,
       onLinesHandled: lineRecorder(ctx, state),
     });
+    watched.abort();
+    await typing;
     setAgentRunning(false);
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {

@@ -72,7 +72,8 @@ interface CliResult {
 
 function runCli(path: string, args: readonly string[], cwd: string, stateDir: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [path, ...args], { cwd, env: { ...process.env, OPTIO_STATE_DIR: stateDir }, timeout: 300_000 }, (error, stdout, stderr) =>
+    // Out of time, the CLI is stopped as Ctrl-C stops it: it cancels the task and stops its agent, leaving nothing running.
+    const child = execFile(process.execPath, [path, ...args], { cwd, env: { ...process.env, OPTIO_STATE_DIR: stateDir }, timeout: 420_000, killSignal: "SIGINT" }, (error, stdout, stderr) =>
       resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
     );
   });
