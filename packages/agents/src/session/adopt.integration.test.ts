@@ -1,14 +1,12 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createHost, type Host } from "@optio/host";
-import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TaskEvent } from "../task/task-context.js";
 import { taskConsumer } from "./run-agent-session.js";
 import { processesOf } from "./test-fixtures/processes-of.js";
+import { useScriptedTaskRoots } from "./test-fixtures/scripted-task-roots.js";
 import { Worker, WORKER_WAIT_MS, type WorkerArgs } from "./test-fixtures/worker-process.js";
 import { sendText, stopTmuxSession, tmuxSessionFor } from "./tmux.js";
 
@@ -18,30 +16,12 @@ import { sendText, stopTmuxSession, tmuxSessionFor } from "./tmux.js";
  * terminal again and carry on with the log where the first one stopped.
  */
 
-
-let root: string;
-let sshd: TestSshd;
-const roots = { local: () => join(root, "tasks"), ssh: () => join(root, "remote-tasks") };
-
-beforeAll(async () => {
-  // Started before the roots are in the environment: the server inherits it, and would match the process scan.
-  sshd = await startTestSshd();
-  root = await mkdtemp(join(tmpdir(), "optio-adopt-"));
-  process.env.OPTIO_SCRIPTED_TASK_ROOT = roots.local();
-  process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT = roots.ssh();
-});
-
-afterAll(async () => {
-  delete process.env.OPTIO_SCRIPTED_TASK_ROOT;
-  delete process.env.OPTIO_SCRIPTED_REMOTE_TASK_ROOT;
-  await sshd?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+const roots = useScriptedTaskRoots("optio-adopt-");
 
 type Kind = "local" | "ssh";
 
 function workerArgs(kind: Kind, mode: "start" | "resume", processId: string): WorkerArgs {
-  return { mode, stateDir: join(root, "state"), processId, ...(kind === "ssh" ? { ssh: sshd.sshConfig() } : {}) };
+  return { mode, stateDir: join(roots.root(), "state"), processId, ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}) };
 }
 
 const progress = (message: string) => (event: TaskEvent) => event.type === "progress" && event.message === message;
@@ -69,10 +49,10 @@ function readOr(path: string, fallback: string): string {
 describe.each(["local", "ssh"] as const)("a task whose worker was killed (%s host)", (kind) => {
   it("is adopted by a resume in another process: same agent, no event lost or repeated", { timeout: 300_000 }, async () => {
     const processId = `adopt-${kind}`;
-    const taskDir = join(roots[kind](), processId);
+    const taskDir = join(roots.taskRoot(kind), processId);
     const logPath = join(taskDir, "workdir", "optio.log");
     const recordedLines = () => (JSON.parse(readOr(join(taskDir, "session.json"), '{"logLines":-1}')) as { logLines: number }).logLines;
-    const host: Host = createHost({ consumer: taskConsumer("scripted"), processId, ...(kind === "ssh" ? { ssh: sshd.sshConfig() } : {}) });
+    const host: Host = createHost({ consumer: taskConsumer("scripted"), processId, ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}) });
     const type = (text: string) => sendText(host, tmuxSessionFor(host), text, { submit: true, settleMs: 0 });
     let first: Worker | null = null;
     let second: Worker | null = null;
