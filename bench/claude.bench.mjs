@@ -3,21 +3,23 @@
 // against the floor: the same claude (same planted HOME, same env) started
 // bare in tmux until its first screen is on the pane. Runs are interleaved
 // (floor, local, ssh, floor, …) so machine noise lands on all three alike.
+// The SSH runs are measured twice: against a test sshd whose login shells start
+// at once, and against one whose user's ~/.bashrc sleeps SLOW_RC_S seconds (a
+// host with heavy dotfiles), which every login shell on the start path pays.
 // OPTIO_BENCH_TRACE=1 adds one traced session per mode and prints a per-step
 // timeline (every host operation and, over SSH, every exec and SFTP round trip).
 // The claude measured is the registry's latest (OPTIO_BENCH_CLAUDE_VERSION pins
 // another), installed into the shared cache first when it is not there yet.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { chromium } from "playwright-core";
-import { FileStateStore, installFromRegistry, runTask } from "../packages/agents/dist/index.js";
-import { claudeCommand, claudePlatformPackage, createClaudeCodeTask, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
-import { envAssignments, LocalHost, RemoteHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
+import { FileStateStore, runTask } from "../packages/agents/dist/index.js";
+import { createClaudeCodeTask } from "../packages/claudecode/dist/index.js";
+import { LocalHost, RemoteHost } from "../packages/host/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
+import { benchId as id, prepareClaudeBench, startBareClaude } from "./bare-claude.mjs";
 
 const execFileAsync = promisify(execFile);
 const RUNS = 5;
@@ -25,7 +27,7 @@ const POLL_MS = 10;
 const PAGE_SETTLE_MS = 1000;
 const PAINT_BOUND_MS = 60_000;
 const NEEDLE = "Claude Code";
-const asRoot = process.getuid?.() === 0;
+const SLOW_RC_S = 0.5;
 /** The claude measured: `{ version, binaryPath }` in the shared cache, set once the bench has installed it. */
 let claude = null;
 
@@ -34,40 +36,19 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 const seconds = (ms) => ms / 1000;
-const id = (what) => `bench-${what}-${randomBytes(3).toString("hex")}`;
 
 /** The floor: claude with the adapter's planted HOME and env, started bare in tmux, until its first screen is on the pane. */
 async function firstPaintBare(root, binDir) {
-  const host = new LocalHost({ consumer: "optio-bench", processId: id("floor"), env: { OPTIO_BENCH_TASK_ROOT: join(root, "floor") } });
-  await host.connect();
-  const socket = join(host.taskDir, "tmux.sock");
-  const tmux = (...args) => execFileAsync("tmux", ["-S", socket, ...args], { env: { ...process.env, TMUX: "" } });
+  const bare = await startBareClaude({ root, binDir, claude });
   try {
-    const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: claude.version, installStrategies: ["npm-registry"], claudeInstallDir: binDir });
-    await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
-    await mkdir(join(home, ".local", "bin"), { recursive: true });
-    await symlink(claude.binaryPath, join(home, ".local", "bin", "claude"));
-    const command = claudeCommand(config, { workdir: host.workdir, home, binaryPath: join(binDir, "claude"), continueConversation: false, asRoot });
-    const env = { HOME: home, TERM: "xterm-256color", PATH: [...command.pathPrepend, process.env.PATH].join(":"), ...command.env };
-    const line = `cd ${shellQuote(host.workdir)} && exec env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}`;
-    const t0 = performance.now();
-    await tmux("-f", "/dev/null", "new-session", "-d", "-s", "floor", "-x", "200", "-y", "50", line);
     for (;;) {
-      const { stdout } = await tmux("capture-pane", "-p", "-t", "floor");
-      if (stdout.includes(NEEDLE)) return performance.now() - t0;
-      if (performance.now() - t0 > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
+      const { stdout } = await bare.tmux("capture-pane", "-p", "-t", "floor");
+      if (stdout.includes(NEEDLE)) return performance.now() - bare.startedAt;
+      if (performance.now() - bare.startedAt > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
-    // Left to tmux's SIGHUP, claude outlives the server by a second or more (shutting down its git and ssh
-    // children) and the next measurement shares the CPU with it; optio's teardown waits for the whole tree,
-    // so the floor does the same.
-    const pane = await tmux("list-panes", "-t", "floor", "-F", "#{pane_pid}").then((r) => r.stdout.trim(), () => "");
-    if (/^\d+$/.test(pane)) await host.killTree(Number(pane), { graceMs: 0 });
-    await tmux("kill-server").catch(() => {});
-    await host.remove(host.taskDir).catch(() => {});
-    await host.disconnect();
+    await bare.stop();
   }
 }
 
@@ -168,7 +149,7 @@ async function watchPane(socket, marks, stop) {
   }
 }
 
-async function tracedSession(browser, root, binDir, extra) {
+async function tracedSession(browser, root, binDir, extra, label = extra.ssh ? "ssh" : "local") {
   const log = [];
   const marks = [];
   const untrace = traceHosts(log);
@@ -190,83 +171,55 @@ async function tracedSession(browser, root, binDir, extra) {
   const lines = rows.map((r) => `${(r.start - t0).toFixed(0).padStart(6)} ms ${r.end > r.start ? `+${(r.end - r.start).toFixed(0).padStart(4)}` : "     "}  ${r.what}`);
   const execs = log.filter((r) => r.start <= firstPaint && /\[exec/.test(r.what)).length;
   const sftp = log.filter((r) => r.start <= firstPaint && /\[sftp\]/.test(r.what)).length;
-  const mode = extra.ssh ? "ssh" : "local";
-  process.stderr.write(`  trace (${mode}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
+  process.stderr.write(`  trace (${label}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
   return { execs, sftp };
 }
 
-/** The registry's latest claude (or OPTIO_BENCH_CLAUDE_VERSION), from the shared cache, downloaded into it when missing. */
-async function installMeasuredClaude() {
-  const host = new LocalHost({ consumer: "optio-bench", processId: id("install"), env: { OPTIO_BENCH_TASK_ROOT: join(tmpdir(), "optio-bench-install") } });
-  await host.connect();
-  try {
-    // One line per step (downloading, copying), not one per progress tick.
-    let step = "";
-    const reportProgress = (_percent, message) => {
-      const now = message?.split(" ")[0] ?? "";
-      if (now !== step) process.stderr.write(`  claude: ${message}\n`);
-      step = now;
-    };
-    const installed = await installFromRegistry(
-      { host, reportProgress, signal: new AbortController().signal },
-      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined },
-    );
-    process.stderr.write(`  claude ${installed.version} at ${installed.binaryPath}\n`);
-    return installed;
-  } finally {
-    await host.remove(host.taskDir).catch(() => {});
-    await host.disconnect();
-  }
-}
-
 export default async function claudeBench() {
-  claude = await installMeasuredClaude();
-  const root = await mkdtemp(join(tmpdir(), "optio-bench-claude-"));
-  const saved = { local: process.env.OPTIO_CLAUDECODE_TASK_ROOT, remote: process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT };
-  process.env.OPTIO_CLAUDECODE_TASK_ROOT = join(root, "tasks");
-  process.env.OPTIO_CLAUDECODE_REMOTE_TASK_ROOT = join(root, "remote-tasks");
-  // The steady state of a machine that ran claude before: the version cached, the install dir linked to it.
-  const binDir = join(root, "bin");
-  await mkdir(binDir, { recursive: true });
-  await symlink(claude.binaryPath, join(binDir, "claude"));
-  const [browser, sshd] = await Promise.all([
+  const prepared = await prepareClaudeBench("claude", process.env.OPTIO_BENCH_CLAUDE_VERSION || undefined);
+  claude = prepared.claude;
+  const { root, binDir } = prepared;
+  const [browser, sshd, slowSshd] = await Promise.all([
     chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     }),
     startTestSshd(),
+    startTestSshd(),
   ]);
+  await writeFile(join(slowSshd.home, ".bashrc"), `sleep ${SLOW_RC_S}\n`);
   const ssh = sshd.sshConfig({ readyTimeoutMs: 60_000 });
+  const slowSsh = slowSshd.sshConfig({ readyTimeoutMs: 60_000 });
   try {
     const floor = [];
     const local = [];
     const remote = [];
+    const slow = [];
     for (let i = 0; i < RUNS; i++) {
       floor.push(await firstPaintBare(root, binDir));
       local.push(await startToLive(browser, root, binDir, {}));
       remote.push(await startToLive(browser, root, binDir, { ssh }));
+      slow.push(await startToLive(browser, root, binDir, { ssh: slowSsh }));
     }
     const fmt = (xs) => xs.map((x) => seconds(x).toFixed(3)).join(" ");
-    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)}\n`);
+    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)} | ssh, slow rc ${fmt(slow)}\n`);
     const metrics = {
       claude_first_paint_s: seconds(median(floor)),
       start_to_live_local_s: seconds(median(local)),
       start_to_live_ssh_s: seconds(median(remote)),
+      start_to_live_ssh_slow_rc_s: seconds(median(slow)),
     };
     if (process.env.OPTIO_BENCH_TRACE) {
       await tracedSession(browser, root, binDir, {});
       const { execs, sftp } = await tracedSession(browser, root, binDir, { ssh });
       metrics.start_to_live_ssh_execs = execs;
       metrics.start_to_live_ssh_sftp_requests = sftp;
+      await tracedSession(browser, root, binDir, { ssh: slowSsh }, "ssh, slow rc");
     }
     return metrics;
   } finally {
     await browser.close();
-    await sshd.stop();
-    for (const [key, value] of [["OPTIO_CLAUDECODE_TASK_ROOT", saved.local], ["OPTIO_CLAUDECODE_REMOTE_TASK_ROOT", saved.remote]]) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    await rm(root, { recursive: true, force: true });
+    await Promise.all([sshd.stop(), slowSshd.stop()]);
+    await prepared.cleanup();
   }
 }

@@ -13,7 +13,9 @@
 // snapshot_session_floor_rss_mb is the peak of the same two sessions, in a
 // process of their own, over a workdir of two small files, and
 // snapshot_rss_over_floor_mb what the ~230 MB workdir adds to the peak.
-import { spawn } from "node:child_process";
+// tar_xzf_s is plain `tar xzf` of the same workdir archive the restore read,
+// timed in the same child right after the resumed session.
+import { execFileSync, spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -145,11 +147,22 @@ async function child(runDir, dataDir) {
   const restore = progressSpan(second, "Restoring the last snapshot…");
   if (restored?.files !== expectedFiles) throw new Error(`the resumed workdir has ${restored?.files} data files, expected ${expectedFiles}`);
   if (restored.credential !== credential) throw new Error("the resumed session's private state differs from what was saved");
+  const plainDir = path.join(runDir, "tar-xzf");
+  await mkdir(plainDir);
+  const resumed = await store.latestSnapshot("snapshot");
+  const [restoredFrom] = (await store.listSnapshots("snapshot")).filter((r) => r.id !== resumed.id);
+  const blob = await store.openBlobFile(restoredFrom.workdirBlobId);
+  const plainStart = performance.now();
+  execFileSync("tar", ["-xzf", `/proc/${process.pid}/fd/${blob.fd}`, "-C", plainDir]);
+  const tarXzfSeconds = (performance.now() - plainStart) / 1000;
+  await blob.close();
+  await rm(plainDir, { recursive: true, force: true });
 
   process.stdout.write(
     `${JSON.stringify({
       snapshot_capture_s: (capture.end - capture.start) / 1000,
       snapshot_restore_s: (restore.end - restore.start) / 1000,
+      tar_xzf_s: tarXzfSeconds,
       snapshot_peak_rss_mb: process.resourceUsage().maxRSS / 1024,
       snapshot_baseline_rss_mb: baselineMb,
       snapshot_capture_peak_rss_mb: afterCaptureMb,

@@ -167,6 +167,27 @@ async function cycle(store, processId, ssh) {
   return outcome.status === "cancelled" && ticked ? null : `${processId}: ${ticked ? "" : "never ticked, "}ended ${JSON.stringify(outcome)}`;
 }
 
+/** How long a cancel may take to settle the outcome on the local host. */
+const CANCEL_BOUND_MS = 5_000;
+/** Random cancels fall anywhere in this span after runTask: the local start sequence and the agent's first ticks. */
+const RANDOM_CANCEL_SPAN_MS = 2_500;
+
+/** A local slow-scenario task cancelled at a random instant; returns null, or why the cancel counts as lost. */
+async function randomCancel(store, processId) {
+  const task = createAgentTask(createScriptedAdapter(), { processId, name: "soak", config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" } } });
+  const delay = Math.random() * RANDOM_CANCEL_SPAN_MS;
+  const run = runTask(task, { store });
+  let cancelledAt = 0;
+  const timer = setTimeout(() => {
+    cancelledAt = performance.now();
+    run.cancel();
+  }, delay);
+  const outcome = await bounded(`random cancel ${processId}`, run.outcome, delay + CANCEL_BOUND_MS + 60_000, () => run.cancel()).finally(() => clearTimeout(timer));
+  const took = performance.now() - cancelledAt;
+  if (outcome.status !== "cancelled") return `${processId}: cancelled ${Math.round(delay)} ms after runTask, ended ${JSON.stringify(outcome)}`;
+  return took > CANCEL_BOUND_MS ? `${processId}: cancelled ${Math.round(delay)} ms after runTask, settled after ${Math.round(took)} ms` : null;
+}
+
 /** The flood scenario with `lines` STATUS lines: counts them, checks their order and samples RSS meanwhile. */
 async function flood(store, lines) {
   const task = createAgentTask(createScriptedAdapter(), {
@@ -209,7 +230,7 @@ async function flood(store, lines) {
  * `cycles` start → cancel cycles run locally and as many over SSH; the first
  * `warmup` of each are the baseline for memory and file descriptors.
  */
-export async function runSoak({ cycles = 200, lines = 1_000_000, warmup = Math.min(10, Math.floor(cycles / 2)), log = () => {} } = {}) {
+export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels = 200, warmup = Math.min(10, Math.floor(cycles / 2)), log = () => {} } = {}) {
   // sshd starts before the roots are in the environment: it inherits it, and would match the process scan.
   const sshd = await startTestSshd();
   const root = await mkdtemp(path.join(os.tmpdir(), "optio-soak-"));
@@ -249,6 +270,15 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, warmup = Math.m
     const rssAfterWarmup = settledRss();
     const heapAfterWarmup = process.memoryUsage().heapUsed;
     await runCycles(warmup, cycles);
+    const lostCancels = [];
+    for (let i = 0; i < randomCancels; i++) {
+      const processId = `soak-random-${i + 1}`;
+      taskDirs.push(path.join(localRoot, processId));
+      const lost = await randomCancel(store, processId).catch((error) => `${processId}: ${error?.message ?? error}`);
+      if (lost) lostCancels.push(lost);
+    }
+    log(`soak: ${randomCancels} random-instant cancels done, ${lostCancels.length} lost (${Math.round((performance.now() - started) / 1000)} s)`);
+    for (const lost of lostCancels) log(`soak: lost cancel: ${lost}`);
     await quiet();
     const orphans = leftoverProcesses(roots, sshdPid);
     const paths = leftoverPaths(roots, taskDirs);
@@ -277,6 +307,8 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, warmup = Math.m
       soak_lines_rss_growth_mb: flooded.growth,
       soak_lines_out_of_order: flooded.outOfOrder,
       soak_failed_cycles: failures.length + (flooded.bad ? 1 : 0),
+      soak_random_cancels: randomCancels,
+      soak_random_cancels_lost: lostCancels.length,
       soak_leftover_processes: orphans.length,
       soak_leftover_paths: paths.length,
       soak_fds_at_start: fdsAtStart,
@@ -304,6 +336,7 @@ export function soakFailed(figures) {
     figures.soak_leaked_fds !== 0 ||
     figures.soak_lines_lost !== 0 ||
     figures.soak_lines_out_of_order !== 0 ||
-    figures.soak_failed_cycles !== 0
+    figures.soak_failed_cycles !== 0 ||
+    figures.soak_random_cancels_lost !== 0
   );
 }

@@ -1,9 +1,12 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scriptedAgentScript } from "@optio/agents/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { installFromRegistry } from "@optio/agents";
+import { isConversationRequest, scriptedAgentScript, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
+import { claudePlatformPackage } from "@optio/claudecode";
+import { LocalHost } from "@optio/host";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDashboard } from "./server.mjs";
 
@@ -61,6 +64,57 @@ async function installStandIn(dir: string): Promise<void> {
     ].join("\n"),
   );
   await chmod(claude, 0o755);
+}
+
+/** What a model would answer to "write a poem": the deliverable with its protocol lines, then DONE, through claude's Bash tool. */
+const POEM = "panes wait in the dark\\nthe agent starts on its own\\nthe log says done\\n";
+const bash = (command: string) => ({ name: "Bash", input: { command, description: command } });
+const POEM_TURNS: ScriptedTurn[] = [
+  { toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)] },
+  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")] },
+  { text: "The poem is in deliverables/poem.txt." },
+];
+
+/** An agent dir holding the real claude at the version the adapter's real-binary tests pin, linked from the shared cache. */
+async function pinnedClaudeDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const host = new LocalHost({ consumer: "dashboard-test", processId: "install", env: { DASHBOARD_TEST_TASK_ROOT: join(root, "install") } });
+  await host.connect();
+  try {
+    const spec = { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: "2.1.332" };
+    const { binaryPath } = await installFromRegistry({ host, reportProgress: () => {}, signal: new AbortController().signal }, spec);
+    await symlink(binaryPath, join(dir, "claude"));
+  } finally {
+    await host.disconnect();
+  }
+  return dir;
+}
+
+/** Every progress message the dashboard broadcasts, in order, read from its event stream as the page reads it. */
+function recordMessages(d: Dashboard): { messages: string[]; stop: () => void } {
+  const messages: string[] = [];
+  const abort = new AbortController();
+  void (async () => {
+    const response = await fetch(`${d.origin}/api/events?token=${d.token}`, { signal: abort.signal });
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body!) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+        buffer = buffer.slice(end + 2);
+        const message = data && (JSON.parse(data) as { task?: { message?: string | null } }).task?.message;
+        if (message && message !== messages.at(-1)) messages.push(message);
+      }
+    }
+  })().catch(() => {});
+  return { messages, stop: () => abort.abort() };
+}
+
+/** Clicks a deliverable's link and returns the file the browser saved. */
+async function download(page: Page, link: Locator): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
+  return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
 }
 
 async function openDashboard(page: Page, d: Dashboard): Promise<void> {
@@ -148,9 +202,7 @@ describe("dashboard", () => {
       const link = row.locator("a.deliverable").first();
       await link.waitFor({ timeout: 60_000 });
       expect(await link.textContent()).toBe("report.md");
-      const [download] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
-      expect(download.suggestedFilename()).toBe("report.md");
-      expect(await readFile(await download.path(), "utf8")).toBe("dashboard stand-in report\n");
+      expect(await download(page, link)).toEqual({ name: "report.md", text: "dashboard stand-in report\n" });
 
       await row.locator("button.cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("cancelled");
@@ -172,6 +224,43 @@ describe("dashboard", () => {
     }
   }, 240_000);
 
+  it("with a model endpoint, a task does its job on its own: real claude, nobody types, done with the deliverable on the page", async () => {
+    const model = await startScriptedModel({ turns: POEM_TURNS });
+    const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
+    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
+    const recorder = recordMessages(dashboard);
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    try {
+      await openDashboard(page, dashboard);
+      const processId = await startFromPage(page, "Write a three-line poem about tmux into deliverables/poem.txt.");
+      const row = page.locator(`tr[data-process-id="${processId}"]`);
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("done");
+      expect(await row.locator(".status").getAttribute("title")).toBe("wrote a poem");
+      expect(await row.locator(".progress-text").textContent()).toBe("100% wrote a poem");
+      const link = row.locator("a.deliverable").first();
+      expect(await link.textContent()).toBe("poem.txt");
+      expect(await download(page, link)).toEqual({ name: "poem.txt", text: POEM.replaceAll("\\n", "\n") });
+
+      // Progress said what the agent was doing, in order: started, working, its own STATUS line, the outcome.
+      const { messages } = recorder;
+      const at = (m: string) => messages.indexOf(m);
+      expect(at("Starting Claude Code…"), messages.join(" | ")).toBeGreaterThanOrEqual(0);
+      expect(at("Claude Code is working…"), messages.join(" | ")).toBeGreaterThan(at("Starting Claude Code…"));
+      expect(at("poem written"), messages.join(" | ")).toBeGreaterThan(at("Claude Code is working…"));
+      await expect.poll(() => messages.at(-1), { timeout: 15_000 }).toBe("wrote a poem");
+
+      // The kickoff came from the dashboard's config, with the instructions in CLAUDE.md: nothing was typed.
+      const first = model.requests.find(isConversationRequest);
+      expect(JSON.stringify(first?.body)).toContain("Read CLAUDE.md and carry out the task it describes");
+      expect(model.turnsUsed).toBeGreaterThanOrEqual(2);
+    } finally {
+      recorder.stop();
+      await context.close();
+      await model.close();
+    }
+  }, 420_000);
+
   it("shows Claude Code's own screen in the terminal frame (real claude from the npm registry)", async () => {
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: join(root, "claude-bin"), log: () => {} });
     const page = await browser.newPage();
@@ -182,6 +271,8 @@ describe("dashboard", () => {
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("running");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
       await expect.poll(() => terminal.textContent(), { timeout: 60_000, interval: 500 }).toContain("Claude Code");
+      // Without an endpoint or a key the agent is not kicked off: it waits for a person, and the page says so.
+      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 15_000 }).toBe("Claude Code is waiting for input");
       await row.locator("button.cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("cancelled");
     } finally {

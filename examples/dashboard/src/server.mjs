@@ -256,6 +256,8 @@ export async function startDashboard(options = {}) {
         task.run = null;
         task.status = outcome.status;
         task.terminalUrl = null;
+        // The last progress line would otherwise be the teardown's ("Saving a snapshot…"): a finished task shows what it did.
+        if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
         task.outcome = outcome.status === "failed" ? outcome.message : (outcome.summary ?? null);
         persist();
         broadcast(task, { type: "outcome", outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) } });

@@ -22,33 +22,41 @@ export const INSTRUCTIONS = [
   "Report your progress as you go, then finish.",
 ].join(" ");
 
+/** Per agent: the name of its shell tool, the one tool the scripted answers call. */
+const SHELL_TOOL = { claudecode: "Bash", opencode: "bash" };
+
 /**
- * What a model would answer to INSTRUCTIONS, as tool calls: write the haiku,
- * report it, finish. `--scripted` serves these from a stand-in model API on
- * 127.0.0.1, so the agents do the job without an account or a network.
+ * What a model would answer to INSTRUCTIONS, as tool calls in the agent's own
+ * tool names: write the haiku, report it, finish. `--scripted` serves these
+ * from a stand-in model API on 127.0.0.1, so the agents do the job without an
+ * account or a network.
  */
-export const SCRIPTED_TURNS = [
-  {
-    text: "Writing the haiku.",
-    toolCalls: [
-      {
-        name: "Bash",
-        input: {
-          command:
-            "mkdir -p deliverables && printf 'Same words, new hands\\nthe job moves from shell to shell\\noptio keeps the log\\n' > deliverables/haiku.md && echo 'STATUS: 50% haiku written' >> optio.log && echo 'DELIVERABLE: deliverables/haiku.md' >> optio.log",
-          description: "Write and report the haiku",
+export function scriptedTurns(agent) {
+  const shell = SHELL_TOOL[agent];
+  if (!shell) throw new Error(`no scripted answers for agent ${JSON.stringify(agent)}`);
+  return [
+    {
+      text: "Writing the haiku.",
+      toolCalls: [
+        {
+          name: shell,
+          input: {
+            command:
+              "mkdir -p deliverables && printf 'Same words, new hands\\nthe job moves from shell to shell\\noptio keeps the log\\n' > deliverables/haiku.md && echo 'STATUS: 50% haiku written' >> optio.log && echo 'DELIVERABLE: deliverables/haiku.md' >> optio.log",
+            description: "Write and report the haiku",
+          },
         },
-      },
-    ],
-  },
-  { toolCalls: [{ name: "Bash", input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } }] },
-  { text: "Done: deliverables/haiku.md." },
-];
+      ],
+    },
+    { toolCalls: [{ name: shell, input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } }] },
+    { text: "Done: deliverables/haiku.md." },
+  ];
+}
 
 /** Per agent: what lets it run the scripted tool calls without asking a person. */
 const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
 
-const USAGE = `usage: swap-agents --agent claudecode|opencode [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
+const USAGE = `usage: swap-agents --agent claudecode|opencode|claudecode,opencode [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
                    [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...
                    [--api-base-url URL | --scripted]`;
 const SSH_TARGET = /^([^@\s:]+)@([^@\s:]+)(?::(\d{1,5}))?$/;
@@ -141,6 +149,15 @@ export async function swapAgents(options) {
   return { processId, outcome, progress, deliverables };
 }
 
+/** One line per agent: its outcome and what it delivered, so the runs can be compared at a glance. */
+export function summaryLines(results) {
+  return results.map(({ agent, outcome, deliverables }) => {
+    const how = outcome.status === "failed" ? `${outcome.status}: ${outcome.message}` : outcome.summary ? `${outcome.status}: ${outcome.summary}` : outcome.status;
+    const what = deliverables.length > 0 ? deliverables.map((d) => `${d.path} (${Buffer.byteLength(d.text)} bytes)`).join(", ") : "no deliverables";
+    return `summary    ${agent.padEnd(10)} ${how}; ${what}`;
+  });
+}
+
 /** The command line; returns the exit code. */
 export async function main(argv, { print = (line) => console.log(line), signal } = {}) {
   let values;
@@ -176,23 +193,34 @@ export async function main(argv, { print = (line) => console.log(line), signal }
       }),
     );
     if (values.scripted && values["api-base-url"]) throw new Error("--scripted and --api-base-url exclude each other");
-    const model = values.scripted ? await startScriptedModel({ turns: SCRIPTED_TURNS }) : null;
-    const apiBaseUrl = model?.url ?? values["api-base-url"];
-    // A model API takes a key; the stand-in accepts any.
-    if (model && !env.ANTHROPIC_API_KEY) env.ANTHROPIC_API_KEY = "sk-ant-scripted-stand-in-key";
-    const result = await swapAgents({
-      agent: values.agent,
-      apiBaseUrl,
-      ssh: values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined,
-      installDir: values["install-dir"] && resolve(values["install-dir"]),
-      processId: values["process-id"],
-      out: values.out,
-      stateDir: values["state-dir"],
-      env,
-      print,
-      signal,
-    }).finally(() => model?.close());
-    return result.outcome.status === "done" ? 0 : result.outcome.status === "cancelled" ? 130 : 1;
+    const agents = values.agent.split(",").map((name) => name.trim());
+    for (const agent of agents) if (!AGENTS[agent]) throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(agent)}`);
+    if (values["process-id"] && agents.length > 1) throw new Error("--process-id names one task: give one --agent with it");
+    const ssh = values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined;
+    const results = [];
+    for (const agent of agents) {
+      // Each agent gets a stand-in of its own, answering in its own tool names from the first turn.
+      const model = values.scripted ? await startScriptedModel({ turns: scriptedTurns(agent) }) : null;
+      // A model API takes a key; the stand-in accepts any.
+      const agentEnv = model && !env.ANTHROPIC_API_KEY ? { ...env, ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" } : env;
+      const result = await swapAgents({
+        agent,
+        apiBaseUrl: model?.url ?? values["api-base-url"],
+        ssh,
+        installDir: values["install-dir"] && resolve(values["install-dir"]),
+        processId: values["process-id"],
+        out: values.out && (agents.length > 1 ? join(values.out, agent) : values.out),
+        stateDir: values["state-dir"],
+        env: agentEnv,
+        print,
+        signal,
+      }).finally(() => model?.close());
+      results.push({ agent, ...result });
+      if (signal?.aborted) break;
+    }
+    if (results.length > 1) for (const line of summaryLines(results)) print(line);
+    const statuses = results.map((r) => r.outcome.status);
+    return statuses.every((s) => s === "done") ? 0 : statuses.includes("cancelled") ? 130 : 1;
   } catch (error) {
     print(`swap-agents: ${error instanceof Error ? error.message : String(error)}`);
     print(USAGE);

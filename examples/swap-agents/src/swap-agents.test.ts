@@ -1,11 +1,15 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scriptedAgentScript, startScriptedModel } from "@optio/agents/testing";
+import { installFromRegistry } from "@optio/agents";
+import { scriptedAgentScript } from "@optio/agents/testing";
+import { claudePlatformPackage } from "@optio/claudecode";
+import { LocalHost } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
+import { openCodePlatformPackage } from "@optio/opencode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs program without type declarations.
-import { main, SCRIPTED_TURNS, swapAgents } from "./swap-agents.mjs";
+import { main, scriptedTurns, swapAgents } from "./swap-agents.mjs";
 
 interface SwapResult {
   processId: string;
@@ -50,6 +54,32 @@ async function installDirFor(agent: Agent, label: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const { binary, versionOutput } = STAND_INS[agent];
   await writeFile(join(dir, binary), scriptedAgentScript({ versionOutput }), { mode: 0o755 });
+  return dir;
+}
+
+/** What the scripted answers write, the same whichever agent runs them. */
+const HAIKU = "Same words, new hands\nthe job moves from shell to shell\noptio keeps the log\n";
+
+/**
+ * An install dir holding the real claude and opencode at the versions the
+ * adapters' real-binary tests pin, linked from the shared cache (filled from
+ * the npm registry when they are not there yet).
+ */
+async function realAgentsDir(): Promise<string> {
+  const dir = join(root, "bin-real");
+  await mkdir(dir, { recursive: true });
+  const host = new LocalHost({ consumer: "swap-test", processId: "install", env: { SWAP_TEST_TASK_ROOT: join(root, "install") } });
+  await host.connect();
+  try {
+    const ctx = { host, reportProgress: () => {}, signal: new AbortController().signal };
+    const pins = [
+      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: "2.1.332" },
+      { agent: "opencode", packageName: openCodePlatformPackage, binaryInPackage: "bin/opencode", version: "1.18.34" },
+    ];
+    for (const spec of pins) await symlink((await installFromRegistry(ctx, spec)).binaryPath, join(dir, spec.agent));
+  } finally {
+    await host.disconnect();
+  }
   return dir;
 }
 
@@ -112,29 +142,24 @@ describe("swap-agents", () => {
     expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
   });
 
-  it("the real claude does the job against the scripted model: outcome done and the haiku delivered", { timeout: 600_000 }, async () => {
-    const model = await startScriptedModel({ turns: SCRIPTED_TURNS });
-    try {
-      const lines: string[] = [];
-      const result = (await swapAgents({
-        agent: "claudecode",
-        apiBaseUrl: model.url,
-        // The real binary, pinned like the adapter's own real-binary tests, from the shared cache.
-        agentConfig: { claudeInstallDir: join(root, "bin-real-claude"), installStrategies: ["npm-registry"], claudeVersion: "2.1.332" },
-        processId: "swap-claudecode-scripted",
-        out: join(root, "out", "claudecode", "scripted"),
-        stateDir: join(root, "state"),
-        env: { ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" },
-        print: (line: string) => lines.push(line),
-      })) as SwapResult;
-      expect(result.outcome).toEqual({ status: "done", summary: "haiku written" });
-      expect(result.deliverables).toEqual([{ path: "haiku.md", text: "Same words, new hands\nthe job moves from shell to shell\noptio keeps the log\n" }]);
-      expect(lines).toContain("progress    50% haiku written");
-      expect(lines.at(-1)).toBe("outcome    done");
-      expect(model.turnsUsed).toBeGreaterThanOrEqual(2);
-    } finally {
-      await model.close();
-    }
+  it("runs the same instructions through the real claude and the real opencode against the scripted model: both done, both deliver the haiku", { timeout: 900_000 }, async () => {
+    const lines: string[] = [];
+    const out = join(root, "out", "scripted");
+    const code = await main(["--agent", "claudecode,opencode", "--scripted", "--install-dir", await realAgentsDir(), "--out", out, "--state-dir", join(root, "state")], {
+      print: (line: string) => lines.push(line),
+    });
+    expect(code, lines.join("\n")).toBe(0);
+    expect(lines.filter((l) => l.startsWith("outcome "))).toEqual(["outcome    done", "outcome    done"]);
+    expect(lines.filter((l) => l.startsWith("progress    50% haiku written"))).toHaveLength(2);
+    expect(lines.slice(-2)).toEqual([`summary    claudecode done: haiku written; haiku.md (${HAIKU.length} bytes)`, `summary    opencode   done: haiku written; haiku.md (${HAIKU.length} bytes)`]);
+    for (const agent of ["claudecode", "opencode"]) expect(await readFile(join(out, agent, "haiku.md"), "utf8"), agent).toBe(HAIKU);
+  });
+
+  it("scripts each agent's answers in its own tool names", () => {
+    const shellTools = (agent: string) => (scriptedTurns(agent) as { toolCalls?: { name: string }[] }[]).flatMap((t) => (t.toolCalls ?? []).map((c) => c.name));
+    expect(shellTools("claudecode")).toEqual(["Bash", "Bash"]);
+    expect(shellTools("opencode")).toEqual(["bash", "bash"]);
+    expect(() => scriptedTurns("cursor")).toThrow('no scripted answers for agent "cursor"');
   });
 
   it("refuses an unknown agent and a stray --identity with a usage message", async () => {

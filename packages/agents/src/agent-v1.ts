@@ -87,7 +87,9 @@ export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
   plant(ctx: AdapterContext, config: C): Promise<void>;
   command(config: C, launch: LaunchInfo): AgentCommand;
   readonly resume: ResumeSpec;
-  /** False when the agent cannot take a first message while it continues a conversation (opencode's `--prompt` is ignored with `--continue`); a resume notice is then not sent. Default true. */
+  /** False when the agent cannot take a first message on its command line while it continues a conversation (opencode's `--prompt` is ignored with `--continue`); the session then types it once `promptReady` matches, or sends none. Default true. */
   readonly firstMessageOnContinue?: boolean;
+  /** What the agent's screen shows once it takes typed input: where a first message the command line cannot carry is typed. */
+  readonly promptReady?: RegExp;
   readonly seed?: SeedManifest;
 }

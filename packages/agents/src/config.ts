@@ -1,4 +1,4 @@
-import { OptioConfigError } from "@optio/host";
+import { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES, OptioConfigError } from "@optio/host";
 import { sshConfigSchema } from "@optio/host/ssh-config";
 import * as z from "zod/mini";
 import type { HookContext } from "./session/hook-context.js";
@@ -65,6 +65,10 @@ export const agentTaskConfigBase = z.strictObject({
   onDeliverable: z.optional(fn<DeliverableCallback>("onDeliverable")),
   /** The largest deliverable handed to onDeliverable, in bytes (default 16 MiB); a larger one is skipped and reported. */
   maxDeliverableBytes: z._default(z.int().check(z.positive()), DEFAULT_MAX_DELIVERABLE_BYTES),
+  /** Most bytes a restored snapshot or seed archive may unpack to (default 16 GiB); more fails the restore with RestoreLimitError, the workdir as it was. */
+  restoreMaxBytes: z._default(z.int().check(z.positive()), DEFAULT_RESTORE_MAX_BYTES),
+  /** Most entries a restored snapshot or seed archive may hold (default 1,000,000); more fails the restore with RestoreLimitError. */
+  restoreMaxEntries: z._default(z.int().check(z.positive()), DEFAULT_RESTORE_MAX_ENTRIES),
   /** Take a snapshot at teardown so the session can be resumed. */
   supportsResume: z._default(z.boolean(), true),
   /** Patterns left out of the workdir snapshot; replaces the default list when given. */

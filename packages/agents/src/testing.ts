@@ -6,3 +6,4 @@ export * from "./testing/adapter-test-context.js";
 export * from "./testing/real-dirs-guard.js";
 export * from "./testing/watch-terminal.js";
 export * from "./testing/scripted-model.js";
+export * from "./testing/agent-work-suite.js";

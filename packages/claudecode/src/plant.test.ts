@@ -79,4 +79,22 @@ describe("plantClaudeHome", () => {
     expect(config.projects["/elsewhere"]).toEqual({});
     expect(config.customApiKeyResponses.approved).toEqual(["0123456789abcdefghijKLMN".slice(-20)]);
   });
+
+  it("neither blocks on a FIFO nor reads through a link in the global config's place, and writes a fresh one there", async () => {
+    const file = join(claudeDir(), ".claude.json");
+    const outside = join(ctx.workdir, "..", "outside-claude.json");
+    await ctx.host.mkdir(claudeDir(), { mode: 0o700 });
+    await ctx.host.writeText(outside, JSON.stringify({ leaked: true }));
+    for (const setup of [`mkfifo ${JSON.stringify(file)}`, `ln -s ${JSON.stringify(outside)} ${JSON.stringify(file)}`]) {
+      await ctx.host.runChecked(`rm -f ${JSON.stringify(file)} && ${setup}`);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`plant blocked (${setup})`)), 20_000)));
+      await Promise.race([plantClaudeHome(ctx, parseClaudeCodeConfig({})), bound]).finally(() => clearTimeout(timer));
+      const config = await json(file);
+      expect(config.leaked, setup).toBeUndefined();
+      expect(config.hasCompletedOnboarding, setup).toBe(true);
+      expect((await ctx.host.stat(file))?.type, setup).toBe("file");
+    }
+    expect(await json(outside)).toEqual({ leaked: true });
+  }, 60_000);
 });

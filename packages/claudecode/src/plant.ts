@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { settleAll, type AdapterContext } from "@optio/agents";
+import { readAgentFile, settleAll, type AdapterContext } from "@optio/agents";
 import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 
@@ -15,10 +15,12 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** The parsed JSON object at path, or null when it is missing or not an object. */
+/** The parsed JSON object at path (in the agent's tree, read without following links, capped), or null when it is missing, unsafe or not an object. */
 export async function readJsonObject(host: Host, path: string): Promise<Json | null> {
   try {
-    const parsed: unknown = JSON.parse((await host.readFile(path)).toString("utf8"));
+    const bytes = await readAgentFile(host, path);
+    if (bytes === null) return null;
+    const parsed: unknown = JSON.parse(bytes.toString("utf8"));
     return isObject(parsed) ? parsed : null;
   } catch {
     return null;

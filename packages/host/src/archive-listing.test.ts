@@ -3,7 +3,9 @@ import { mkdtemp, mkdir, rm, symlink, writeFile, link } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listArchiveCommand, parseListingLine } from "./archive-listing.js";
+import { extractCommand } from "./archive.js";
+import { parseListingLine } from "./archive-listing.js";
+import type { EntryHeader } from "./entry-checker.js";
 import { ArchiveError } from "./errors.js";
 
 let dir: string;
@@ -14,12 +16,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The parsed listing of a real GNU tar archive of `src`. */
-function listingOf(src: string): ReturnType<typeof parseListingLine>[] {
+/** The parsed listing that extracting a real GNU tar archive of `src` prints. */
+async function listingOf(src: string): Promise<EntryHeader[]> {
   const archive = path.join(dir, `${path.basename(src)}.tar.gz`);
   execFileSync("tar", ["-czf", archive, "-C", src, "."]);
-  const out = execFileSync("/bin/sh", ["-c", listArchiveCommand(archive)], { encoding: "utf8" });
-  return out.split("\n").filter(Boolean).map(parseListingLine);
+  const out = path.join(dir, `${path.basename(src)}-out`);
+  await mkdir(out);
+  const listing = execFileSync("/bin/sh", ["-c", extractCommand(out, archive)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  return listing.split("\n").filter(Boolean).map(parseListingLine).filter((e) => e !== null);
 }
 
 describe("parseListingLine", () => {
@@ -30,7 +34,7 @@ describe("parseListingLine", () => {
     await writeFile(path.join(src, "d", odd), "x");
     await link(path.join(src, "d", odd), path.join(src, "hard"));
     await symlink("../t a -> b", path.join(src, "d", "sl"));
-    const entries = listingOf(src);
+    const entries = await listingOf(src);
     const byName = new Map(entries.map((e) => [e.name, e]));
     expect(byName.get("./")).toMatchObject({ type: "directory" });
     expect(byName.get("./d/")).toMatchObject({ type: "directory" });
@@ -46,7 +50,7 @@ describe("parseListingLine", () => {
     const src = path.join(dir, "fifo");
     await mkdir(src, { recursive: true });
     execFileSync("mkfifo", [path.join(src, "pipe")]);
-    expect(listingOf(src).find((e) => e.name === "./pipe")).toMatchObject({ type: "fifo" });
+    expect((await listingOf(src)).find((e) => e.name === "./pipe")).toMatchObject({ type: "fifo" });
     expect(() => parseListingLine('V--------- 0/0 0 2026-01-01 00:00:00 "label"')).toThrow(/unsupported type \(V\)/);
   });
 
@@ -63,13 +67,14 @@ describe("parseListingLine", () => {
   });
 
   it("decodes octal escapes as bytes", () => {
-    expect(parseListingLine('-rw-r--r-- 0/0 1 2026-01-01 00:00:00 "caf\\303\\251\\t1"').name).toBe("café\t1");
+    expect(parseListingLine('-rw-r--r-- 0/0 1 2026-01-01 00:00:00 "caf\\303\\251\\t1"')?.name).toBe("café\t1");
   });
 
   it("takes names as printed when tar left characters unescaped, plain or after an escape", () => {
     const line = (name: string) => `-rw-r--r-- 0/0 1 2026-01-01 00:00:00 "${name}"`;
-    expect(parseListingLine(line("./src/mod-1/file-1.txt")).name).toBe("./src/mod-1/file-1.txt");
-    expect(parseListingLine(line("é😀 plain")).name).toBe("é😀 plain");
-    expect(parseListingLine(line('\\"é😀 \\\\ x')).name).toBe('"é😀 \\ x');
+    expect(parseListingLine('drwxr-xr-x                     Creating directory: "d"')).toBeNull();
+    expect(parseListingLine(line("./src/mod-1/file-1.txt"))?.name).toBe("./src/mod-1/file-1.txt");
+    expect(parseListingLine(line("é😀 plain"))?.name).toBe("é😀 plain");
+    expect(parseListingLine(line('\\"é😀 \\\\ x'))?.name).toBe('"é😀 \\ x');
   });
 });

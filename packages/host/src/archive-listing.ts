@@ -1,16 +1,8 @@
 import type { EntryHeader } from "./entry-checker.js";
 import { ArchiveError } from "./errors.js";
-import { shellQuote } from "./shell.js";
 
-/**
- * A shell command listing the tar.gz `file` one entry per line, names as
- * GNU tar prints them with `--quoting-style=c`. `-P` keeps absolute and
- * `..` names as they are in the archive: without it tar would print them
- * already stripped, and the check would pass what extraction then rewrites.
- */
-export function listArchiveCommand(file: string): string {
-  return `LC_ALL=C exec tar -tvzP --quoting-style=c --numeric-owner --full-time -f ${shellQuote(file)}`;
-}
+/** `-vv` extraction adds a line for each directory tar makes on its own; it names nothing the archive holds. */
+const CREATING_DIRECTORY = /^\S+\s+Creating directory: "/;
 
 const TYPES: Record<string, EntryHeader["type"] | undefined> = {
   "-": "file",
@@ -62,10 +54,12 @@ function cString(line: string, at: number): { text: string; end: number } {
 const PREFIX = /^(\S)\S{9}\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(?=")/;
 
 /**
- * One line of `listArchiveCommand`'s output as a header for EntryChecker.
- * Only what the checks need is filled in: name, type, size and link target.
+ * One line of extractCommand's listing as a header for EntryChecker, or null
+ * for a line of tar's own about a directory it made. Only what the checks
+ * need is filled in: name, type, size and link target.
  */
-export function parseListingLine(line: string): EntryHeader {
+export function parseListingLine(line: string): EntryHeader | null {
+  if (CREATING_DIRECTORY.test(line)) return null;
   const prefix = PREFIX.exec(line);
   if (!prefix) throw new ArchiveError(`unexpected tar listing line: ${JSON.stringify(line)}`);
   const name = cString(line, prefix[0].length);

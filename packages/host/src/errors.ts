@@ -70,6 +70,9 @@ export class HostFileError extends optioErrorClass("host_file_error", "HostFileE
 /** A file optio reads from the agent's tree is not a regular file there: a symbolic link, a FIFO, a device, a socket. */
 export class UnsafeFileError extends optioErrorClass("unsafe_file", "UnsafeFileError") {}
 
+/** A file optio reads from the agent's tree is larger than the cap for what it is. */
+export class FileTooLargeError extends optioErrorClass("file_too_large", "FileTooLargeError") {}
+
 /** A checked command exited non-zero. */
 export class HostCommandError extends OptioError {
   static readonly code = "host_command_failed";

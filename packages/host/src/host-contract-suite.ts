@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArchiveError, HostCommandError, HostFileError, OptioAbortError, OptioTimeoutError, PathEscapeError, RestoreLimitError, UnsafeFileError } from "./errors.js";
-import type { Host, ProcessHandle } from "./host.js";
+import type { Host, ProcessHandle, RestoreOptions } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 import { shellQuote } from "./shell.js";
 import { withTimeout } from "./with-timeout.js";
@@ -17,7 +17,7 @@ export interface HostContractSetup {
   cleanup?: () => Promise<void>;
 }
 
-type TarEntry = { name: string; type?: "file" | "directory" | "symlink" | "link"; linkname?: string; body?: string };
+type TarEntry = { name: string; type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device"; linkname?: string; body?: string; pax?: Record<string, string> };
 
 /** Polls `check` until it returns a value other than undefined/false, failing after `timeoutMs`. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
@@ -38,7 +38,7 @@ async function collect(stream: Readable): Promise<Buffer> {
 
 async function tarGz(entries: TarEntry[], truncate = 0): Promise<Buffer> {
   const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? "file", linkname: e.linkname }, e.body ?? "");
+  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? "file", linkname: e.linkname, pax: e.pax }, e.body ?? "");
   pack.finalize();
   const gz = gzipSync(await collect(pack as unknown as Readable));
   return truncate > 0 ? gz.subarray(0, gz.length - truncate) : gz;
@@ -118,10 +118,16 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         expect(home.startsWith("/")).toBe(true);
       });
 
+      it("stats a file's modification time", async () => {
+        await host.writeText("dated.txt", "x");
+        await host.runChecked("touch -m -d @1700000000 dated.txt");
+        expect((await host.stat("dated.txt"))!.mtimeMs).toBe(1_700_000_000_000);
+      });
+
       it("writes text atomically, creating parents and applying the mode", async () => {
         await host.writeText("deep/er/secret.txt", "one", { mode: 0o600 });
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("one");
-        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600 });
+        expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600, mtimeMs: expect.any(Number) as number });
         await host.writeText("deep/er/secret.txt", "two");
         expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("two");
         expect((await host.stat("deep/er/secret.txt"))!.mode).toBe(0o600);
@@ -542,85 +548,152 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
       });
 
       const outsideName = `optio-slip-${randomBytes(4).toString("hex")}`;
-      const hostile: Array<[string, () => Promise<Buffer>, "path_escape" | "archive_invalid", string[]]> = [
+      type Refusal = "path_escape" | "archive_invalid";
+      const hostile: Array<[string, () => Promise<Buffer>, Refusal | Refusal[], string[]]> = [
         ["a ../ entry", () => tarGz([{ name: "ok.txt", body: "ok" }, { name: `../${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`]],
+        ["an inner .. entry", () => tarGz([{ name: "a/", type: "directory" }, { name: `a/../../${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`]],
         ["an absolute entry", () => tarGz([{ name: `/tmp/${outsideName}`, body: "x" }]), "path_escape", [`/tmp/${outsideName}`]],
         ["a symlink to /etc", () => tarGz([{ name: "etc", type: "symlink", linkname: "/etc" }, { name: `etc/${outsideName}`, body: "x" }]), "path_escape", [`/etc/${outsideName}`, "etc"]],
         ["a symlink to ..", () => tarGz([{ name: "up", type: "symlink", linkname: ".." }, { name: `up/${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`, "up"]],
-        ["a hardlink to outside", () => tarGz([{ name: "hard", type: "link", linkname: `../../${outsideName}` }]), "path_escape", ["hard"]],
-        ["a write through an earlier symlink", () => tarGz([{ name: "sub/", type: "directory" }, { name: "via", type: "symlink", linkname: "sub" }, { name: `via/${outsideName}`, body: "x" }]), "path_escape", [`sub/${outsideName}`]],
-        ["a truncated gzip", () => tarGz([{ name: "big.txt", body: "z".repeat(200_000) }, { name: "after.txt", body: "a" }], 40), "archive_invalid", ["after.txt"]],
+        // tar names the outside target on stderr while its listing shows a hard link: either refusal may come first.
+        ["a hardlink to outside", () => tarGz([{ name: "hard", type: "link", linkname: `../../${outsideName}` }]), ["path_escape", "archive_invalid"], ["hard"]],
+        ["a hardlink inside", () => tarGz([{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }]), "archive_invalid", ["f", "h"]],
+        ["a write through an earlier symlink", () => tarGz([{ name: "sub/", type: "directory" }, { name: "via", type: "symlink", linkname: "sub" }, { name: `via/${outsideName}`, body: "x" }]), "path_escape", [`sub/${outsideName}`, "via"]],
+        ["a directory replacing an earlier symlink", () => tarGz([{ name: "s", type: "symlink", linkname: "sub" }, { name: "s/", type: "directory" }]), "path_escape", ["s"]],
+        ["a FIFO", () => tarGz([{ name: "p", type: "fifo" }]), "archive_invalid", ["p"]],
+        ["a device", () => tarGz([{ name: "dev", type: "character-device" }]), "archive_invalid", ["dev"]],
+        ["a truncated gzip", () => tarGz([{ name: "big.txt", body: "z".repeat(200_000) }, { name: "after.txt", body: "a" }], 40), "archive_invalid", ["after.txt", "big.txt"]],
+        ["bytes that are not gzip", async () => Buffer.from("not a gzip stream at all"), "archive_invalid", []],
       ];
-      async function restoreFromFile(bytes: Buffer): Promise<void> {
+      async function restoreFromFile(bytes: Buffer, options: RestoreOptions): Promise<void> {
         const file = path.join(scratch, `hostile-${randomBytes(4).toString("hex")}.tar.gz`);
         await writeFile(file, bytes);
         const input = await open(file, "r");
         try {
-          await host.restoreWorkdirFromFile(input, { clear: false });
+          await host.restoreWorkdirFromFile(input, options);
         } finally {
           await input.close();
         }
       }
-      const restorers: Array<[string, (bytes: Buffer) => Promise<void>]> = [
-        ["a stream", (bytes) => host.restoreWorkdir(Readable.from([bytes]), { clear: false })],
+      const restorers: Array<[string, (bytes: Buffer, options: RestoreOptions) => Promise<void>]> = [
+        ["a stream", (bytes, options) => host.restoreWorkdir(Readable.from([bytes]), options)],
         ["a file", restoreFromFile],
-        ["bytes in memory", (bytes) => host.restoreWorkdirFromBytes(bytes, { clear: false })],
+        ["bytes in memory", (bytes, options) => host.restoreWorkdirFromBytes(bytes, options)],
       ];
-      it("stops an archive over maxEntries or maxBytes with RestoreLimitError before it is written, keeping the workdir", async () => {
-        await host.writeText("kept-before-bomb.txt", "kept");
+      const modes: Array<[string, boolean]> = [
+        ["clearing", true],
+        ["merging", false],
+      ];
+
+      /** Puts a known workdir in place; `intact` checks it is still exactly that and nothing of a restore is left beside it. */
+      async function knownWorkdir(): Promise<{ intact: () => Promise<void> }> {
+        await host.runChecked("find . -mindepth 1 -delete && mkdir -p keep/sub && printf kept > keep/sub/kept.txt && ln -s sub keep/link");
+        const before = (await host.runChecked("find . | sort")).stdout;
+        return {
+          intact: async () => {
+            expect((await host.runChecked("find . | sort")).stdout).toBe(before);
+            expect((await host.readFile("keep/link/kept.txt")).toString()).toBe("kept");
+            expect((await host.runChecked(`ls -A ${shellQuote(host.taskDir)}`)).stdout.split("\n").filter((n) => n.startsWith("."))).toEqual([]);
+          },
+        };
+      }
+
+      it("stops an archive over maxEntries or maxBytes with RestoreLimitError, keeping the workdir", async () => {
         const many = await tarGz([{ name: "a", body: "1" }, { name: "b", body: "2" }, { name: "c", body: "3" }]);
         const big = await tarGz([{ name: "small", body: "x" }, { name: "bomb", body: "z".repeat(100_000) }]);
-        const attempts: Array<[string, () => Promise<void>]> = [
-          ["stream, entries", () => host.restoreWorkdir(Readable.from([many]), { clear: false, maxEntries: 2 })],
-          ["bytes, entries", () => host.restoreWorkdirFromBytes(many, { clear: false, maxEntries: 2 })],
-          ["stream, bytes", () => host.restoreWorkdir(Readable.from([big]), { clear: false, maxBytes: 50_000 })],
-          ["bytes, bytes", () => host.restoreWorkdirFromBytes(big, { clear: false, maxBytes: 50_000 })],
-        ];
-        for (const [what, attempt] of attempts) {
-          const error = await attempt().catch((e: unknown) => e);
-          expect(RestoreLimitError.isInstance(error), what).toBe(true);
+        // Headers that declare nothing: only the unpacked stream shows the size.
+        const padded = await tarGz([{ name: "quiet", body: "q", pax: { comment: "p".repeat(8 * 1024 * 1024) } }]);
+        for (const [from, restore] of restorers) {
+          for (const [mode, clear] of modes) {
+            const { intact } = await knownWorkdir();
+            const attempts: Array<[string, () => Promise<void>]> = [
+              ["entries", () => restore(many, { clear, maxEntries: 2 })],
+              ["header bytes", () => restore(big, { clear, maxBytes: 50_000 })],
+              ["unpacked bytes", () => restore(padded, { clear, maxBytes: 2 * 1024 * 1024 })],
+            ];
+            for (const [what, attempt] of attempts) {
+              const error = await attempt().catch((e: unknown) => e);
+              expect(RestoreLimitError.isInstance(error), `${from}, ${mode}, ${what}: ${String(error)}`).toBe(true);
+              await intact();
+            }
+          }
         }
-        expect(await host.stat("bomb")).toBeNull();
-        expect((await host.readFile("kept-before-bomb.txt")).toString()).toBe("kept");
-        await host.remove("kept-before-bomb.txt");
       });
 
       describe.each(restorers)("restoring from %s", (_from, restore) => {
-        it.each(hostile)("refuses %s with a typed error and writes nothing outside", async (_what, build, code, absent) => {
-          await host.remove("sub");
-          const error = await restore(await build()).catch((e: unknown) => e);
-          expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error)).toBe(true);
-          expect((error as { code: string }).code).toBe(code);
-          for (const p of absent) expect(await host.stat(p), p).toBeNull();
+        describe.each(modes)("%s", (_mode, clear) => {
+          it.each(hostile)("refuses %s with a typed error, writes nothing outside and leaves the workdir as it was", async (_what, build, code, absent) => {
+            const { intact } = await knownWorkdir();
+            const error = await restore(await build(), { clear }).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error), String(error)).toBe(true);
+            expect([code].flat(), String(error)).toContain((error as { code: string }).code);
+            for (const p of absent) expect(await host.stat(p), p).toBeNull();
+            await intact();
+          });
+
+          it("refuses a chain of links that leaves the workdir only on disk, leaving the workdir as it was", async () => {
+            const { intact } = await knownWorkdir();
+            // Each link is listed before the one it resolves through, so no check of the listing alone sees the escape.
+            const chain = await tarGz([
+              { name: "w", type: "symlink", linkname: "v/.." },
+              { name: "v", type: "symlink", linkname: "u/.." },
+              { name: "u", type: "symlink", linkname: "x/.." },
+              { name: "x", type: "symlink", linkname: "." },
+            ]);
+            const error = await restore(chain, { clear }).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error), String(error)).toBe(true);
+            await intact();
+          });
+
+          it("refuses an overlay written through the chain, writing nothing outside", async () => {
+            const { intact } = await knownWorkdir();
+            const chain = await tarGz([
+              { name: "w", type: "symlink", linkname: "v/.." },
+              { name: "v", type: "symlink", linkname: "u/.." },
+              { name: "u", type: "symlink", linkname: "x/.." },
+              { name: "x", type: "symlink", linkname: "." },
+            ]);
+            const overlay = { archive: await tarGz([{ name: `w/${outsideName}`, body: "x" }]) };
+            const error = await restore(chain, { clear, overlay }).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error), String(error)).toBe(true);
+            expect(await host.stat(`${host.taskDir}/${outsideName}`)).toBeNull();
+            await intact();
+          });
+
+          it("refuses a tree that leaves the workdir only once the overlay replaced a path", async () => {
+            const { intact } = await knownWorkdir();
+            // Alone, `a` resolves through `b` to x/y/../.. (the root); once the overlay makes `b` a directory, to `..`.
+            const base = await tarGz([{ name: "x/y/", type: "directory" }, { name: "b", type: "symlink", linkname: "x/y" }, { name: "a", type: "symlink", linkname: "b/../.." }]);
+            const overlay = { archive: await tarGz([{ name: "b/", type: "directory" }]), replaces: ["b"] };
+            await expect(restore(base, { clear })).resolves.toBeUndefined();
+            await knownWorkdir();
+            const error = await restore(base, { clear, overlay }).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error), String(error)).toBe(true);
+            await intact();
+          });
         });
 
-        it("refuses a chain of links that leaves the workdir only on disk, and empties the workdir", async () => {
-          // Each link is listed before the one it resolves through, so no check of the listing alone sees the escape.
-          const chain = await tarGz([
-            { name: "w", type: "symlink", linkname: "v/.." },
-            { name: "v", type: "symlink", linkname: "u/.." },
-            { name: "u", type: "symlink", linkname: "x/.." },
-            { name: "x", type: "symlink", linkname: "." },
-          ]);
-          const error = await restore(chain).catch((e: unknown) => e);
-          expect(PathEscapeError.isInstance(error)).toBe(true);
-          for (const link of ["w", "v", "u", "x"]) expect(await host.stat(link), link).toBeNull();
+        it("lays an overlay over the archive, replacing its paths, and swaps both in at once", async () => {
+          await knownWorkdir();
+          const base = await tarGz([{ name: "home/.agent/old.txt", body: "stale" }, { name: "src/main.txt", body: "main" }]);
+          const overlay = { archive: await tarGz([{ name: "home/.agent/new.txt", body: "fresh" }]), replaces: ["home/.agent"] };
+          await restore(base, { clear: true, overlay });
+          expect((await host.readFile("src/main.txt")).toString()).toBe("main");
+          expect((await host.readFile("home/.agent/new.txt")).toString()).toBe("fresh");
+          expect(await host.stat("home/.agent/old.txt")).toBeNull();
+          expect(await host.stat("keep")).toBeNull();
+          expect(await host.stat(host.workdir)).toMatchObject({ type: "directory", mode: 0o700 });
         });
 
         it("refuses to merge into a workdir holding a link out, writing nothing through it", async () => {
           await host.symlink("..", "way-out");
           try {
-            const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }])).catch((e: unknown) => e);
+            const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }]), { clear: false }).catch((e: unknown) => e);
             expect(PathEscapeError.isInstance(error)).toBe(true);
             expect(await host.stat(`${host.taskDir}/${outsideName}`)).toBeNull();
           } finally {
             await host.remove("way-out");
           }
-        });
-
-        it("refuses a hard link inside the archive", async () => {
-          const error = await restore(await tarGz([{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }])).catch((e: unknown) => e);
-          expect(ArchiveError.isInstance(error)).toBe(true);
         });
       });
     });
@@ -651,6 +724,21 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
         pty.close();
         pty.close();
         await waitFor("the PTY to exit", async () => exits.length > 0);
+      });
+
+      it("runs a PTY readied by preparePty at its own size, echoing and cooking input as any PTY", async () => {
+        host.preparePty();
+        const pty = await host.openPty("printf 'ready\\n'; stty size; read line; printf 'got:%s\\n' \"$line\"", { cols: 100, rows: 30 });
+        let output = "";
+        pty.onData((d) => {
+          output += d;
+        });
+        const exited = new Promise((resolve) => pty.onExit(resolve));
+        await waitFor("the size", async () => output.includes("30 100"));
+        pty.write("typed\r");
+        await waitFor("the echoed line", async () => output.includes("typed") && output.includes("got:typed"));
+        expect(output.split("typed").length - 1).toBe(2);
+        await exited;
       });
     });
   });

@@ -107,13 +107,23 @@ export const DEFAULT_RESTORE_MAX_BYTES = 16 * 1024 ** 3;
 /** Default RestoreOptions.maxEntries. */
 export const DEFAULT_RESTORE_MAX_ENTRIES = 1_000_000;
 
+/** A second archive restored into the same staging tree, checked with it, swapped in with it. */
+export interface RestoreOverlay {
+  /** The tar.gz, small enough to be held in memory (a snapshot's private part). */
+  archive: Uint8Array;
+  /** Workdir-relative paths removed from the tree before the overlay is extracted. */
+  replaces?: readonly string[];
+}
+
 export interface RestoreOptions {
-  /** Empty the workdir before extracting. Default true. */
+  /** Start from an empty tree rather than from the workdir's contents. Default true. */
   clear?: boolean;
-  /** Most bytes of file contents the archive may hold (DEFAULT_RESTORE_MAX_BYTES); more fails with RestoreLimitError before they are written. */
+  /** Most bytes each archive may unpack to (DEFAULT_RESTORE_MAX_BYTES), counted on the decompressed stream as it lands; more fails with RestoreLimitError and leaves the workdir as it was. */
   maxBytes?: number;
-  /** Most entries the archive may hold (DEFAULT_RESTORE_MAX_ENTRIES); more fails with RestoreLimitError. */
+  /** Most entries each archive may hold (DEFAULT_RESTORE_MAX_ENTRIES); more fails with RestoreLimitError and leaves the workdir as it was. */
   maxEntries?: number;
+  /** Extracted over the archive before anything is swapped in. */
+  overlay?: RestoreOverlay;
 }
 
 export interface Tunnel {
@@ -146,6 +156,8 @@ export interface FileStat {
   type: "file" | "directory" | "symlink" | "other";
   size: number;
   mode: number;
+  /** Last modification, ms since the epoch (whole seconds over SFTP): with the size, tells a replaced file from the one seen before. */
+  mtimeMs: number;
 }
 
 /**
@@ -206,6 +218,12 @@ export interface Host {
   tailLines(path: HostPath, options?: TailOptions): AsyncIterable<readonly string[]>;
 
   archiveWorkdir(options?: ArchiveOptions): Readable;
+  /**
+   * Restores a tar.gz into the workdir in one pass through a staging tree
+   * beside it, checked on disk (links inside, no special files or hard
+   * links) before it is swapped in; any refusal (PathEscapeError,
+   * ArchiveError, RestoreLimitError) leaves the workdir as it was.
+   */
   restoreWorkdir(archive: Readable, options?: RestoreOptions): Promise<void>;
   /**
    * archiveWorkdir into `file`, an empty file this process has open for
@@ -221,11 +239,16 @@ export interface Host {
   restoreWorkdirFromFile(file: FileHandle, options?: RestoreOptions): Promise<void>;
   /**
    * restoreWorkdir from a tar.gz already in memory, for small archives such
-   * as a snapshot's private part. A local host has tar decompress it and
-   * checks every entry before it clears the workdir.
+   * as a snapshot's private part.
    */
   restoreWorkdirFromBytes(archive: Uint8Array, options?: RestoreOptions): Promise<void>;
 
   openTunnel(remotePort: number, options?: { bindAddress?: string }): Promise<Tunnel>;
   openPty(command: string, options: PtyOptions): Promise<PtyHandle>;
+  /**
+   * Readies what openPty needs before a viewer asks for it: over SSH a PTY
+   * channel whose login shell starts now, so a terminal opened later does not
+   * wait for the shell's rc files. Nothing to do on a local host.
+   */
+  preparePty(): void;
 }

@@ -34,7 +34,7 @@ hostContractSuite("LocalHost", async () => ({
 }));
 
 describe("LocalHost", () => {
-  it("checks a whole archive, from a file or bytes, before clearing the workdir, and leaves no tar reading it after a refusal", async () => {
+  it("refuses an archive from a file or bytes, keeping the workdir, and leaves no tar reading it after a refusal", async () => {
     const host = new LocalHost({ consumer: "contract-test", processId: "file-check", env: { CONTRACT_TEST_TASK_ROOT: root } });
     await host.connect();
     try {

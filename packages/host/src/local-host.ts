@@ -6,7 +6,7 @@ import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { archiveCommand, archiveExitOk, extractCommand, sanitizeArchive } from "./archive.js";
+import { archiveCommand, archiveExitOk } from "./archive.js";
 import {
   ArchiveError,
   FileNotFoundError,
@@ -41,11 +41,11 @@ import type {
 } from "./host.js";
 import { killTreeScript } from "./kill-tree.js";
 import { DEFAULT_TAIL_MAX_LINE_BYTES, LineSplitter } from "./line-splitter.js";
-import { type ArchiveInput, restoreChecked, runTar, type SpawnTracked } from "./local-tar.js";
+import { runTar, type SpawnTracked } from "./local-tar.js";
 import { openLocalPty } from "./local-pty.js";
 import { resolveTaskDir } from "./task-dir.js";
 import { tempSibling } from "./temp-sibling.js";
-import { extractVerified } from "./tree-check.js";
+import { type RestoreTarget, restoreStaged } from "./staged-restore.js";
 
 export interface LocalHostOptions {
   /** The consumer (agent) name; it names the task root. */
@@ -470,7 +470,7 @@ export class LocalHost implements Host {
     try {
       const st = await fs.lstat(this.resolvePath(p));
       const type = st.isFile() ? "file" : st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : "other";
-      return { type, size: st.size, mode: st.mode & 0o7777 };
+      return { type, size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
@@ -719,20 +719,28 @@ export class LocalHost implements Host {
   }
 
   async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
-    await this.restoreFrom({ fd: file.fd }, options);
+    this.requireConnected();
+    await restoreStaged(this.restoreTarget(), { fd: file.fd }, options);
   }
 
   async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
-    await this.restoreFrom({ bytes: archive }, options);
-  }
-
-  private async restoreFrom(input: ArchiveInput, options: RestoreOptions): Promise<void> {
     this.requireConnected();
-    const clear = options.clear ?? true;
-    await extractVerified(this.runTreeCheck, this.workdir, clear, () => restoreChecked(this.spawnTracked, this.workdir, input, clear ? () => this.clearWorkdir() : null, options), () => this.clearWorkdir());
+    await restoreStaged(this.restoreTarget(), { bytes: archive }, options);
   }
 
-  private readonly runTreeCheck = (command: string) => this.runCommand(command);
+  async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
+    this.requireConnected();
+    await restoreStaged(this.restoreTarget(), { stream: archive }, options);
+  }
+
+  private restoreTarget(): RestoreTarget {
+    return {
+      taskDir: this.taskDir,
+      workdir: this.workdir,
+      run: (command) => this.runCommand(command),
+      runTar: (command, input, onLine, onErrorLine) => runTar(this.spawnTracked, command, { input }, onLine, onErrorLine),
+    };
+  }
 
   private readonly spawnTracked: SpawnTracked = (command, stdio) => {
     const child = spawnChild("/bin/sh", ["-c", command], { detached: true, stdio });
@@ -740,27 +748,15 @@ export class LocalHost implements Host {
     return child;
   };
 
-  private async clearWorkdir(): Promise<void> {
-    await fs.mkdir(this.workdir, { recursive: true, mode: 0o700 });
-    const names = await fs.readdir(this.workdir);
-    await Promise.all(names.map((name) => fs.rm(path.join(this.workdir, name), { recursive: true, force: true })));
-  }
-
-  async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
-    this.requireConnected();
-    const clear = options.clear ?? true;
-    await extractVerified(this.runTreeCheck, this.workdir, clear, async () => {
-      if (clear) await this.clearWorkdir();
-      const { code, stderr } = await runTar(this.spawnTracked, extractCommand(this.workdir), { input: { stream: sanitizeArchive(archive, options) } });
-      if (code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${code}): ${stderr}`);
-    }, () => this.clearWorkdir());
-  }
-
-
   async openTunnel(remotePort: number): Promise<Tunnel> {
     this.requireConnected();
     if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) throw new RangeError(`not a TCP port: ${remotePort}`);
     return { port: remotePort, close: async () => {} };
+  }
+
+  /** A local PTY starts without a login shell: nothing to ready. */
+  preparePty(): void {
+    this.requireConnected();
   }
 
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {

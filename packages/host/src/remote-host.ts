@@ -6,8 +6,10 @@ import path from "node:path";
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from "node:stream";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { onChannelExit } from "./channel-exit.js";
-import { archiveCommand, archiveExitOk, clearDirCommand, extractCommand, sanitizeArchive } from "./archive.js";
-import { extractVerified } from "./tree-check.js";
+import { archiveCommand, archiveExitOk } from "./archive.js";
+import { feedLines } from "./line-feed.js";
+import type { ArchiveInput } from "./local-tar.js";
+import { restoreStaged } from "./staged-restore.js";
 import {
   ArchiveError,
   FileNotFoundError,
@@ -519,9 +521,9 @@ export class RemoteHost implements Host {
     );
   }
 
-  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number } | null> {
+  private async sftpStat(p: string, follow: boolean): Promise<{ mode: number; size: number; mtime: number } | null> {
     try {
-      return await this.sftpCall<{ mode: number; size: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
+      return await this.sftpCall<{ mode: number; size: number; mtime: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
     } catch (error) {
       if (sftpCode(error) === SFTP_NO_SUCH_FILE) return null;
       throw error;
@@ -736,7 +738,7 @@ export class RemoteHost implements Host {
     this.requireConnected();
     const st = await this.sftpStat(this.resolvePath(p), false);
     if (!st) return null;
-    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777 };
+    return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   }
 
   async realpath(p: HostPath): Promise<string | null> {
@@ -828,6 +830,8 @@ export class RemoteHost implements Host {
           const exit: RemoteExit = finished;
           if (stop.aborted) return;
           if (exit.lost) throw exit.lost;
+          // The reason is on stderr, which can still be on its way when the exit status arrives; the channel closes after it.
+          await proc.closed;
           if (exit.code === UNSAFE_TAIL_EXIT) throw new UnsafeFileError(`refusing to tail ${stderrTail.trim() || file}`);
           throw new HostCommandError(`tail ${file}`, exit.code, stderrTail);
         }
@@ -885,44 +889,46 @@ export class RemoteHost implements Host {
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
-    const clear = options.clear ?? true;
-    await extractVerified((command) => this.runCommand(command), this.workdir, clear, () => this.extractInto(archive, clear, options), () => this.emptyWorkdir());
+    await restoreStaged(
+      { taskDir: this.taskDir, workdir: this.workdir, run: (command) => this.runCommand(command), runTar: (command, input, onLine, onErrorLine) => this.runTar(command, input, onLine, onErrorLine) },
+      { stream: archive },
+      options,
+    );
   }
 
-  private async emptyWorkdir(): Promise<void> {
-    await this.execChecked(`umask 077 && mkdir -p -- ${shellQuote(this.workdir)} && ${clearDirCommand(this.workdir)}`);
-  }
-
-  /** Unpacks the sanitized archive into the workdir with a remote tar, emptying it first when `clear`. */
-  private async extractInto(archive: Readable, clear: boolean, limits: RestoreOptions): Promise<void> {
-    if (clear) await this.emptyWorkdir();
-    const sanitized = sanitizeArchive(archive, limits);
-    // Listen at once: an unsafe first entry fails the stream while tar is still starting.
-    const failed = new Promise<Error>((resolve) => sanitized.once("error", resolve));
+  /** RestoreTarget.runTar over the connection: the archive streams into a remote tar's stdin. */
+  private async runTar(command: string, input: ArchiveInput, onLine: (line: string) => void, onErrorLine: (line: string) => void): Promise<{ code: number | null }> {
+    const source = "stream" in input ? input.stream : "bytes" in input ? Readable.from([input.bytes]) : fsCreateReadStream("", { fd: input.fd, start: 0, autoClose: false });
     let proc: RemoteProcess;
     try {
-      proc = await this.startProcess(extractCommand(this.workdir), {});
+      proc = await this.startProcess(command, {});
     } catch (error) {
-      sanitized.destroy();
+      source.destroy();
       throw error;
     }
-    let stderr = "";
-    proc.stderr.on("data", (c: Buffer) => {
-      stderr = (stderr + c.toString("utf8")).slice(-4000);
+    let failure: unknown = null;
+    const failed = new Promise<void>((resolve) => {
+      const fail = (error: unknown) => {
+        failure ??= error;
+        resolve();
+      };
+      feedLines(proc.stdout, onLine, fail);
+      feedLines(proc.stderr, onErrorLine, fail);
+      source.once("error", (error: Error) => fail(new ArchiveError("reading the archive failed", { cause: error })));
     });
-    proc.stdout.resume();
-    sanitized.pipe(proc.channel);
+    source.pipe(proc.channel);
     const outcome = await Promise.race([proc.closed, failed]);
-    if (outcome instanceof Error) {
-      sanitized.unpipe(proc.channel);
+    if (failure) {
+      source.unpipe(proc.channel);
+      source.destroy();
       // Nothing partial gets finished: tar dies before it sees the end of the stream.
       await this.killTreeNow(proc.pid, 0).catch(() => {});
       proc.channel.close();
-      if (OptioError.isInstance(outcome)) throw outcome;
-      throw new ArchiveError(`restoring into ${this.workdir} failed`, { cause: outcome });
+      throw failure;
     }
-    if (outcome.lost) throw outcome.lost;
-    if (outcome.code !== 0) throw new ArchiveError(`tar could not extract into ${this.workdir} (exit ${outcome.code ?? outcome.signal}): ${stderr.trim()}`);
+    const exit = outcome as RemoteExit;
+    if (exit.lost) throw exit.lost;
+    return { code: exit.code };
   }
 
   /** The archive comes over the connection, so it passes through this process on its way into the file. */
@@ -992,6 +998,11 @@ export class RemoteHost implements Host {
     };
     this.tunnels.add(tunnel);
     return tunnel;
+  }
+
+  preparePty(): void {
+    this.requireConnected();
+    this.conn.preparePty();
   }
 
   async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {

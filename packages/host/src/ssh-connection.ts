@@ -111,6 +111,14 @@ export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host
 export type LostListener = (error: ConnectionLostError | NotConnectedError) => void;
 
 const KEEPALIVE_COUNT_MAX = 3;
+/**
+ * Exec standbys kept per connection: a session's start runs three commands
+ * (readying the host, probing the agent, starting tmux) before its first
+ * screen, and all three find a shell that logged in when the connection opened.
+ */
+const EXEC_STANDBYS = 3;
+/** The terminal type of a pre-opened PTY; a PTY asked for with another type opens its own channel. */
+const STANDBY_PTY_TERM = "xterm-256color";
 /** Longest pause between attempts to open a channel once a standby's session has been given up. */
 const RELEASE_RETRY_MAX_MS = 1600;
 
@@ -141,6 +149,8 @@ export class SshConnection {
   private closed: Promise<void> = Promise.resolve();
   /** Made by each connect; exec reaches it only once ready() has passed. */
   private standby!: StandbyExec;
+  /** PTY channels opened ahead of a viewer, once preparePty() asked for them. */
+  private ptyStandby: StandbyExec | null = null;
 
   constructor(config: SSHConfig) {
     this.config = config;
@@ -219,7 +229,10 @@ export class SshConnection {
     }
     this.state = "ready";
     // The first command after connecting is usually moments away: its login shell starts now.
-    this.standby = new StandbyExec((command) => this.openExec(command, {}));
+    this.standby = new StandbyExec((command) => this.openExec(command, {}), { size: EXEC_STANDBYS });
+    this.ptyStandby = null;
+    // Asked for first, so a server with few sessions (MaxSessions) grants SFTP its own before the standbys take the rest.
+    this.sftp().catch(() => {});
     this.standby.fill();
   }
 
@@ -397,6 +410,15 @@ export class SshConnection {
       this.standby.fill();
       if (channel) return channel;
     }
+    const pty = typeof options.pty === "object" ? options.pty : null;
+    if (pty && this.ptyStandby && options.env === undefined && (pty.term ?? STANDBY_PTY_TERM) === STANDBY_PTY_TERM) {
+      const channel = await this.ptyStandby.take(command);
+      this.ptyStandby.fill();
+      if (channel) {
+        channel.setWindow(pty.rows ?? 24, pty.cols ?? 80, pty.height ?? 0, pty.width ?? 0);
+        return channel;
+      }
+    }
     try {
       return await this.openExec(command, options);
     } catch (error) {
@@ -412,16 +434,34 @@ export class SshConnection {
    * closes, hence the growing pauses.
    */
   private async openGivingUpStandbys(command: string, options: ExecOptions, refusal: unknown): Promise<ClientChannel> {
-    if (!(await this.standby.release())) throw refusal;
+    if (!(await this.releaseStandby())) throw refusal;
     for (let waitMs = 50; ; waitMs *= 2) {
       try {
         return await this.openExec(command, options);
       } catch (error) {
         if (!isChannelOpenFailure(error) || this.state !== "ready" || waitMs > RELEASE_RETRY_MAX_MS) throw error;
-        await this.standby.release();
+        await this.releaseStandby();
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
+  }
+
+  private async releaseStandby(): Promise<boolean> {
+    return (await this.standby.release()) || ((await this.ptyStandby?.release()) ?? false);
+  }
+
+  /**
+   * Opens a PTY channel ahead of the next PTY exec (a viewer's terminal), so
+   * its login shell starts now rather than when the viewer arrives; one is
+   * kept ready from then on. Without it a PTY exec opens its own channel.
+   */
+  preparePty(): void {
+    this.ready();
+    this.ptyStandby ??= new StandbyExec(
+      (command) => this.openExec(command, { pty: { term: STANDBY_PTY_TERM, cols: 80, rows: 24, width: 0, height: 0 } }),
+      { size: 1, pty: true },
+    );
+    this.ptyStandby.fill();
   }
 
   private async openExec(command: string, options: ExecOptions): Promise<ClientChannel> {

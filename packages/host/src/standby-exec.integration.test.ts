@@ -37,7 +37,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 }
 
 /** A connected RemoteHost on its own sshd, for the tests of one describe block. */
-function remoteHostFixture(maxSessions?: number): () => RemoteHost {
+function remoteHostFixture(maxSessions?: number): (() => RemoteHost) & { sshd: () => TestSshd } {
   let sshd: TestSshd;
   let root: string;
   let host: RemoteHost;
@@ -55,7 +55,7 @@ function remoteHostFixture(maxSessions?: number): () => RemoteHost {
     await rm(root, { recursive: true, force: true });
   });
 
-  return () => host;
+  return Object.assign(() => host, { sshd: () => sshd });
 }
 
 describe("RemoteHost's standby exec channel", () => {
@@ -85,13 +85,14 @@ describe("RemoteHost's standby exec channel", () => {
   it("passes over a standby whose shell has died", async () => {
     const host = remote();
     await host.runChecked("true");
-    // Only once both standbys are past the login shell's rc files (killed inside them, a shell can leave rc locks behind).
-    const readers = "^/bin/sh -c c=";
-    const count = async () => Number((await execFileAsync("sh", ["-c", `pgrep -c -f '${readers}' || true`])).stdout.trim());
-    const deadline = Date.now() + 10_000;
-    while ((await count()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await count()).toBe(2);
-    await execFileAsync("pkill", ["-KILL", "-f", readers]);
+    // Only once all three standbys are past the login shell's rc files (killed inside them, a shell can leave rc locks behind).
+    const readers = async () =>
+      (await standbyShells(remote.sshd()))
+        .split("\n")
+        .filter((line) => line.trim().split(" ").slice(1).join(" ").startsWith("/bin/sh -c c="))
+        .map((line) => line.trim().split(" ")[0] ?? "");
+    await until("three standbys reading", async () => (await readers()).length === 3);
+    await execFileAsync("kill", ["-KILL", ...(await readers())]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await host.runChecked("echo alive")).stdout).toBe("alive\n");
     expect((await host.runChecked("echo again")).stdout).toBe("again\n");

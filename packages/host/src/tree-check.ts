@@ -6,13 +6,15 @@ const MAX_LINK_DEPTH = 40;
 
 /**
  * A shell command printing every entry of `dir` that is neither a regular
- * file nor a directory, as NUL-separated triples: type letter (find's `%y`),
- * path relative to `dir`, and link target (empty unless a symlink). It reads
- * what is on disk, so links made by any earlier extraction count, whatever
- * order their archive listed them in.
+ * file nor a directory, and with `hardLinks` every regular file with more
+ * than one name, as NUL-separated triples: type letter (find's `%y`), path
+ * relative to `dir`, and link target (empty unless a symlink). It reads what
+ * is on disk, so links made by any earlier extraction count, whatever order
+ * their archive listed them in.
  */
-export function treeCheckCommand(dir: string): string {
-  return `cd ${shellQuote(dir)} && exec find . -mindepth 1 ! -type f ! -type d -printf '%y\\0%P\\0%l\\0'`;
+export function treeCheckCommand(dir: string, hardLinks = false): string {
+  const select = hardLinks ? "\\( ! -type f ! -type d -o -type f -links +1 \\)" : "! -type f ! -type d";
+  return `cd ${shellQuote(dir)} && exec find . -mindepth 1 ${select} -printf '%y\\0%P\\0%l\\0'`;
 }
 
 /**
@@ -26,6 +28,7 @@ export function checkTreeListing(output: string): void {
   const links = new Map<string, string>();
   for (let i = 0; i + 2 < fields.length; i += 3) {
     const [type, name, target] = [fields[i]!, fields[i + 1]!, fields[i + 2]!];
+    if (type === "f") throw new ArchiveError(`${JSON.stringify(name)} is a hard link, which a restored tree may not hold`);
     if (type !== "l") throw new ArchiveError(`${JSON.stringify(name)} is a special file (find type ${type}), which a workdir may not hold`);
     if (target.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`);
     links.set(name, target);
@@ -56,31 +59,8 @@ export function resolveInside(links: ReadonlyMap<string, string>, dir: string[],
 }
 
 /** Runs treeCheckCommand on the host and checks what it printed. */
-export async function verifyTree(run: (command: string) => Promise<RunResult>, dir: string): Promise<void> {
-  const { stdout, stderr, exitCode } = await run(treeCheckCommand(dir));
+export async function verifyTree(run: (command: string) => Promise<RunResult>, dir: string, hardLinks = false): Promise<void> {
+  const { stdout, stderr, exitCode } = await run(treeCheckCommand(dir, hardLinks));
   if (exitCode !== 0) throw new ArchiveError(`checking ${dir} on disk failed (exit ${exitCode}): ${stderr.trim()}`);
   checkTreeListing(stdout);
-}
-
-/**
- * Wraps one extraction into `dir` with on-disk checks. A merge (`clear`
- * false) first checks the tree it writes into, so no link already there can
- * carry a write outside; afterwards the whole tree is checked, and a tree
- * that fails is emptied before the error is thrown, leaving no link out.
- */
-export async function extractVerified(
-  run: (command: string) => Promise<RunResult>,
-  dir: string,
-  clear: boolean,
-  extract: () => Promise<void>,
-  empty: () => Promise<void>,
-): Promise<void> {
-  if (!clear) await verifyTree(run, dir);
-  await extract();
-  try {
-    await verifyTree(run, dir);
-  } catch (error) {
-    await empty();
-    throw error;
-  }
 }

@@ -35,7 +35,7 @@ describe("openCodeCommand", () => {
 
   it("keeps opencode offline except for the endpoint when apiBaseUrl is set", () => {
     const env = openCodeCommand(parseOpenCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000" }), launch()).env;
-    expect(env).toMatchObject({ OPENCODE_DISABLE_MODELS_FETCH: "1", npm_config_offline: "true" });
+    expect(env).toMatchObject({ OPENCODE_DISABLE_MODELS_FETCH: "1", npm_config_offline: "true", OPTIO_ANTHROPIC_BASE_URL: "http://127.0.0.1:4000/v1" });
     expect(openCodeCommand(parseOpenCodeConfig({}), launch()).env).not.toHaveProperty("npm_config_offline");
   });
 

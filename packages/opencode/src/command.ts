@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { AgentCommand, LaunchInfo } from "@optio/agents";
 import type { OpenCodeTaskConfig } from "./config.js";
-import { ENDPOINT_ENV } from "./endpoint.js";
+import { endpointEnv } from "./endpoint.js";
 
 /**
  * opencode's environment inside an isolated HOME. It finds its data, config,
@@ -25,7 +25,8 @@ export function openCodeEnv(home: string): Record<string, string> {
  * `--prompt` with the first message, which the TUI submits as it opens.
  * opencode 1.18 reads `--prompt` only on its home screen, and `--continue`
  * opens the session screen instead, so a continued session cannot take a
- * first message from the command line.
+ * first message from the command line: the session types it once the
+ * adapter's `promptReady` shows.
  */
 export function openCodeFlags(continueConversation: boolean, firstMessage?: string): string[] {
   if (continueConversation) return ["--continue"];
@@ -36,7 +37,7 @@ export function openCodeFlags(continueConversation: boolean, firstMessage?: stri
 export function openCodeCommand(config: OpenCodeTaskConfig, launch: LaunchInfo): AgentCommand {
   return {
     argv: [launch.binaryPath, ...openCodeFlags(launch.continueConversation, launch.firstMessage)],
-    env: { ...openCodeEnv(launch.home), ...(config.apiBaseUrl !== undefined && ENDPOINT_ENV) },
+    env: { ...openCodeEnv(launch.home), ...(config.apiBaseUrl !== undefined && endpointEnv(config.apiBaseUrl)) },
     pathPrepend: [posix.join(launch.home, ".local/bin")],
   };
 }

@@ -9,9 +9,24 @@ export function anthropicBaseUrl(apiBaseUrl: string): string {
   return `${apiBaseUrl.replace(/\/+$/, "")}/v1`;
 }
 
-/** The global opencode config that sends the `anthropic` provider to `apiBaseUrl`; its key comes from `ANTHROPIC_API_KEY` in `env` or from `credentials`. */
-export function endpointConfig(apiBaseUrl: string): Record<string, unknown> {
-  return { $schema: "https://opencode.ai/config.json", provider: { anthropic: { options: { baseURL: anthropicBaseUrl(apiBaseUrl) } } } };
+/** The variable each launch sets to the provider's base URL; the planted config names it rather than the URL. */
+export const BASE_URL_VAR = "OPTIO_ANTHROPIC_BASE_URL";
+
+/**
+ * The global opencode config that sends the `anthropic` provider to the
+ * endpoint; its key comes from `ANTHROPIC_API_KEY` in `env` or from
+ * `credentials`. The URL is read from `BASE_URL_VAR` (opencode substitutes
+ * `{env:…}` in its config) because the config travels in snapshots: a resumed
+ * task must reach the endpoint its own config names now, not the one the
+ * first session had.
+ */
+export function endpointConfig(): Record<string, unknown> {
+  return { $schema: "https://opencode.ai/config.json", provider: { anthropic: { options: { baseURL: `{env:${BASE_URL_VAR}}` } } } };
+}
+
+/** What a launch with `apiBaseUrl` adds to opencode's environment: the endpoint, and nothing else to reach. */
+export function endpointEnv(apiBaseUrl: string): Record<string, string> {
+  return { ...ENDPOINT_ENV, [BASE_URL_VAR]: anthropicBaseUrl(apiBaseUrl) };
 }
 
 /**

@@ -50,6 +50,8 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
     plant: plantOpenCodeHome,
     command: openCodeCommand,
     firstMessageOnContinue: false,
+    // The continued session's screen: its prompt box is up once the footer lists the command palette.
+    promptReady: /ctrl\+p commands/,
     resume: {
       privatePaths: [`home/${OPENCODE_DATA_DIR}`, `home/${OPENCODE_CONFIG_DIR}`, `home/${OPENCODE_STATE_DIR}`],
       regenerablePaths: ["home/.cache"],

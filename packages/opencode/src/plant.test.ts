@@ -45,12 +45,12 @@ describe("plantOpenCodeHome", () => {
     expect(await mode(file)).toBe(0o600);
   });
 
-  it("points the anthropic provider at apiBaseUrl in the global config under HOME, mode 0600", async () => {
+  it("points the anthropic provider at the launch's endpoint variable in the global config under HOME, mode 0600", async () => {
     await plantOpenCodeHome(ctx, parseOpenCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }));
     const file = join(ctx.home, ".config/opencode/opencode.json");
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({
       $schema: "https://opencode.ai/config.json",
-      provider: { anthropic: { options: { baseURL: "http://127.0.0.1:4000/v1" } } },
+      provider: { anthropic: { options: { baseURL: "{env:OPTIO_ANTHROPIC_BASE_URL}" } } },
     });
     expect(await mode(file)).toBe(0o600);
   });

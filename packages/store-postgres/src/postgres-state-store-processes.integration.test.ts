@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exitOf, lineFrom, spawnStoreProcess } from "./child-store.js";
+import { exitOf, lineFrom } from "@optio/host/testing";
+import { spawnStoreProcess } from "./child-store.js";
 import { PostgresStateStore } from "./postgres-state-store.js";
 import { startTestPostgres, type TestPostgres } from "./test-postgres.js";
 

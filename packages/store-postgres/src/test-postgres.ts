@@ -4,14 +4,13 @@ import { chown, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "@optio/host/testing";
+import { exitOf, launchOnFreePort, printed } from "@optio/host/testing";
 
 const execFileAsync = promisify(execFile);
 
 const BIN = "/usr/lib/postgresql/15/bin";
 const RUN_AS = "optio-pg";
 const START_BOUND_MS = 30_000;
-const PORT_ATTEMPTS = 5;
 
 /** A private PostgreSQL 15 on 127.0.0.1 for tests, in a temp dir, trusting local connections. */
 export interface TestPostgres {
@@ -58,40 +57,6 @@ async function serverAccount(): Promise<Account | undefined> {
   return made;
 }
 
-/** Resolves once the server logs that it accepts connections; rejects with its log when it exits first. */
-function ready(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let log = "";
-    const timer = setTimeout(() => fail(new Error(`postgres did not get ready within ${START_BOUND_MS} ms:\n${log}`)), START_BOUND_MS);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes("database system is ready to accept connections")) {
-        cleanup();
-        resolve();
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => fail(new Error(`postgres exited (${code ?? signal}) before it was ready:\n${log}`));
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-      // Keep draining its log so the server never blocks on a full pipe.
-      child.stderr?.resume();
-    };
-    const fail = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
 /**
  * Starts PostgreSQL 15 (`/usr/lib/postgresql/15/bin`) on a free port of
  * 127.0.0.1 with a fresh cluster in a temp dir. As root it runs as the
@@ -107,13 +72,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   let port = 0;
   let stopped = false;
 
-  const launch = async () => {
+  const launch = async (on: number) => {
     const started = spawn(
       path.join(BIN, "postgres"),
       [
         "-D", dataDir,
         "-c", "listen_addresses=127.0.0.1",
-        "-c", `port=${port}`,
+        "-c", `port=${on}`,
         "-c", `unix_socket_directories=${dir}`,
         "-c", "shared_buffers=32MB",
         "-c", "max_connections=60",
@@ -123,10 +88,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     );
     started.once("error", () => {});
     try {
-      await ready(started);
+      await printed(started, "stderr", "database system is ready to accept connections", START_BOUND_MS);
     } catch (error) {
       started.kill("SIGKILL");
-      await exited(started);
+      await exitOf(started);
       throw error;
     }
     child = started;
@@ -138,18 +103,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     if (!running) return;
     // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, open transactions rolled back.
     running.kill("SIGINT");
-    await exited(running);
+    await exitOf(running);
   };
 
   try {
     if (account) await chown(dir, account.uid, account.gid);
     await execFileAsync(path.join(BIN, "initdb"), ["-D", dataDir, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"], as);
-    let lastError: unknown;
-    for (let attempt = 0; attempt < PORT_ATTEMPTS && !child; attempt++) {
-      port = await freePort();
-      await launch().catch((error: unknown) => (lastError = error));
-    }
-    if (!child) throw lastError instanceof Error ? lastError : new Error("postgres did not start");
+    port = await launchOnFreePort(launch);
   } catch (error) {
     await halt();
     await rm(dir, { recursive: true, force: true });
@@ -177,7 +137,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     halt,
     async resume() {
       if (stopped) throw new Error("this test postgres was stopped");
-      if (!child) await launch();
+      if (!child) await launch(port);
     },
     async stop() {
       if (stopped) return;

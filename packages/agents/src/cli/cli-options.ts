@@ -44,6 +44,15 @@ export const runOptionSpecs: readonly CliOptionSpec[] = [
   { name: "help", short: "h", type: "boolean", description: "Show this help." },
 ];
 
+const SSH_FLAG_NAMES = ["ssh", "identity", "known-hosts", "host-fingerprint", "insecure-accept-any-host-key"];
+
+/** `ps` and `kill`: the host to look on, and the output form. */
+export const sessionsOptionSpecs: readonly CliOptionSpec[] = [
+  ...runOptionSpecs.filter((s) => SSH_FLAG_NAMES.includes(s.name)),
+  { name: "json", type: "boolean", description: "Print one JSON object per session." },
+  { name: "help", short: "h", type: "boolean", description: "Show this help." },
+];
+
 export const seedsListOptionSpecs: readonly CliOptionSpec[] = [
   { name: "json", type: "boolean", description: "Print one JSON object per seed." },
   { name: "help", short: "h", type: "boolean", description: "Show this help." },

@@ -6,6 +6,7 @@ import * as z from "zod/mini";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
 import { deleteSeed, listSeeds } from "../seeds/seeds.js";
+import { endTaskSession, listTaskSessions } from "../session/task-sessions.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import type { StateStore } from "../store/state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
@@ -22,6 +23,7 @@ import {
   runOptionSpecs,
   seedsDeleteOptionSpecs,
   seedsListOptionSpecs,
+  sessionsOptionSpecs,
 } from "./cli-options.js";
 import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-printer.js";
 import { openUrl } from "./open-url.js";
@@ -117,6 +119,8 @@ function helpText(bin: string, adapter: AgentAdapter<never>, runSpecs: readonly 
     `  ${bin} run [INSTRUCTIONS] [options]   start (or --resume) a task`,
     `  ${bin} seeds list [--json]            list saved seeds`,
     `  ${bin} seeds delete ID                delete a seed`,
+    `  ${bin} ps [--ssh …] [--json]          list the task sessions on a host`,
+    `  ${bin} kill ID [--ssh …]              end a task's session and every process of it`,
     `  ${bin} --help | --version`,
     "",
     "Options:",
@@ -185,6 +189,7 @@ export async function runCli<C extends AgentTaskConfig>(
     const [command, ...rest] = argv;
     if (command === "run") return await runCommand(generic, bin, rest, fullIo, specs, extras);
     if (command === "seeds") return await seedsCommand(adapter.id, bin, rest, fullIo);
+    if (command === "ps" || command === "kill") return await sessionsCommand(adapter.id, bin, command, rest, fullIo);
     const { values, positionals } = parse([...argv], globalOptionSpecs, true);
     if (values.help) {
       fullIo.stdout.write(helpText(bin, generic, specs));
@@ -204,6 +209,43 @@ export async function runCli<C extends AgentTaskConfig>(
     fullIo.stderr.write(`${bin}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_FAILED;
   }
+}
+
+function sshFlagsOf(values: Record<string, CliOptionValue | undefined>): SshFlags {
+  const str = (name: string) => values[name] as string | undefined;
+  return {
+    ...(str("ssh") !== undefined && { ssh: str("ssh") }),
+    ...(str("identity") !== undefined && { identity: str("identity") }),
+    ...(str("known-hosts") !== undefined && { knownHosts: str("known-hosts") }),
+    ...(str("host-fingerprint") !== undefined && { hostFingerprint: str("host-fingerprint") }),
+    ...(values["insecure-accept-any-host-key"] === true && { insecureAcceptAnyHostKey: true }),
+  };
+}
+
+/** `ps` lists the task sessions on the host; `kill ID` ends one with every process of it. */
+async function sessionsCommand(agent: string, bin: string, command: "ps" | "kill", args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, sessionsOptionSpecs, command === "kill");
+  if (values.help) {
+    io.stdout.write(`Usage: ${bin} ${command === "ps" ? "ps" : "kill PROCESS_ID"} [options]\n\n${optionHelp(sessionsOptionSpecs)}\n`);
+    return EXIT_DONE;
+  }
+  const ssh = sshConfigFromFlags(sshFlagsOf(values as Record<string, CliOptionValue | undefined>), io.cwd);
+  const where = { agent, ...(ssh && { ssh }), env: io.env };
+  if (command === "kill") {
+    const [processId, ...more] = positionals;
+    if (processId === undefined || more.length > 0 || !PROCESS_ID.test(processId)) throw new CliUsageError("kill takes exactly one process id");
+    if (!(await endTaskSession({ ...where, processId }))) {
+      io.stderr.write(`${bin}: no running session for task ${processId}\n`);
+      return EXIT_FAILED;
+    }
+    io.stdout.write(`Ended task ${processId}.\n`);
+    return EXIT_DONE;
+  }
+  const sessions = await listTaskSessions(where);
+  if (values.json) for (const s of sessions) io.stdout.write(`${jsonLine({ ...s, startedAt: s.startedAt.toISOString() })}\n`);
+  else if (sessions.length === 0) io.stdout.write(`No ${agent} task sessions.\n`);
+  else for (const s of sessions) io.stdout.write(`${s.processId}  ${s.alive ? `running, agent pid ${s.agentPid ?? "?"}` : "exited"}  since ${s.startedAt.toISOString()}\n`);
+  return EXIT_DONE;
 }
 
 async function runCommand(
@@ -236,13 +278,7 @@ async function runCommand(
   if (resume && explicitId === undefined) throw new CliUsageError("--resume needs --process-id: the id of the task to continue");
   const processId = explicitId ?? defaultProcessId(adapter.id);
   const env = parseEnvFlags((values.env as string[] | undefined) ?? []);
-  const sshFlags: SshFlags = {
-    ...(str("ssh") !== undefined && { ssh: str("ssh") }),
-    ...(str("identity") !== undefined && { identity: str("identity") }),
-    ...(str("known-hosts") !== undefined && { knownHosts: str("known-hosts") }),
-    ...(str("host-fingerprint") !== undefined && { hostFingerprint: str("host-fingerprint") }),
-    ...(flag("insecure-accept-any-host-key") && { insecureAcceptAnyHostKey: true }),
-  };
+  const sshFlags = sshFlagsOf(values);
   const ssh = sshConfigFromFlags(sshFlags, io.cwd);
   const rawInstallDir = str("install-dir");
   const installDir =

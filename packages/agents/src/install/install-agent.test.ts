@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readlink, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readlink, rm, symlink, unlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost, shellQuote, type Host } from "@optio/host";
@@ -139,5 +139,59 @@ describe("installAgentBinary", () => {
     ).catch((e: unknown) => e);
     expect((error as Error).message).toBe("interrupted");
     expect(ran).toEqual([]);
+  });
+
+  describe("the verified stamp", () => {
+    /** probeTool, counting the binaries it runs. */
+    const probed: string[] = [];
+    const counting = async (h: Host, path: string) => {
+      probed.push(path);
+      return probeTool(h, path);
+    };
+    const otherTool = (version: string) => `#!/bin/sh\n[ "$1" = --version ] && { echo "${version} (Tool)"; exit 0; }\nexit 1\n`;
+    beforeEach(() => {
+      probed.length = 0;
+    });
+
+    it("lets a start with the binary unchanged skip running it", async () => {
+      const path = await writeTool(join(root, "bin", "tool"));
+      expect(await installAgentBinary(ctx, spec({ probe: counting }))).toEqual({ binaryPath: path, version: "4.5.6" });
+      expect(await installAgentBinary(ctx, spec({ probe: counting }))).toEqual({ binaryPath: path, version: "4.5.6" });
+      expect(probed).toEqual([path]);
+      expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(path);
+    });
+
+    it("probes again when the binary was rewritten in place, even at the same size", async () => {
+      const path = await writeTool(join(root, "bin", "tool"));
+      await installAgentBinary(ctx, spec({ probe: counting }));
+      await writeTool(path, otherTool("7.8.9"));
+      // A rewrite within the same second must still count: the stamp is keyed on the exact mtime.
+      await utimes(path, new Date(), new Date(Date.now() + 5000));
+      expect((await installAgentBinary(ctx, spec({ probe: counting }))).version).toBe("7.8.9");
+      expect(probed).toEqual([path, path]);
+    });
+
+    it("probes again when the install link points at another binary", async () => {
+      const first = await writeTool(join(root, "cache", "1", "tool"));
+      const second = await writeTool(join(root, "cache", "2", "tool"), otherTool("2.0.0"));
+      await mkdir(join(root, "bin"), { recursive: true });
+      await symlink(first, join(root, "bin", "tool"));
+      expect((await installAgentBinary(ctx, spec({ probe: counting }))).version).toBe("4.5.6");
+      await unlink(join(root, "bin", "tool"));
+      await symlink(second, join(root, "bin", "tool"));
+      expect((await installAgentBinary(ctx, spec({ probe: counting }))).version).toBe("2.0.0");
+      expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(second);
+      expect(probed).toHaveLength(2);
+    });
+
+    it("notices a binary that is gone or no longer executable", async () => {
+      const path = await writeTool(join(root, "bin", "tool"));
+      await installAgentBinary(ctx, spec({ probe: counting }));
+      await chmod(path, 0o644);
+      expect(AgentNotInstalledError.isInstance(await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e))).toBe(true);
+      await rm(path);
+      expect(AgentNotInstalledError.isInstance(await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e))).toBe(true);
+      expect(probed).toEqual([path, path, path]);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { Host } from "@optio/host";
 import type { AdapterContext, InstalledAgent } from "../agent-v1.js";
 import { AgentInstallError, AgentNotInstalledError, type InstallAttempt } from "./install-errors.js";
+import { checkVerifiedStamp, writeVerifiedStamp } from "./verified-stamp.js";
 import { expandHostPath, linkBinary } from "./version-cache.js";
 
 /** One way of getting an agent's binary onto the host. */
@@ -40,9 +41,16 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
 export async function installAgentBinary(ctx: AdapterContext, spec: AgentBinarySpec): Promise<InstalledAgent> {
   const { host } = ctx;
   const targetPath = posix.join(await expandHostPath(host, spec.installDir), spec.binaryName);
-  const present = async (): Promise<InstalledAgent | null> => {
-    const version = await spec.probe(host, targetPath);
-    return version === null ? null : { binaryPath: targetPath, version: version || undefined };
+  // The resolved binary comes along so the link into the home needs no second look.
+  const present = async (): Promise<(InstalledAgent & { resolved: string | undefined }) | null> => {
+    const stamp = await checkVerifiedStamp(host, targetPath);
+    let version = stamp.version;
+    if (version === null) {
+      version = await spec.probe(host, targetPath);
+      if (version === null) return null;
+      if (stamp.file) await writeVerifiedStamp(host, targetPath, stamp.file, version);
+    }
+    return { binaryPath: targetPath, version: version || undefined, resolved: stamp.file?.binary };
   };
 
   let installed = await present();
@@ -70,7 +78,7 @@ export async function installAgentBinary(ctx: AdapterContext, spec: AgentBinaryS
     }
     if (!installed) throw new AgentInstallError(`could not install ${spec.name} at ${targetPath}`, attempts);
   }
-  const resolved = (await host.realpath(installed.binaryPath)) ?? installed.binaryPath;
-  await linkBinary(host, resolved, posix.join(ctx.home, ".local/bin"), spec.binaryName);
-  return installed;
+  const { resolved, ...agent } = installed;
+  await linkBinary(host, resolved ?? installed.binaryPath, posix.join(ctx.home, ".local/bin"), spec.binaryName);
+  return agent;
 }

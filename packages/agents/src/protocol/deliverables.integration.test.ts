@@ -6,8 +6,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../task/task-context.js";
 import { createDeliverableQueue } from "./deliverables.js";
+import { agentFileReadCases } from "./read-agent-file-test-support.js";
+import { deliverableSwapRace } from "./swap-race-test-support.js";
 
-describe("deliverables over RemoteHost (real sshd)", () => {
+describe("deliverables and readAgentFile over RemoteHost (real sshd)", () => {
   let sshd: TestSshd;
   let root: string;
   let host: RemoteHost;
@@ -41,5 +43,13 @@ describe("deliverables over RemoteHost (real sshd)", () => {
     await queue.drain();
     expect(delivered).toEqual([["ok.md", "fine ✓"]]);
     expect(reports).toEqual([expect.stringMatching(/pipe\.md" skipped: .*not a regular file/), expect.stringMatching(/big\.md" skipped: it is 33 bytes, over the limit of 32 bytes/)]);
+  });
+
+  it("never delivers outside content nor blocks while the agent swaps a directory for a link and a file for a FIFO in a loop", async () => {
+    await deliverableSwapRace(host, 60, 120_000);
+  }, 150_000);
+
+  it("reads agent files inside the workdir and refuses links, FIFOs, devices and files over the cap, without blocking", async () => {
+    await agentFileReadCases(host);
   });
 });

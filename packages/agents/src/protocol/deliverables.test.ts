@@ -6,6 +6,8 @@ import { type Host, LocalHost } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../task/task-context.js";
 import { createDeliverableQueue, resolveDeliverablePath } from "./deliverables.js";
+import { agentFileReadCases } from "./read-agent-file-test-support.js";
+import { deliverableSwapRace } from "./swap-race-test-support.js";
 
 let root: string;
 let host: LocalHost;
@@ -287,5 +289,17 @@ describe("createDeliverableQueue", () => {
 
   it("rejects a capacity that is not a positive integer", () => {
     expect(() => createDeliverableQueue({ host, capacity: 0, report: () => {}, deliver: async () => {} })).toThrow(RangeError);
+  });
+});
+
+describe("deliverables read while the agent swaps", () => {
+  it("never delivers outside content nor blocks while the agent swaps a directory for a link and a file for a FIFO in a loop", async () => {
+    await deliverableSwapRace(host, 150, 60_000);
+  }, 90_000);
+});
+
+describe("readAgentFile over LocalHost", () => {
+  it("reads files inside the workdir and refuses links, FIFOs, devices and files over the cap, without blocking", async () => {
+    await agentFileReadCases(host);
   });
 });

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Host } from "@optio/host";
 import type { ReportLevel } from "../task/task-context.js";
 import { DELIVERABLES_DIR } from "./documentation.js";
-import { type DeliverableRead, readDeliverable } from "./read-deliverable.js";
+import { type BelowRead, readBelow } from "./read-below.js";
 
 /** What a deliverable may weigh unless `maxDeliverableBytes` says otherwise. */
 export const DEFAULT_MAX_DELIVERABLE_BYTES = 16 * 1024 * 1024;
@@ -114,9 +114,9 @@ export function createDeliverableQueue(options: DeliverableQueueOptions): Delive
       report("warn", `deliverable ${label} skipped: ${resolved.reason}`);
       return;
     }
-    let read: DeliverableRead;
+    let read: BelowRead;
     try {
-      read = await readDeliverable(host, resolved.realWorkdir, posix.relative(resolved.realWorkdir, resolved.absolute).split("/"), maxBytes);
+      read = await readBelow(host, resolved.realWorkdir, posix.relative(resolved.realWorkdir, resolved.absolute).split("/"), maxBytes, "maxDeliverableBytes");
     } catch (error) {
       report("warn", `deliverable ${label} skipped: it could not be read: ${describe(error)}`);
       return;

@@ -1,4 +1,5 @@
-import type { Host } from "@optio/host";
+import { FileTooLargeError, type Host, UnsafeFileError } from "@optio/host";
+import { readAgentFile } from "../protocol/read-agent-file.js";
 import type { ReportLevel } from "../task/task-context.js";
 import { safeRelativePath } from "./blob-bytes.js";
 
@@ -27,9 +28,14 @@ export interface RefreshResult<C> {
   refreshed: string[];
 }
 
+/** The file's text, or null when it is missing or not one optio reads (a link, a special file, over the cap): then it is rewritten. */
 async function readTextOrNull(host: Host, path: string): Promise<string | null> {
-  if ((await host.stat(path))?.type !== "file") return null;
-  return (await host.readFile(path)).toString("utf8");
+  try {
+    return (await readAgentFile(host, path))?.toString("utf8") ?? null;
+  } catch (error) {
+    if (UnsafeFileError.isInstance(error) || FileTooLargeError.isInstance(error)) return null;
+    throw error;
+  }
 }
 
 /**

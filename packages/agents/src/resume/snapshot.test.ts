@@ -1,4 +1,4 @@
-import { LocalHost, PathEscapeError } from "@optio/host";
+import { LocalHost, PathEscapeError, RestoreLimitError } from "@optio/host";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { type FileHandle, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -287,6 +287,26 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     expect(SnapshotRestoreError.isInstance(error)).toBe(true);
     expect(PathEscapeError.isInstance((error as Error).cause)).toBe(true);
     expect((await walk(root)).filter((f) => f.includes("escaped"))).toEqual([]);
+  });
+
+  it("stops a gzip bomb or too many entries at the caps with RestoreLimitError, leaving the workdir as it was", async () => {
+    await writeFile(path.join(host.workdir, "marker.txt"), "still here");
+    // 64 MiB of zeros, some 64 KiB compressed.
+    const bomb = await store.putBlob(await rawTarGz([{ name: "zeros.bin", content: "\0".repeat(64 * 1024 * 1024) }]));
+    const small = await store.putBlob(await rawTarGz([{ name: "a", content: "1" }, { name: "b", content: "2" }, { name: "c", content: "3" }]));
+    const attempts: Array<[string, string, string, { maxBytes?: number; maxEntries?: number }]> = [
+      ["a bomb in the workdir blob", bomb, small, { maxBytes: 8 * 1024 * 1024 }],
+      ["a bomb in the private blob", small, bomb, { maxBytes: 8 * 1024 * 1024 }],
+      ["too many entries", small, small, { maxEntries: 2 }],
+    ];
+    for (const [what, workdirBlobId, privateBlobId, limits] of attempts) {
+      const record = await store.insertSnapshot({ processId: "p1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId, privateBlobId, encrypted: false });
+      const error = await restoreSnapshot({ host, store, record, resume: RESUME, limits }).catch((e: unknown) => e);
+      expect(SnapshotRestoreError.isInstance(error), what).toBe(true);
+      expect(RestoreLimitError.isInstance((error as Error).cause), what).toBe(true);
+      expect(await readdir(host.workdir), what).toEqual(["marker.txt"]);
+      expect((await readdir(path.join(root, "tasks", "p1"))).sort(), what).toEqual(["workdir"]);
+    }
   });
 
   it("prunes to the newest five and deletes the older snapshots' blobs", async () => {

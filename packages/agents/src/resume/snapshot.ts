@@ -1,4 +1,4 @@
-import { DEFAULT_ARCHIVE_EXCLUDES, type Host } from "@optio/host";
+import { DEFAULT_ARCHIVE_EXCLUDES, type Host, type RestoreOptions } from "@optio/host";
 import type { ResumeSpec } from "../agent-v1.js";
 import type { BlobTransform } from "../config.js";
 import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../store/state-store.js";
@@ -94,16 +94,20 @@ export interface RestoreSnapshotOptions {
   resume: SnapshotPaths;
   /** `config.sessionBlobDecrypt`: required when the record is encrypted. */
   decrypt?: BlobTransform;
+  /** The caps of each archive's restore (`config.restoreMaxBytes`, `config.restoreMaxEntries`). */
+  limits?: Pick<RestoreOptions, "maxBytes" | "maxEntries">;
 }
 
 /**
  * Puts a snapshot back: the workdir blob replaces the workdir's contents,
- * then the decrypted private blob is laid over it. The private blob is
- * fetched and decrypted first, so a wrong key fails before the workdir is
- * touched. Every failure is typed (DecryptMissingError,
+ * with the decrypted private blob laid over it (its paths replaced) in the
+ * same staging tree, checked as one tree before it is swapped in. The
+ * private blob is fetched and decrypted first, so a wrong key fails before
+ * the workdir is touched. Every failure is typed (DecryptMissingError,
  * SnapshotDecryptError, SnapshotRestoreError); the caller must fail the
- * task rather than fall back to a fresh start. Unsafe archive entries are
- * refused by the host's restore.
+ * task rather than fall back to a fresh start. Unsafe archive entries, and
+ * links that leave the combined tree, are refused by the host's restore
+ * and leave the workdir as it was.
  */
 export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<void> {
   const { host, store, record, decrypt } = options;
@@ -129,16 +133,11 @@ export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<
     }
   }
 
+  const restore: RestoreOptions = { ...options.limits, clear: true, overlay: { archive: privateBytes, replaces: privatePaths } };
   try {
-    await restoreWorkdirArchive(host, store, record.workdirBlobId);
+    await restoreWorkdirArchive(host, store, record.workdirBlobId, restore);
   } catch (error) {
-    throw new SnapshotRestoreError(`restoring the workdir of snapshot ${record.id} failed`, { cause: error });
-  }
-  try {
-    for (const path of privatePaths) await host.remove(path);
-    await host.restoreWorkdirFromBytes(privateBytes, { clear: false });
-  } catch (error) {
-    throw new SnapshotRestoreError(`restoring the private paths of snapshot ${record.id} failed`, { cause: error });
+    throw new SnapshotRestoreError(`restoring snapshot ${record.id} failed`, { cause: error });
   }
 }
 
@@ -154,15 +153,15 @@ async function storeWorkdirArchive(host: Host, store: StateStore, exclude: reado
   }
 }
 
-/** The workdir blob back into an emptied workdir, from the store's file when it has one. */
-async function restoreWorkdirArchive(host: Host, store: StateStore, blobId: string): Promise<void> {
+/** The workdir blob (and the options' overlay) in place of the workdir, from the store's file when it has one. */
+async function restoreWorkdirArchive(host: Host, store: StateStore, blobId: string, options: RestoreOptions): Promise<void> {
   if (!hasBlobFiles(store)) {
-    await host.restoreWorkdir(await store.getBlob(blobId), { clear: true });
+    await host.restoreWorkdir(await store.getBlob(blobId), options);
     return;
   }
   const file = await store.openBlobFile(blobId);
   try {
-    await host.restoreWorkdirFromFile(file, { clear: true });
+    await host.restoreWorkdirFromFile(file, options);
   } finally {
     await file.close();
   }

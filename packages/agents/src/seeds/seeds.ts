@@ -1,4 +1,4 @@
-import type { Host } from "@optio/host";
+import type { Host, RestoreOptions } from "@optio/host";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
@@ -114,6 +114,8 @@ export interface MergeSeedOptions {
   adapterContext?: AdapterContext;
   /** When given, a seed captured by another agent is refused. */
   agent?: string;
+  /** The restore's caps (`config.restoreMaxBytes`, `config.restoreMaxEntries`). */
+  limits?: Pick<RestoreOptions, "maxBytes" | "maxEntries">;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function mergeSeed(options: MergeSeedOptions): Promise<SeedRecord> 
       open = () => store.getBlob(record.blobId);
     }
     await checkSeedEntries(await open(), include, seedId);
-    await host.restoreWorkdir(await open(), { clear: false });
+    await host.restoreWorkdir(await open(), { ...options.limits, clear: false });
   } catch (error) {
     if (SeedError.isInstance(error) || SeedContentError.isInstance(error)) throw error;
     throw new SeedError(`merging seed ${seedId} failed`, { cause: error });

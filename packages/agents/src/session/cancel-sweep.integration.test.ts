@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SSHConfigInput } from "@optio/host";
@@ -7,6 +6,7 @@ import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskOutcome } from "../task/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
+import { processesOf } from "./test-fixtures/processes-of.js";
 import { useScriptedHosts } from "./test-fixtures/scripted-hosts.js";
 
 /**
@@ -21,32 +21,6 @@ const MAX_POINTS = 30;
 const CANCEL_BOUND_MS = { local: 5_000, ssh: 10_000 };
 
 const hosts = useScriptedHosts("optio-cancel-sweep-");
-
-function readProc(pid: string, what: string): string {
-  try {
-    return readFileSync(`/proc/${pid}/${what}`, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** Live processes of a task: its dir in their command line, working directory or environment (tmux server, wrapper, agent, its children). */
-function processesOf(taskDir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    const stat = readProc(pid, "stat");
-    if (stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-    const cmdline = readProc(pid, "cmdline").replaceAll("\0", " ");
-    let cwd = "";
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // Gone, or not ours to read.
-    }
-    if (cmdline.includes(taskDir) || cwd.startsWith(taskDir) || readProc(pid, "environ").includes(taskDir)) found.push(`${pid} ${cmdline.trim()}`);
-  }
-  return found;
-}
 
 type Kind = "local" | "ssh";
 

@@ -1,7 +1,8 @@
 import { shellCommand, shellQuote, type Host } from "@optio/host";
 import type { AgentCommand } from "../agent-v1.js";
 import { scrubCredentialsScript } from "./credential-env.js";
-import { startTmuxSession, type TmuxSession } from "./tmux.js";
+import { settleAll } from "../settle-all.js";
+import { newTmuxSession, writeTmuxConfig, type TmuxSession } from "./tmux.js";
 
 /** The line the wrapper writes when the agent exits non-zero; the session recognises it to add the screen's last lines. */
 export const WRAPPER_EXIT_PATTERN = /^agent exited with code (\d+)$/;
@@ -61,8 +62,9 @@ export interface LaunchOptions extends WrapperOptions {
 /** Writes the wrapper and starts it detached in the task's tmux session (the caller has checked that tmux is there). */
 export async function launchAgent(options: LaunchOptions): Promise<void> {
   const { host, session, scriptPath } = options;
-  await host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 });
-  await startTmuxSession(host, session, ["/bin/sh", scriptPath], options.workdir);
+  // Two writes at once: over SSH each is a round trip.
+  await settleAll([host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 }), writeTmuxConfig(host, session)]);
+  await newTmuxSession(host, session, ["/bin/sh", scriptPath], options.workdir);
 }
 
 /** What a launch needs to know about the host. */

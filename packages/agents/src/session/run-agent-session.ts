@@ -18,7 +18,9 @@ import { createHookContext } from "./create-hook-context.js";
 import type { AgentDriver, HookContext } from "./hook-context.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
+import { readSessionRecord, writeSessionRecord, type SessionRecord } from "./session-record.js";
 import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import { typeFirstMessage, typesFirstMessage } from "./typed-first-message.js";
 import { watchAgent } from "./watch-agent.js";
 
 function describe(error: unknown): string {
@@ -36,6 +38,9 @@ export function taskConsumer(adapterId: string): string {
 
 /** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
 const LINKED_BINARIES_DIR = "home/.local/bin";
+
+/** How long a stopped agent gets to save its state before it is killed. */
+const AGENT_STOP_GRACE_MS = 3000;
 
 /** How long hooks may work on the host during teardown. */
 const TEARDOWN_HOOK_BOUND_MS = 5 * 60_000;
@@ -81,7 +86,14 @@ async function resumeFromSnapshot<C extends AgentTaskConfig>(
   const { config, host } = state;
   if (config.seedId || config.onSeedSaved) ctx.report("warn", "seedId and onSeedSaved are ignored when resuming");
   ctx.reportProgress(null, "Restoring the last snapshot…");
-  await restoreSnapshot({ host, store: ctx.store, record, resume: adapter.resume, decrypt: config.sessionBlobDecrypt });
+  await restoreSnapshot({
+    host,
+    store: ctx.store,
+    record,
+    resume: adapter.resume,
+    decrypt: config.sessionBlobDecrypt,
+    limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
+  });
   await rotateOptioLog(host);
   return refreshOnResume<C>({
     host,
@@ -106,6 +118,7 @@ async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter
       decrypt: config.sessionBlobDecrypt,
       adapterContext: adapterCtx,
       agent: adapter.id,
+      limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
     });
   }
   await settleAll([host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)), host.writeText(PROTOCOL_LOG_FILE, "")]);
@@ -123,20 +136,23 @@ async function launch<C extends AgentTaskConfig>(
   shims: BrowserShims,
   binaryPath: string,
   continueConversation: boolean,
-): Promise<void> {
+): Promise<{ typed?: string }> {
   const { config, host, adapterCtx } = state;
   if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
   const firstMessage = firstMessageFor(config, { fresh: state.fresh, continueConversation, instructionsFile: adapter.instructionsFile });
+  const typed = typesFirstMessage(adapter, continueConversation);
   const command = adapter.command(config, {
     workdir: host.workdir,
     home: adapterCtx.home,
     binaryPath,
     continueConversation,
     asRoot: launchHost.asRoot,
-    ...(firstMessage !== undefined && { firstMessage }),
+    ...(firstMessage !== undefined && !typed && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
+  // Before the session exists: a worker that dies once the agent runs always leaves what an adopter needs.
+  await writeSessionRecord(host, { fresh: state.fresh, logLines: 0 });
   await launchAgent({
     host,
     session: state.tmux,
@@ -152,6 +168,7 @@ async function launch<C extends AgentTaskConfig>(
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
   ctx.reportProgress(null, firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`);
+  return typed && firstMessage !== undefined ? { typed: firstMessage } : {};
 }
 
 /**
@@ -168,6 +185,74 @@ async function serveTerminal<C extends AgentTaskConfig>(ctx: TaskContext, state:
   }
 }
 
+/**
+ * Readies the host (restoring the latest snapshot when a resume is asked
+ * for, planting otherwise), serves the terminal and installs at once, and
+ * launches the agent.
+ */
+async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ typed?: string }> {
+  const { host, hook, adapterCtx } = state;
+  const installConfig = state.config;
+  const resumed = ctx.resumeRequested && installConfig.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
+  ctx.signal.throwIfAborted();
+  const shimDir = posix.join(host.taskDir, "shims");
+  const shims = browserShims(adapter.browser, { shimDir, logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE) });
+  // A fresh start empties the workdir and makes the agent's home and the deliverables dir, in the same round trip.
+  const launchHost = await prepareLaunchHost(host, {
+    remove: resumed ? [] : [host.workdir],
+    dirs: [...(resumed ? [] : [adapterCtx.home, host.resolvePath(DELIVERABLES_DIR)]), ...(shims.files.length > 0 ? [shimDir] : [])],
+  });
+  ctx.signal.throwIfAborted();
+  ctx.reportProgress(null, `Checking the ${adapter.displayName} installation…`);
+  if (resumed) {
+    state.fresh = false;
+    state.config = resumed.config;
+  }
+  // Installing touches only the install dir and home/.local/bin, which planting and the rest leave alone:
+  // they run at once, as over SSH each of them is a few round trips.
+  const [, installed] = await settleAll([
+    launchHost.hasTmux ? serveTerminal(ctx, state) : Promise.resolve(),
+    adapter.install(adapterCtx, installConfig),
+    resumed ? Promise.resolve() : prepareFresh(ctx, adapter, state),
+    // A fresh workdir has no resume.log yet: writing it is the append, without a shell command.
+    resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
+    writeShims(host, shims),
+  ]);
+  // An adapter may ask its own binary (opencode lists its sessions), so this waits for the install.
+  const continueConversation = resumed ? await adapter.resume.canContinue(adapterCtx) : false;
+  await state.config.beforeExecute?.(hook);
+  ctx.signal.throwIfAborted();
+  ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
+  return launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
+}
+
+/**
+ * Takes over the agent a dead worker left running: nothing on the host is
+ * replaced or restarted; the terminal is served again and the log is
+ * followed from where that worker's events ended.
+ */
+async function adopt<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, record: SessionRecord): Promise<void> {
+  ctx.report("info", `${adapter.displayName} from an earlier worker is still running for this task; adopting it`);
+  state.fresh = record.fresh;
+  state.launched = true;
+  await serveTerminal(ctx, state);
+  ctx.reportProgress(null, `${adapter.displayName} is working… (adopted)`);
+}
+
+/** Records how far the log has been followed; a failed write is reported once and the task goes on. */
+function lineRecorder<C extends AgentTaskConfig>(ctx: TaskContext, state: SessionState<C>): (logLines: number) => Promise<void> {
+  let failed = false;
+  return async (logLines) => {
+    try {
+      await writeSessionRecord(state.host, { fresh: state.fresh, logLines });
+    } catch (error) {
+      if (failed) return;
+      failed = true;
+      ctx.report("warn", `recording how far optio.log was followed failed (a worker adopting this task may repeat events): ${describe(error)}`);
+    }
+  };
+}
+
 /** Teardown: every step runs even when an earlier one failed; failures are reported, and returned for afterExecute's rule. */
 async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, outcome: TaskOutcome): Promise<TaskOutcome> {
   const { config, host } = state;
@@ -179,11 +264,15 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
       ctx.report("error", `${what} failed: ${describe(error)}`);
     }
   };
+  const savesSeed = state.launched && state.fresh && Boolean(config.onSeedSaved) && Boolean(adapter.seed);
+  // The agent gets time to save its state (its transcript) only when a snapshot, a seed or afterExecute may
+  // read it; otherwise it is killed at once rather than waited for through its shutdown.
+  const graceMs = config.supportsResume || savesSeed || config.afterExecute ? AGENT_STOP_GRACE_MS : 0;
   // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
-  await step("stopping the agent", () => stopTmuxSession(host, state.tmux));
-  await step("closing the terminal", async () => state.terminal?.close());
+  // The terminal's viewers are tmux clients of their own, so they close meanwhile.
+  await Promise.all([step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)), step("closing the terminal", async () => state.terminal?.close())]);
   await step("delivering the last deliverables", () => state.deliverables.drain());
-  if (state.launched && state.fresh && config.onSeedSaved && adapter.seed) {
+  if (savesSeed && adapter.seed) {
     const manifest = adapter.seed;
     await step("saving the seed", async () => {
       const seed = await captureSeed({ host, store: ctx.store, agent: adapter.id, sourceProcessId: ctx.processId, manifest, encrypt: config.sessionBlobEncrypt });
@@ -240,7 +329,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
   input: unknown,
   options: RunAgentSessionOptions = {},
 ): Promise<TaskOutcome> {
-  let config = parseAgentConfig(adapter.configSchema, input);
+  const config = parseAgentConfig(adapter.configSchema, input);
   const host = createHost({ consumer: taskConsumer(adapter.id), processId: ctx.processId, ssh: config.ssh });
   const tmux = tmuxSessionFor(host);
   let state: SessionState<C> | null = null;
@@ -253,6 +342,8 @@ export async function runAgentSession<C extends AgentTaskConfig>(
   try {
     ctx.reportProgress(null, `Connecting to the ${config.ssh ? `SSH host ${config.ssh.host}` : "local host"}…`);
     await host.connect();
+    // The built-in terminal's viewers each open a PTY: the first one's login shell starts with the host's others.
+    if (config.terminal.backend === "builtin") host.preparePty();
     ctx.signal.throwIfAborted();
     const hook = createHookContext({
       ctx,
@@ -280,46 +371,27 @@ export async function runAgentSession<C extends AgentTaskConfig>(
         report: (level, message) => ctx.report(level, message),
       }),
     };
-    if (await hasTmuxSession(host, tmux)) {
-      // A worker that crashed left its agent running: stop it before its workdir is replaced.
-      ctx.report("warn", "an agent from an earlier worker was still running for this task; stopping it");
-      await stopTmuxSession(host, tmux);
+    const live = await hasTmuxSession(host, tmux);
+    const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
+    let typed: string | undefined;
+    if (record) await adopt(ctx, adapter, state, record);
+    else {
+      if (live) {
+        // A worker that crashed left its agent running and no resume was asked for: stop it before its workdir is replaced.
+        ctx.report("warn", "an agent from an earlier worker was still running for this task; stopping it");
+        await stopTmuxSession(host, tmux);
+      }
+      ({ typed } = await startAgent(ctx, adapter, state));
     }
-
-    const resumed = ctx.resumeRequested && config.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
-    ctx.signal.throwIfAborted();
-    const shimDir = posix.join(host.taskDir, "shims");
-    const shims = browserShims(adapter.browser, { shimDir, logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE) });
-    // A fresh start empties the workdir and makes the agent's home and the deliverables dir, in the same round trip.
-    const launchHost = await prepareLaunchHost(host, {
-      remove: resumed ? [] : [host.workdir],
-      dirs: [...(resumed ? [] : [adapterCtx.home, host.resolvePath(DELIVERABLES_DIR)]), ...(shims.files.length > 0 ? [shimDir] : [])],
-    });
-    ctx.signal.throwIfAborted();
-    ctx.reportProgress(null, `Checking the ${adapter.displayName} installation…`);
-    const installConfig = config;
-    if (resumed) {
-      state.fresh = false;
-      config = resumed.config;
-      state.config = config;
-    }
-    // Installing touches only the install dir and home/.local/bin, which planting and the rest leave alone:
-    // they run at once, as over SSH each of them is a few round trips.
-    const [, installed] = await settleAll([
-      launchHost.hasTmux ? serveTerminal(ctx, state) : Promise.resolve(),
-      adapter.install(adapterCtx, installConfig),
-      resumed ? Promise.resolve() : prepareFresh(ctx, adapter, state),
-      // A fresh workdir has no resume.log yet: writing it is the append, without a shell command.
-      resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
-      writeShims(host, shims),
-    ]);
-    // An adapter may ask its own binary (opencode lists its sessions), so this waits for the install.
-    const continueConversation = resumed ? await adapter.resume.canContinue(adapterCtx) : false;
-    await config.beforeExecute?.(hook);
-    ctx.signal.throwIfAborted();
-    ctx.reportProgress(null, `Starting ${adapter.displayName}…`);
-    await launch(ctx, adapter, state, launchHost, shims, installed.binaryPath, continueConversation);
     setAgentRunning(true);
+    // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
+    const watched = new AbortController();
+    const typing =
+      typed !== undefined && adapter.promptReady
+        ? typeFirstMessage({ driver: state.hook, promptReady: adapter.promptReady, text: typed, signal: AbortSignal.any([ctx.signal, watched.signal]), onMissed: (m) => ctx.report("warn", m) }).catch(
+            (error: unknown) => ctx.report("warn", `typing the first message failed: ${describe(error)}`),
+          )
+        : undefined;
     const outcome = await watchAgent({
       ctx,
       host,
@@ -327,7 +399,11 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       mode: adapter.browser,
       logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE),
       deliverables: state.deliverables,
+      skipLines: record?.logLines ?? 0,
+      onLinesHandled: lineRecorder(ctx, state),
     });
+    watched.abort();
+    await typing;
     setAgentRunning(false);
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {

@@ -3,6 +3,7 @@ import type { Host } from "@optio/host";
 import type { BrowserMode } from "../protocol/browser-mode.js";
 import type { DeliverableQueue } from "../protocol/deliverables.js";
 import { parseLogLine } from "../protocol/parse-log-line.js";
+import { readAgentFile } from "../protocol/read-agent-file.js";
 import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { WRAPPER_EXIT_PATTERN } from "./launch.js";
 import { paneState, readScreen, type TmuxSession } from "./tmux.js";
@@ -14,6 +15,14 @@ export interface WatchOptions {
   mode: BrowserMode;
   logPath: string;
   deliverables: DeliverableQueue;
+  /** optio.log lines an earlier worker already turned into events (an adopted session): read past, not handled again. */
+  skipLines?: number;
+  /**
+   * Told the count of lines handled so far (from line 1) after each batch,
+   * once that batch's events are delivered, deliverables included; the next
+   * batch waits for it. What it records is where an adopter continues.
+   */
+  onLinesHandled?: (lines: number) => Promise<void>;
 }
 
 /**
@@ -30,6 +39,8 @@ const EXIT_GRACE_MS = 500;
 const SCREEN_TAIL_LINES = 15;
 /** The protocol's longest line: a longer one in optio.log is cut (never buffered) and reported as a notice. */
 export const MAX_LOG_LINE_BYTES = 1024 * 1024;
+/** The most of optio.log read at once after the agent is gone, to find lines the tail had not reached. */
+const FINAL_LOG_READ_MAX_BYTES = 64 * 1024 * 1024;
 
 async function screenTail(host: Host, session: TmuxSession): Promise<string> {
   try {
@@ -52,11 +63,13 @@ async function withScreen(host: Host, session: TmuxSession, message: string): Pr
  */
 export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   const { ctx, host, session, mode, logPath, deliverables } = options;
+  const skipLines = options.skipLines ?? 0;
   const ended = new AbortController();
   // Derived, not listened for: a cancel that came before the watch began (during the launch) stops it at once.
   const stop = AbortSignal.any([ctx.signal, ended.signal]);
   let linesSeen = 0;
   let outcome: TaskOutcome | null = null;
+  let delivering = false;
 
   async function handle(line: string): Promise<TaskOutcome | null> {
     const event = parseLogLine(line, mode);
@@ -65,6 +78,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
         ctx.reportProgress(event.percent, event.message);
         return null;
       case "deliverable":
+        delivering = true;
         await deliverables.push(event.path);
         return null;
       case "browser":
@@ -96,14 +110,22 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   const tailing = (async () => {
     const onLongLine = (head: string) => {
       linesSeen += 1;
+      if (linesSeen <= skipLines) return;
       ctx.report("warn", `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`);
     };
     for await (const batch of host.tailLines(logPath, { signal: stop, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
       for (const line of batch) {
         linesSeen += 1;
+        if (linesSeen <= skipLines) continue;
         outcome = await handle(line);
         if (outcome) return;
       }
+      if (linesSeen <= skipLines || !options.onLinesHandled) continue;
+      if (delivering) {
+        delivering = false;
+        await deliverables.drain();
+      }
+      await options.onLinesHandled(linesSeen);
     }
   })();
 
@@ -127,8 +149,9 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
       if (await tailing.then(() => false, () => true)) return;
       if (outcome) return;
-      const text = (await host.readFile(logPath).catch(() => Buffer.alloc(0))).toString("utf8");
-      const rest = text.split("\n").slice(linesSeen).filter((l) => l !== "");
+      // Not followed through a link, nor blocked on a FIFO, nor held past the cap: the agent may still have swapped it.
+      const text = ((await readAgentFile(host, logPath, { maxBytes: FINAL_LOG_READ_MAX_BYTES }).catch(() => null)) ?? Buffer.alloc(0)).toString("utf8");
+      const rest = text.split("\n").slice(Math.max(linesSeen, skipLines)).filter((l) => l !== "");
       for (const line of rest) {
         outcome = await handle(line);
         if (outcome) return;

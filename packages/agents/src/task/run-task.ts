@@ -5,7 +5,12 @@ import type { Task, TaskContext, TaskEvent, TaskOutcome } from "./task-context.j
 export interface RunTaskOptions {
   /** Where snapshots and seeds live; a FileStateStore by default. */
   store?: StateStore;
-  /** Continue from the latest snapshot when there is one. */
+  /**
+   * Continue the task: when its agent still runs on the host (the worker that
+   * ran it died), adopt it — the same process, its terminal served again, its
+   * log followed on from the last line that worker turned into events; else
+   * restore the latest snapshot, when there is one.
+   */
   resume?: boolean;
   /** Aborting cancels the task. */
   signal?: AbortSignal;

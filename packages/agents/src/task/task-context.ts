@@ -9,7 +9,7 @@ export interface TaskContext {
   readonly processId: string;
   /** Aborted when the task is cancelled. */
   readonly signal: AbortSignal;
-  /** True when the caller asked to continue from the latest snapshot. */
+  /** True when the caller asked to continue the task: adopt its still-running agent, else restore the latest snapshot. */
   readonly resumeRequested: boolean;
   readonly store: StateStore;
   /** percent is 0–100 or null for "no change"; message is free text. */

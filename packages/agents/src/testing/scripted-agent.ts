@@ -13,6 +13,7 @@ export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
  * scenario named by `$OPTIO_SCENARIO` (default `happy`) in its cwd, writing
  * optio.log lines the way a real agent following the instructions would.
  * It keeps a `$HOME/.scripted/conversation` file so resume can be tested.
+ * The interactive scenario answers the line `pid` with its process id.
  * With `OPTIO_ECHO_ARGS=1` it first logs its arguments as a STATUS line, so a
  * test can see the first message an adapter put into its argv.
  */
@@ -72,6 +73,7 @@ case "$scenario" in
     while IFS= read -r line; do
       echo "you said: $line"
       echo "STATUS: heard $line" >> "$log"
+      if [ "$line" = pid ]; then echo "STATUS: pid $$" >> "$log"; fi
       if [ "$line" = quit ]; then echo "DONE: asked to quit" >> "$log"; exit 0; fi
       printf '> '
     done

@@ -1,0 +1,245 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestSshd } from "@optio/host/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { AgentAdapter } from "../agent-v1.js";
+import type { AgentTaskConfig } from "../config.js";
+import { defaultKickoffPrompt, defaultResumePrompt } from "../session/kickoff.js";
+import { taskConsumer } from "../session/run-agent-session.js";
+import { FileStateStore } from "../store/file-state-store.js";
+import { createAgentTask } from "../task/agent-task.js";
+import { runTask } from "../task/run-task.js";
+import type { TaskEvent } from "../task/task-context.js";
+import { guardRealDirs, type RealDirsGuard, type RealDirsGuardOptions } from "./real-dirs-guard.js";
+import { isConversationRequest, startScriptedModel, type RecordedRequest, type ScriptedModel, type ScriptedTurn } from "./scripted-model.js";
+
+export interface AgentWorkSuiteOptions {
+  /** The config fields that install (or reuse) the pinned real binary in `installDir`. */
+  installConfig(installDir: string): Record<string, unknown>;
+  /** Config fields the agent needs to work unattended (claude: its permission mode). */
+  unattendedConfig?: Record<string, unknown>;
+  /** The agent's shell tool, as its model calls it (claude: `Bash`, opencode: `bash`). */
+  shellTool: string;
+  /** Text the agent's screen shows once it takes typed input. */
+  promptOnScreen: string;
+  /** The adapter's built CLI (`dist/cli.js`) and the flags it needs besides the common ones. */
+  cli: { path: string; flags?: readonly string[] };
+  /** The real user's agent dirs, which must stay untouched. */
+  realDirs: RealDirsGuardOptions;
+  /** Starts the SSH host every scenario also runs on. */
+  ssh: () => Promise<TestSshd>;
+  /** Adapter-specific checks on a fresh session's recorded requests. */
+  checkRequests?(requests: readonly RecordedRequest[]): void;
+}
+
+const API_KEY = "sk-ant-scripted-test-key-0123456789abcdef";
+const INSTRUCTIONS = "Write a three-line poem about tmux into deliverables/poem.txt.";
+const POEM = "tmux keeps the panes\nthe agent writes while we sleep\nDONE lands in the log\n";
+const SUMMARY = "wrote a poem about tmux";
+const RESUMED_SUMMARY = "finished after the interruption";
+
+/** The scripted work: the deliverable with its protocol lines, then DONE, then a closing word. */
+function scriptedWork(shellTool: string): { write: ScriptedTurn; done: ScriptedTurn; close: ScriptedTurn; finishResumed: ScriptedTurn } {
+  const shell = (command: string, description: string): ScriptedTurn["toolCalls"] => [{ name: shellTool, input: { command, description } }];
+  const poem = POEM.replaceAll("\n", "\\n");
+  return {
+    write: {
+      text: "Writing the poem.",
+      toolCalls: shell(
+        `mkdir -p deliverables && printf '${poem}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`,
+        "Write the poem",
+      ),
+      usage: { inputTokens: 900, outputTokens: 60 },
+    },
+    done: { toolCalls: shell(`echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done") },
+    close: { text: "The poem is in deliverables/poem.txt." },
+    finishResumed: { toolCalls: shell(`echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log && echo 'DONE: ${RESUMED_SUMMARY}' >> optio.log`, "Report") },
+  };
+}
+
+/** A request's messages as one text, however their content is shaped. */
+export function messagesText(request: RecordedRequest): string {
+  return JSON.stringify((request.body as { messages?: unknown } | undefined)?.messages ?? []);
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(path: string, args: readonly string[], cwd: string, stateDir: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    // Out of time, the CLI is stopped as Ctrl-C stops it: it cancels the task and stops its agent, leaving nothing running.
+    const child = execFile(process.execPath, [path, ...args], { cwd, env: { ...process.env, OPTIO_STATE_DIR: stateDir }, timeout: 420_000, killSignal: "SIGINT" }, (error, stdout, stderr) =>
+      resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The outcome line the CLI prints last with `--json`. */
+function cliOutcome(result: CliResult): unknown {
+  return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null");
+}
+
+/**
+ * The real agent doing a scripted task by itself against the scripted model,
+ * locally and over SSH: kicked off from its instructions, resumed in a new
+ * process (the adapter's CLI) after a cancel, waiting for a person with
+ * `autoStart: false`, and run from the CLI. Call it from the adapter's
+ * real-binary test file; the binary is installed once into a temp dir.
+ */
+export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentWorkSuiteOptions): void {
+  const kickoff = defaultKickoffPrompt(adapter.instructionsFile);
+  const resumeNotice = defaultResumePrompt(adapter.instructionsFile);
+  const work = scriptedWork(options.shellTool);
+  const fx = {} as { root: string; installDir: string; stateDir: string; guard: RealDirsGuard; sshd: TestSshd };
+  const savedEnv: Record<string, string | undefined> = {};
+  let model: ScriptedModel | undefined;
+
+  beforeAll(async () => {
+    fx.root = await mkdtemp(join(tmpdir(), `optio-work-${adapter.id}-`));
+    fx.installDir = join(fx.root, "bin");
+    fx.stateDir = join(fx.root, "state");
+    // Task roots default to dirs beside the agent's own: keep every task (and the CLI's, which inherit the env) in the temp root.
+    for (const remote of ["", "REMOTE_"]) {
+      const key = `${taskConsumer(adapter.id).toUpperCase().replace(/-/g, "_")}_${remote}TASK_ROOT`;
+      savedEnv[key] = process.env[key];
+      process.env[key] = join(fx.root, `${remote.toLowerCase()}tasks`);
+    }
+    fx.guard = await guardRealDirs(options.realDirs);
+    fx.sshd = await options.ssh();
+  });
+  afterEach(async () => {
+    await model?.close();
+    model = undefined;
+  });
+  afterAll(async () => {
+    await fx.sshd?.stop();
+    await fx.guard?.release();
+    for (const [key, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    await rm(fx.root, { recursive: true, force: true });
+  });
+
+  async function scriptedModel(turns: readonly ScriptedTurn[]): Promise<ScriptedModel> {
+    await model?.close();
+    model = await startScriptedModel({ turns });
+    return model;
+  }
+
+  for (const kind of ["local", "ssh"] as const) {
+    const remote = kind === "ssh";
+
+    function config(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+      return {
+        ...options.installConfig(fx.installDir),
+        ...options.unattendedConfig,
+        consumerInstructions: INSTRUCTIONS,
+        apiBaseUrl: url,
+        env: { ANTHROPIC_API_KEY: API_KEY },
+        supportsResume: false,
+        ...(remote && { ssh: fx.sshd.sshConfig({ readyTimeoutMs: 60_000 }) }),
+        ...extra,
+      };
+    }
+
+    function start(processId: string, url: string, extra: Record<string, unknown> = {}, onEvent?: (event: TaskEvent) => void) {
+      const task = createAgentTask(adapter, { processId, name: "poem", config: config(url, extra) });
+      return { task, run: runTask(task, { store: new FileStateStore({ dir: fx.stateDir }), ...(onEvent && { onEvent }) }) };
+    }
+
+    /** The adapter's CLI with the endpoint, the key and, over SSH, the test host's flags. */
+    async function cli(processId: string, url: string, ...extra: string[]): Promise<{ result: CliResult; cwd: string }> {
+      const cwd = join(fx.root, `cli-${processId}`);
+      await mkdir(cwd, { recursive: true });
+      const ssh = remote ? ["--ssh", `${fx.sshd.username}@127.0.0.1:${fx.sshd.port}`, "--identity", fx.sshd.identityFile, "--known-hosts", fx.sshd.knownHostsFile] : [];
+      const args = [...extra, "--process-id", processId, "--json", "--api-base-url", url, "--env", `ANTHROPIC_API_KEY=${API_KEY}`, "--install-dir", fx.installDir];
+      return { result: await runCli(options.cli.path, ["run", INSTRUCTIONS, ...args, ...ssh, ...(options.cli.flags ?? [])], cwd, fx.stateDir), cwd };
+    }
+
+    describe(`the real ${adapter.displayName} does a task by itself (${kind})`, () => {
+      it("is kicked off, works through the scripted tool calls and ends done with its deliverable", { timeout: 600_000 }, async () => {
+        const m = await scriptedModel([work.write, work.done, work.close]);
+        const delivered: Array<[string, string]> = [];
+        const events: TaskEvent[] = [];
+        const { run } = start(`work-${kind}`, m.url, { onDeliverable: (_ctx: unknown, path: string, text: string) => void delivered.push([path, text]) }, (e) => void events.push(e));
+        expect(await run.outcome, JSON.stringify(events.slice(-8))).toEqual({ status: "done", summary: SUMMARY });
+        expect(delivered).toEqual([["poem.txt", POEM]]);
+        expect(events).toContainEqual({ type: "progress", percent: 50, message: "poem written" });
+        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is working…` });
+        const conversation = m.requests.filter(isConversationRequest);
+        expect(m.turnsUsed).toBeGreaterThanOrEqual(2);
+        // The first request carries the kickoff and the key; the next one the shell tool's result.
+        expect(messagesText(conversation[0]!)).toContain(kickoff);
+        expect(conversation[0]!.headers["x-api-key"]).toBe(API_KEY);
+        expect(messagesText(conversation[1]!)).toContain("tool_result");
+        options.checkRequests?.(m.requests);
+      });
+
+      it("autoStart false: waits for a person (no model request within 5 s of its prompt showing), then sendText starts the work", { timeout: 600_000 }, async () => {
+        const m = await scriptedModel([work.write, work.done, work.close]);
+        let waiting!: () => void;
+        const launched = new Promise<void>((resolve) => (waiting = resolve));
+        const { task, run } = start(`work-manual-${kind}`, m.url, { autoStart: false }, (e) => {
+          if (e.type === "progress" && e.message === `${adapter.displayName} is waiting for input`) waiting();
+        });
+        await launched;
+        await until(async () => (await task.readScreen().catch(() => "")).includes(options.promptOnScreen), `${adapter.displayName}'s prompt`);
+        await expect(m.waitForRequest(isConversationRequest, 5_000)).rejects.toThrow(/no matching request/);
+        await task.sendText(`${kickoff}`, { submit: true });
+        expect(await run.outcome).toEqual({ status: "done", summary: SUMMARY });
+        expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
+      });
+
+      it("cancelled after its first turn, is resumed by the CLI's --resume in a new process and continues its transcript to done", { timeout: 600_000 }, async () => {
+        const processId = `work-resume-${kind}`;
+        const first = await scriptedModel([work.write]);
+        const { run } = start(processId, first.url, { supportsResume: true });
+        // The request after the first turn carries the tool's result: the turn is done and in the transcript.
+        await first.waitForRequest((r) => isConversationRequest(r) && r.turn === null, 180_000);
+        run.cancel();
+        expect(await run.outcome).toEqual({ status: "cancelled" });
+
+        const second = await scriptedModel([work.finishResumed]);
+        const { result, cwd } = await cli(processId, second.url, "--resume");
+        expect(result.code, result.stderr).toBe(0);
+        expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: RESUMED_SUMMARY } });
+        expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
+        // The resumed session's first request carries the earlier turn and the resume notice; the kickoff only once, from the first session.
+        const resumed = messagesText(second.requests.find(isConversationRequest)!);
+        expect(resumed).toContain("Writing the poem.");
+        expect(resumed).toContain(JSON.stringify(resumeNotice).slice(1, -1));
+        expect(resumed.split(kickoff)).toHaveLength(2);
+      });
+
+      it("runs from the CLI with --api-base-url: exits 0 with the deliverable saved", { timeout: 600_000 }, async () => {
+        const processId = `work-cli-${kind}`;
+        const m = await scriptedModel([work.write, work.done, work.close]);
+        const { result, cwd } = await cli(processId, m.url);
+        expect(result.code, result.stderr).toBe(0);
+        expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: SUMMARY } });
+        expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
+        expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
+      });
+    });
+  }
+
+  describe(`the real ${adapter.displayName}'s own dirs`, () => {
+    it("are untouched: every task kept the agent's state in its own HOME", async () => {
+      expect(await fx.guard.changes()).toEqual([]);
+    });
+  });
+}
+
+async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const DIST_TESTING = fileURLToPath(new URL("../dist/testing.js", import.meta.url));
+
+export interface ChildWorkerOptions {
+  redisUrl: string;
+  databaseUrl: string;
+  queueName: string;
+  /** Where the scripted kind keeps its agents' files. */
+  root: string;
+  workerId: string;
+  concurrency: number;
+}
+
+/**
+ * A separate Node process running a worker of the built package with the
+ * scripted task kind and a PostgresStateStore. It prints `READY:` once it
+ * takes tasks; a `close` or `drain` line on its stdin closes it (handing over
+ * or draining its tasks), after which it prints `CLOSED:` and exits.
+ */
+export function spawnWorkerProcess(options: ChildWorkerOptions): ChildProcess {
+  const script = `const { startWorker } = await import(${JSON.stringify(DIST)});
+const { scriptedTaskKind } = await import(${JSON.stringify(DIST_TESTING)});
+const { PostgresStateStore } = await import("@optio/store-postgres");
+const o = ${JSON.stringify(options)};
+const store = new PostgresStateStore({ connectionString: o.databaseUrl });
+const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds: [scriptedTaskKind(o.root)], store, concurrency: o.concurrency, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
+process.stdout.write("READY:" + worker.id + "\\n");
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", async (line) => {
+  await worker.close({ drain: line.startsWith("drain") });
+  await store.close();
+  process.stdout.write("CLOSED:\\n");
+  process.exit(0);
+});`;
+  return spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PACKAGE_DIR, stdio: ["pipe", "pipe", "inherit"] });
+}
+
+/** A separate Node process that cancels `processId` through a client of the built package, printing `CANCELLED:`. */
+export function spawnCancelProcess(redisUrl: string, queueName: string, processId: string): ChildProcess {
+  const script = `const { connectTaskQueue } = await import(${JSON.stringify(DIST)});
+const queue = connectTaskQueue({ redisUrl: ${JSON.stringify(redisUrl)}, queueName: ${JSON.stringify(queueName)} });
+await queue.cancelTask(${JSON.stringify(processId)});
+await queue.close();
+process.stdout.write("CANCELLED:\\n");`;
+  return spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PACKAGE_DIR, stdio: ["ignore", "pipe", "inherit"] });
+}

@@ -1,0 +1,2 @@
+export { startTestRedis, type TestRedis } from "./test-redis.js";
+export { scriptedLaunches, scriptedStarts, scriptedTaskKind, type ScriptedPayload, type ScriptedStart } from "./scripted-kind.js";

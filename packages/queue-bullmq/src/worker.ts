@@ -1,0 +1,165 @@
+import os from "node:os";
+import { runTask, type StateStore, type TaskEvent } from "@optio/agents";
+import type { SSHConfigInput } from "@optio/host";
+import { type Job, WaitingError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import * as z from "zod/mini";
+import { connectionFields, parseOptions } from "./connection-options.js";
+import { FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
+import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
+
+const workerOptionsSchema = z.object({
+  ...connectionFields,
+  /** The task kinds this worker runs; a job of another kind fails with UnknownTaskKindError. */
+  kinds: z.array(z.custom<AnyTaskKind>()).check(z.minLength(1, "needs at least one task kind")),
+  /** Where snapshots and seeds live; shared by every worker (a PostgresStateStore) so any of them can resume any task. */
+  store: z.custom<StateStore>((value) => typeof (value as StateStore | null)?.putBlob === "function", "must be a StateStore"),
+  /** How many tasks this worker runs at once; default 4. */
+  concurrency: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 4),
+  /** SSH hosts by name, handed to each task kind so payloads can name a host without carrying its credentials. */
+  hosts: z._default(z.record(z.string(), z.custom<SSHConfigInput>()), {}),
+  /** This worker's id as `listTasks` shows it; default `<hostname>-<pid>`. */
+  workerId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9._:-]"))),
+  /** How long a task's lock lives without renewal: a dead worker's task is taken over within about this plus `stalledIntervalMs`; default 10 s. */
+  lockMs: z._default(z.int().check(z.minimum(1000)), 10_000),
+  /** How often this worker looks for tasks whose worker died; default 2.5 s. */
+  stalledIntervalMs: z._default(z.int().check(z.minimum(500)), 2_500),
+  /** How many times a task may lose its worker before it is failed instead of taken over; default 20. */
+  maxStalledCount: z._default(z.int().check(z.minimum(1)), 20),
+  /** How often running tasks are checked for a cancel request; default 250 ms. */
+  cancelPollMs: z._default(z.int().check(z.minimum(50), z.maximum(1000)), 250),
+});
+
+export type WorkerOptions = z.input<typeof workerOptionsSchema>;
+
+export interface CloseWorkerOptions {
+  /** Wait for the running tasks to end here; by default they are handed back to the queue for another worker to adopt. */
+  drain?: boolean;
+}
+
+/** A worker process's handle on the queue. */
+export interface TaskWorker {
+  readonly id: string;
+  /** The processIds running here now. */
+  running(): string[];
+  /**
+   * Stops taking tasks. Without `drain`, the running tasks go back to the
+   * queue at once and another worker takes them over (adopting live agents);
+   * end this process afterwards, as their runs here are no longer recorded.
+   */
+  close(options?: CloseWorkerOptions): Promise<void>;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly job: Job<JobData, QueuedTaskOutcome>;
+  readonly token: string;
+  handedOver: boolean;
+}
+
+/** Starts a worker: it takes tasks from the queue, runs them with `runTask`, and records one outcome per task. */
+export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
+  const parsed = parseOptions(workerOptionsSchema, options, "worker");
+  const { redisUrl, queueName, prefix, store, hosts } = parsed;
+  const kinds = kindsByName(parsed.kinds);
+  const workerId = parsed.workerId ?? `${os.hostname()}-${process.pid}`;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", () => {});
+  const running = new Map<string, Running>();
+  let handingOver = false;
+  const keyOf = (processId: string) => taskKey(prefix, queueName, processId);
+
+  const publish = (job: Job<JobData, QueuedTaskOutcome>, event: QueueTaskMessage) => {
+    job.updateProgress(event as never).catch(() => {});
+  };
+
+  const record = (job: Job<JobData, QueuedTaskOutcome>, processId: string, event: TaskEvent) => {
+    if (event.type === "progress") redis.hset(keyOf(processId), FIELD.progress, JSON.stringify({ percent: event.percent, ...(event.message === undefined ? {} : { message: event.message }) })).catch(() => {});
+    if (event.type === "widget") {
+      const key = keyOf(processId);
+      (event.widget ? redis.hset(key, FIELD.widget, event.widget.url) : redis.hdel(key, FIELD.widget)).catch(() => {});
+    }
+    publish(job, { type: "task", event: queuedEvent(event) });
+  };
+
+  const processJob = async (job: Job<JobData, QueuedTaskOutcome>, token?: string): Promise<QueuedTaskOutcome> => {
+    const processId = String(job.id);
+    const key = keyOf(processId);
+    // A job fetched while this worker hands its tasks over goes straight back for another worker.
+    if (handingOver) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    if ((await redis.hexists(key, FIELD.cancel)) === 1) return { status: "cancelled" };
+    const kind = kindNamed(kinds, job.data.kind);
+    const payload = parsePayload(kind, job.data.payload);
+    const run = await redis.multi().hincrby(key, FIELD.runs, 1).hset(key, FIELD.worker, workerId).exec();
+    const runNumber = Number(run?.[0]?.[1] ?? 1);
+    publish(job, { type: "started", worker: workerId, run: runNumber });
+    const task = await kind.create(payload, { processId, workerId, hosts });
+    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handedOver: false };
+    running.set(processId, entry);
+    try {
+      // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
+      const outcome = await runTask(task, { store, resume: runNumber > 1, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
+      if (entry.handedOver) throw new WaitingError();
+      return queuedOutcome(outcome);
+    } finally {
+      running.delete(processId);
+    }
+  };
+
+  const worker = new Worker<JobData, QueuedTaskOutcome>(queueName, processJob, {
+    connection: { url: redisUrl },
+    prefix,
+    concurrency: parsed.concurrency,
+    lockDuration: parsed.lockMs,
+    stalledInterval: parsed.stalledIntervalMs,
+    maxStalledCount: parsed.maxStalledCount,
+    name: workerId,
+  });
+  worker.on("error", () => {});
+
+  const cancelPoll = setInterval(() => {
+    const ids = [...running.keys()];
+    if (ids.length === 0) return;
+    const batch = redis.pipeline();
+    for (const id of ids) batch.hexists(keyOf(id), FIELD.cancel);
+    batch.exec().then(
+      (results) => {
+        ids.forEach((id, index) => {
+          if (results?.[index]?.[1] === 1) running.get(id)?.controller.abort();
+        });
+      },
+      () => {},
+    );
+  }, parsed.cancelPollMs);
+  cancelPoll.unref();
+
+  await worker.waitUntilReady();
+
+  let closing: Promise<void> | undefined;
+  return {
+    id: workerId,
+    running: () => [...running.keys()],
+    close({ drain = false } = {}) {
+      closing ??= (async () => {
+        if (drain) {
+          await worker.close();
+        } else {
+          handingOver = true;
+          await worker.pause(true);
+          const handing = [...running.values()].map(async (entry) => {
+            entry.handedOver = true;
+            await entry.job.moveToWait(entry.token).catch(() => {});
+          });
+          await Promise.all(handing);
+          await worker.close(true);
+        }
+        clearInterval(cancelPoll);
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { PostgresStateStore } from "@optio/store-postgres";
+import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exitOf, lineFrom } from "@optio/host/testing";
+import { spawnCancelProcess, spawnWorkerProcess } from "./child-worker.js";
+import type { QueueTaskEvent } from "./queue-records.js";
+import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
+import { connectTaskQueue, type TaskQueue } from "./task-queue.js";
+import { startTestRedis, type TestRedis } from "./test-redis.js";
+
+let redis: TestRedis;
+let postgres: TestPostgres;
+let databaseUrl: string;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
+  databaseUrl = await postgres.createDatabase("queue");
+  dir = await mkdtemp(path.join(os.tmpdir(), "optio-workers-"));
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await Promise.all(children.map(exitOf));
+  await Promise.all([redis?.stop(), postgres?.stop()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Every event of the queue since the call, with a way to wait for one. */
+function record(queue: TaskQueue) {
+  const controller = new AbortController();
+  const events: QueueTaskEvent[] = [];
+  const waiters: { test: (e: QueueTaskEvent) => boolean; resolve: (e: QueueTaskEvent) => void }[] = [];
+  const done = (async () => {
+    for await (const event of queue.watch({ signal: controller.signal })) {
+      events.push(event);
+      for (const waiter of [...waiters]) {
+        if (waiter.test(event)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(event);
+        }
+      }
+    }
+  })();
+  return {
+    events,
+    next(test: (e: QueueTaskEvent) => boolean): Promise<QueueTaskEvent> {
+      const seen = events.find(test);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
+  const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency }));
+  children.push(...started);
+  await Promise.all(started.map((child) => lineFrom(child, "READY:")));
+  return started;
+}
+
+describe("workers in separate processes on real redis and postgres", () => {
+  it("a cancel from another process ends a task running on whichever worker owns it", async () => {
+    const queueName = "cancel";
+    const root = path.join(dir, queueName);
+    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
+    const events = record(queue);
+    try {
+      const workers = await startWorkers(queueName, root, ["c-a", "c-b"], 2);
+      for (const id of ["long-0", "long-1", "long-2"]) await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
+      const started = await Promise.all(["long-0", "long-1", "long-2"].map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget")));
+      expect(started).toHaveLength(3);
+      const owners = new Map((await queue.listTasks()).map((t) => [t.processId, t.worker]));
+      expect(new Set(owners.values())).toEqual(new Set(["c-a", "c-b"]));
+      for (const id of ["long-0", "long-1", "long-2"]) {
+        const canceller = spawnCancelProcess(redis.url, queueName, id);
+        children.push(canceller);
+        await lineFrom(canceller, "CANCELLED:");
+        expect(await queue.waitForOutcome(id)).toEqual({ status: "cancelled" });
+      }
+      const tasks = await queue.listTasks();
+      expect(tasks.map((t) => [t.processId, t.state, t.runs])).toEqual(expect.arrayContaining([["long-0", "cancelled", 1], ["long-1", "cancelled", 1], ["long-2", "cancelled", 1]]));
+      for (const worker of workers) worker.stdin?.write("drain\n");
+      await Promise.all(workers.map((w) => lineFrom(w, "CLOSED:")));
+    } finally {
+      await events.stop();
+      await queue.close();
+    }
+  });
+
+  it("60 tasks over three workers, one SIGKILLed and one closed mid-run: each ends once, none lost, live agents adopted", async () => {
+    const queueName = "failover";
+    const root = path.join(dir, queueName);
+    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
+    const events = record(queue);
+    const store = new PostgresStateStore({ connectionString: databaseUrl });
+    const ids = Array.from({ length: 60 }, (_, i) => `task-${i}`);
+    try {
+      const [killed, closed, survivor] = await startWorkers(queueName, root, ["w-kill", "w-close", "w-stay"], 10);
+      for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 3000 + (i % 5) * 1000 }, { processId: id });
+      // Each of the two has a live agent of its own before it goes.
+      await Promise.all(
+        ["w-kill", "w-close"].map(async (worker) => {
+          const started = await events.next((e) => e.type === "started" && e.worker === worker);
+          await events.next((e) => e.processId === started.processId && e.type === "task" && e.event.type === "widget");
+        }),
+      );
+
+      killed!.kill("SIGKILL");
+      expect(await exitOf(killed!)).toBe("SIGKILL");
+      closed!.stdin?.write("close\n");
+      await lineFrom(closed!, "CLOSED:");
+
+      const outcomes = await Promise.all(ids.map((id) => queue.waitForOutcome(id)));
+      expect(outcomes.every((o) => o.status === "done")).toBe(true);
+
+      for (const id of ids) {
+        const starts = await scriptedStarts(root, id);
+        // One agent per task, ever: every later run found the same one alive (or finished) and adopted it.
+        const launches = await scriptedLaunches(root, id);
+        expect(launches, id).toHaveLength(1);
+        expect(starts.length, id).toBeGreaterThan(0);
+        expect(starts.every((s) => s.pid === launches[0]), id).toBe(true);
+        expect(starts.slice(1).every((s) => s.adopted), id).toBe(true);
+        expect(events.events.filter((e) => e.processId === id && e.type === "outcome"), id).toHaveLength(1);
+        // A run handed over at the moment its agent finished may store a snapshot too; the task's state is there either way.
+        expect((await store.listSnapshots(id)).length, id).toBeGreaterThanOrEqual(1);
+      }
+      // Tasks a worker lost (killed, or handed over by close) went on elsewhere with the same agent, adopted.
+      const takenOver = { "w-kill": 0, "w-close": 0 };
+      for (const id of ids) {
+        const runs = events.events.filter((e) => e.processId === id && e.type === "started").map((e) => (e.type === "started" ? e.worker : ""));
+        runs.forEach((worker, i) => {
+          if (i + 1 >= runs.length || !(worker in takenOver)) return;
+          expect(runs[i + 1], id).not.toBe(worker);
+          takenOver[worker as keyof typeof takenOver] += 1;
+        });
+        if (runs.length > 1) expect((await scriptedStarts(root, id)).at(-1), id).toMatchObject({ resumed: true, adopted: true });
+      }
+      expect(takenOver["w-kill"]).toBeGreaterThan(0);
+      expect(takenOver["w-close"]).toBeGreaterThan(0);
+      const tasks = await queue.listTasks();
+      expect(tasks).toHaveLength(60);
+      expect(tasks.every((t) => t.state === "done")).toBe(true);
+      expect(tasks.every((t) => t.worker === "w-stay" || t.runs === 1)).toBe(true);
+      survivor!.stdin?.write("drain\n");
+      await lineFrom(survivor!, "CLOSED:");
+    } finally {
+      await events.stop();
+      await store.close();
+      await queue.close();
+    }
+  });
+});
