@@ -121,7 +121,7 @@ export async function sendText(host: Host, session: TmuxSession, text: string, o
 
 /** Presses named keys (tmux key names, e.g. `Enter`, `Up`, `y`) in one tmux call, so they arrive together. */
 export async function sendKeys(host: Host, session: TmuxSession, keys: readonly string[]): Promise<void> {
-  if (keys.length > 0) await host.runChecked(tmux(session, "send-keys", "-t", session.name, ...keys));
+  if (keys.length > 0) await host.runChecked(tmuxCommand(session, "send-keys", "-t", session.name, ...keys));
 }
 
 /** How long a viewer waits for the session to start: an install that downloads the agent can take minutes. */

@@ -6,7 +6,7 @@ import { typeFirstMessage } from "./typed-first-message.js";
 function terminal(screens: string[]) {
   const typed: Array<[string, boolean]> = [];
   let reads = 0;
-  const driver: AgentDriver = {
+  const driver: Pick<AgentDriver, "readScreen" | "sendText"> = {
     async readScreen() {
       return screens[Math.min(reads++, screens.length - 1)]!;
     },

@@ -19,7 +19,7 @@ export function typesFirstMessage<C extends AgentTaskConfig>(adapter: AgentAdapt
 
 export interface TypeFirstMessageOptions {
   /** The running agent's terminal. */
-  driver: AgentDriver;
+  driver: Pick<AgentDriver, "readScreen" | "sendText">;
   /** What the agent's screen shows once it takes typed input. */
   promptReady: RegExp;
   text: string;
