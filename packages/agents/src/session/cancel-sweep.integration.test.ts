@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SSHConfigInput } from "@optio/host";
@@ -105,10 +106,12 @@ async function cancelAt(kind: Kind, processId: string, anchor: "start" | "widget
   const taskDir = join(kind === "local" ? hosts.localRoot() : hosts.remoteRoot(), processId);
   // Teardown stopped the tree before the outcome; an SSH session's shell may take a moment to see its channel close.
   const deadline = performance.now() + CANCEL_BOUND_MS[kind];
-  let left = processesOf(taskDir);
+  // The task dir itself must be gone too: a cancel during connect once left it behind.
+  const leftOf = () => [...processesOf(taskDir), ...(existsSync(taskDir) ? [`the task dir ${taskDir}`] : [])];
+  let left = leftOf();
   while (left.length > 0 && performance.now() < deadline) {
     await sleep(50);
-    left = processesOf(taskDir);
+    left = leftOf();
   }
   return { outcome, cancelToOutcomeMs, left };
 }
@@ -141,5 +144,20 @@ describe.each(["local", "ssh"] as const)("a cancel at any instant of the start (
     expect(results.map((r) => ({ delayMs: r.delayMs, outcome: r.outcome, left: r.left }))).toEqual(
       results.map((r) => ({ delayMs: r.delayMs, outcome: { status: "cancelled" }, left: [] })),
     );
+  });
+});
+
+describe.each(["local", "ssh"] as const)("a cancel while connecting (%s host)", (kind) => {
+  it("ends cancelled and leaves no task dir", { timeout: 120_000 }, async () => {
+    const processId = `sweep-${kind}-connecting`;
+    const run = runTask(slowTask(kind, processId), {
+      store: hosts.store,
+      onEvent: (event) => {
+        // Reported just before the host connects (and creates the task dir): the cancel lands while connect runs.
+        if (event.type === "progress" && event.message?.startsWith("Connecting")) run.cancel();
+      },
+    });
+    expect(await run.outcome).toEqual({ status: "cancelled" });
+    expect(existsSync(join(kind === "local" ? hosts.localRoot() : hosts.remoteRoot(), processId))).toBe(false);
   });
 });

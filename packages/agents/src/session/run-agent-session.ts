@@ -410,6 +410,9 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     setAgentRunning(false);
     const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
     if (state) return teardown(ctx, adapter, state, outcome);
+    // Stopped before the session looked inside: the task dir connect made is removed, unless a resume was asked
+    // for, when it may hold a dead worker's live agent for a later resume to adopt.
+    if (!ctx.resumeRequested) await host.remove(host.taskDir).catch(() => undefined);
     await host.disconnect().catch(() => undefined);
     return outcome;
   }
