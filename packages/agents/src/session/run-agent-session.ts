@@ -14,8 +14,10 @@ import { captureSeed, mergeSeed } from "../seeds/seeds.js";
 import type { SnapshotEndState } from "../store/state-store.js";
 import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
+import { AGENT_STATE_FILE, AGENT_STATE_FILE_ENV, type AgentStateChange } from "./agent-state.js";
 import { createHookContext } from "./create-hook-context.js";
 import type { AgentDriver, HookContext } from "./hook-context.js";
+import { createAgentStateFollower, type AgentStateFollower } from "./follow-agent-state.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { readSessionRecord, writeSessionRecord, type SessionRecord } from "./session-record.js";
@@ -62,6 +64,7 @@ interface SessionState<C extends AgentTaskConfig> {
   launched: boolean;
   terminal: AgentTerminal | null;
   deliverables: DeliverableQueue;
+  agentState: AgentStateFollower;
 }
 
 function instructionsFor<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, config: C): string {
@@ -151,8 +154,11 @@ async function launch<C extends AgentTaskConfig>(
     ...(firstMessage !== undefined && !typed && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
+  const statePath = posix.join(host.taskDir, AGENT_STATE_FILE);
   // Before the session exists: a worker that dies once the agent runs always leaves what an adopter needs.
-  await writeSessionRecord(host, { fresh: state.fresh, logLines: 0 });
+  // The state file starts empty, so a state from an earlier run of this task is never read as the new agent's.
+  await settleAll([writeSessionRecord(host, { fresh: state.fresh, logLines: 0 }), host.writeText(statePath, "")]);
+  state.agentState.starting();
   await launchAgent({
     host,
     session: state.tmux,
@@ -163,7 +169,7 @@ async function launch<C extends AgentTaskConfig>(
     command,
     configEnv: config.env,
     pathPrepend: shims.pathPrepend,
-    extraEnv: shims.env,
+    extraEnv: { ...shims.env, [AGENT_STATE_FILE_ENV]: statePath },
   });
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
@@ -316,6 +322,8 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
 export interface RunAgentSessionOptions {
   /** Called with a driver once the agent runs in tmux, and with null once it has stopped. */
   onAgentRunning?: (driver: AgentDriver | null) => void;
+  /** Called with every change of the agent's state (also reported to the task context as an `agent-state` event). */
+  onAgentState?: (change: AgentStateChange) => void;
 }
 
 /**
@@ -370,6 +378,14 @@ export async function runAgentSession<C extends AgentTaskConfig>(
         },
         report: (level, message) => ctx.report(level, message),
       }),
+      agentState: createAgentStateFollower({
+        ctx,
+        host,
+        path: posix.join(host.taskDir, AGENT_STATE_FILE),
+        source: adapter.agentState,
+        displayName: adapter.displayName,
+        onChange: options.onAgentState,
+      }),
     };
     const live = await hasTmuxSession(host, tmux);
     const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
@@ -384,6 +400,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       ({ typed } = await startAgent(ctx, adapter, state));
     }
     setAgentRunning(true);
+    state.agentState.follow();
     // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
     const watched = new AbortController();
     const typing =
@@ -405,9 +422,11 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     watched.abort();
     await typing;
     setAgentRunning(false);
+    await state.agentState.exited();
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {
     setAgentRunning(false);
+    if (state?.launched) await state.agentState.exited();
     const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
     if (state) return teardown(ctx, adapter, state, outcome);
     // Stopped before the session looked inside: the task dir connect made is removed, unless a resume was asked
