@@ -98,10 +98,15 @@ async function resumeFromSnapshot<C extends AgentTaskConfig>(
     limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
   });
   await rotateOptioLog(host);
+  return refreshConfig(ctx, adapter, state);
+}
+
+/** Asks `onResumeRefresh` for the config to continue with and rewrites the files derived from it that changed. */
+function refreshConfig<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ config: C; refreshed: string[] }> {
   return refreshOnResume<C>({
-    host,
-    config,
-    onResumeRefresh: config.onResumeRefresh as ((c: C) => C | Promise<C>) | undefined,
+    host: state.host,
+    config: state.config,
+    onResumeRefresh: state.config.onResumeRefresh as ((c: C) => C | Promise<C>) | undefined,
     render: (next) => [{ path: adapter.instructionsFile, content: instructionsFor(adapter, next) }],
     report: (level, message) => ctx.report(level, message),
   });
@@ -235,13 +240,18 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
 /**
  * Takes over the agent a dead worker left running: nothing on the host is
  * replaced or restarted; the terminal is served again and the log is
- * followed from where that worker's events ended.
+ * followed from where that worker's events ended. `beforeExecute` does not
+ * run again (the agent it prepared for is the one adopted); `onResumeRefresh`
+ * does, and files it rewrites are named in resume.log, which the agent reads
+ * at its next message.
  */
 async function adopt<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, record: SessionRecord): Promise<void> {
   ctx.report("info", `${adapter.displayName} from an earlier worker is still running for this task; adopting it`);
   state.fresh = record.fresh;
   state.launched = true;
-  await serveTerminal(ctx, state);
+  const [, refresh] = await settleAll([serveTerminal(ctx, state), refreshConfig(ctx, adapter, state)]);
+  state.config = refresh.config;
+  if (refresh.refreshed.length > 0) await appendResumeLog(state.host, refresh.refreshed);
   ctx.reportProgress(null, `${adapter.displayName} is working… (adopted)`);
 }
 
