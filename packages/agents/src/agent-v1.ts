@@ -1,6 +1,7 @@
 import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
+import type { AgentStateSource } from "./session/agent-state.js";
 import type { HookContext } from "./session/hook-context.js";
 import type { BrowserMode } from "./protocol/browser-mode.js";
 
@@ -92,4 +93,10 @@ export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
   /** What the agent's screen shows once it takes typed input: where a first message the command line cannot carry is typed. */
   readonly promptReady?: RegExp;
   readonly seed?: SeedManifest;
+  /**
+   * How the agent reports what it is doing. Its hooks (planted by `plant`)
+   * append to the file named by `$OPTIO_AGENT_STATE_FILE`; without a source
+   * the task reports only `starting` and `exited`.
+   */
+  readonly agentState?: AgentStateSource;
 }

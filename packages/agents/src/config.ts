@@ -57,7 +57,7 @@ export const agentTaskConfigBase = z.strictObject({
   installIfMissing: z._default(z.boolean(), true),
   /** Where the agent's binary lives or is installed; absolute or `~/…`. */
   installDir: z.optional(hostDirSchema()),
-  /** Runs after the workdir is planted and before the agent starts. */
+  /** Runs after the workdir is planted and before the agent starts; not again when a resume adopts a still-running agent. */
   beforeExecute: z.optional(fn<HookCallback>("beforeExecute")),
   /** Runs after the session ends, on every path. */
   afterExecute: z.optional(fn<HookCallback>("afterExecute")),
@@ -77,7 +77,7 @@ export const agentTaskConfigBase = z.strictObject({
   sessionBlobEncrypt: z.optional(fn<BlobTransform>("sessionBlobEncrypt")),
   /** Decrypts what sessionBlobEncrypt produced. */
   sessionBlobDecrypt: z.optional(fn<BlobTransform>("sessionBlobDecrypt")),
-  /** On resume: returns the config to continue with (e.g. fresh instructions). */
+  /** On resume, adopting a still-running agent included: returns the config to continue with (e.g. fresh instructions). */
   onResumeRefresh: z.optional(fn<(config: never) => Awaitable<unknown>>("onResumeRefresh")),
   /** Start from this seed (a saved login and settings). */
   seedId: z.optional(z.string().check(z.minLength(1))),

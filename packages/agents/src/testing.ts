@@ -7,3 +7,5 @@ export * from "./testing/real-dirs-guard.js";
 export * from "./testing/watch-terminal.js";
 export * from "./testing/scripted-model.js";
 export * from "./testing/agent-work-suite.js";
+export * from "./testing/task-event-log.js";
+export * from "./testing/agent-state-suite.js";

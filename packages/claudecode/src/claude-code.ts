@@ -6,6 +6,7 @@ import { claudeCommand } from "./command.js";
 import { installClaude } from "./install.js";
 import { plantClaudeHome } from "./plant.js";
 import { CLAUDE_SEED_MANIFEST } from "./seed-manifest.js";
+import { claudeStateSource } from "./state-hooks.js";
 
 export const CLAUDE_CODE_ID = "claudecode";
 
@@ -38,6 +39,7 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
       canContinue: hasTranscript,
     },
     seed: CLAUDE_SEED_MANIFEST,
+    agentState: claudeStateSource,
   };
 }
 

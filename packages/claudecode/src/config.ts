@@ -14,7 +14,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Claude's login: an object is written as JSON, a string or bytes verbatim, to `home/.claude/.credentials.json` (mode 0600). */
   credentialsJson: z.optional(z.union([jsonObject, z.string(), z.instanceof(Uint8Array)])),
-  /** Written as `home/.claude/settings.json`, replacing any there. */
+  /** Written as `home/.claude/settings.json`, replacing any there; optio adds its state hooks after any `hooks` in it. */
   claudeConfig: z.optional(jsonObject),
   /** Passed as `--permission-mode`; unset leaves claude's own default. */
   permissionMode: z.optional(z.enum(PERMISSION_MODES)),

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { plantClaudeHome } from "./plant.js";
+import { STATE_HOOK_EVENTS, stateHookCommand } from "./state-hooks.js";
 
 let ctx: AdapterTestContext;
 const claudeDir = () => join(ctx.home, ".claude");
@@ -41,22 +42,38 @@ describe("plantClaudeHome", () => {
     expect(await json(join(claudeDir(), ".credentials.json"))).toEqual(credentials);
   });
 
-  it("writes settings.json from claudeConfig", async () => {
+  it("writes settings.json from claudeConfig, with optio's state hooks", async () => {
     await plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { model: "opus", theme: "dark" } }));
-    expect(await json(join(claudeDir(), "settings.json"))).toEqual({ model: "opus", theme: "dark" });
+    const { hooks, ...rest } = await json(join(claudeDir(), "settings.json"));
+    expect(rest).toEqual({ model: "opus", theme: "dark" });
+    expect(Object.keys(hooks)).toEqual([...STATE_HOOK_EVENTS]);
+  });
+
+  it("keeps the consumer's hooks and adds optio's after them", async () => {
+    const mine = { matcher: "Bash", hooks: [{ type: "command", command: "echo mine" }] };
+    await plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { hooks: { PreToolUse: [mine] } } }));
+    const { hooks } = await json(join(claudeDir(), "settings.json"));
+    expect(hooks.PreToolUse).toEqual([mine, { matcher: "", hooks: [{ type: "command", command: stateHookCommand("PreToolUse") }] }]);
+    expect(hooks.Stop).toEqual([{ matcher: "", hooks: [{ type: "command", command: stateHookCommand("Stop") }] }]);
+  });
+
+  it("refuses hooks that are not an object of event names", async () => {
+    await expect(plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { hooks: [] } }))).rejects.toThrow(/claudeConfig\.hooks/);
   });
 
   it("pre-accepts the bypass-mode confirmation only when that mode is chosen and the consumer did not decide", async () => {
     await plantClaudeHome(ctx, parseClaudeCodeConfig({ permissionMode: "bypassPermissions" }));
-    expect(await json(join(claudeDir(), "settings.json"))).toEqual({ skipDangerousModePermissionPrompt: true });
+    expect(await json(join(claudeDir(), "settings.json"))).toMatchObject({ skipDangerousModePermissionPrompt: true });
     await plantClaudeHome(ctx, parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeConfig: { skipDangerousModePermissionPrompt: false } }));
-    expect(await json(join(claudeDir(), "settings.json"))).toEqual({ skipDangerousModePermissionPrompt: false });
+    expect(await json(join(claudeDir(), "settings.json"))).toMatchObject({ skipDangerousModePermissionPrompt: false });
+    await plantClaudeHome(ctx, parseClaudeCodeConfig({}));
+    expect(await json(join(claudeDir(), "settings.json"))).not.toHaveProperty("skipDangerousModePermissionPrompt");
   });
 
-  it("writes no credentials or settings when unset", async () => {
+  it("writes no credentials when unset, and settings with only optio's hooks", async () => {
     await plantClaudeHome(ctx, parseClaudeCodeConfig({}));
     expect(existsSync(join(claudeDir(), ".credentials.json"))).toBe(false);
-    expect(existsSync(join(claudeDir(), "settings.json"))).toBe(false);
+    expect(Object.keys(await json(join(claudeDir(), "settings.json")))).toEqual(["hooks"]);
   });
 
   it("pre-trusts the workdir and skips onboarding in claude's global config", async () => {

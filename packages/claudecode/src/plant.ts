@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import { readAgentFile, settleAll, type AdapterContext } from "@optio/agents";
 import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
+import { withStateHooks } from "./state-hooks.js";
 
 /**
  * claude keeps its global state (onboarding, trusted projects, account) in
@@ -32,14 +33,18 @@ function credentialBytes(credentials: NonNullable<ClaudeCodeTaskConfig["credenti
   return JSON.stringify(credentials);
 }
 
-/** settings.json: the consumer's, plus the bypass-mode confirmation already given when that mode was chosen. */
-function settingsFor(config: ClaudeCodeTaskConfig): Json | null {
-  const settings: Json = { ...(config.claudeConfig ?? {}) };
+/**
+ * settings.json: the consumer's, plus optio's state hooks beside the
+ * consumer's own, plus the bypass-mode confirmation already given when that
+ * mode was chosen.
+ */
+function settingsFor(config: ClaudeCodeTaskConfig): Json {
+  const settings: Json = withStateHooks({ ...(config.claudeConfig ?? {}) });
   // Without this claude stops at a "Yes, I accept" screen before bypassPermissions takes effect.
   if (config.permissionMode === "bypassPermissions" && !("skipDangerousModePermissionPrompt" in settings)) {
     settings.skipDangerousModePermissionPrompt = true;
   }
-  return config.claudeConfig || Object.keys(settings).length > 0 ? settings : null;
+  return settings;
 }
 
 /**
@@ -78,6 +83,6 @@ export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTas
     })(),
   ];
   if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(credentials), { mode: 0o600 }));
-  if (settings) writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
+  writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
   await settleAll(writes);
 }

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { AdapterContext, SeedManifest } from "@optio/agents";
 import { CLAUDE_JSON, readJsonObject } from "./plant.js";
+import { withStateHooks } from "./state-hooks.js";
 
 /** Re-keys `projects` to `workdir`: every entry merges into one (the current workdir's last), trusted. */
 export function rekeyProjects(config: Record<string, unknown>, workdir: string): Record<string, unknown> {
@@ -25,5 +26,9 @@ export const CLAUDE_SEED_MANIFEST: SeedManifest = {
       const rekeyed = config && rekeyProjects(config, ctx.workdir);
       if (rekeyed && rekeyed !== config) await ctx.host.writeText(path, `${JSON.stringify(rekeyed, null, 2)}\n`, { mode: 0o600 });
     }
+    // A seed's settings replaced the planted ones: optio's state hooks go back in beside the seed's.
+    const settingsPath = posix.join(ctx.home, ".claude/settings.json");
+    const settings = await readJsonObject(ctx.host, settingsPath);
+    if (settings) await ctx.host.writeText(settingsPath, `${JSON.stringify(withStateHooks(settings), null, 2)}\n`, { mode: 0o600 });
   },
 };

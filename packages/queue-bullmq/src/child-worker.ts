@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { SSHConfigInput } from "@optio/host";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
@@ -13,6 +14,8 @@ export interface ChildWorkerOptions {
   root: string;
   workerId: string;
   concurrency: number;
+  /** SSH hosts by name, as `startWorker` takes them. */
+  hosts?: Record<string, SSHConfigInput>;
 }
 
 /**
@@ -27,7 +30,7 @@ const { scriptedTaskKind } = await import(${JSON.stringify(DIST_TESTING)});
 const { PostgresStateStore } = await import("@optio/store-postgres");
 const o = ${JSON.stringify(options)};
 const store = new PostgresStateStore({ connectionString: o.databaseUrl });
-const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds: [scriptedTaskKind(o.root)], store, concurrency: o.concurrency, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
+const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds: [scriptedTaskKind(o.root)], store, concurrency: o.concurrency, hosts: o.hosts ?? {}, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
 process.stdout.write("READY:" + worker.id + "\\n");
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", async (line) => {

@@ -1,80 +1,86 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { TaskOutcome } from "@optio/agents";
-import { shellCommand, shellQuote } from "@optio/host";
+import { createHost, type Host, OptioAbortError, shellCommand, shellQuote } from "@optio/host";
 import * as z from "zod/mini";
 import { defineTaskKind, type TaskKind } from "./task-kind.js";
 
-const POLL_MS = 50;
+const POLL_S = "0.05";
 
 const scriptedPayload = z.object({
   /** How long the stand-in agent works before it is done. */
   ms: z.int().check(z.minimum(0), z.maximum(3_600_000)),
+  /** The SSH host (a name from the worker's `hosts`) the agent runs on; this machine when absent. */
+  host: z.optional(z.string()),
 });
 
 export type ScriptedPayload = z.infer<typeof scriptedPayload>;
 
-/** One line of `<root>/<processId>/starts`: who ran the task, and whether it found the agent alive. */
+/** One line of `<root>/<processId>/starts`: who ran the task, where, and whether it found the agent alive. */
 export interface ScriptedStart {
   worker: string;
+  host: string;
   resumed: boolean;
   adopted: boolean;
   pid: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Runs `command` on the host; its exit code, never a throw for a non-zero one. */
+async function exitCodeOf(host: Host, command: string, signal?: AbortSignal): Promise<number | null> {
+  return (await host.runCommand(command, { cwd: "/", ...(signal ? { signal } : {}) })).exitCode;
 }
 
 /**
  * A stand-in task kind for queue tests, named `scripted`: its "agent" is a
- * detached `sleep` that outlives the worker (as an agent in tmux does) and
+ * detached `sleep` on the task's host (this machine, or an SSH host the
+ * payload names) that outlives the worker, as an agent in tmux does, and
  * leaves `agent.done` when it finishes; it appends its pid to `launches`. A
  * resumed run adopts it when it is still there (same pid); each run appends
  * a line to `starts`, and a finished task stores a snapshot, so a test can
- * count agents, runs and outcomes.
+ * count agents, runs and outcomes. `root` must be the same path on every
+ * host (the test sshd shares this machine's disk).
  */
 export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
-  return defineTaskKind("scripted", scriptedPayload, ({ ms }, { processId, workerId }) => ({
+  return defineTaskKind("scripted", scriptedPayload, ({ ms, host: hostName }, { processId, workerId, hosts }) => ({
     processId,
     name: `scripted ${processId}`,
     async run(ctx): Promise<TaskOutcome> {
-      const dir = path.join(root, processId);
-      await mkdir(dir, { recursive: true });
-      const pidFile = path.join(dir, "agent.pid");
-      const doneFile = path.join(dir, "agent.done");
-      let pid = ctx.resumeRequested && existsSync(pidFile) ? Number(await readFile(pidFile, "utf8")) : 0;
-      const adopted = pid > 0 && (alive(pid) || existsSync(doneFile));
-      if (!adopted) {
-        // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
-        const script = `echo $$ >> ${shellQuote(path.join(dir, "launches"))}; echo $$ > ${shellQuote(`${pidFile}.new`)}; mv ${shellQuote(`${pidFile}.new`)} ${shellQuote(pidFile)}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${shellQuote(doneFile)}`;
-        spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
-        while (!existsSync(pidFile)) await sleep(POLL_MS);
-        pid = Number(await readFile(pidFile, "utf8"));
-      }
-      const start: ScriptedStart = { worker: workerId, resumed: ctx.resumeRequested, adopted, pid };
-      await appendFile(path.join(dir, "starts"), `${JSON.stringify(start)}\n`);
-      ctx.reportProgress(10, `agent ${pid}`);
-      ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
-      while (!existsSync(doneFile)) {
-        if (ctx.signal.aborted) {
-          if (alive(pid)) process.kill(-pid, "SIGKILL");
+      const ssh = hostName === undefined ? undefined : hosts[hostName];
+      if (hostName !== undefined && !ssh) return { status: "failed", message: `worker ${workerId} has no host named ${hostName}` };
+      // The task dir (and so the agent's files) lies under `root` on either kind of host.
+      const host = createHost({ consumer: "scripted", processId, env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root }, ...(ssh ? { ssh } : {}) });
+      await host.connect();
+      try {
+        const file = (name: string) => shellQuote(path.posix.join(host.taskDir, name));
+        const pidFile = file("agent.pid");
+        const doneFile = file("agent.done");
+        let pid = ctx.resumeRequested ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0) : 0;
+        const adopted = pid > 0 && (await exitCodeOf(host, `kill -0 ${pid} 2>/dev/null || [ -e ${doneFile} ]`)) === 0;
+        if (!adopted) {
+          // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
+          const script = `echo $$ >> ${file("launches")}; echo $$ > ${pidFile}.new; mv ${pidFile}.new ${pidFile}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${doneFile}`;
+          await host.runChecked(`rm -f ${pidFile} && (setsid sh -c ${shellQuote(script)} </dev/null >/dev/null 2>&1 &)`, { cwd: "/" });
+          pid = Number((await host.runChecked(`while [ ! -e ${pidFile} ]; do sleep ${POLL_S}; done; cat ${pidFile}`, { cwd: "/" })).stdout.trim());
+        }
+        const start: ScriptedStart = { worker: workerId, host: hostName ?? "local", resumed: ctx.resumeRequested, adopted, pid };
+        await host.runChecked(`echo ${shellQuote(JSON.stringify(start))} >> ${file("starts")}`, { cwd: "/" });
+        ctx.reportProgress(10, `agent ${pid}`);
+        ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
+        try {
+          await host.runChecked(`while [ ! -e ${doneFile} ]; do sleep ${POLL_S}; done`, { cwd: "/", signal: ctx.signal });
+        } catch (error) {
+          if (!OptioAbortError.isInstance(error)) throw error;
+          await host.runCommand(`kill -KILL -- -${pid} 2>/dev/null`, { cwd: "/" });
           return { status: "cancelled" };
         }
-        await sleep(POLL_MS);
+        const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
+        await ctx.store.insertSnapshot({ processId, agent: "scripted", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId: blob, privateBlobId: blob, encrypted: false });
+        ctx.reportProgress(100, "done");
+        return { status: "done", summary: `pid ${pid}` };
+      } finally {
+        await host.disconnect();
       }
-      const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
-      await ctx.store.insertSnapshot({ processId, agent: "scripted", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId: blob, privateBlobId: blob, encrypted: false });
-      ctx.reportProgress(100, "done");
-      return { status: "done", summary: `pid ${pid}` };
     },
   }));
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { PostgresStateStore } from "@optio/store-postgres";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exitOf, lineFrom } from "@optio/host/testing";
+import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
 import { spawnCancelProcess, spawnWorkerProcess } from "./child-worker.js";
 import type { QueueTaskEvent } from "./queue-records.js";
 import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
@@ -14,12 +14,13 @@ import { startTestRedis, type TestRedis } from "./test-redis.js";
 
 let redis: TestRedis;
 let postgres: TestPostgres;
+let sshd: TestSshd;
 let databaseUrl: string;
 let dir: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
+  [redis, postgres, sshd] = await Promise.all([startTestRedis(), startTestPostgres(), startTestSshd()]);
   databaseUrl = await postgres.createDatabase("queue");
   dir = await mkdtemp(path.join(os.tmpdir(), "optio-workers-"));
 });
@@ -27,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await Promise.all(children.map(exitOf));
-  await Promise.all([redis?.stop(), postgres?.stop()]);
+  await Promise.all([redis?.stop(), postgres?.stop(), sshd?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -61,7 +62,8 @@ function record(queue: TaskQueue) {
 }
 
 async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
-  const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency }));
+  const hosts = { sshd: sshd.sshConfig() };
+  const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency, hosts }));
   children.push(...started);
   await Promise.all(started.map((child) => lineFrom(child, "READY:")));
   return started;
@@ -96,22 +98,29 @@ describe("workers in separate processes on real redis and postgres", () => {
     }
   });
 
-  it("60 tasks over three workers, one SIGKILLed and one closed mid-run: each ends once, none lost, live agents adopted", async () => {
+  it("60 tasks over three workers and two hosts, one worker SIGKILLed and one closed mid-run: each ends once, none lost, live agents adopted on both hosts", async () => {
     const queueName = "failover";
     const root = path.join(dir, queueName);
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
     const events = record(queue);
     const store = new PostgresStateStore({ connectionString: databaseUrl });
     const ids = Array.from({ length: 60 }, (_, i) => `task-${i}`);
+    // Every third task's agent runs on the test sshd, the others on this machine.
+    const hostOf = (id: string) => (Number(id.slice("task-".length)) % 3 === 0 ? "sshd" : "local");
     try {
       const [killed, closed, survivor] = await startWorkers(queueName, root, ["w-kill", "w-close", "w-stay"], 10);
-      for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 3000 + (i % 5) * 1000 }, { processId: id });
-      // Each of the two has a live agent of its own before it goes.
+      for (const [i, id] of ids.entries()) {
+        const host = hostOf(id);
+        await queue.submitTask("scripted", { ms: 3000 + (i % 5) * 1000, ...(host === "sshd" ? { host } : {}) }, { processId: id });
+      }
+      // Each of the two has a live agent of its own on each host before it goes.
       await Promise.all(
-        ["w-kill", "w-close"].map(async (worker) => {
-          const started = await events.next((e) => e.type === "started" && e.worker === worker);
-          await events.next((e) => e.processId === started.processId && e.type === "task" && e.event.type === "widget");
-        }),
+        ["w-kill", "w-close"].flatMap((worker) =>
+          ["local", "sshd"].map(async (host) => {
+            const started = await events.next((e) => e.type === "started" && e.worker === worker && hostOf(e.processId) === host);
+            await events.next((e) => e.processId === started.processId && e.type === "task" && e.event.type === "widget");
+          }),
+        ),
       );
 
       killed!.kill("SIGKILL");
@@ -128,25 +137,25 @@ describe("workers in separate processes on real redis and postgres", () => {
         const launches = await scriptedLaunches(root, id);
         expect(launches, id).toHaveLength(1);
         expect(starts.length, id).toBeGreaterThan(0);
-        expect(starts.every((s) => s.pid === launches[0]), id).toBe(true);
+        expect(starts.every((s) => s.pid === launches[0] && s.host === hostOf(id)), id).toBe(true);
         expect(starts.slice(1).every((s) => s.adopted), id).toBe(true);
         expect(events.events.filter((e) => e.processId === id && e.type === "outcome"), id).toHaveLength(1);
         // A run handed over at the moment its agent finished may store a snapshot too; the task's state is there either way.
         expect((await store.listSnapshots(id)).length, id).toBeGreaterThanOrEqual(1);
       }
-      // Tasks a worker lost (killed, or handed over by close) went on elsewhere with the same agent, adopted.
-      const takenOver = { "w-kill": 0, "w-close": 0 };
+      // A task whose worker went (killed, or handed over by close) after launching its agent went on elsewhere with that agent, adopted, on either host.
+      const takenOver: Record<string, number> = { "w-kill local": 0, "w-kill sshd": 0, "w-close local": 0, "w-close sshd": 0 };
       for (const id of ids) {
-        const runs = events.events.filter((e) => e.processId === id && e.type === "started").map((e) => (e.type === "started" ? e.worker : ""));
-        runs.forEach((worker, i) => {
-          if (i + 1 >= runs.length || !(worker in takenOver)) return;
-          expect(runs[i + 1], id).not.toBe(worker);
-          takenOver[worker as keyof typeof takenOver] += 1;
-        });
-        if (runs.length > 1) expect((await scriptedStarts(root, id)).at(-1), id).toMatchObject({ resumed: true, adopted: true });
+        const starts = await scriptedStarts(root, id);
+        for (const [i, start] of starts.entries()) {
+          const key = `${start.worker} ${start.host}`;
+          if (i + 1 >= starts.length || !(key in takenOver)) continue;
+          expect(starts[i + 1], id).toMatchObject({ resumed: true, adopted: true, pid: start.pid });
+          expect(starts[i + 1]!.worker, id).not.toBe(start.worker);
+          takenOver[key]! += 1;
+        }
       }
-      expect(takenOver["w-kill"]).toBeGreaterThan(0);
-      expect(takenOver["w-close"]).toBeGreaterThan(0);
+      expect(Object.entries(takenOver).filter(([, count]) => count === 0)).toEqual([]);
       const tasks = await queue.listTasks();
       expect(tasks).toHaveLength(60);
       expect(tasks.every((t) => t.state === "done")).toBe(true);

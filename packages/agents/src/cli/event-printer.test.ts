@@ -49,6 +49,23 @@ describe("EventPrinter", () => {
     );
   });
 
+  it("prints the agent's state and what needs a person", () => {
+    const out = sink();
+    const p = new EventPrinter(out, sink(), false);
+    p.event({ type: "agent-state", state: "working", timestamp: 1 });
+    p.event({ type: "agent-state", state: "waiting-permission", timestamp: 2, message: "Bash: touch x" });
+    p.event({ type: "attention", reason: "Claude Code asks for permission: Bash: touch x" });
+    expect(out.text).toBe("STATE working\nSTATE waiting-permission: Bash: touch x\nATTENTION: Claude Code asks for permission: Bash: touch x\n");
+  });
+
+  it("carries agent-state and attention events in JSON mode", () => {
+    const out = sink();
+    const p = new EventPrinter(out, sink(), true);
+    p.event({ type: "agent-state", state: "idle", timestamp: 5, message: "I stop here." });
+    p.event({ type: "attention", reason: "waits" });
+    expect(out.text).toBe(`{"type":"agent-state","state":"idle","timestamp":5,"message":"I stop here."}\n{"type":"attention","reason":"waits"}\n`);
+  });
+
   it("prints JSON lines only on stdout in JSON mode", () => {
     const out = sink(true);
     const err = sink();

@@ -85,6 +85,9 @@ export class EventPrinter {
       case "attention":
         this.say(`ATTENTION: ${event.reason}`);
         return;
+      case "agent-state":
+        this.say(`STATE ${event.state}${event.message ? `: ${event.message}` : ""}`);
+        return;
       case "domain":
         this.say(`DOMAIN ${event.keyword}: ${jsonLine(event.data)}`);
         return;

@@ -79,11 +79,17 @@ describe.each(["local", "ssh"] as const)("a task whose worker was killed (%s hos
       second = new Worker(workerArgs(kind, "resume", processId));
       await second.waitFor("the terminal", (e) => e.type === "widget" && e.widget !== null);
       await second.waitFor("heard two", progress("heard two"));
+      // onResumeRefresh ran for the adopted agent and named what it rewrote where the agent looks at its next message.
+      expect(readFileSync(join(taskDir, "workdir", "AGENTS.md"), "utf8")).toContain("the refreshed instructions");
+      expect(readFileSync(join(taskDir, "workdir", "resume.log"), "utf8").trim().split("\n")).toEqual([expect.any(String), expect.stringMatching(/ REFRESHED:AGENTS\.md$/)]);
       await type("pid");
       expect(agentLines([await second.waitFor("the agent's pid", isPid)])).toEqual([pid]);
       await type("quit");
       expect(await second.exited).toBe(0);
 
+      // beforeExecute prepared the agent that was adopted: it does not run again.
+      const ranBeforeExecute = (w: Worker) => w.events.filter((e) => (e as { type: string }).type === "beforeExecute").length;
+      expect([ranBeforeExecute(first), ranBeforeExecute(second)]).toEqual([1, 0]);
       expect(agentLines(first.events)).toEqual(["heard pid", pid, "heard one"]);
       expect(agentLines(second.events)).toEqual(["heard two", "heard pid", pid, "heard quit"]);
       expect(second.events).toContainEqual({ type: "report", level: "info", message: "Scripted agent from an earlier worker is still running for this task; adopting it" });

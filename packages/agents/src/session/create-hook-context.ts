@@ -107,6 +107,7 @@ export function createHookContext(options: HookContextOptions): HookContext {
     setWidget: (widget) => ctx.setWidget(widget),
     requestBrowserOpen: (url) => ctx.requestBrowserOpen(url),
     needAttention: (reason) => ctx.needAttention(reason),
+    reportAgentState: (change) => ctx.reportAgentState(change),
     domainMessage: (keyword, data) => ctx.domainMessage(keyword, data),
     markHasSavedState: () => ctx.markHasSavedState(),
     report: (level, message) => ctx.report(level, message),

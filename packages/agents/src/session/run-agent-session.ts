@@ -14,8 +14,10 @@ import { captureSeed, mergeSeed } from "../seeds/seeds.js";
 import type { SnapshotEndState } from "../store/state-store.js";
 import type { TaskContext, TaskOutcome } from "../task/task-context.js";
 import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
+import { AGENT_STATE_FILE, AGENT_STATE_FILE_ENV, type AgentStateChange } from "./agent-state.js";
 import { createHookContext } from "./create-hook-context.js";
 import type { AgentDriver, HookContext } from "./hook-context.js";
+import { createAgentStateFollower, type AgentStateFollower } from "./follow-agent-state.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { readSessionRecord, writeSessionRecord, type SessionRecord } from "./session-record.js";
@@ -62,6 +64,7 @@ interface SessionState<C extends AgentTaskConfig> {
   launched: boolean;
   terminal: AgentTerminal | null;
   deliverables: DeliverableQueue;
+  agentState: AgentStateFollower;
 }
 
 function instructionsFor<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, config: C): string {
@@ -95,10 +98,15 @@ async function resumeFromSnapshot<C extends AgentTaskConfig>(
     limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
   });
   await rotateOptioLog(host);
+  return refreshConfig(ctx, adapter, state);
+}
+
+/** Asks `onResumeRefresh` for the config to continue with and rewrites the files derived from it that changed. */
+function refreshConfig<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ config: C; refreshed: string[] }> {
   return refreshOnResume<C>({
-    host,
-    config,
-    onResumeRefresh: config.onResumeRefresh as ((c: C) => C | Promise<C>) | undefined,
+    host: state.host,
+    config: state.config,
+    onResumeRefresh: state.config.onResumeRefresh as ((c: C) => C | Promise<C>) | undefined,
     render: (next) => [{ path: adapter.instructionsFile, content: instructionsFor(adapter, next) }],
     report: (level, message) => ctx.report(level, message),
   });
@@ -151,8 +159,11 @@ async function launch<C extends AgentTaskConfig>(
     ...(firstMessage !== undefined && !typed && { firstMessage }),
   });
   for (const notice of command.notices ?? []) ctx.report("info", notice);
+  const statePath = posix.join(host.taskDir, AGENT_STATE_FILE);
   // Before the session exists: a worker that dies once the agent runs always leaves what an adopter needs.
-  await writeSessionRecord(host, { fresh: state.fresh, logLines: 0 });
+  // The state file starts empty, so a state from an earlier run of this task is never read as the new agent's.
+  await settleAll([writeSessionRecord(host, { fresh: state.fresh, logLines: 0 }), host.writeText(statePath, "")]);
+  state.agentState.starting();
   await launchAgent({
     host,
     session: state.tmux,
@@ -163,7 +174,7 @@ async function launch<C extends AgentTaskConfig>(
     command,
     configEnv: config.env,
     pathPrepend: shims.pathPrepend,
-    extraEnv: shims.env,
+    extraEnv: { ...shims.env, [AGENT_STATE_FILE_ENV]: statePath },
   });
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
@@ -229,13 +240,18 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
 /**
  * Takes over the agent a dead worker left running: nothing on the host is
  * replaced or restarted; the terminal is served again and the log is
- * followed from where that worker's events ended.
+ * followed from where that worker's events ended. `beforeExecute` does not
+ * run again (the agent it prepared for is the one adopted); `onResumeRefresh`
+ * does, and files it rewrites are named in resume.log, which the agent reads
+ * at its next message.
  */
 async function adopt<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, record: SessionRecord): Promise<void> {
   ctx.report("info", `${adapter.displayName} from an earlier worker is still running for this task; adopting it`);
   state.fresh = record.fresh;
   state.launched = true;
-  await serveTerminal(ctx, state);
+  const [, refresh] = await settleAll([serveTerminal(ctx, state), refreshConfig(ctx, adapter, state)]);
+  state.config = refresh.config;
+  if (refresh.refreshed.length > 0) await appendResumeLog(state.host, refresh.refreshed);
   ctx.reportProgress(null, `${adapter.displayName} is working… (adopted)`);
 }
 
@@ -316,6 +332,8 @@ async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Ag
 export interface RunAgentSessionOptions {
   /** Called with a driver once the agent runs in tmux, and with null once it has stopped. */
   onAgentRunning?: (driver: AgentDriver | null) => void;
+  /** Called with every change of the agent's state (also reported to the task context as an `agent-state` event). */
+  onAgentState?: (change: AgentStateChange) => void;
 }
 
 /**
@@ -370,6 +388,14 @@ export async function runAgentSession<C extends AgentTaskConfig>(
         },
         report: (level, message) => ctx.report(level, message),
       }),
+      agentState: createAgentStateFollower({
+        ctx,
+        host,
+        path: posix.join(host.taskDir, AGENT_STATE_FILE),
+        source: adapter.agentState,
+        displayName: adapter.displayName,
+        onChange: options.onAgentState,
+      }),
     };
     const live = await hasTmuxSession(host, tmux);
     const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
@@ -384,6 +410,7 @@ export async function runAgentSession<C extends AgentTaskConfig>(
       ({ typed } = await startAgent(ctx, adapter, state));
     }
     setAgentRunning(true);
+    state.agentState.follow();
     // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
     const watched = new AbortController();
     const typing =
@@ -405,9 +432,11 @@ export async function runAgentSession<C extends AgentTaskConfig>(
     watched.abort();
     await typing;
     setAgentRunning(false);
+    await state.agentState.exited();
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {
     setAgentRunning(false);
+    if (state?.launched) await state.agentState.exited();
     const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
     if (state) return teardown(ctx, adapter, state, outcome);
     // Stopped before the session looked inside: the task dir connect made is removed, unless a resume was asked

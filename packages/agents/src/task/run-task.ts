@@ -65,6 +65,7 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
     setWidget: (widget) => emit({ type: "widget", widget }),
     requestBrowserOpen: (url) => emit({ type: "browser", url }),
     needAttention: (reason) => emit({ type: "attention", reason }),
+    reportAgentState: (change) => emit({ type: "agent-state", ...change }),
     domainMessage: (keyword, data) => emit({ type: "domain", keyword, data }),
     markHasSavedState: () => emit({ type: "saved-state" }),
     report: (level, message) => emit({ type: "report", level, message }),

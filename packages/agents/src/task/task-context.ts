@@ -1,3 +1,4 @@
+import type { AgentStateChange } from "../session/agent-state.js";
 import type { StateStore } from "../store/state-store.js";
 
 export type Widget = { kind: "iframe"; url: string };
@@ -17,6 +18,8 @@ export interface TaskContext {
   setWidget(widget: Widget | null): void;
   requestBrowserOpen(url: string): void;
   needAttention(reason: string): void;
+  /** What the agent is doing now, from its own hooks; a dashboard shows it as a badge. */
+  reportAgentState(change: AgentStateChange): void;
   domainMessage(keyword: string, data: unknown): void;
   markHasSavedState(): void;
   /** Something worth telling the user that is not progress: skipped deliverables, ignored hooks. */
@@ -41,6 +44,7 @@ export type TaskEvent =
   | { type: "widget"; widget: Widget | null }
   | { type: "browser"; url: string }
   | { type: "attention"; reason: string }
+  | ({ type: "agent-state" } & AgentStateChange)
   | { type: "domain"; keyword: string; data: unknown }
   | { type: "saved-state" }
   | { type: "report"; level: ReportLevel; message: string }

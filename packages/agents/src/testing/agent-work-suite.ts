@@ -7,11 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AgentAdapter } from "../agent-v1.js";
 import type { AgentTaskConfig } from "../config.js";
 import { defaultKickoffPrompt, defaultResumePrompt } from "../session/kickoff.js";
-import { taskConsumer } from "../session/run-agent-session.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskEvent } from "../task/task-context.js";
+import { taskRootsIn } from "./task-roots.js";
 import { guardRealDirs, type RealDirsGuard, type RealDirsGuardOptions } from "./real-dirs-guard.js";
 import { isConversationRequest, startScriptedModel, type RecordedRequest, type ScriptedModel, type ScriptedTurn } from "./scripted-model.js";
 
@@ -96,19 +96,14 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
   const resumeNotice = defaultResumePrompt(adapter.instructionsFile);
   const work = scriptedWork(options.shellTool);
   const fx = {} as { root: string; installDir: string; stateDir: string; guard: RealDirsGuard; sshd: TestSshd };
-  const savedEnv: Record<string, string | undefined> = {};
+  let restoreTaskRoots: (() => void) | undefined;
   let model: ScriptedModel | undefined;
 
   beforeAll(async () => {
     fx.root = await mkdtemp(join(tmpdir(), `optio-work-${adapter.id}-`));
     fx.installDir = join(fx.root, "bin");
     fx.stateDir = join(fx.root, "state");
-    // Task roots default to dirs beside the agent's own: keep every task (and the CLI's, which inherit the env) in the temp root.
-    for (const remote of ["", "REMOTE_"]) {
-      const key = `${taskConsumer(adapter.id).toUpperCase().replace(/-/g, "_")}_${remote}TASK_ROOT`;
-      savedEnv[key] = process.env[key];
-      process.env[key] = join(fx.root, `${remote.toLowerCase()}tasks`);
-    }
+    restoreTaskRoots = taskRootsIn(adapter.id, fx.root);
     fx.guard = await guardRealDirs(options.realDirs);
     fx.sshd = await options.ssh();
   });
@@ -119,10 +114,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
   afterAll(async () => {
     await fx.sshd?.stop();
     await fx.guard?.release();
-    for (const [key, value] of Object.entries(savedEnv)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    restoreTaskRoots?.();
     await rm(fx.root, { recursive: true, force: true });
   });
 
