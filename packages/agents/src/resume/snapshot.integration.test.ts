@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { SeedManifest } from "../agent-v1.js";
+import type { SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { captureSeed, mergeSeed } from "../seeds/seeds.js";
 import { readAllBytes } from "./blob-bytes.js";

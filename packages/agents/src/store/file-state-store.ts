@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
-import { StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
+import { StateCorruptError, StateNotFoundError, StateWriteError } from "../spec/errors.js";
 import { forEachBlock } from "./blob-blocks.js";
 import {
   checkKeepCount,
@@ -16,7 +16,7 @@ import {
   seedRecordSchema,
   snapshotRecordSchema,
 } from "./state-records.js";
-import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
+import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "../spec/state-store.js";
 
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTmuxSession, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "../session/tmux.js";
+import { hasTmuxSession, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
 import { probeSocket, socketUrl, waitFor } from "./test-support.js";
 
