@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   DownloadError,
   HostCommandError,
