@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ReportLevel } from "../spec/task-context.js";
 import { refreshOnResume, type RenderedFile } from "./refresh.js";
 import { ResumePathError } from "./resume-errors.js";
-import { tempDir } from "./test-fixtures.js";
+import { tempDir } from "./test-archives.js";
 
 interface Cfg {
   instructions: string;

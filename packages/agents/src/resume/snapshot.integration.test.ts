@@ -11,7 +11,7 @@ import { readAllBytes } from "./blob-bytes.js";
 import { SnapshotDecryptError, SnapshotRestoreError } from "./resume-errors.js";
 import { appendResumeLog, rotateOptioLog } from "./resume-log.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir } from "./test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir } from "./test-archives.js";
 
 const SECRET = "sk-ant-oat01-REMOTE-TEST-CREDENTIAL";
 const RESUME: SnapshotPaths = { privatePaths: ["home/.claude", "home/.claude.json"], regenerablePaths: ["home/.local/share/claude"] };

@@ -10,7 +10,7 @@ import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-archives.js";
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "../resume/blob-bytes.js";
 import { DecryptMissingError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
 import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
 const SECRET = "sk-ant-oat01-SEED-CREDENTIAL";

@@ -9,7 +9,7 @@ import type { AgentTaskConfig } from "../spec/config.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import { launchChromium, waitForScreen } from "../terminal/test-support.js";
+import { launchChromium, waitForScreen } from "../terminal/test-browser.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
 import { watchTerminal } from "../testing/watch-terminal.js";
 
