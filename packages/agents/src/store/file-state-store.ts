@@ -43,6 +43,16 @@ function isMissing(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
+/** The entries of a directory, none when it does not exist. */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -245,13 +255,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   /** Snapshot file names of processId, newest first. */
   private async snapshotNames(processId: string): Promise<string[]> {
     const dir = this.snapshotDir(processId);
-    let names: string[];
-    try {
-      names = await fs.readdir(dir);
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
+    const names = await namesIn(dir);
     return names.filter((name) => SNAPSHOT_NAME.test(name)).sort().reverse();
   }
 
@@ -299,13 +303,7 @@ export class FileStateStore implements StateStore, BlobFiles {
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
     const dir = path.join(this.dir, "seeds");
-    let names: string[];
-    try {
-      names = await fs.readdir(dir);
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
+    const names = await namesIn(dir);
     const records: SeedRecord[] = [];
     for (const name of names) {
       if (!SEED_NAME.test(name)) continue;
