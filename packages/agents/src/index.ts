@@ -31,7 +31,7 @@ export * from "./settle-all.js";
 export * from "./store/file-state-store.js";
 export * from "./terminal/tmux.js";
 export * from "./install/install-agent.js";
-export * from "./session/run-agent-session.js";
+export { runAgentSession, taskConsumer, type RunAgentSessionOptions } from "./session/run-agent-session.js";
 export { AgentNotRunningError } from "./session/create-hook-context.js";
 export { AGENT_KEYS, UnsupportedKeyError, type AgentKey } from "./spec/agent-keys.js";
 export { AGENT_STATE_FILE, AGENT_STATE_FILE_ENV, type AgentState, type AgentStateChange, type AgentStateSource, type HookStateChange } from "./spec/agent-state.js";

@@ -341,13 +341,22 @@ export interface RunAgentSessionOptions {
  * plant, serve the terminal and install at once, launch detached in tmux,
  * follow optio.log to an outcome, and tear down (snapshot, seed, hooks, cleanup).
  */
-export async function runAgentSession<C extends AgentTaskConfig>(
+export function runAgentSession<C extends AgentTaskConfig>(
   ctx: TaskContext,
   adapter: AgentAdapter<C>,
   input: unknown,
   options: RunAgentSessionOptions = {},
 ): Promise<TaskOutcome> {
-  const config = parseAgentConfig(adapter.configSchema, input);
+  return runParsedAgentSession(ctx, adapter, parseAgentConfig(adapter.configSchema, input), options);
+}
+
+/** runAgentSession with a config its adapter's schema has already parsed (createAgentTask parses it when the task is made). */
+export async function runParsedAgentSession<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  config: C,
+  options: RunAgentSessionOptions = {},
+): Promise<TaskOutcome> {
   const host = createHost({ consumer: taskConsumer(adapter.id), processId: ctx.processId, ssh: config.ssh });
   const tmux = tmuxSessionFor(host);
   let state: SessionState<C> | null = null;

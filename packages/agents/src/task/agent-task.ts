@@ -4,14 +4,14 @@ import { parseAgentConfig, type AgentTaskConfig } from "../spec/config.js";
 import { checkAgentKeys } from "../spec/agent-keys.js";
 import { AgentNotRunningError } from "../session/create-hook-context.js";
 import type { AgentDriver } from "../spec/hook-context.js";
-import { runAgentSession } from "../session/run-agent-session.js";
+import { runParsedAgentSession } from "../session/run-agent-session.js";
 import type { Task } from "../spec/task-context.js";
 
 export interface AgentTaskOptions<I> {
   processId: string;
   name: string;
   description?: string;
-  /** The adapter's config input; validated here, so a bad value fails at creation. */
+  /** The adapter's config input; parsed here, once, so a bad value fails at creation. */
   config: I;
 }
 
@@ -25,7 +25,7 @@ export interface AgentTask extends Task, AgentDriver {}
 /** A Task that runs one session of `adapter`; any engine (or `runTask`) can run it. */
 export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentTaskOptions<unknown>): AgentTask {
   validateProcessId(options.processId);
-  parseAgentConfig(adapter.configSchema, options.config);
+  const config = parseAgentConfig(adapter.configSchema, options.config);
   let running: AgentDriver | null = null;
   const driver = (): AgentDriver => {
     if (!running) throw new AgentNotRunningError(`the agent of task ${options.processId} is not running`);
@@ -36,7 +36,7 @@ export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter
     name: options.name,
     description: options.description,
     run: (ctx) =>
-      runAgentSession(ctx, adapter, options.config, {
+      runParsedAgentSession(ctx, adapter, config, {
         onAgentRunning: (next) => {
           running = next;
         },
