@@ -160,12 +160,8 @@ export interface FileStat {
   mtimeMs: number;
 }
 
-/**
- * Everything optio does on the machine an agent runs on. LocalHost and
- * RemoteHost behave the same way for every method; the shared contract suite
- * in `@optio/host/testing` holds them to it.
- */
-export interface Host {
+/** Where the host keeps a task's files, and its connection. */
+export interface HostConnection {
   readonly kind: "local" | "remote";
   /** `<root>/<processId>`: stable per (consumer, processId). */
   readonly taskDir: string;
@@ -181,7 +177,10 @@ export interface Host {
   resolveHome(): Promise<string>;
   /** Absolute form of a HostPath (no symlink resolution). */
   resolvePath(path: HostPath): string;
+}
 
+/** Commands and process trees. */
+export interface HostProcesses {
   runCommand(command: string, options?: RunOptions): Promise<RunResult>;
   /** Like runCommand, but a non-zero exit throws HostCommandError. */
   runChecked(command: string, options?: RunOptions): Promise<RunResult>;
@@ -190,7 +189,10 @@ export interface Host {
   terminate(handle: ProcessHandle, options?: TerminateOptions): Promise<void>;
   /** The same for any process on the host and every descendant of it. */
   killTree(pid: number, options?: TerminateOptions): Promise<void>;
+}
 
+/** Files, directories and links, each written atomically, and tails of growing files. */
+export interface HostFiles {
   writeFile(path: HostPath, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
   writeText(path: HostPath, text: string, options?: WriteOptions): Promise<void>;
   readFile(path: HostPath): Promise<Buffer>;
@@ -216,7 +218,10 @@ export interface Host {
   tailFile(path: HostPath, options?: TailOptions): AsyncIterable<string>;
   /** tailFile's lines in batches: each batch holds the lines that arrived together, in order, never empty. */
   tailLines(path: HostPath, options?: TailOptions): AsyncIterable<readonly string[]>;
+}
 
+/** The workdir as a tar.gz, out and back in. */
+export interface HostArchives {
   archiveWorkdir(options?: ArchiveOptions): Readable;
   /**
    * Restores a tar.gz into the workdir in one pass through a staging tree
@@ -242,7 +247,10 @@ export interface Host {
    * as a snapshot's private part.
    */
   restoreWorkdirFromBytes(archive: Uint8Array, options?: RestoreOptions): Promise<void>;
+}
 
+/** Ports and terminals on the host, reached from the worker. */
+export interface HostTerminal {
   openTunnel(remotePort: number, options?: { bindAddress?: string }): Promise<Tunnel>;
   openPty(command: string, options: PtyOptions): Promise<PtyHandle>;
   /**
@@ -252,3 +260,10 @@ export interface Host {
    */
   preparePty(): void;
 }
+
+/**
+ * Everything optio does on the machine an agent runs on. LocalHost and
+ * RemoteHost behave the same way for every method; the shared contract suite
+ * in `@optio/host/testing` holds them to it.
+ */
+export interface Host extends HostConnection, HostProcesses, HostFiles, HostArchives, HostTerminal {}

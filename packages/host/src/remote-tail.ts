@@ -1,4 +1,11 @@
+import { HostCommandError, UnsafeFileError } from "./errors.js";
+import type { TailOptions } from "./host.js";
+import { DEFAULT_TAIL_MAX_LINE_BYTES, LineSplitter } from "./line-splitter.js";
+import type { RemoteExit, RemoteProcess } from "./remote-process.js";
 import { shellQuote } from "./shell.js";
+
+/** Lines queued in a tail before the channel is paused (SSH flow control does the rest). */
+const TAIL_HIGH_WATER = 50_000;
 
 /** Exit status of the tail script when the file is not a regular file at its path. */
 export const UNSAFE_TAIL_EXIT = 3;
@@ -41,4 +48,87 @@ export function remoteTailScript(file: string): string {
     "  orphaned && exit 0",
     "done",
   ].join("\n");
+}
+
+/** How a remote tail starts its script and ends it early. */
+export interface RemoteTailProcess {
+  /** Starts remoteTailScript(file). */
+  start(): Promise<RemoteProcess>;
+  /** Ends a tail still running when its reader stops. */
+  end(proc: RemoteProcess): void;
+}
+
+/** The lines a remote tail script prints, as they arrive, until `stop` or the script ends (which is an error). */
+export async function* tailRemoteFile(file: string, stop: AbortSignal, options: TailOptions, process: RemoteTailProcess): AsyncGenerator<string[], void, undefined> {
+  if (stop.aborted) return;
+  let proc: RemoteProcess;
+  try {
+    proc = await process.start();
+  } catch (error) {
+    if (stop.aborted) return;
+    throw error;
+  }
+  proc.channel.end();
+  const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES, onLongLine: options.onLongLine });
+  const batches: string[][] = [];
+  let queued = 0;
+  let paused = false;
+  let finished: RemoteExit | null = null;
+  let stderrTail = "";
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  proc.stdout.on("data", (chunk: Buffer) => {
+    const lines = splitter.push(chunk);
+    if (lines.length === 0) return;
+    batches.push(lines);
+    queued += lines.length;
+    if (queued > TAIL_HIGH_WATER && !paused) {
+      paused = true;
+      proc.stdout.pause();
+    }
+    poke();
+  });
+  proc.stderr.on("data", (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString("utf8")).slice(-2000);
+  });
+  void proc.exited.then((exit) => {
+    finished = exit;
+    poke();
+  });
+  stop.addEventListener("abort", poke);
+  try {
+    for (;;) {
+      if (stop.aborted) return;
+      const next = batches.shift();
+      if (next) {
+        queued -= next.length;
+        yield next;
+        continue;
+      }
+      if (paused) {
+        paused = false;
+        proc.stdout.resume();
+      }
+      if (finished) {
+        const exit: RemoteExit = finished;
+        if (stop.aborted) return;
+        if (exit.lost) throw exit.lost;
+        // The reason is on stderr, which can still be on its way when the exit status arrives; the channel closes after it.
+        await proc.closed;
+        if (exit.code === UNSAFE_TAIL_EXIT) throw new UnsafeFileError(`refusing to tail ${stderrTail.trim() || file}`);
+        throw new HostCommandError(`tail ${file}`, exit.code, stderrTail);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stop.removeEventListener("abort", poke);
+    if (finished) proc.channel.close();
+    else process.end(proc);
+  }
 }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onChannelExit } from "./channel-exit.js";
 import { ConnectionLostError, NotConnectedError, OptioConfigError } from "./errors.js";
 import { sshConfigSchema, type SSHConfigInput } from "./ssh-config.js";
-import { keyFingerprint, knownHostsPatternsMatch, parseKnownHosts, SshConnection, verifyAgainstKnownHosts } from "./ssh-connection.js";
+import { keyFingerprint, knownHostsPatternsMatch, parseKnownHosts, verifyAgainstKnownHosts } from "./known-hosts.js";
+import { SshConnection } from "./ssh-connection.js";
 import { startTestSshd, type TestSshd } from "./test-sshd.js";
 import { withTimeout } from "./with-timeout.js";
 

@@ -1,17 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import type { Client, ClientChannel, ConnectConfig, ExecOptions, SFTPWrapper } from "ssh2";
-import {
-  AuthenticationError,
-  ConnectionLostError,
-  ConnectionRefusedError,
-  HostKeyMismatchError,
-  NotConnectedError,
-  OptioConfigError,
-  OptioTimeoutError,
-} from "./errors.js";
 import { recordChannelExit } from "./channel-exit.js";
+import { ConnectionLostError, ConnectionRefusedError, NotConnectedError, OptioConfigError, OptioTimeoutError } from "./errors.js";
 import type { SSHConfig } from "./ssh-config.js";
+import { connectError, hostKeyCheck, sshCredentials, sshLabel } from "./ssh-handshake.js";
 import { StandbyExec } from "./standby-exec.js";
 
 type Ssh2 = typeof import("ssh2");
@@ -25,86 +16,6 @@ let ssh2Module: Promise<Ssh2> | null = null;
 function loadSsh2(): Promise<Ssh2> {
   ssh2Module ??= import("ssh2").then((module) => module.default);
   return ssh2Module;
-}
-
-/** `SHA256:<base64 without padding>` of a raw SSH key blob, as `ssh-keygen -l` prints it. */
-export function keyFingerprint(blob: Buffer): string {
-  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
-
-/** The key type named inside a raw SSH key blob (`ssh-ed25519`, …). */
-function blobKeyType(blob: Buffer): string {
-  if (blob.length < 4) return "";
-  const len = blob.readUInt32BE(0);
-  return blob.subarray(4, 4 + len).toString("latin1");
-}
-
-export interface KnownHostEntry {
-  marker: "" | "@revoked" | "@cert-authority";
-  patterns: string[];
-  keyType: string;
-  key: Buffer;
-}
-
-/** Parses OpenSSH known_hosts text; lines it cannot read are skipped, as ssh does. */
-export function parseKnownHosts(text: string): KnownHostEntry[] {
-  const entries: KnownHostEntry[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const fields = line.split(/\s+/);
-    let marker: KnownHostEntry["marker"] = "";
-    if (fields[0] === "@revoked" || fields[0] === "@cert-authority") marker = fields.shift() as KnownHostEntry["marker"];
-    const [hosts, keyType, keyBase64] = fields;
-    if (!hosts || !keyType || !keyBase64 || !/^[A-Za-z0-9+/]+=*$/.test(keyBase64)) continue;
-    entries.push({ marker, patterns: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64") });
-  }
-  return entries;
-}
-
-function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${re}$`, "i").test(name);
-}
-
-function hashedMatch(pattern: string, name: string): boolean {
-  const parts = pattern.split("|");
-  if (parts.length !== 4 || parts[1] !== "1" || !parts[2] || !parts[3]) return false;
-  const salt = Buffer.from(parts[2], "base64");
-  const expected = Buffer.from(parts[3], "base64");
-  const actual = createHmac("sha1", salt).update(name).digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
-}
-
-/** The name ssh looks a host up under: `host` on port 22, `[host]:port` otherwise. */
-export function knownHostsName(host: string, port: number): string {
-  return port === 22 ? host : `[${host}]:${port}`;
-}
-
-/** Whether a known_hosts pattern list (comma-separated parts, `!` negations, hashes, wildcards) names `name`. */
-export function knownHostsPatternsMatch(patterns: readonly string[], name: string): boolean {
-  let matched = false;
-  for (const pattern of patterns) {
-    const negated = pattern.startsWith("!");
-    const p = negated ? pattern.slice(1) : pattern;
-    const hit = p.startsWith("|") ? hashedMatch(p, name) : globMatch(p, name);
-    if (hit && negated) return false;
-    if (hit) matched = true;
-  }
-  return matched;
-}
-
-type Verdict = { ok: true } | { ok: false; expected: string[] };
-
-/** Checks a presented host key against known_hosts entries for `host:port`. */
-export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): Verdict {
-  const name = knownHostsName(host, port);
-  const type = blobKeyType(key);
-  const mine = entries.filter((e) => e.marker !== "@cert-authority" && knownHostsPatternsMatch(e.patterns, name));
-  const same = (e: KnownHostEntry) => e.keyType === type && e.key.equals(key);
-  if (mine.some((e) => e.marker === "@revoked" && same(e))) return { ok: false, expected: [] };
-  if (mine.some((e) => e.marker === "" && same(e))) return { ok: true };
-  return { ok: false, expected: mine.filter((e) => e.marker === "").map((e) => keyFingerprint(e.key)) };
 }
 
 /** What to do when the connection goes away under an in-flight operation. */
@@ -125,12 +36,6 @@ const RELEASE_RETRY_MAX_MS = 1600;
 /** ssh2's error for a channel the server would not open (it carries the SSH reason code). */
 function isChannelOpenFailure(error: unknown): boolean {
   return error instanceof Error && "reason" in error && error.message.startsWith("(SSH) Channel open failure");
-}
-
-interface HostCheck {
-  verify(key: Buffer): boolean;
-  /** Set when `verify` said no: why, for the error. */
-  rejection: string | null;
 }
 
 /**
@@ -157,7 +62,7 @@ export class SshConnection {
   }
 
   private get label(): string {
-    return `${this.config.username}@${this.config.host}:${this.config.port}`;
+    return sshLabel(this.config);
   }
 
   get isReady(): boolean {
@@ -170,8 +75,8 @@ export class SshConnection {
     if (this.state === "connecting" || this.state === "ending") throw new NotConnectedError(`ssh: ${this.label} is ${this.state}`);
     const config = this.config;
     const ssh2 = await loadSsh2();
-    const auth = await this.authConfig(ssh2);
-    const check = await this.hostCheck();
+    const auth = await sshCredentials(ssh2, this.config);
+    const check = await hostKeyCheck(this.config);
     this.state = "connecting";
     this.lostError = null;
     const client = new ssh2.Client();
@@ -195,7 +100,7 @@ export class SshConnection {
           resolve();
         });
         client.on("error", (error: Error & { level?: string; code?: string }) => {
-          if (!settled) fail(this.connectError(error, check));
+          if (!settled) fail(connectError(error, check, this.config));
           else this.onLost(error);
         });
         client.on("close", () => {
@@ -234,89 +139,6 @@ export class SshConnection {
     // Asked for first, so a server with few sessions (MaxSessions) grants SFTP its own before the standbys take the rest.
     this.sftp().catch(() => {});
     this.standby.fill();
-  }
-
-  private async authConfig(ssh2: Ssh2): Promise<Partial<ConnectConfig>> {
-    const { identityFile, passphrase, agent } = this.config;
-    let privateKey = this.config.privateKey;
-    let keyField = "ssh.privateKey";
-    if (privateKey === undefined && identityFile !== undefined) {
-      keyField = "ssh.identityFile";
-      try {
-        privateKey = await readFile(identityFile, "utf8");
-      } catch (error) {
-        throw new OptioConfigError(`ssh.identityFile cannot be read: ${identityFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
-      }
-    }
-    const out: Partial<ConnectConfig> = {};
-    if (privateKey !== undefined) {
-      const parsed = ssh2.utils.parseKey(privateKey, passphrase);
-      if (parsed instanceof Error) {
-        throw new OptioConfigError(`${keyField} is not a usable private key${passphrase === undefined ? "" : " (or ssh.passphrase is wrong)"}: ${parsed.message}`, { cause: parsed });
-      }
-      out.privateKey = privateKey;
-      if (passphrase !== undefined) out.passphrase = passphrase;
-    }
-    const agentSocket = agent ?? (privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined);
-    if (agentSocket) out.agent = agentSocket;
-    if (out.privateKey === undefined && out.agent === undefined) {
-      throw new OptioConfigError("ssh: no credentials: set ssh.identityFile, ssh.privateKey or ssh.agent (or SSH_AUTH_SOCK)");
-    }
-    return out;
-  }
-
-  private async hostCheck(): Promise<HostCheck> {
-    const { knownHostsFile, hostFingerprint, insecureAcceptAnyHostKey, host, port } = this.config;
-    const check: HostCheck = { rejection: null, verify: () => true };
-    if (hostFingerprint !== undefined) {
-      const expected = hostFingerprint.replace(/=+$/, "");
-      check.verify = (key) => {
-        const actual = keyFingerprint(key);
-        if (actual === expected) return true;
-        check.rejection = `expected ${expected}, got ${actual}`;
-        return false;
-      };
-      return check;
-    }
-    if (knownHostsFile !== undefined) {
-      let text: string;
-      try {
-        text = await readFile(knownHostsFile, "utf8");
-      } catch (error) {
-        throw new OptioConfigError(`ssh.knownHostsFile cannot be read: ${knownHostsFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
-      }
-      const entries = parseKnownHosts(text);
-      check.verify = (key) => {
-        const verdict = verifyAgainstKnownHosts(entries, host, port, key);
-        if (verdict.ok) return true;
-        const actual = keyFingerprint(key);
-        check.rejection =
-          verdict.expected.length > 0
-            ? `expected ${verdict.expected.join(" or ")} (from ${knownHostsFile}), got ${actual}`
-            : `${knownHostsFile} has no usable key for ${knownHostsName(host, port)}; got ${actual}`;
-        return false;
-      };
-      return check;
-    }
-    if (insecureAcceptAnyHostKey) return check;
-    throw new OptioConfigError(
-      "ssh: the host key cannot be verified: set ssh.knownHostsFile or ssh.hostFingerprint (or ssh.insecureAcceptAnyHostKey: true to skip the check)",
-    );
-  }
-
-  private connectError(error: Error & { level?: string; code?: string }, check: HostCheck): Error {
-    const { host, port } = this.config;
-    if (check.rejection !== null) {
-      return new HostKeyMismatchError(`ssh: host key of ${host}:${port} does not match: ${check.rejection}`, { cause: error });
-    }
-    if (error.code === "ECONNREFUSED") return new ConnectionRefusedError(`ssh: connection to ${host}:${port} refused`, { cause: error });
-    if (error.level === "client-authentication" || error.level === "agent") {
-      return new AuthenticationError(`ssh: ${this.label} rejected every credential offered: ${error.message}`, { cause: error });
-    }
-    if (error.level === "client-timeout") {
-      return new OptioTimeoutError(`ssh: ${this.label} did not complete the handshake within ${this.config.readyTimeoutMs} ms`, { cause: error });
-    }
-    return new ConnectionRefusedError(`ssh: cannot connect to ${this.label}: ${error.message}`, { cause: error });
   }
 
   private onLost(cause: Error | null): void {
