@@ -130,7 +130,9 @@ function traceHosts(log) {
   wrap(RemoteHost.prototype, "exec", (_n, args) => `  [exec] ${short(args[0])}`);
   wrap(RemoteHost.prototype, "startProcess", (_n, args) => `  [exec+wrapper] ${short(args[0])}`);
   wrap(RemoteHost.prototype, "sftpCall", (_n, args) => `  [sftp] ${short(args[0])}`);
-  return () => undo.forEach((fn) => fn());
+  return () => {
+    for (const fn of undo) fn();
+  };
 }
 
 /** Marks when claude's first screen is on its tmux pane (the remote is this machine, so its socket is reachable here too). */

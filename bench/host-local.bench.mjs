@@ -2,12 +2,11 @@
 // workdir against plain `tar czf` of the same directory, with the archiving
 // worker's peak memory.
 import { execFile, spawn } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { appendFile, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { LocalHost } from "../packages/host/dist/index.js";
 import { percentile } from "./bench-lib.mjs";
 

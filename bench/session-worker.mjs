@@ -23,7 +23,7 @@ function commandAdapter(argv) {
   return { ...createScriptedAdapter(), command: () => ({ argv, env: {} }) };
 }
 
-async function concurrent(root, store) {
+async function concurrent(_root, store) {
   const script = [
     `awk 'BEGIN { for (i = 1; i <= ${LINES_PER_SESSION}; i++) print "STATUS: line " i }' >> optio.log`,
     "mkdir -p deliverables",

@@ -1,4 +1,4 @@
-import type { BrowserMode } from "./protocol/browser-mode.js";
+import type { BrowserMode } from "./spec/browser-mode.js";
 import { protocolDocumentation } from "./protocol/documentation.js";
 import { RESUME_LOG_FILE } from "./resume/resume-log.js";
 

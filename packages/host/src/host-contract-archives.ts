@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rm, writeFile } from "node:fs/promises";
+import { open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,11 +13,8 @@ export function archivesContract(scope: ContractScope): void {
   describe("archives", () => {
     let host: Host;
     let scratch: string;
-    beforeAll(() => {
-      ({ host, scratch } = scope);
-    });
-
     beforeAll(async () => {
+      ({ host, scratch } = scope);
       await host.runChecked(
         [
           "rm -rf arch && mkdir -p arch/src/pkg arch/empty/inner arch/.git arch/node_modules/m arch/src/node_modules/n arch/src/__pycache__",

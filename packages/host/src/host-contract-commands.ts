@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { HostCommandError, OptioAbortError, OptioTimeoutError } from "./errors.js";
 import type { Host } from "./host.js";

@@ -1,8 +1,8 @@
-import { rm } from "node:fs/promises";
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { UnsafeFileError } from "./errors.js";
 import type { Host } from "./host.js";
-import { type ContractScope } from "./host-contract-helpers.js";
+import type { ContractScope } from "./host-contract-helpers.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** Tails of growing and replaced files. */

@@ -137,7 +137,7 @@ export class RemoteHost extends HostBase {
 
   async runCommand(command: string, options: RunOptions = {}): Promise<RunResult> {
     this.requireConnected();
-    const { signal, timeoutMs } = options;
+    const { signal } = options;
     if (signal?.aborted) throw new OptioAbortError(`aborted before it started: ${command}`, { cause: signal.reason });
     const proc = await this.startProcess(command, { cwd: this.resolvePath(options.cwd ?? this.workdir), env: options.env });
     return collectRun(proc, command, options, () => this.killTreeNow(proc.pid, INTERNAL_GRACE_MS));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { agentTaskConfigSchema, defineAgentConfigSchema } from "../config.js";
+import { agentTaskConfigSchema, defineAgentConfigSchema } from "../spec/config.js";
 import { optionHelp, permissionModeOption, runOptionSpecs } from "./cli-options.js";
 
 describe("permissionModeOption", () => {

@@ -1,4 +1,4 @@
-import type { TaskEvent, TaskOutcome } from "../task/task-context.js";
+import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
 
 export interface OutputStream {
   write(chunk: string): unknown;

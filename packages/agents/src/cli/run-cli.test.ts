@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createScriptedAdapter } from "../testing.js";
-import { defineAgentConfigSchema } from "../config.js";
+import { defineAgentConfigSchema } from "../spec/config.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { runOptionSpecs, seedsListOptionSpecs } from "./cli-options.js";
 import { defaultProcessId, parseEnvFlags, runCli } from "./run-cli.js";

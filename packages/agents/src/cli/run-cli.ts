@@ -3,15 +3,15 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { shellCommand } from "@optio/host";
 import * as z from "zod/mini";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
 import { deleteSeed, listSeeds } from "../seeds/seeds.js";
 import { endTaskSession, listTaskSessions } from "../session/task-sessions.js";
 import { FileStateStore } from "../store/file-state-store.js";
-import type { StateStore } from "../store/state-store.js";
+import type { StateStore } from "../spec/state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskOutcome } from "../task/task-context.js";
+import type { TaskOutcome } from "../spec/task-context.js";
 import {
   type CliExtraOption,
   type CliOptionSpec,
@@ -29,7 +29,7 @@ import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-
 import { openUrl } from "./open-url.js";
 import { saveDeliverable } from "./save-deliverable.js";
 import { type SshFlags, sshConfigFromFlags, sshFlagsArgv } from "./ssh-flags.js";
-import "../zod-locale.js";
+import "../spec/zod-locale.js";
 
 /** Where the CLI reads and writes; the process's own streams by default, replaceable in tests and embedders. */
 export interface CliIo {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost, shellQuote, type Host } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AdapterContext } from "../agent-v1.js";
-import type { HookContext } from "../session/hook-context.js";
+import type { AdapterContext } from "../spec/agent-adapter.js";
+import type { HookContext } from "../spec/hook-context.js";
 import { installAgentBinary, type AgentBinarySpec } from "./install-agent.js";
 import { AgentInstallError, AgentNotInstalledError } from "./install-errors.js";
 

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { Host } from "@optio/host";
-import type { AdapterContext, InstalledAgent } from "../agent-v1.js";
+import type { AdapterContext, InstalledAgent } from "../spec/agent-adapter.js";
 import { AgentInstallError, AgentNotInstalledError, type InstallAttempt } from "./install-errors.js";
 import { checkVerifiedStamp, writeVerifiedStamp } from "./verified-stamp.js";
 import { expandHostPath, linkBinary } from "./version-cache.js";

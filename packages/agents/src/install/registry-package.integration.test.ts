@@ -5,7 +5,7 @@ import { RemoteHost } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installFromRegistry, type InstallContext } from "./registry-package.js";
-import { startStaticServer, type StaticServer } from "./test-support.js";
+import { startStaticServer, type StaticServer } from "./test-registry.js";
 import { installViaVendorScript } from "./vendor-script.js";
 
 let sshd: TestSshd;

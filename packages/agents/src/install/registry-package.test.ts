@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectHostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, PackageFetchError } from "./install-errors.js";
 import { installFromRegistry, workerTarballCacheDir, type InstallContext } from "./registry-package.js";
-import { makePackageTarball, publishFakePackage, publishFakeVersions, sri, startStaticServer, type StaticServer } from "./test-support.js";
+import { makePackageTarball, publishFakePackage, publishFakeVersions, sri, startStaticServer, type StaticServer } from "./test-registry.js";
 
 let root: string;
 let host: LocalHost;

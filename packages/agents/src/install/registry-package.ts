@@ -9,7 +9,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip } from "node:zlib";
 import { tempSibling, type Host } from "@optio/host";
 import { extract as tarExtract } from "tar-stream";
-import type { HookContext } from "../session/hook-context.js";
+import type { HookContext } from "../spec/hook-context.js";
 import { detectHostPlatform, type HostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, InvalidRegistrySpecError, PackageFetchError } from "./install-errors.js";
 import { agentCacheDir, CACHE_MANIFEST, completeCachedBinary, publishDir, type CacheManifest } from "./version-cache.js";

@@ -6,7 +6,7 @@ import { LocalHost } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VendorScriptError } from "./install-errors.js";
 import type { InstallContext } from "./registry-package.js";
-import { startStaticServer, type StaticServer } from "./test-support.js";
+import { startStaticServer, type StaticServer } from "./test-registry.js";
 import { installViaVendorScript } from "./vendor-script.js";
 
 let root: string;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { shellQuote } from "@optio/host";
-import type { BrowserMode } from "./browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 
 /** The commands agents (and the tools they run) use to open a web page. */
 export const BROWSER_OPENERS = ["xdg-open", "gio", "open", "sensible-browser", "www-browser"] as const;

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ReportLevel } from "../task/task-context.js";
+import type { ReportLevel } from "../spec/task-context.js";
 import { createDeliverableQueue } from "./deliverables.js";
-import { agentFileReadCases } from "./read-agent-file-test-support.js";
-import { deliverableSwapRace } from "./swap-race-test-support.js";
+import { agentFileReadCases } from "./test-read-agent-file.js";
+import { deliverableSwapRace } from "./test-swap-race.js";
 
 describe("deliverables and readAgentFile over RemoteHost (real sshd)", () => {
   let sshd: TestSshd;

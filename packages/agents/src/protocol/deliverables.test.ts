@@ -4,10 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { type Host, LocalHost } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ReportLevel } from "../task/task-context.js";
+import type { ReportLevel } from "../spec/task-context.js";
 import { createDeliverableQueue, resolveDeliverablePath } from "./deliverables.js";
-import { agentFileReadCases } from "./read-agent-file-test-support.js";
-import { deliverableSwapRace } from "./swap-race-test-support.js";
+import { agentFileReadCases } from "./test-read-agent-file.js";
+import { deliverableSwapRace } from "./test-swap-race.js";
 
 let root: string;
 let host: LocalHost;

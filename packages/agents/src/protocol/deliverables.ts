@@ -1,11 +1,9 @@
 import path from "node:path";
 import type { Host } from "@optio/host";
-import type { ReportLevel } from "../task/task-context.js";
+import { DEFAULT_MAX_DELIVERABLE_BYTES } from "../spec/config.js";
+import type { ReportLevel } from "../spec/task-context.js";
 import { DELIVERABLES_DIR } from "./documentation.js";
 import { type BelowRead, readBelow } from "./read-below.js";
-
-/** What a deliverable may weigh unless `maxDeliverableBytes` says otherwise. */
-export const DEFAULT_MAX_DELIVERABLE_BYTES = 16 * 1024 * 1024;
 
 export type DeliverablePathResult = { ok: true; absolute: string; relative: string; realWorkdir: string } | { ok: false; reason: string };
 

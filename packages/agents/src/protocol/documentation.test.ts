@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BrowserMode } from "./browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 import { documentedKeywords, protocolDocumentation } from "./documentation.js";
 import { parseLogLine } from "./parse-log-line.js";
 

@@ -1,5 +1,5 @@
 import { shellQuote } from "@optio/host";
-import type { BrowserMode } from "./browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 
 /** The file the agent appends protocol lines to, relative to the workdir. */
 export const PROTOCOL_LOG_FILE = "optio.log";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BrowserMode } from "./browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 import { DEFAULT_ATTENTION_REASON, DEFAULT_ERROR_MESSAGE, parseLogLine } from "./parse-log-line.js";
 
 const MODES: BrowserMode[] = ["ignore", "suppress", "redirect"];

@@ -1,4 +1,4 @@
-import type { BrowserMode } from "./browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 
 /** The keywords an agent may start an optio.log line with. */
 export const LOG_KEYWORDS = ["STATUS", "DELIVERABLE", "DONE", "ERROR", "BROWSER", "ATTENTION", "DOMAIN_MESSAGE"] as const;

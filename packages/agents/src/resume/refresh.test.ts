@@ -2,10 +2,10 @@ import { LocalHost } from "@optio/host";
 import { readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ReportLevel } from "../task/task-context.js";
+import type { ReportLevel } from "../spec/task-context.js";
 import { refreshOnResume, type RenderedFile } from "./refresh.js";
 import { ResumePathError } from "./resume-errors.js";
-import { tempDir } from "./test-fixtures.js";
+import { tempDir } from "./test-archives.js";
 
 interface Cfg {
   instructions: string;

@@ -1,6 +1,6 @@
 import { FileTooLargeError, type Host, UnsafeFileError } from "@optio/host";
 import { readAgentFile } from "../protocol/read-agent-file.js";
-import type { ReportLevel } from "../task/task-context.js";
+import type { ReportLevel } from "../spec/task-context.js";
 import { safeRelativePath } from "./blob-bytes.js";
 
 type Awaitable<T> = T | Promise<T>;

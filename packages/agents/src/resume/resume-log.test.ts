@@ -3,7 +3,7 @@ import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appendResumeLog, resumeLogLine, rotateOptioLog } from "./resume-log.js";
-import { tempDir } from "./test-fixtures.js";
+import { tempDir } from "./test-archives.js";
 
 const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z( REFRESHED:[^,\n]+(,[^,\n]+)*)?$/;
 

@@ -4,14 +4,14 @@ import { randomBytes } from "node:crypto";
 import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { SeedManifest } from "../agent-v1.js";
+import type { SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { captureSeed, mergeSeed } from "../seeds/seeds.js";
 import { readAllBytes } from "./blob-bytes.js";
 import { SnapshotDecryptError, SnapshotRestoreError } from "./resume-errors.js";
 import { appendResumeLog, rotateOptioLog } from "./resume-log.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir } from "./test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir } from "./test-archives.js";
 
 const SECRET = "sk-ant-oat01-REMOTE-TEST-CREDENTIAL";
 const RESUME: SnapshotPaths = { privatePaths: ["home/.claude", "home/.claude.json"], regenerablePaths: ["home/.local/share/claude"] };

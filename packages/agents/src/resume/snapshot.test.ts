@@ -5,12 +5,12 @@ import { type FileHandle, readdir, readFile, rm, stat, writeFile } from "node:fs
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type BlobSource, hasBlobFiles, type SnapshotRecord, type StateStore } from "../store/state-store.js";
+import { type BlobSource, hasBlobFiles, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-archives.js";
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { DEFAULT_ARCHIVE_EXCLUDES, type Host, type RestoreOptions } from "@optio/host";
-import type { ResumeSpec } from "../agent-v1.js";
-import type { BlobTransform } from "../config.js";
-import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../store/state-store.js";
+import type { ResumeSpec } from "../spec/agent-adapter.js";
+import type { BlobTransform } from "../spec/config.js";
+import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
 import { readAllBytes, safeRelativePath } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 

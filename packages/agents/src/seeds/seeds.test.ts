@@ -2,11 +2,11 @@ import { LocalHost } from "@optio/host";
 import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AdapterContext, SeedManifest } from "../agent-v1.js";
+import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "../resume/blob-bytes.js";
 import { DecryptMissingError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-fixtures.js";
+import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
 import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
 const SECRET = "sk-ant-oat01-SEED-CREDENTIAL";

@@ -3,9 +3,9 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import * as tar from "tar-stream";
-import type { AdapterContext, SeedManifest } from "../agent-v1.js";
-import type { BlobTransform } from "../config.js";
-import type { SeedRecord, StateStore } from "../store/state-store.js";
+import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
+import type { BlobTransform } from "../spec/config.js";
+import type { SeedRecord, StateStore } from "../spec/state-store.js";
 import { bytesStream, readAllBytes, safeRelativePath } from "../resume/blob-bytes.js";
 import { DecryptMissingError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
 

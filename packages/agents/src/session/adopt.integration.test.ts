@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createHost, type Host } from "@optio/host";
 import { describe, expect, it } from "vitest";
-import type { TaskEvent } from "../task/task-context.js";
+import type { TaskEvent } from "../spec/task-context.js";
 import { taskConsumer } from "./run-agent-session.js";
 import { processesOf } from "./test-fixtures/processes-of.js";
 import { useScriptedTaskRoots } from "./test-fixtures/scripted-task-roots.js";
 import { Worker, WORKER_WAIT_MS, type WorkerArgs } from "./test-fixtures/worker-process.js";
-import { sendText, stopTmuxSession, tmuxSessionFor } from "./tmux.js";
+import { sendText, stopTmuxSession, tmuxSessionFor } from "../terminal/tmux.js";
 
 /**
  * A worker process is SIGKILLed while its agent works; a second process

@@ -1,8 +1,8 @@
-import type { TerminalOptions } from "../config.js";
+import type { TerminalOptions } from "../spec/config.js";
 import { publishTerminal } from "../terminal/terminal-server.js";
 import { ensureTtyd, launchTtyd } from "../terminal/ttyd.js";
-import type { HookContext } from "./hook-context.js";
-import type { TmuxSession } from "./tmux.js";
+import type { HookContext } from "../spec/hook-context.js";
+import type { TmuxSession } from "../terminal/tmux.js";
 
 export interface AgentTerminal {
   readonly url: string;

@@ -5,7 +5,7 @@ import type { SSHConfigInput } from "@optio/host";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskOutcome } from "../task/task-context.js";
+import type { TaskOutcome } from "../spec/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
 import { processesOf } from "./test-fixtures/processes-of.js";
 import { useScriptedHosts } from "./test-fixtures/scripted-hosts.js";

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   DownloadError,
   HostCommandError,
@@ -9,11 +9,11 @@ import {
   type Host,
   type PutSource,
 } from "@optio/host";
-import type { TaskContext } from "../task/task-context.js";
-import type { CopySource, HookContext, RunOnHostOptions, SendTextOptions } from "./hook-context.js";
-import { checkAgentKeys, type AgentKey } from "./agent-keys.js";
+import type { TaskContext } from "../spec/task-context.js";
+import type { CopySource, HookContext, RunOnHostOptions, SendTextOptions } from "../spec/hook-context.js";
+import { checkAgentKeys, type AgentKey } from "../spec/agent-keys.js";
 import { createInputQueue } from "./input-queue.js";
-import { readScreen, sendKeys, sendText, type TmuxSession } from "./tmux.js";
+import { readScreen, sendKeys, sendText, type TmuxSession } from "../terminal/tmux.js";
 
 /** sendText / sendKeys / readScreen were called while no agent was running. */
 export class AgentNotRunningError extends optioErrorClass("agent_not_running", "AgentNotRunningError") {}

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { createHost, type Host } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileStateStore } from "../store/file-state-store.js";
-import type { TaskContext, TaskEvent } from "../task/task-context.js";
+import type { TaskContext, TaskEvent } from "../spec/task-context.js";
 import { taskEventLog, type TaskEventLog } from "../testing/task-event-log.js";
-import type { AgentStateSource } from "./agent-state.js";
+import type { AgentStateSource } from "../spec/agent-state.js";
 import { createAgentStateFollower } from "./follow-agent-state.js";
 
 /** Lines `<state> <message>`. */

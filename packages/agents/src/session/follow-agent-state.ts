@@ -1,6 +1,6 @@
 import type { Host } from "@optio/host";
-import type { TaskContext } from "../task/task-context.js";
-import type { AgentState, AgentStateChange, AgentStateSource } from "./agent-state.js";
+import type { TaskContext } from "../spec/task-context.js";
+import type { AgentState, AgentStateChange, AgentStateSource } from "../spec/agent-state.js";
 
 /**
  * After a turn ends, how long the task gets to finish (the DONE line the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentTaskConfigSchema, parseAgentConfig } from "../config.js";
+import { agentTaskConfigSchema, parseAgentConfig } from "../spec/config.js";
 import { defaultKickoffPrompt, defaultResumePrompt, firstMessageFor, startsByItself } from "./kickoff.js";
 
 const config = (input: Record<string, unknown>) => parseAgentConfig(agentTaskConfigSchema, input);

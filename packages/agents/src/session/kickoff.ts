@@ -1,4 +1,4 @@
-import type { AgentTaskConfig } from "../config.js";
+import type { AgentTaskConfig } from "../spec/config.js";
 import { PROTOCOL_LOG_FILE } from "../protocol/documentation.js";
 
 /** The kickoff a fresh session starts with when the config gives none. */

@@ -1,8 +1,8 @@
 import { shellCommand, shellQuote, type Host } from "@optio/host";
-import type { AgentCommand } from "../agent-v1.js";
+import type { AgentCommand } from "../spec/agent-adapter.js";
 import { scrubCredentialsScript } from "./credential-env.js";
 import { settleAll } from "../settle-all.js";
-import { newTmuxSession, writeTmuxConfig, type TmuxSession } from "./tmux.js";
+import { newTmuxSession, writeTmuxConfig, type TmuxSession } from "../terminal/tmux.js";
 
 /** The line the wrapper writes when the agent exits non-zero; the session recognises it to add the screen's last lines. */
 export const WRAPPER_EXIT_PATTERN = /^agent exited with code (\d+)$/;

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import { launchChromium, waitForScreen } from "../terminal/test-support.js";
+import { launchChromium, waitForScreen } from "../terminal/test-browser.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
 import { watchTerminal } from "../testing/watch-terminal.js";
 

@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
-import type { HookContext } from "./hook-context.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
+import type { HookContext } from "../spec/hook-context.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskEvent } from "../task/task-context.js";
+import type { TaskEvent } from "../spec/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
 import { defaultKickoffPrompt, defaultResumePrompt } from "./kickoff.js";
 

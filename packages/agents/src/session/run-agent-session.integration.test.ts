@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnsafeProcessIdError } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { AgentNotRunningError } from "./create-hook-context.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskEvent, TaskOutcome } from "../task/task-context.js";
+import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
 
 let root: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createAgentTask, type AgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import { createScriptedAdapter } from "../testing/scripted-adapter.js";
-import { UnsupportedKeyError } from "./agent-keys.js";
+import { UnsupportedKeyError } from "../spec/agent-keys.js";
 import { AgentNotRunningError } from "./create-hook-context.js";
 import { useScriptedHosts } from "./test-fixtures/scripted-hosts.js";
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import { createHost, shellQuote, validateProcessId, type Host, type SSHConfigInput } from "@optio/host";
 import { taskConsumer } from "./run-agent-session.js";
-import { hasTmuxSession, stopTmuxSession, tmuxCommand, tmuxSessionAt } from "./tmux.js";
+import { hasTmuxSession, stopTmuxSession, tmuxCommand, tmuxSessionAt } from "../terminal/tmux.js";
 
 /** A task's tmux session found on a host, whether or not a worker still follows it. */
 export interface TaskSessionInfo {

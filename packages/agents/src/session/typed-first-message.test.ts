@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentDriver } from "./hook-context.js";
+import type { AgentDriver } from "../spec/hook-context.js";
 import { typeFirstMessage } from "./typed-first-message.js";
 
 /** A terminal whose screen shows each of `screens` in turn (the last one from then on), recording what is typed. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
-import type { AgentDriver } from "./hook-context.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
+import type { AgentDriver } from "../spec/hook-context.js";
 
 /** How often the screen is read while waiting for the agent's prompt; each read spawns a tmux client. */
 const PROMPT_POLL_MS = 250;

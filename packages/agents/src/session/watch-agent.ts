@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Host } from "@optio/host";
-import type { BrowserMode } from "../protocol/browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 import type { DeliverableQueue } from "../protocol/deliverables.js";
 import { parseLogLine } from "../protocol/parse-log-line.js";
 import { readAgentFile } from "../protocol/read-agent-file.js";
-import type { TaskContext, TaskOutcome } from "../task/task-context.js";
+import type { TaskContext, TaskOutcome } from "../spec/task-context.js";
 import { WRAPPER_EXIT_PATTERN } from "./launch.js";
-import { paneState, readScreen, type TmuxSession } from "./tmux.js";
+import { paneState, readScreen, type TmuxSession } from "../terminal/tmux.js";
 
 export interface WatchOptions {
   ctx: TaskContext;

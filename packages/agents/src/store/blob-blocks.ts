@@ -1,4 +1,4 @@
-import type { BlobSource } from "./state-store.js";
+import type { BlobSource } from "../spec/state-store.js";
 
 function asChunk(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;

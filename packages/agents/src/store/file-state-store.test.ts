@@ -6,10 +6,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { UnsafeProcessIdError } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidStateIdError, InvalidStateRecordError, StateWriteError } from "../errors.js";
+import { InvalidStateIdError, InvalidStateRecordError, StateWriteError } from "../spec/errors.js";
 import { stateStoreSuite } from "../testing/state-store-suite.js";
 import { FileStateStore } from "./file-state-store.js";
-import type { SnapshotRecord } from "./state-store.js";
+import type { SnapshotRecord } from "../spec/state-store.js";
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
-import { StateCorruptError, StateNotFoundError, StateWriteError } from "../errors.js";
+import { StateCorruptError, StateNotFoundError, StateWriteError } from "../spec/errors.js";
 import { forEachBlock } from "./blob-blocks.js";
 import {
   checkKeepCount,
@@ -16,7 +16,7 @@ import {
   seedRecordSchema,
   snapshotRecordSchema,
 } from "./state-records.js";
-import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./state-store.js";
+import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "../spec/state-store.js";
 
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */
@@ -41,6 +41,16 @@ function errnoCode(error: unknown): string | undefined {
 function isMissing(error: unknown): boolean {
   const code = errnoCode(error);
   return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** The entries of a directory, none when it does not exist. */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
 }
 
 function describe(error: unknown): string {
@@ -245,13 +255,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   /** Snapshot file names of processId, newest first. */
   private async snapshotNames(processId: string): Promise<string[]> {
     const dir = this.snapshotDir(processId);
-    let names: string[];
-    try {
-      names = await fs.readdir(dir);
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
+    const names = await namesIn(dir);
     return names.filter((name) => SNAPSHOT_NAME.test(name)).sort().reverse();
   }
 
@@ -299,13 +303,7 @@ export class FileStateStore implements StateStore, BlobFiles {
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
     const dir = path.join(this.dir, "seeds");
-    let names: string[];
-    try {
-      names = await fs.readdir(dir);
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
+    const names = await namesIn(dir);
     const records: SeedRecord[] = [];
     for (const name of names) {
       if (!SEED_NAME.test(name)) continue;

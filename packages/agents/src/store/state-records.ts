@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod/mini";
-import { InvalidStateIdError, InvalidStateRecordError } from "../errors.js";
-import type { SeedRecord, SnapshotRecord } from "./state-store.js";
-import "../zod-locale.js";
+import { InvalidStateIdError, InvalidStateRecordError } from "../spec/errors.js";
+import type { SeedRecord, SnapshotRecord } from "../spec/state-store.js";
+import "../spec/zod-locale.js";
 
 /** What every StateStore accepts as a blob, snapshot or seed id: safe as a file name, a URL segment or a key. */
 export const STATE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

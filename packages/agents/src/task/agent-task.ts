@@ -1,11 +1,11 @@
 import { validateProcessId } from "@optio/host";
-import type { AgentAdapter } from "../agent-v1.js";
-import { parseAgentConfig, type AgentTaskConfig } from "../config.js";
-import { checkAgentKeys } from "../session/agent-keys.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import { parseAgentConfig, type AgentTaskConfig } from "../spec/config.js";
+import { checkAgentKeys } from "../spec/agent-keys.js";
 import { AgentNotRunningError } from "../session/create-hook-context.js";
-import type { AgentDriver } from "../session/hook-context.js";
+import type { AgentDriver } from "../spec/hook-context.js";
 import { runAgentSession } from "../session/run-agent-session.js";
-import type { Task } from "./task-context.js";
+import type { Task } from "../spec/task-context.js";
 
 export interface AgentTaskOptions<I> {
   processId: string;

@@ -1,6 +1,6 @@
 import { FileStateStore } from "../store/file-state-store.js";
-import type { StateStore } from "../store/state-store.js";
-import type { Task, TaskContext, TaskEvent, TaskOutcome } from "./task-context.js";
+import type { StateStore } from "../spec/state-store.js";
+import type { Task, TaskContext, TaskEvent, TaskOutcome } from "../spec/task-context.js";
 
 export interface RunTaskOptions {
   /** Where snapshots and seeds live; a FileStateStore by default. */

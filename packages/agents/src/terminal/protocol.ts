@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import "../zod-locale.js";
+import "../spec/zod-locale.js";
 
 /**
  * The wire protocol between the terminal page and the worker.

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTmuxSession, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "../session/tmux.js";
+import { hasTmuxSession, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
-import { probeSocket, socketUrl, waitFor } from "./test-support.js";
+import { probeSocket, socketUrl, waitFor } from "./test-browser.js";
 
 /** A deterministic generator, so a failing case can be replayed from its seed. */
 function generator(seed: number): () => number {

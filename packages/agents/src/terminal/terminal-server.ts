@@ -6,12 +6,12 @@ import type { Duplex } from "node:stream";
 import { OptioConfigError, type Host } from "@optio/host";
 import type { WebSocketServer } from "ws";
 import * as z from "zod/mini";
-import type { TmuxSession } from "../session/tmux.js";
-import { bareOrigin } from "./origin.js";
+import type { TmuxSession } from "./tmux.js";
+import { bareOrigin } from "../spec/origin.js";
 import { ASSETS, pageCsp, renderPage } from "./page-assets.js";
 import { CloseCode } from "./protocol.js";
 import { tokensEqual, Viewer } from "./viewer.js";
-import "../zod-locale.js";
+import "../spec/zod-locale.js";
 
 export const terminalServerOptionsSchema = z.object({
   /** Address the HTTP/WebSocket server listens on. */

@@ -7,10 +7,10 @@ import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { hasTmuxSession, paneState, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "../session/tmux.js";
+import { hasTmuxSession, paneState, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
 import { CloseCode } from "./protocol.js";
 import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
-import { countingPtys, launchChromium, probeSocket, readOnlyUrl, screenText, socketUrl, waitFor, waitForScreen } from "./test-support.js";
+import { countingPtys, launchChromium, probeSocket, readOnlyUrl, screenText, socketUrl, waitFor, waitForScreen } from "./test-browser.js";
 
 const PROGRAM = `printf 'hello from the agent\\n'
 while IFS= read -r line; do

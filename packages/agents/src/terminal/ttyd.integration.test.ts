@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost, type Host } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tmuxSessionFor } from "../session/tmux.js";
+import { tmuxSessionFor } from "./tmux.js";
 import { TtydInstallError, TtydLaunchError, TtydMissingError } from "./ttyd-errors.js";
 import { ensureTtyd, launchTtyd } from "./ttyd.js";
 

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { shellCommand, type Host, type ProcessHandle, type Tunnel } from "@optio/host";
 import * as z from "zod/mini";
-import { attachCommand, type TmuxSession } from "../session/tmux.js";
+import { attachCommand, type TmuxSession } from "./tmux.js";
 import { TtydInstallError, TtydLaunchError, TtydMissingError, TtydUnsupportedPlatformError } from "./ttyd-errors.js";
-import "../zod-locale.js";
+import "../spec/zod-locale.js";
 
 /**
  * ttyd as an optional backend: a ttyd process on the host attached to the

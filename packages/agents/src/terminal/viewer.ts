@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Host, PtyHandle } from "@optio/host";
 import type WebSocket from "ws";
-import { attachCommand, type TmuxSession } from "../session/tmux.js";
+import { attachCommand, type TmuxSession } from "./tmux.js";
 import { FlowControl, type FlowControlOptions } from "./flow-control.js";
 import { CloseCode, parseClientMessage, type ServerMessage } from "./protocol.js";
 

@@ -5,14 +5,14 @@ import { OptioConfigError } from "@optio/host";
 import type { TestSshd } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import type { AgentAdapter } from "../agent-v1.js";
-import type { AgentTaskConfig } from "../config.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import type { AgentTaskConfig } from "../spec/config.js";
 import { defaultKickoffPrompt } from "../session/kickoff.js";
 import { taskConsumer } from "../session/run-agent-session.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskEvent, TaskOutcome } from "../task/task-context.js";
+import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
 import { scriptedAgentScript, type ScriptedScenario } from "./scripted-agent.js";
 
 export interface AdapterContractOptions {

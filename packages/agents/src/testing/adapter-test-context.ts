@@ -2,8 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost, type SSHConfigInput } from "@optio/host";
-import type { AdapterContext } from "../agent-v1.js";
-import type { HookContext } from "../session/hook-context.js";
+import type { AdapterContext } from "../spec/agent-adapter.js";
+import type { HookContext } from "../spec/hook-context.js";
 
 export interface AdapterTestContext extends AdapterContext {
   /** The temp dir holding the task root; removed by dispose. */

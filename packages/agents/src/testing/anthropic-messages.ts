@@ -26,7 +26,7 @@ type ContentBlock = { type: "text"; text: string } | { type: "tool_use"; id: str
 export function messageOf(turn: ScriptedTurn, id: string, model: string) {
   const content: ContentBlock[] = [];
   if (turn.text !== undefined) content.push({ type: "text", text: turn.text });
-  (turn.toolCalls ?? []).forEach((call, i) => content.push({ type: "tool_use", id: `toolu_${id}_${i}`, name: call.name, input: call.input }));
+  for (const [i, call] of (turn.toolCalls ?? []).entries()) content.push({ type: "tool_use", id: `toolu_${id}_${i}`, name: call.name, input: call.input });
   const usage = turn.usage ?? {};
   return {
     id: `msg_${id}`,

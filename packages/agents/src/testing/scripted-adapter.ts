@@ -1,10 +1,10 @@
 import { posix } from "node:path";
 import { shellQuote } from "@optio/host";
-import type { AgentAdapter } from "../agent-v1.js";
-import { defineAgentConfigSchema, type AgentTaskConfig } from "../config.js";
+import type { AgentAdapter } from "../spec/agent-adapter.js";
+import { defineAgentConfigSchema, type AgentTaskConfig } from "../spec/config.js";
 import { AgentNotInstalledError } from "../install/install-errors.js";
 import { expandHostPath } from "../install/version-cache.js";
-import type { BrowserMode } from "../protocol/browser-mode.js";
+import type { BrowserMode } from "../spec/browser-mode.js";
 import { scriptedAgentScript } from "./scripted-agent.js";
 
 export interface ScriptedAdapterOptions {

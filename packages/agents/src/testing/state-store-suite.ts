@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StateNotFoundError } from "../errors.js";
-import { type BlobFiles, hasBlobFiles, type SeedRecord, type SnapshotRecord, type StateStore } from "../store/state-store.js";
+import { StateNotFoundError } from "../spec/errors.js";
+import { type BlobFiles, hasBlobFiles, type SeedRecord, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
 
 export interface StateStoreUnderTest {
   store: StateStore;

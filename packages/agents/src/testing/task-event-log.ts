@@ -1,4 +1,4 @@
-import type { TaskEvent } from "../task/task-context.js";
+import type { TaskEvent } from "../spec/task-context.js";
 
 /** Every event of a task run as it arrives, with waits for the one a test needs next. */
 export interface TaskEventLog {

@@ -1,5 +1,5 @@
 import { runTask, type RunTaskOptions } from "../task/run-task.js";
-import type { Task, TaskEvent, TaskOutcome } from "../task/task-context.js";
+import type { Task, TaskEvent, TaskOutcome } from "../spec/task-context.js";
 
 export interface WatchedTerminal<T> {
   /** What `look` returned; undefined when no terminal was published. */

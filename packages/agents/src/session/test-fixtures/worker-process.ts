@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { SSHConfigInput } from "@optio/host";
-import type { TaskEvent } from "../../task/task-context.js";
+import type { TaskEvent } from "../../spec/task-context.js";
 
 const worker = fileURLToPath(new URL("./adopt-worker.mjs", import.meta.url));
 /** Bound on any one wait for a worker's event. */

@@ -1,5 +1,5 @@
-import type { AgentStateChange } from "../session/agent-state.js";
-import type { StateStore } from "../store/state-store.js";
+import type { AgentStateChange } from "./agent-state.js";
+import type { StateStore } from "./state-store.js";
 
 export type Widget = { kind: "iframe"; url: string };
 

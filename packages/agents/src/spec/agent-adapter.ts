@@ -1,9 +1,9 @@
 import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
-import type { AgentStateSource } from "./session/agent-state.js";
-import type { HookContext } from "./session/hook-context.js";
-import type { BrowserMode } from "./protocol/browser-mode.js";
+import type { AgentStateSource } from "./agent-state.js";
+import type { HookContext } from "./hook-context.js";
+import type { BrowserMode } from "./browser-mode.js";
 
 /** What an adapter's install, plant and resume checks get to work with. */
 export interface AdapterContext {
@@ -73,7 +73,7 @@ export interface SeedManifest {
  * tmux launch, the protocol, terminals, snapshots, seeds) is generic and
  * lives in `runAgentSession`.
  */
-export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
+export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
   readonly specificationVersion: "agent-v1";
   /** Stable id, e.g. "claudecode"; also the task-dir consumer name. */
   readonly id: string;
@@ -100,3 +100,6 @@ export interface AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> {
    */
   readonly agentState?: AgentStateSource;
 }
+
+/** The contract's current version: what adapters implement and runAgentSession accepts. */
+export type AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> = AgentAdapterV1<C>;

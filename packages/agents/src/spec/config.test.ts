@@ -1,7 +1,7 @@
 import { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES, OptioConfigError, UnsafeProcessIdError } from "@optio/host";
 import { describe, expect, it } from "vitest";
 import { agentTaskConfigSchema, parseAgentConfig } from "./config.js";
-import { createAgentTask } from "./task/agent-task.js";
+import { createAgentTask } from "../task/agent-task.js";
 
 const parse = (input: unknown) => () => parseAgentConfig(agentTaskConfigSchema, input);
 

@@ -1,6 +1,6 @@
 import type { Host, PutResult, RunResult } from "@optio/host";
 import type { Readable } from "node:stream";
-import type { TaskContext } from "../task/task-context.js";
+import type { TaskContext } from "./task-context.js";
 import type { AgentKey } from "./agent-keys.js";
 
 export interface RunOnHostOptions {

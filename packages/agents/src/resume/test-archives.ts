@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import * as tar from "tar-stream";
-import type { BlobTransform } from "../config.js";
+import type { BlobTransform } from "../spec/config.js";
 import { readAllBytes } from "./blob-bytes.js";
 
 /** A fresh directory under the OS temp dir. */

@@ -1,10 +1,12 @@
 import { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES, OptioConfigError } from "@optio/host";
 import { sshConfigSchema } from "@optio/host/ssh-config";
 import * as z from "zod/mini";
-import type { HookContext } from "./session/hook-context.js";
-import { DEFAULT_MAX_DELIVERABLE_BYTES } from "./protocol/deliverables.js";
-import { bareOrigin } from "./terminal/origin.js";
+import type { HookContext } from "./hook-context.js";
+import { bareOrigin } from "./origin.js";
 import "./zod-locale.js";
+
+/** What a deliverable may weigh unless `maxDeliverableBytes` says otherwise. */
+export const DEFAULT_MAX_DELIVERABLE_BYTES = 16 * 1024 * 1024;
 
 const fn = <F extends (...args: never[]) => unknown>(what: string) =>
   z.custom<F>((value) => typeof value === "function", { message: `${what} must be a function` });
