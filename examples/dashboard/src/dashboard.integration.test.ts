@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFromRegistry } from "@optio/agents";
 import { isConversationRequest, scriptedAgentScript, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
-import { claudePlatformPackage } from "@optio/claudecode";
+import { claudeRegistryPackage } from "@optio/claudecode";
 import { LocalHost } from "@optio/host";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -81,7 +81,7 @@ async function pinnedClaudeDir(dir: string): Promise<string> {
   const host = new LocalHost({ consumer: "dashboard-test", processId: "install", env: { DASHBOARD_TEST_TASK_ROOT: join(root, "install") } });
   await host.connect();
   try {
-    const spec = { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: "2.1.332" };
+    const spec = { ...claudeRegistryPackage, version: "2.1.332" };
     const { binaryPath } = await installFromRegistry({ host, reportProgress: () => {}, signal: new AbortController().signal }, spec);
     await symlink(binaryPath, join(dir, "claude"));
   } finally {

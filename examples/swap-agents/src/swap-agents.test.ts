@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFromRegistry } from "@optio/agents";
 import { scriptedAgentScript } from "@optio/agents/testing";
-import { claudePlatformPackage } from "@optio/claudecode";
+import { claudeRegistryPackage } from "@optio/claudecode";
 import { LocalHost } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import { openCodePlatformPackage } from "@optio/opencode";
+import { openCodeRegistryPackage } from "@optio/opencode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs program without type declarations.
 import { main, scriptedTurns, swapAgents } from "./swap-agents.mjs";
@@ -73,8 +73,8 @@ async function realAgentsDir(): Promise<string> {
   try {
     const ctx = { host, reportProgress: () => {}, signal: new AbortController().signal };
     const pins = [
-      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version: "2.1.332" },
-      { agent: "opencode", packageName: openCodePlatformPackage, binaryInPackage: "bin/opencode", version: "1.18.34" },
+      { ...claudeRegistryPackage, version: "2.1.332" },
+      { ...openCodeRegistryPackage, version: "1.18.34" },
     ];
     for (const spec of pins) await symlink((await installFromRegistry(ctx, spec)).binaryPath, join(dir, spec.agent));
   } finally {

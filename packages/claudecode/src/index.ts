@@ -18,7 +18,7 @@ export {
   type PermissionMode,
 } from "./config.js";
 export { claudeFlags, claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";
-export { claudePlatformPackage, installClaude, probeClaude } from "./install.js";
+export { claudePlatformPackage, claudeRegistryPackage, installClaude, probeClaude } from "./install.js";
 export { plantClaudeHome, preTrusted, CLAUDE_JSON } from "./plant.js";
 export { CLAUDE_SEED_MANIFEST, rekeyProjects } from "./seed-manifest.js";
 export type { DeliverableCallback, HookCallback, HookContext } from "@optio/agents";

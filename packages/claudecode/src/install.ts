@@ -8,6 +8,7 @@ import {
   type AgentInstallStrategy,
   type HostPlatform,
   type InstalledAgent,
+  type RegistryPackageSpec,
 } from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig, InstallStrategy } from "./config.js";
@@ -19,6 +20,13 @@ export const NO_AUTOUPDATE_ENV = { DISABLE_AUTOUPDATER: "1" } as const;
 export function claudePlatformPackage(platform: HostPlatform): string {
   return `@anthropic-ai/claude-code-${platform.os}-${platform.arch}${platform.libc === "musl" ? "-musl" : ""}`;
 }
+
+/** Where claude's native build lives in the npm registry: one package per platform, the binary at its root. */
+export const claudeRegistryPackage = {
+  agent: "claude",
+  packageName: claudePlatformPackage,
+  binaryInPackage: "claude",
+} as const satisfies RegistryPackageSpec;
 
 /** The version `claude --version` reports at `path`, or null when nothing usable is there. */
 export async function probeClaude(host: Host, path: string): Promise<string | null> {
@@ -46,9 +54,7 @@ function strategy(name: InstallStrategy, config: ClaudeCodeTaskConfig): AgentIns
     name,
     async run(ctx) {
       const { binaryPath } = await installFromRegistry(ctx.hook, {
-        agent: "claude",
-        packageName: claudePlatformPackage,
-        binaryInPackage: "claude",
+        ...claudeRegistryPackage,
         version: config.claudeVersion,
         registry: config.registry,
         cacheDir: config.claudeCacheDir,

@@ -95,7 +95,7 @@ describe("installOpenCode", () => {
     const installed = await installOpenCode(ctx, parseOpenCodeConfig({ opencodeInstallDir: dir, opencodeCacheDir: cacheDir, registry: base }));
     expect(installed).toEqual({ binaryPath: join(dir, "opencode"), version: "1.18.34" });
     expect(hits).toEqual([`/${name}`, `/${name}/-/${name}-${version}.tgz`]);
-    expect(await readlink(join(dir, "opencode"))).toBe(join(cacheDir, version, "opencode"));
+    expect(await readlink(join(dir, "opencode"))).toBe(join(cacheDir, version, "bin", "opencode"));
     expect(ctx.progress).toContain("Installing opencode (npm-registry)…");
   });
 

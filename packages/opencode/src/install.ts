@@ -7,6 +7,7 @@ import {
   type AgentInstallStrategy,
   type HostPlatform,
   type InstalledAgent,
+  type RegistryPackageSpec,
 } from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
 import { openCodeEnv } from "./command.js";
@@ -16,6 +17,13 @@ import type { InstallStrategy, OpenCodeTaskConfig } from "./config.js";
 export function openCodePlatformPackage(platform: HostPlatform): string {
   return `opencode-${platform.os}-${platform.arch}${platform.libc === "musl" ? "-musl" : ""}`;
 }
+
+/** Where opencode's native build lives in the npm registry: one package per platform, the binary under `bin/`. */
+export const openCodeRegistryPackage = {
+  agent: "opencode",
+  packageName: openCodePlatformPackage,
+  binaryInPackage: "bin/opencode",
+} as const satisfies RegistryPackageSpec;
 
 /**
  * The version `opencode --version` prints at `path`, or null when nothing
@@ -35,9 +43,7 @@ function strategy(name: InstallStrategy, config: OpenCodeTaskConfig): AgentInsta
       name,
       async run(ctx) {
         const { binaryPath } = await installFromRegistry(ctx.hook, {
-          agent: "opencode",
-          packageName: openCodePlatformPackage,
-          binaryInPackage: "bin/opencode",
+          ...openCodeRegistryPackage,
           version: config.opencodeVersion,
           registry: config.registry,
           cacheDir: config.opencodeCacheDir,

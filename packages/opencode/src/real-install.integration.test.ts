@@ -1,5 +1,5 @@
 import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,8 @@ describe("the real opencode from the npm registry", () => {
     const dir = join(ctx.root, "bin");
     const config = parseOpenCodeConfig({ opencodeInstallDir: dir, installStrategies: ["npm-registry"], opencodeVersion: REAL_OPENCODE_VERSION });
     expect(await installOpenCode(ctx, config)).toEqual({ binaryPath: join(dir, "opencode"), version: REAL_OPENCODE_VERSION });
-    expect(existsSync(join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION, "opencode"))).toBe(true);
+    // Caches filled before the package layout was kept hold `<version>/opencode`, newer ones `<version>/bin/opencode`.
+    expect(realpathSync(join(dir, "opencode")).startsWith(`${join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION)}/`)).toBe(true);
     expect(await probeOpenCode(ctx.host, join(ctx.home, ".local/bin/opencode"), ctx.home)).toBe(REAL_OPENCODE_VERSION);
     expect((await readdir(join(homedir(), ".cache/optio/opencode"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
@@ -61,7 +62,7 @@ describe("the real opencode from the npm registry", () => {
       expect(await installOpenCode(remote, config)).toEqual({ binaryPath: join(remote.root, "bin", "opencode"), version: REAL_OPENCODE_VERSION });
       expect(remote.host.kind).toBe("remote");
       expect(remote.progress.some((m) => /^Copying opencode-.+ to the host \d+\.\d\/\d+\.\d MB$/.test(m))).toBe(true);
-      expect(await probeOpenCode(remote.host, join(cacheDir, REAL_OPENCODE_VERSION, "opencode"), remote.home)).toBe(REAL_OPENCODE_VERSION);
+      expect(await probeOpenCode(remote.host, join(cacheDir, REAL_OPENCODE_VERSION, "bin", "opencode"), remote.home)).toBe(REAL_OPENCODE_VERSION);
     } finally {
       await remote.dispose();
       await sshd.stop();

@@ -54,3 +54,13 @@ export class AgentInstallError extends optioErrorClass("agent_install_failed", "
     this.attempts = attempts;
   }
 }
+
+/** A registry install spec names a path outside its package; `field` names the spec field. */
+export class InvalidRegistrySpecError extends optioErrorClass("invalid_registry_spec", "InvalidRegistrySpecError") {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectHostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, PackageFetchError } from "./install-errors.js";
 import { installFromRegistry, workerTarballCacheDir, type InstallContext } from "./registry-package.js";
-import { makePackageTarball, publishFakePackage, sri, startStaticServer, type StaticServer } from "./test-registry.js";
+import { makePackageTarball, publishFakePackage, publishFakeVersions, sri, startStaticServer, type StaticServer } from "./test-registry.js";
 
 let root: string;
 let host: LocalHost;
@@ -91,13 +91,13 @@ describe("installFromRegistry against a local registry", () => {
   it("downloads once with byte progress, then reuses the worker's verified tarball for another host cache", async () => {
     const pkg = await fakePackage();
     const first = await installFromRegistry(ctx(), { agent: "tool", packageName: () => pkg.name, binaryInPackage: "bin/tool", cacheDir: join(root, "c1"), registry: server.url });
-    expect(first).toEqual({ binaryPath: join(root, "c1", "1.0.0", "tool"), version: "1.0.0" });
+    expect(first).toEqual({ binaryPath: join(root, "c1", "1.0.0", "bin", "tool"), version: "1.0.0" });
     expect(await readFile(first.binaryPath, "utf8")).toBe("#!/bin/sh\necho fake 1.0\n");
     expect((await host.runChecked(first.binaryPath)).stdout).toBe("fake 1.0\n");
     expect(progress.some((m) => /^Downloading .+@1\.0\.0 \d+\.\d\/\d+\.\d MB$/.test(m))).toBe(true);
     await installFromRegistry(ctx(), { agent: "tool", packageName: () => pkg.name, binaryInPackage: "bin/tool", cacheDir: join(root, "c2"), registry: server.url });
     expect(server.hits.get(pkg.tarballPath)).toBe(1);
-    expect(existsSync(join(root, "c2", "1.0.0", "tool"))).toBe(true);
+    expect(existsSync(join(root, "c2", "1.0.0", "bin", "tool"))).toBe(true);
   });
 
   it("re-downloads when the worker's cached tarball no longer matches the integrity", async () => {
@@ -144,6 +144,63 @@ describe("installFromRegistry against a local registry", () => {
     const cacheDir = join(root, "c7");
     const error = await installFromRegistry(ctx(), { agent: "tool", packageName: () => pkg.name, binaryInPackage: "bin/other", cacheDir, registry: server.url }).catch((e: unknown) => e);
     expect((error as Error).message).toContain("package/bin/other");
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
+
+  it("installs a platform-versioned package: version from another package's latest, several files and a folder, the package layout kept", async () => {
+    const name = unique();
+    const launcher = `${name}-launcher`;
+    const platform = await detectHostPlatform(host);
+    const triple = `${platform.arch === "x64" ? "x86_64" : "aarch64"}-unknown-${platform.os}-${platform.libc === "musl" ? "musl" : "gnu"}`;
+    const build = await makePackageTarball({
+      [`vendor/${triple}/bin/tool`]: { content: "#!/bin/sh\necho tool 3.1\n", mode: 0o755 },
+      [`vendor/${triple}/tool-path/rg`]: { content: "#!/bin/sh\necho rg\n", mode: 0o755 },
+      [`vendor/${triple}/tool-resources/helper`]: { content: "helper", mode: 0o644 },
+      [`vendor/${triple}/tool-resources/nested/data.json`]: { content: "{}" },
+      "vendor/other-triple/bin/tool": { content: "wrong platform" },
+      "README.md": { content: "not taken" },
+    });
+    const other = await makePackageTarball({ "bin/tool": { content: "the launcher, not the build" } });
+    const platformVersion = `3.1.0-${platform.os}-${platform.arch}`;
+    workerCacheFiles.push(join(workerTarballCacheDir(), `${name}-${platformVersion}.tgz`));
+    const { tarballPaths } = publishFakeVersions(server, name, { versions: { "3.1.0": other, [platformVersion]: build } });
+    publishFakeVersions(server, launcher, { latest: "3.1.0", versions: { "3.1.0": other } });
+    const cacheDir = join(root, "c8");
+    const spec = {
+      agent: "tool",
+      packageName: name,
+      latestFrom: launcher,
+      packageVersion: (v: string, p: { os: string; arch: string }) => `${v}-${p.os}-${p.arch}`,
+      binaryInPackage: () => `vendor/${triple}/bin/tool`,
+      files: () => [`vendor/${triple}/tool-path/rg`, `vendor/${triple}/tool-resources/`],
+      cacheDir,
+      registry: server.url,
+    };
+    const result = await installFromRegistry(ctx(), spec);
+    const versionDir = join(cacheDir, "3.1.0");
+    expect(result).toEqual({ binaryPath: join(versionDir, "vendor", triple, "bin", "tool"), version: "3.1.0" });
+    expect((await host.runChecked(result.binaryPath)).stdout).toBe("tool 3.1\n");
+    expect((await host.runChecked(join(versionDir, "vendor", triple, "tool-path", "rg"))).stdout).toBe("rg\n");
+    expect(await readFile(join(versionDir, "vendor", triple, "tool-resources", "helper"), "utf8")).toBe("helper");
+    expect((await stat(join(versionDir, "vendor", triple, "tool-resources", "helper"))).mode & 0o777).toBe(0o644);
+    expect(await readFile(join(versionDir, "vendor", triple, "tool-resources", "nested", "data.json"), "utf8")).toBe("{}");
+    expect(existsSync(join(versionDir, "README.md"))).toBe(false);
+    expect(await readdir(join(versionDir, "vendor"))).toEqual([triple]);
+    expect(server.hits.get(tarballPaths["3.1.0"] ?? "")).toBeUndefined();
+    expect(server.hits.get(tarballPaths[platformVersion] ?? "")).toBe(1);
+    // Pinned and cached: no registry request at all.
+    const before = new Map(server.hits);
+    expect(await installFromRegistry(ctx(), { ...spec, version: "3.1.0" })).toEqual(result);
+    expect(server.hits).toEqual(before);
+  });
+
+  it("names every missing path of a multi-file package and publishes nothing", async () => {
+    const pkg = await fakePackage();
+    const cacheDir = join(root, "c9");
+    const spec = { agent: "tool", packageName: pkg.name, binaryInPackage: "bin/tool", files: ["lib/", "bin/rg"], cacheDir, registry: server.url };
+    const error = await installFromRegistry(ctx(), spec).catch((e: unknown) => e);
+    expect(PackageFetchError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain("package/lib, package/bin/rg");
     expect(await readdir(cacheDir)).toEqual([]);
   });
 });

@@ -11,25 +11,73 @@ import { tempSibling, type Host } from "@optio/host";
 import { extract as tarExtract } from "tar-stream";
 import type { HookContext } from "../spec/hook-context.js";
 import { detectHostPlatform, type HostPlatform } from "./host-platform.js";
-import { IntegrityMismatchError, PackageFetchError } from "./install-errors.js";
+import { IntegrityMismatchError, InvalidRegistrySpecError, PackageFetchError } from "./install-errors.js";
 import { agentCacheDir, CACHE_MANIFEST, completeCachedBinary, publishDir, type CacheManifest } from "./version-cache.js";
 
 /** What an installer needs from a HookContext. */
 export type InstallContext = Pick<HookContext, "host" | "reportProgress" | "signal">;
 
+/** A value that is fixed, or chosen by the host's platform. */
+export type PerPlatform<T> = T | ((platform: HostPlatform) => T);
+
 export interface RegistryPackageSpec {
   /** Names the host cache: `~/.cache/optio/<agent>`. */
   agent: string;
-  /** The platform package to install, e.g. `@anthropic-ai/claude-code-linux-x64`. */
-  packageName: (platform: HostPlatform) => string;
+  /** The package to install, e.g. `(p) => \`@anthropic-ai/claude-code-${p.os}-${p.arch}\``. */
+  packageName: PerPlatform<string>;
   /** The executable's path inside the package (without the leading `package/`). */
-  binaryInPackage: string;
-  /** Default: the package's `latest` dist-tag. */
+  binaryInPackage: PerPlatform<string>;
+  /**
+   * More files or folders inside the package to install beside the
+   * executable, at the same paths; a folder brings everything under it.
+   */
+  files?: PerPlatform<readonly string[]>;
+  /** The agent version; default: the `latest` dist-tag of `latestFrom`. */
   version?: string;
+  /** The package whose `latest` dist-tag names the version when none is pinned; default `packageName`. */
+  latestFrom?: string;
+  /**
+   * The version of `packageName` holding this platform's build of the agent
+   * version, for packages that publish each platform as a version
+   * (`@openai/codex@0.171.0-linux-x64`); default: the agent version.
+   */
+  packageVersion?: (version: string, platform: HostPlatform) => string;
   /** Default https://registry.npmjs.org. */
   registry?: string;
-  /** Host dir holding `<version>/<binary>`; default `~/.cache/optio/<agent>`. */
+  /** Host dir holding `<version>/<files>`; default `~/.cache/optio/<agent>`. */
   cacheDir?: string;
+}
+
+/** What a spec names on one platform: the package, the executable and every path to take from it. */
+export interface ResolvedRegistryPackage {
+  packageName: string;
+  binary: string;
+  /** The executable first, then the other files and folders, without duplicates. */
+  paths: readonly string[];
+}
+
+const forPlatform = <T>(value: PerPlatform<T>, platform: HostPlatform): T =>
+  typeof value === "function" ? (value as (p: HostPlatform) => T)(platform) : value;
+
+/** A path inside a package, relative and without `..`; a trailing `/` is dropped. */
+function packagePath(field: string, path: string): string {
+  const clean = posix.normalize(path).replace(/\/+$/, "");
+  if (!clean || clean === "." || clean.startsWith("/") || clean === ".." || clean.startsWith("../")) {
+    throw new InvalidRegistrySpecError(field, `${field}: ${JSON.stringify(path)} is not a path inside the package`);
+  }
+  return clean;
+}
+
+/** Evaluates a spec's per-platform fields for one host platform. */
+export function resolveRegistryPackage(spec: RegistryPackageSpec, platform: HostPlatform): ResolvedRegistryPackage {
+  const binary = packagePath("binaryInPackage", forPlatform(spec.binaryInPackage, platform));
+  const files = (spec.files ? forPlatform(spec.files, platform) : []).map((f) => packagePath("files", f));
+  return { packageName: forPlatform(spec.packageName, platform), binary, paths: [...new Set([binary, ...files])] };
+}
+
+/** True when `entry` (a path inside the package) is one of `paths` or lies in one of them. */
+export function takesEntry(paths: readonly string[], entry: string): boolean {
+  return paths.some((p) => entry === p || entry.startsWith(`${p}/`));
 }
 
 export interface RegistryInstallResult {
@@ -59,9 +107,8 @@ export function workerTarballCacheDir(): string {
 export async function installFromRegistry(ctx: InstallContext, spec: RegistryPackageSpec): Promise<RegistryInstallResult> {
   const { host, signal } = ctx;
   const platform = await detectHostPlatform(host, { signal });
-  const name = spec.packageName(platform);
+  const { packageName: name, binary, paths } = resolveRegistryPackage(spec, platform);
   const cacheDir = await agentCacheDir(host, spec.agent, spec.cacheDir);
-  const binaryName = posix.basename(spec.binaryInPackage);
 
   if (spec.version) {
     const cached = await completeCachedBinary(host, posix.join(cacheDir, spec.version));
@@ -69,18 +116,30 @@ export async function installFromRegistry(ctx: InstallContext, spec: RegistryPac
   }
 
   const registry = (spec.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, "");
-  const { version, dist } = await resolveVersion(registry, name, spec.version, signal);
+  // The version and the tarball usually come from the same packument: fetch it once.
+  const packuments = new Map<string, Promise<FetchedPackument>>();
+  const packumentOf = (pkg: string): Promise<FetchedPackument> => {
+    const fetched = packuments.get(pkg) ?? packument(registry, pkg, signal);
+    packuments.set(pkg, fetched);
+    return fetched;
+  };
+  const version = spec.version ?? latestVersion(await packumentOf(spec.latestFrom ?? name), registry);
   const versionDir = posix.join(cacheDir, version);
   const cached = await completeCachedBinary(host, versionDir);
   if (cached) return { binaryPath: cached.binaryPath, version };
 
-  const tarball = await verifiedTarball(ctx, name, version, dist);
+  const packageVersion = spec.packageVersion?.(version, platform) ?? version;
+  const dist = publishedDist(await packumentOf(name), registry, packageVersion);
+  const label = `${name}@${packageVersion}`;
+  const tarball = await verifiedTarball(ctx, name, packageVersion, dist);
   await host.mkdir(cacheDir);
   const tempDir = tempSibling(versionDir);
   try {
     await host.mkdir(tempDir, { mode: 0o755 });
-    const size = await uploadEntry(ctx, tarball, spec.binaryInPackage, posix.join(tempDir, binaryName), `${name}@${version}`);
-    const manifest: CacheManifest = { package: name, version, binary: binaryName, size };
+    const sizes = await uploadEntries(ctx, tarball, paths, binary, tempDir, label);
+    const missing = paths.filter((p) => ![...sizes.keys()].some((entry) => takesEntry([p], entry)));
+    if (missing.length) throw new PackageFetchError(tarball, null, `${label} has no ${missing.map((p) => `package/${p}`).join(", ")}`);
+    const manifest: CacheManifest = { package: name, version: packageVersion, binary, size: sizes.get(binary) ?? 0 };
     await host.writeText(posix.join(tempDir, CACHE_MANIFEST), JSON.stringify(manifest));
     await publishDir(host, tempDir, versionDir, platform);
   } finally {
@@ -88,7 +147,7 @@ export async function installFromRegistry(ctx: InstallContext, spec: RegistryPac
   }
   // Whether ours or a concurrent installer's rename won, the dir must now be complete.
   const published = await completeCachedBinary(host, versionDir);
-  if (!published) throw new PackageFetchError(dist.tarball, null, `${versionDir} exists but is not a complete install of ${name}@${version}; remove it and retry`);
+  if (!published) throw new PackageFetchError(dist.tarball, null, `${versionDir} exists but is not a complete install of ${label}; remove it and retry`);
   return { binaryPath: published.binaryPath, version };
 }
 
@@ -107,16 +166,30 @@ async function fetchOk(url: string, signal: AbortSignal, headers: Record<string,
   return response;
 }
 
-async function resolveVersion(registry: string, name: string, wanted: string | undefined, signal: AbortSignal): Promise<{ version: string; dist: Dist }> {
+type Packument = { "dist-tags"?: Record<string, string>; versions?: Record<string, { dist?: Dist }> };
+
+interface FetchedPackument {
+  url: string;
+  name: string;
+  body: Packument;
+}
+
+async function packument(registry: string, name: string, signal: AbortSignal): Promise<FetchedPackument> {
   const url = `${registry}/${name.replace("/", "%2f")}`;
   const response = await fetchOk(url, signal, { accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" });
-  const packument = (await response.json()) as { "dist-tags"?: Record<string, string>; versions?: Record<string, { dist?: Dist }> };
-  const version = wanted ?? packument["dist-tags"]?.latest;
-  const dist = version ? packument.versions?.[version]?.dist : undefined;
-  if (!version || !dist?.tarball) {
-    throw new PackageFetchError(url, null, `${name}${version ? `@${version}` : ""} is not published in ${registry}`);
-  }
-  return { version, dist };
+  return { url, name, body: (await response.json()) as Packument };
+}
+
+function latestVersion({ url, name, body }: FetchedPackument, registry: string): string {
+  const latest = body["dist-tags"]?.latest;
+  if (!latest) throw new PackageFetchError(url, null, `${name} has no latest dist-tag in ${registry}`);
+  return latest;
+}
+
+function publishedDist({ url, name, body }: FetchedPackument, registry: string, version: string): Dist {
+  const dist = body.versions?.[version]?.dist;
+  if (!dist?.tarball) throw new PackageFetchError(url, null, `${name}@${version} is not published in ${registry}`);
+  return dist;
 }
 
 /** The strongest digest the registry gave us, as a fresh hash plus the expected value. */
@@ -201,36 +274,47 @@ async function verifiedTarball(ctx: InstallContext, name: string, version: strin
   }
 }
 
-/** Streams `package/<entry>` out of the tarball into `target` on the host (mode 0755); returns its size. */
-async function uploadEntry(ctx: InstallContext, tarball: string, entry: string, target: string, label: string): Promise<number> {
+/**
+ * Streams every file of the tarball under one of `paths` to the same path
+ * under `targetDir` on the host (the executable 0755, others keep their
+ * mode); returns each file's size by its path in the package.
+ */
+async function uploadEntries(
+  ctx: InstallContext,
+  tarball: string,
+  paths: readonly string[],
+  binary: string,
+  targetDir: string,
+  label: string,
+): Promise<Map<string, number>> {
   const host: Host = ctx.host;
   const extract = tarExtract();
   const source = createReadStream(tarball).pipe(createGunzip());
   source.on("error", (error) => extract.destroy(error));
   source.pipe(extract);
-  let size: number | null = null;
+  const sizes = new Map<string, number>();
   try {
     for await (const item of extract) {
-      const inPackage = item.header.name.split("/").slice(1).join("/");
-      if (size === null && item.header.type === "file" && inPackage === entry) {
-        const progress = progressReporter(ctx, `Copying ${label} to the host`, item.header.size ?? null);
-        let previous = 0;
-        const result = await host.putFile(target, item as AsyncIterable<Uint8Array>, {
-          mode: 0o755,
-          signal: ctx.signal,
-          onProgress: (sent) => {
-            progress(sent - previous);
-            previous = sent;
-          },
-        });
-        size = result.bytes;
-      } else {
+      const inPackage = posix.normalize(item.header.name.split("/").slice(1).join("/"));
+      const wanted = item.header.type === "file" && !inPackage.startsWith("../") && !sizes.has(inPackage) && takesEntry(paths, inPackage);
+      if (!wanted) {
         item.resume();
+        continue;
       }
+      const progress = progressReporter(ctx, `Copying ${label} to the host`, item.header.size ?? null);
+      let previous = 0;
+      const result = await host.putFile(posix.join(targetDir, inPackage), item as AsyncIterable<Uint8Array>, {
+        mode: inPackage === binary ? 0o755 : (item.header.mode ?? 0o644) & 0o755,
+        signal: ctx.signal,
+        onProgress: (sent) => {
+          progress(sent - previous);
+          previous = sent;
+        },
+      });
+      sizes.set(inPackage, result.bytes);
     }
   } finally {
     source.destroy();
   }
-  if (size === null) throw new PackageFetchError(tarball, null, `${label} has no file package/${entry}`);
-  return size;
+  return sizes;
 }

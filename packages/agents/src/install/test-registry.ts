@@ -70,14 +70,26 @@ export function publishFakePackage(
   tarball: Uint8Array,
   options: { integrity?: string } = {},
 ): { packumentPath: string; tarballPath: string } {
+  const { packumentPath, tarballPaths } = publishFakeVersions(server, name, { latest: version, versions: { [version]: tarball }, integrity: options.integrity });
+  return { packumentPath, tarballPath: tarballPaths[version] ?? "" };
+}
+
+/** Publishes several versions of one package (with `latest` as its dist-tag, or none). */
+export function publishFakeVersions(
+  server: StaticServer,
+  name: string,
+  options: { latest?: string; versions: Record<string, Uint8Array>; integrity?: string },
+): { packumentPath: string; tarballPaths: Record<string, string> } {
   const packumentPath = `/${name.replace("/", "%2f")}`;
-  const tarballPath = `/${name}/-/${name.split("/").pop()}-${version}.tgz`;
-  const packument = {
-    name,
-    "dist-tags": { latest: version },
-    versions: { [version]: { name, version, dist: { tarball: `${server.url}${tarballPath}`, integrity: options.integrity ?? sri(tarball) } } },
-  };
+  const tarballPaths: Record<string, string> = {};
+  const versions: Record<string, unknown> = {};
+  for (const [version, tarball] of Object.entries(options.versions)) {
+    const tarballPath = `/${name}/-/${name.split("/").pop()}-${version}.tgz`;
+    tarballPaths[version] = tarballPath;
+    versions[version] = { name, version, dist: { tarball: `${server.url}${tarballPath}`, integrity: options.integrity ?? sri(tarball) } };
+    server.route(tarballPath, 200, tarball);
+  }
+  const packument = { name, "dist-tags": options.latest ? { latest: options.latest } : {}, versions };
   server.route(packumentPath, 200, JSON.stringify(packument), "application/json");
-  server.route(tarballPath, 200, tarball);
-  return { packumentPath, tarballPath };
+  return { packumentPath, tarballPaths };
 }

@@ -7,8 +7,11 @@ export const CACHE_MANIFEST = ".optio-complete.json";
 
 export interface CacheManifest {
   package: string;
+  /** The package version the files came from. */
   version: string;
+  /** The executable's path inside the version dir. */
   binary: string;
+  /** The executable's size in bytes. */
   size: number;
 }
 
@@ -32,7 +35,7 @@ export async function completeCachedBinary(host: Host, versionDir: string): Prom
   } catch {
     return null;
   }
-  if (typeof manifest.binary !== "string" || manifest.binary.includes("/")) return null;
+  if (typeof manifest.binary !== "string" || manifest.binary.startsWith("/") || manifest.binary.split("/").includes("..")) return null;
   const binaryPath = posix.join(versionDir, manifest.binary);
   const stat = await host.stat(binaryPath);
   return stat?.type === "file" && stat.size === manifest.size ? { binaryPath, manifest } : null;
