@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions } from "./connection-options.js";
 import { FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
+import { storeIsBack, storeOutageIn } from "./store-outage.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const workerOptionsSchema = z.object({
@@ -28,6 +29,8 @@ const workerOptionsSchema = z.object({
   maxStalledCount: z._default(z.int().check(z.minimum(1)), 20),
   /** How often running tasks are checked for a cancel request; default 250 ms. */
   cancelPollMs: z._default(z.int().check(z.minimum(50), z.maximum(1000)), 250),
+  /** How long a task whose state store went away waits for it to come back before it fails with the store's error; default 10 min. */
+  storeOutageMs: z._default(z.int().check(z.minimum(0)), 600_000),
 });
 
 export type WorkerOptions = z.input<typeof workerOptionsSchema>;
@@ -54,6 +57,8 @@ interface Running {
   readonly controller: AbortController;
   readonly job: Job<JobData, QueuedTaskOutcome>;
   readonly token: string;
+  /** Aborted when the task is handed over, ending a wait for the store. */
+  readonly handover: AbortController;
   handedOver: boolean;
 }
 
@@ -96,14 +101,27 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     const run = await redis.multi().hincrby(key, FIELD.runs, 1).hset(key, FIELD.worker, workerId).exec();
     const runNumber = Number(run?.[0]?.[1] ?? 1);
     publish(job, { type: "started", worker: workerId, run: runNumber });
-    const task = await kind.create(payload, { processId, workerId, hosts });
-    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handedOver: false };
+    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handover: new AbortController(), handedOver: false };
     running.set(processId, entry);
     try {
       // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
-      const outcome = await runTask(task, { store, resume: runNumber > 1, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
-      if (entry.handedOver) throw new WaitingError();
-      return queuedOutcome(outcome);
+      for (let resume = runNumber > 1; ; resume = true) {
+        const task = await kind.create(payload, { processId, workerId, hosts });
+        const outcome = await runTask(task, { store, resume, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
+        if (entry.handedOver) throw new WaitingError();
+        const outage = outcome.status === "failed" ? storeOutageIn(outcome.error) : undefined;
+        if (!outage) return queuedOutcome(outcome);
+        if (entry.controller.signal.aborted) return { status: "cancelled" };
+        // The store went away under the task: what it refused is not there (a blob or a snapshot is written in one
+        // transaction, or not at all) and the agent lives on, so once the store answers the task goes on from where it
+        // stood, adopting that agent, and writes again what was refused; one outcome is recorded either way.
+        record(job, processId, { type: "report", level: "warn", message: `${outage.code}: ${outage.message}; the task goes on once the state store is back` });
+        const waiting = AbortSignal.any([entry.controller.signal, entry.handover.signal]);
+        const back = await storeIsBack(store, processId, waiting, parsed.storeOutageMs);
+        if (entry.handedOver) throw new WaitingError();
+        // Cancelled while waiting: one more run, already cancelled, lets the task end its agent itself.
+        if (!back && !entry.controller.signal.aborted) return queuedOutcome(outcome);
+      }
     } finally {
       running.delete(processId);
     }
@@ -151,6 +169,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
           await worker.pause(true);
           const handing = [...running.values()].map(async (entry) => {
             entry.handedOver = true;
+            entry.handover.abort();
             await entry.job.moveToWait(entry.token).catch(() => {});
           });
           await Promise.all(handing);
