@@ -57,6 +57,10 @@ describe("workers in separate processes on real redis and postgres", () => {
         const canceller = spawnCancelProcess(redis.url, queueName, id);
         children.push(canceller);
         await lineFrom(canceller, "CANCELLED:");
+        const asked = performance.now();
+        // The owner hears of it at once (a published message), stops the agent and records the outcome within a second.
+        expect(await events.next((e) => e.processId === id && e.type === "outcome")).toMatchObject({ outcome: { status: "cancelled" } });
+        expect(performance.now() - asked).toBeLessThan(1000);
         expect(await queue.waitForOutcome(id)).toEqual({ status: "cancelled" });
       }
       const tasks = await queue.listTasks();
