@@ -67,7 +67,7 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
   const task = createClaudeCodeTask({
     processId,
     name: "bench",
-    config: { claudeInstallDir: binDir, installStrategies: ["npm-registry"], claudeVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
+    config: { installDir: binDir, installStrategies: ["npm-registry"], agentVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
   });
   let painted = null;
   let failure = null;

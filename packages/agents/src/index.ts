@@ -31,6 +31,7 @@ export * from "./settle-all.js";
 export * from "./store/file-state-store.js";
 export * from "./terminal/tmux.js";
 export * from "./install/install-agent.js";
+export * from "./install/install-description.js";
 export { runAgentSession, taskConsumer, type RunAgentSessionOptions } from "./session/run-agent-session.js";
 export { AgentNotRunningError } from "./session/create-hook-context.js";
 export { AGENT_KEYS, UnsupportedKeyError, type AgentKey } from "./spec/agent-keys.js";

@@ -56,10 +56,10 @@ function startTask(kind: "local" | "ssh", url: string) {
     processId: `permission-${kind}-${Date.now()}`,
     name: "permission",
     config: {
-      claudeInstallDir: join(root, "bin"),
+      installDir: join(root, "bin"),
       installStrategies: ["npm-registry"],
-      claudeVersion: REAL_CLAUDE_VERSION,
-      claudeCacheDir: join(homedir(), ".cache/optio/claude"),
+      agentVersion: REAL_CLAUDE_VERSION,
+      installCacheDir: join(homedir(), ".cache/optio/claude"),
       permissionMode: "default",
       consumerInstructions: "Create proof.txt, then report DONE.",
       apiBaseUrl: url,
