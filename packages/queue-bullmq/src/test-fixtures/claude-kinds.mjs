@@ -20,11 +20,11 @@ export const kinds = [
       processId,
       name: "claude",
       config: {
-        claudeInstallDir: process.env.OPTIO_CLAUDE_INSTALL_DIR,
+        installDir: process.env.OPTIO_CLAUDE_INSTALL_DIR,
         installStrategies: ["npm-registry"],
-        claudeVersion: process.env.OPTIO_CLAUDE_VERSION,
+        agentVersion: process.env.OPTIO_CLAUDE_VERSION,
         // The cache claudecode's own real-binary tests fill, so no test downloads the binary twice.
-        claudeCacheDir: join(homedir(), ".cache/optio/claude"),
+        installCacheDir: join(homedir(), ".cache/optio/claude"),
         permissionMode: "bypassPermissions",
         consumerInstructions: instructions,
         apiBaseUrl,
