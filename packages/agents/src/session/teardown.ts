@@ -66,6 +66,7 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
         resume: { ...adapter.resume, regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR] },
         exclude: config.workdirExclude,
         encrypt: config.sessionBlobEncrypt,
+        onLinkLeftOut: (link) => ctx.report("warn", `left out of the snapshot: the link ${link.path} -> ${link.target} leads out of the workdir, which a restore refuses`),
       });
       ctx.markHasSavedState();
       // Otherwise the last progress line a dashboard shows would still say the snapshot is under way.
