@@ -6,6 +6,7 @@ import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
 import { installOpenCode } from "./install.js";
 import { OPENCODE_CONFIG_DIR, OPENCODE_DATA_DIR, OPENCODE_STATE_DIR, plantOpenCodeHome } from "./plant.js";
 import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
+import { openCodeUsageSource } from "./usage.js";
 
 export const OPENCODE_ID = "opencode";
 
@@ -58,6 +59,7 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
       canContinue: hasStoredSession,
     },
     seed: OPENCODE_SEED_MANIFEST,
+    usage: openCodeUsageSource,
   };
 }
 
