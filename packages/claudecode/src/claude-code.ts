@@ -40,6 +40,8 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
     },
     seed: CLAUDE_SEED_MANIFEST,
     agentState: claudeStateSource,
+    // "1" is "Yes" in every version seen; Escape refuses and asks what to do instead.
+    permissionKeys: { approve: ["1"], deny: ["Escape"] },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { AgentStateSource } from "./agent-state.js";
+import type { AgentKey } from "./agent-keys.js";
 import type { HookContext } from "./hook-context.js";
 import type { BrowserMode } from "./browser-mode.js";
 
@@ -99,6 +100,17 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
    * the task reports only `starting` and `exited`.
    */
   readonly agentState?: AgentStateSource;
+  /**
+   * The keys (for `sendKeys`) that answer the agent's permission prompt:
+   * `approve` lets the waiting tool call run once, `deny` refuses it. Data, so
+   * a dashboard or job runner can offer Approve / Deny for any agent.
+   */
+  readonly permissionKeys?: PermissionKeys;
+}
+
+export interface PermissionKeys {
+  readonly approve: readonly AgentKey[];
+  readonly deny: readonly AgentKey[];
 }
 
 /** The contract's current version: what adapters implement and runAgentSession accepts. */
