@@ -94,7 +94,7 @@ export async function startBareClaude({ root, binDir, claude, configInput = {}, 
   };
   try {
     const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeVersion: claude.version, installStrategies: ["npm-registry"], claudeInstallDir: binDir, ...configInput });
+    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", agentVersion: claude.version, installStrategies: ["npm-registry"], installDir: binDir, ...configInput });
     await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
     await mkdir(join(home, ".local", "bin"), { recursive: true });
     await symlink(claude.binaryPath, join(home, ".local", "bin", "claude"));

@@ -67,7 +67,7 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
   const task = createClaudeCodeTask({
     processId,
     name: "bench",
-    config: { claudeInstallDir: binDir, installStrategies: ["npm-registry"], claudeVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
+    config: { installDir: binDir, installStrategies: ["npm-registry"], agentVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
   });
   let painted = null;
   let failure = null;
@@ -108,11 +108,12 @@ function traceHosts(log) {
   const undo = [];
   const wrap = (proto, name, label) => {
     const original = proto[name];
-    if (typeof original !== "function") return;
+    // A renamed method must fail the bench, not quietly leave its calls out of the trace.
+    if (typeof original !== "function") throw new Error(`traceHosts: ${proto.constructor.name} has no method ${name}`);
     proto[name] = function (...args) {
       const start = performance.now();
       const result = original.apply(this, args);
-      const what = `${this.kind} ${label(name, args)}`;
+      const what = `${this.kind ?? "remote"} ${label(name, args)}`;
       if (result && typeof result.then === "function") {
         return result.finally(() => log.push({ start, end: performance.now(), what }));
       }
@@ -129,10 +130,16 @@ function traceHosts(log) {
   // The round trips RemoteHost makes: exec channels (bare or wrapped) and single SFTP requests.
   wrap(RemoteHost.prototype, "exec", (_n, args) => `  [exec] ${short(args[0])}`);
   wrap(RemoteHost.prototype, "startProcess", (_n, args) => `  [exec+wrapper] ${short(args[0])}`);
-  wrap(RemoteHost.prototype, "sftpCall", (_n, args) => `  [sftp] ${short(args[0])}`);
+  wrap(sftpFilesPrototype(), "call", (_n, args) => `  [sftp] ${short(args[0])}`);
   return () => {
     for (const fn of undo) fn();
   };
+}
+
+/** The class RemoteHost sends its SFTP requests through is internal: reach its prototype through an unconnected host. */
+function sftpFilesPrototype() {
+  const probe = new RemoteHost({ consumer: "bench", processId: "trace-probe", ssh: { host: "127.0.0.1", username: "bench" } });
+  return Object.getPrototypeOf(probe.files);
 }
 
 /** Marks when claude's first screen is on its tmux pane (the remote is this machine, so its socket is reachable here too). */

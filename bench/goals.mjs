@@ -46,4 +46,6 @@ export const goals = {
   pg_blob_peak_rss_mb: fixed("<=", 100),
   queue_dispatch_p99_ms: fixed("<=", 50),
   queue_failover_s: fixed("<=", 15),
+  // cancelTask from another process → the owning worker has stopped the task and its `cancelled` outcome is seen.
+  queue_cancel_p99_ms: fixed("<=", 1000),
 };

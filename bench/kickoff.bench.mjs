@@ -90,9 +90,9 @@ async function optioRun(root, binDir, claude, extra, trace) {
     processId,
     name: "bench",
     config: {
-      claudeInstallDir: binDir,
+      installDir: binDir,
       installStrategies: ["npm-registry"],
-      claudeVersion: claude.version,
+      agentVersion: claude.version,
       permissionMode: "bypassPermissions",
       supportsResume: false,
       consumerInstructions: INSTRUCTIONS,

@@ -6,7 +6,10 @@
 // - queue_throughput_tasks_per_s: 300 quick tasks over three workers, against
 //   runtask_throughput_tasks_per_s, the same tasks run by runTask in one process;
 // - queue_failover_s: SIGKILL of the worker running a task → another worker
-//   has adopted its live agent (same pid), with the default lock and stalled-check times.
+//   has adopted its live agent (same pid), with the default lock and stalled-check times;
+// - queue_cancel_p99_ms: cancelTask from another process (this file with
+//   --canceller, stamping the time just before the call) → the task's outcome
+//   `cancelled` is seen here, for running scripted tasks over two workers.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -17,6 +20,7 @@ import { percentile, withBound } from "./bench-lib.mjs";
 const queueDist = "../packages/queue-bullmq/dist/index.js";
 const queueTesting = "../packages/queue-bullmq/dist/testing.js";
 const DISPATCH_SAMPLES = 200;
+const CANCEL_SAMPLES = 40;
 const THROUGHPUT_TASKS = 300;
 const WORKERS = 3;
 const STEP_BOUND_MS = 120_000;
@@ -42,17 +46,54 @@ async function worker([redisUrl, databaseUrl, queueName, workerId, root]) {
   process.stdout.write(`READY:${started.id}\n`);
 }
 
-function spawnWorker(args) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+/** Cancels each processId read from stdin, printing `CANCELLED:<id>:<time just before cancelTask>`. */
+async function canceller([redisUrl, queueName]) {
+  const { connectTaskQueue } = await import(queueDist);
+  const queue = connectTaskQueue({ redisUrl, queueName });
+  // The connection is opened before the first sample, so no sample pays for it.
+  await queue.listTasks();
+  process.stdout.write("READY:canceller\n");
+  process.stdin.setEncoding("utf8");
+  let pending = "";
+  for await (const chunk of process.stdin) {
+    pending += chunk;
+    for (let end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
+      const processId = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      const stamp = performance.timeOrigin + performance.now();
+      await queue.cancelTask(processId);
+      process.stdout.write(`CANCELLED:${processId}:${stamp}\n`);
+    }
+  }
+  await queue.close();
+}
+
+function spawnHelper(mode, args) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), mode, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const ready = new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
       if (out.includes("READY:")) resolve();
     });
-    child.once("exit", (code, signal) => reject(new Error(`bench worker exited (${code ?? signal}) before it was ready`)));
+    child.once("exit", (code, signal) => reject(new Error(`bench ${mode} exited (${code ?? signal}) before it was ready`)));
   });
   return { child, ready };
+}
+
+/** The time the canceller stamped for `processId`. */
+function cancelledStamp(child, processId) {
+  return new Promise((resolve) => {
+    let out = "";
+    const onData = (chunk) => {
+      out += chunk;
+      const match = out.match(new RegExp(`CANCELLED:${processId}:([0-9.]+)\n`));
+      if (!match) return;
+      child.stdout.off("data", onData);
+      resolve(Number(match[1]));
+    };
+    child.stdout.on("data", onData);
+  });
 }
 
 function exited(child) {
@@ -70,7 +111,7 @@ export default async function queueBench() {
   const workers = [];
   const queues = [];
   const start = async (queueName, ids) => {
-    const started = ids.map((id) => spawnWorker([redis.url, databaseUrl, queueName, id, root]));
+    const started = ids.map((id) => spawnHelper("--worker", [redis.url, databaseUrl, queueName, id, root]));
     workers.push(...started);
     await Promise.all(started.map((w) => w.ready));
     return started;
@@ -130,12 +171,43 @@ export default async function queueBench() {
     await failoverQueue.cancelTask("failover-1");
     await withBound("cancel", failoverQueue.waitForOutcome("failover-1"), STEP_BOUND_MS);
 
+    const cancelQueue = await client("cancel");
+    await start("cancel", ["c-0", "c-1"]);
+    const cancelIds = Array.from({ length: CANCEL_SAMPLES }, (_, i) => `cancel-${i}`);
+    const widgets = new Set();
+    const watchingCancel = new AbortController();
+    const allLive = (async () => {
+      for await (const event of cancelQueue.watch({ signal: watchingCancel.signal })) {
+        if (event.type === "task" && event.event.type === "widget") widgets.add(event.processId);
+        if (widgets.size === cancelIds.length) return;
+      }
+    })();
+    for (const processId of cancelIds) await cancelQueue.submitTask("scripted", { ms: 600_000 }, { processId });
+    await withBound("cancel tasks live", allLive, STEP_BOUND_MS);
+    watchingCancel.abort();
+    const cancelling = spawnHelper("--canceller", [redis.url, "cancel"]);
+    workers.push(cancelling);
+    await cancelling.ready;
+    const cancelLatencies = [];
+    for (const processId of cancelIds) {
+      const outcome = cancelQueue.waitForOutcome(processId);
+      const stamp = cancelledStamp(cancelling.child, processId);
+      cancelling.child.stdin.write(`${processId}\n`);
+      const { status } = await withBound(processId, outcome, STEP_BOUND_MS);
+      const seen = performance.timeOrigin + performance.now();
+      if (status !== "cancelled") throw new Error(`cancel: ${processId} ended ${status}`);
+      cancelLatencies.push(seen - (await withBound(`${processId} stamp`, stamp, STEP_BOUND_MS)));
+    }
+    cancelling.child.stdin.end();
+
     return {
       queue_dispatch_p50_ms: percentile(latencies, 50),
       queue_dispatch_p99_ms: percentile(latencies, 99),
       queue_throughput_tasks_per_s: THROUGHPUT_TASKS / queueSeconds,
       runtask_throughput_tasks_per_s: THROUGHPUT_TASKS / runTaskSeconds,
       queue_failover_s: failoverSeconds,
+      queue_cancel_p50_ms: percentile(cancelLatencies, 50),
+      queue_cancel_p99_ms: percentile(cancelLatencies, 99),
     };
   } finally {
     await Promise.allSettled(queues.map((q) => q.close()));
@@ -147,3 +219,4 @@ export default async function queueBench() {
 }
 
 if (process.argv[2] === "--worker") await worker(process.argv.slice(3));
+if (process.argv[2] === "--canceller") await canceller(process.argv.slice(3));

@@ -9,3 +9,4 @@ export * from "./testing/scripted-model.js";
 export * from "./testing/agent-work-suite.js";
 export * from "./testing/task-event-log.js";
 export * from "./testing/agent-state-suite.js";
+export * from "./testing/task-roots.js";

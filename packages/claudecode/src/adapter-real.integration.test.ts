@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function launch(input: ClaudeCodeTaskConfigInput, asRoot: boolean): Promise<AgentCommand> {
-  const config = parseClaudeCodeConfig({ claudeInstallDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], claudeVersion: REAL_CLAUDE_VERSION, ...input });
+  const config = parseClaudeCodeConfig({ installDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], agentVersion: REAL_CLAUDE_VERSION, ...input });
   const installed = await installClaude(ctx, config);
   await plantClaudeHome(ctx, config);
   const command = claudeCommand(config, { workdir: ctx.workdir, home: ctx.home, binaryPath: installed.binaryPath, continueConversation: false, asRoot });

@@ -56,10 +56,10 @@ function startTask(kind: "local" | "ssh", url: string) {
     processId: `permission-${kind}-${Date.now()}`,
     name: "permission",
     config: {
-      claudeInstallDir: join(root, "bin"),
+      installDir: join(root, "bin"),
       installStrategies: ["npm-registry"],
-      claudeVersion: REAL_CLAUDE_VERSION,
-      claudeCacheDir: join(homedir(), ".cache/optio/claude"),
+      agentVersion: REAL_CLAUDE_VERSION,
+      installCacheDir: join(homedir(), ".cache/optio/claude"),
       permissionMode: "default",
       consumerInstructions: "Create proof.txt, then report DONE.",
       apiBaseUrl: url,
@@ -83,7 +83,7 @@ for (const kind of ["local", "ssh"] as const) {
         expect(lastToolResults(second)).toMatchObject([{ is_error: false }]);
         expect(await permissionMenu(task)).toContain("DONE: proof written");
         await task.sendKeys(["Enter"]);
-        expect(await run.outcome).toEqual({ status: "done", summary: "proof written" });
+        expect(await run.outcome).toMatchObject({ status: "done", summary: "proof written" });
       } finally {
         run.cancel();
         await run.outcome;

@@ -7,10 +7,10 @@ import { REAL_CLAUDE_VERSION } from "./test-context.js";
 
 agentStateSuite(claudeCode, {
   installConfig: (installDir) => ({
-    claudeInstallDir: installDir,
+    installDir,
     installStrategies: ["npm-registry"],
-    claudeVersion: REAL_CLAUDE_VERSION,
-    claudeCacheDir: join(homedir(), ".cache/optio/claude"),
+    agentVersion: REAL_CLAUDE_VERSION,
+    installCacheDir: join(homedir(), ".cache/optio/claude"),
   }),
   askingConfig: { permissionMode: "default" },
   unattendedConfig: { permissionMode: "default", allowedTools: ["Bash"] },

@@ -9,11 +9,11 @@ import { REAL_CLAUDE_DIRS, REAL_CLAUDE_VERSION } from "./test-context.js";
 // The real claude doing a task by itself against a scripted model on 127.0.0.1: nobody types.
 agentWorkSuite(claudeCode, {
   installConfig: (installDir) => ({
-    claudeInstallDir: installDir,
+    installDir,
     installStrategies: ["npm-registry"],
-    claudeVersion: REAL_CLAUDE_VERSION,
+    agentVersion: REAL_CLAUDE_VERSION,
     // The same machine: over SSH too the cache the first install filled is reused instead of a 200 MB copy.
-    claudeCacheDir: join(homedir(), ".cache/optio/claude"),
+    installCacheDir: join(homedir(), ".cache/optio/claude"),
   }),
   unattendedConfig: { permissionMode: "bypassPermissions" },
   shellTool: "Bash",

@@ -63,9 +63,9 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
     processId,
     name: "real claude",
     config: {
-      claudeInstallDir: join(root, `bin-${processId}`),
+      installDir: join(root, `bin-${processId}`),
       installStrategies: ["npm-registry"],
-      claudeVersion: REAL_CLAUDE_VERSION,
+      agentVersion: REAL_CLAUDE_VERSION,
       // Run as root here: this also proves the IS_SANDBOX decision against the real binary.
       permissionMode: "bypassPermissions",
       supportsResume: false,
@@ -103,7 +103,7 @@ describe("the real claude in a session", () => {
 
   it("shows its first screen over SSH, the binary pushed over SFTP, and takes a command typed through the task", { timeout: 600_000 }, async () => {
     const cacheDir = join(root, "remote-cache");
-    const { text, status, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), claudeCacheDir: cacheDir });
+    const { text, status, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), installCacheDir: cacheDir });
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
     expect(status).toMatch(new RegExp(`Version:\\s+${REAL_CLAUDE_VERSION.replaceAll(".", "\\.")}`));
     // A fresh host cache: the worker copied the binary to the host itself.

@@ -18,9 +18,6 @@ describe("claudeCodeConfigSchema", () => {
     expect(config).toMatchObject({
       allowedTools: [],
       disallowedTools: [],
-      claudeInstallDir: "~/.local/bin",
-      installStrategies: ["vendor-script", "npm-registry"],
-      vendorScriptUrl: "https://claude.ai/install.sh",
       registry: "https://registry.npmjs.org",
       installIfMissing: true,
       supportsResume: true,
@@ -29,7 +26,11 @@ describe("claudeCodeConfigSchema", () => {
     expect(config.permissionMode).toBeUndefined();
     expect(config.credentialsJson).toBeUndefined();
     expect(config.claudeConfig).toBeUndefined();
-    expect(config.claudeVersion).toBeUndefined();
+    expect(config.agentVersion).toBeUndefined();
+    // Unset install settings leave the choice to the adapter's install description.
+    expect(config.installDir).toBeUndefined();
+    expect(config.installStrategies).toBeUndefined();
+    expect(config.vendorScriptUrl).toBeUndefined();
   });
 
   it("accepts credentials as an object, a string or bytes", () => {
@@ -43,10 +44,10 @@ describe("claudeCodeConfigSchema", () => {
   });
 
   it("rejects a relative install dir, naming the field", () => {
-    const message = configError({ claudeInstallDir: "bin" }).message;
-    expect(message).toContain("claudeInstallDir");
+    const message = configError({ installDir: "bin" }).message;
+    expect(message).toContain("installDir");
     expect(message).toContain("must start with / or ~");
-    expect(parseClaudeCodeConfig({ claudeInstallDir: "~/tools" }).claudeInstallDir).toBe("~/tools");
+    expect(parseClaudeCodeConfig({ installDir: "~/tools" }).installDir).toBe("~/tools");
   });
 
   it("rejects an unknown field, naming it", () => {

@@ -10,15 +10,13 @@ export { createClaudeCodeTask, runClaudeCodeSession, type ClaudeCodeTaskOptions 
 export {
   claudeCodeConfigSchema,
   parseClaudeCodeConfig,
-  INSTALL_STRATEGIES,
   PERMISSION_MODES,
   type ClaudeCodeTaskConfig,
   type ClaudeCodeTaskConfigInput,
-  type InstallStrategy,
   type PermissionMode,
 } from "./config.js";
 export { claudeFlags, claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";
-export { claudePlatformPackage, claudeRegistryPackage, installClaude, probeClaude } from "./install.js";
+export { claudeInstall, claudePlatformPackage, claudeRegistryPackage, installClaude, probeClaude } from "./install.js";
 export { plantClaudeHome, preTrusted, CLAUDE_JSON } from "./plant.js";
 export { CLAUDE_SEED_MANIFEST, rekeyProjects } from "./seed-manifest.js";
 export type { DeliverableCallback, HookCallback, HookContext } from "@optio/agents";

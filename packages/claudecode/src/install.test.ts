@@ -56,7 +56,7 @@ describe("installClaude", () => {
   it("uses a claude already in the install dir without running any strategy", async () => {
     const dir = join(ctx.root, "bin");
     const path = await placeClaude(dir);
-    const config = parseClaudeCodeConfig({ claudeInstallDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base });
+    const config = parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base });
     expect(await installClaude(ctx, config)).toEqual({ binaryPath: path, version: "2.1.332" });
     expect(hits).toEqual([]);
     expect(ctx.progress.some((m) => m.startsWith("Installing"))).toBe(false);
@@ -65,7 +65,7 @@ describe("installClaude", () => {
 
   it("fails naming the path when claude is missing and installing is off", async () => {
     const dir = join(ctx.root, "empty");
-    const error = await installClaude(ctx, parseClaudeCodeConfig({ claudeInstallDir: dir, installIfMissing: false, vendorScriptUrl: `${base}/install.sh` })).catch((e: unknown) => e);
+    const error = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, installIfMissing: false, vendorScriptUrl: `${base}/install.sh` })).catch((e: unknown) => e);
     expect(AgentNotInstalledError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain(join(dir, "claude"));
     expect(hits).toEqual([]);
@@ -74,21 +74,16 @@ describe("installClaude", () => {
   it("runs the vendor script into a custom install dir and re-checks presence", async () => {
     const dir = join(ctx.root, "custom", "bin");
     routes.set("/install.sh", Buffer.from(installScript(join(dir, "claude"))));
-    const installed = await installClaude(ctx, parseClaudeCodeConfig({ claudeInstallDir: dir, vendorScriptUrl: `${base}/install.sh` }));
+    const installed = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh` }));
     expect(installed).toEqual({ binaryPath: join(dir, "claude"), version: "2.1.332" });
     expect(hits).toEqual(["/install.sh"]);
     expect(ctx.progress).toContain("Installing claude (vendor-script)…");
   });
 
-  it("honours the shared installDir over claudeInstallDir", async () => {
-    const dir = join(ctx.root, "shared-bin");
-    const path = await placeClaude(dir);
-    expect((await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, claudeInstallDir: join(ctx.root, "other") }))).binaryPath).toBe(path);
-  });
 
   it("surfaces the installer's exit code and stderr when every strategy fails", async () => {
     routes.set("/install.sh", Buffer.from("echo 'glibc too old' >&2\nexit 7\n"));
-    const config = parseClaudeCodeConfig({ claudeInstallDir: join(ctx.root, "bin"), vendorScriptUrl: `${base}/install.sh`, installStrategies: ["vendor-script"] });
+    const config = parseClaudeCodeConfig({ installDir: join(ctx.root, "bin"), vendorScriptUrl: `${base}/install.sh`, installStrategies: ["vendor-script"] });
     const error = await installClaude(ctx, config).catch((e: unknown) => e);
     expect(AgentInstallError.isInstance(error)).toBe(true);
     const attempt = (error as AgentInstallError).attempts[0];
@@ -118,7 +113,7 @@ describe("installClaude", () => {
     cleanup.push(cached, join(workerTarballCacheDir(), `${name.replace("/", "+")}-${version}.tgz`));
 
     const dir = join(ctx.root, "bin");
-    const installed = await installClaude(ctx, parseClaudeCodeConfig({ claudeInstallDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base }));
+    const installed = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base }));
     expect(installed).toEqual({ binaryPath: join(dir, "claude"), version: "2.1.332" });
     expect(hits).toEqual(["/install.sh", `/${name.replace("/", "%2f")}`, tarballPath]);
     expect(await readlink(join(dir, "claude"))).toBe(join(cached, "claude"));

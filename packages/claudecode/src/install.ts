@@ -1,17 +1,13 @@
 import {
-  AgentNotInstalledError,
-  expandHostPath,
-  installAgentBinary,
-  installFromRegistry,
-  installViaVendorScript,
+  installAgent,
   type AdapterContext,
-  type AgentInstallStrategy,
+  type AgentInstallDescription,
   type HostPlatform,
   type InstalledAgent,
   type RegistryPackageSpec,
 } from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
-import type { ClaudeCodeTaskConfig, InstallStrategy } from "./config.js";
+import type { ClaudeCodeTaskConfig } from "./config.js";
 
 /** Keeps claude from replacing itself inside a per-task HOME (230 MB each, wiped). */
 export const NO_AUTOUPDATE_ENV = { DISABLE_AUTOUPDATER: "1" } as const;
@@ -36,33 +32,15 @@ export async function probeClaude(host: Host, path: string): Promise<string | nu
   return result.stdout.trim().split(/\s+/)[0] ?? "";
 }
 
-function strategy(name: InstallStrategy, config: ClaudeCodeTaskConfig): AgentInstallStrategy {
-  if (name === "vendor-script") {
-    return {
-      name,
-      async run(ctx, targetPath) {
-        await installViaVendorScript(ctx.hook, { url: config.vendorScriptUrl, env: { ...NO_AUTOUPDATE_ENV } });
-        if ((await probeClaude(ctx.host, targetPath)) !== null) return;
-        // The vendor script always installs to ~/.local/bin; a custom dir gets a link to it.
-        const vendorPath = await expandHostPath(ctx.host, "~/.local/bin/claude");
-        if (vendorPath !== targetPath && (await probeClaude(ctx.host, vendorPath)) !== null) return vendorPath;
-        throw new AgentNotInstalledError(`the vendor installer finished but ${targetPath} does not run as Claude Code`);
-      },
-    };
-  }
-  return {
-    name,
-    async run(ctx) {
-      const { binaryPath } = await installFromRegistry(ctx.hook, {
-        ...claudeRegistryPackage,
-        version: config.claudeVersion,
-        registry: config.registry,
-        cacheDir: config.claudeCacheDir,
-      });
-      return binaryPath;
-    },
-  };
-}
+/** How claude gets onto a host: the vendor script first (it always installs to `~/.local/bin`), then the registry. */
+export const claudeInstall: AgentInstallDescription = {
+  name: "claude",
+  binaryName: "claude",
+  defaultStrategies: ["vendor-script", "npm-registry"],
+  registryPackage: claudeRegistryPackage,
+  vendorScript: { url: "https://claude.ai/install.sh", env: () => ({ ...NO_AUTOUPDATE_ENV }), installsTo: "~/.local/bin/claude" },
+  probe: (ctx, path) => probeClaude(ctx.host, path),
+};
 
 /**
  * Finds claude at the install dir, or installs it with each configured
@@ -70,12 +48,5 @@ function strategy(name: InstallStrategy, config: ClaudeCodeTaskConfig): AgentIns
  * command puts first on PATH (claude checks that its own dir is there).
  */
 export function installClaude(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<InstalledAgent> {
-  return installAgentBinary(ctx, {
-    name: "claude",
-    binaryName: "claude",
-    installDir: config.installDir ?? config.claudeInstallDir,
-    installIfMissing: config.installIfMissing,
-    probe: probeClaude,
-    strategies: config.installStrategies.map((name) => strategy(name, config)),
-  });
+  return installAgent(ctx, config, claudeInstall);
 }

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { readAgentFile, settleAll, type AdapterContext } from "@optio/agents";
+import { credentialFileBytes, readAgentFile, settleAll, type AdapterContext } from "@optio/agents";
 import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 import { withStateHooks } from "./state-hooks.js";
@@ -26,11 +26,6 @@ export async function readJsonObject(host: Host, path: string): Promise<Json | n
   } catch {
     return null;
   }
-}
-
-function credentialBytes(credentials: NonNullable<ClaudeCodeTaskConfig["credentialsJson"]>): string | Uint8Array {
-  if (typeof credentials === "string" || credentials instanceof Uint8Array) return credentials;
-  return JSON.stringify(credentials);
 }
 
 /**
@@ -82,7 +77,7 @@ export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTas
       await host.writeText(claudeJson, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
     })(),
   ];
-  if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialBytes(credentials), { mode: 0o600 }));
+  if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialFileBytes(credentials), { mode: 0o600 }));
   writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
   await settleAll(writes);
 }

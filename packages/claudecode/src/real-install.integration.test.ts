@@ -21,7 +21,7 @@ afterAll(async () => {
 describe("the real claude from the npm registry", () => {
   it("installs through the registry strategy into the shared cache and runs", { timeout: 600_000 }, async () => {
     const dir = join(ctx.root, "bin");
-    const config = parseClaudeCodeConfig({ claudeInstallDir: dir, installStrategies: ["npm-registry"], claudeVersion: REAL_CLAUDE_VERSION });
+    const config = parseClaudeCodeConfig({ installDir: dir, installStrategies: ["npm-registry"], agentVersion: REAL_CLAUDE_VERSION });
     const installed = await installClaude(ctx, config);
     expect(installed).toEqual({ binaryPath: join(dir, "claude"), version: REAL_CLAUDE_VERSION });
     expect(existsSync(join(homedir(), ".cache/optio/claude", REAL_CLAUDE_VERSION, "claude"))).toBe(true);
@@ -36,10 +36,10 @@ describe("the real claude from the npm registry", () => {
     try {
       const cacheDir = join(remote.root, "remote-cache");
       const config = parseClaudeCodeConfig({
-        claudeInstallDir: join(remote.root, "bin"),
+        installDir: join(remote.root, "bin"),
         installStrategies: ["npm-registry"],
-        claudeVersion: REAL_CLAUDE_VERSION,
-        claudeCacheDir: cacheDir,
+        agentVersion: REAL_CLAUDE_VERSION,
+        installCacheDir: cacheDir,
       });
       expect(await installClaude(remote, config)).toEqual({ binaryPath: join(remote.root, "bin", "claude"), version: REAL_CLAUDE_VERSION });
       expect(remote.host.kind).toBe("remote");
@@ -53,7 +53,7 @@ describe("the real claude from the npm registry", () => {
 
   it("installs again from the cache without downloading", { timeout: 120_000 }, async () => {
     ctx.progress.length = 0;
-    const config = parseClaudeCodeConfig({ claudeInstallDir: join(ctx.root, "bin2"), installStrategies: ["npm-registry"], claudeVersion: REAL_CLAUDE_VERSION });
+    const config = parseClaudeCodeConfig({ installDir: join(ctx.root, "bin2"), installStrategies: ["npm-registry"], agentVersion: REAL_CLAUDE_VERSION });
     expect((await installClaude(ctx, config)).version).toBe(REAL_CLAUDE_VERSION);
     expect(ctx.progress.some((m) => m.startsWith("Downloading") || m.startsWith("Copying"))).toBe(false);
   });

@@ -22,7 +22,8 @@ const MESSAGE_CHARS = 200;
  */
 export function stateHookCommand(event: string): string {
   const file = `"$${AGENT_STATE_FILE_ENV}"`;
-  return `[ -n ${file} ] && { l=$({ head -c ${HOOK_INPUT_BYTES}; cat >/dev/null; } | tr -d '\\n\\r'); printf '%s %s\\n' ${event} "$l" >> ${file}; }; exit 0`;
+  // The input is read to its end on every path: a hook that leaves it unread can fail claude's write with EPIPE.
+  return `if [ -n ${file} ]; then l=$({ head -c ${HOOK_INPUT_BYTES}; cat >/dev/null; } | tr -d '\\n\\r'); printf '%s %s\\n' ${event} "$l" >> ${file}; else cat >/dev/null; fi; exit 0`;
 }
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);

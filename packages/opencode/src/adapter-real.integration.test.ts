@@ -39,7 +39,7 @@ afterAll(async () => {
 
 /** Installs, plants and launches the real opencode in tmux; returns its screen as Chromium shows it. */
 async function showTui(ctx: AdapterTestContext, input: OpenCodeTaskConfigInput): Promise<string> {
-  const config = parseOpenCodeConfig({ opencodeInstallDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], opencodeVersion: REAL_OPENCODE_VERSION, ...input });
+  const config = parseOpenCodeConfig({ installDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], agentVersion: REAL_OPENCODE_VERSION, ...input });
   const installed = await installOpenCode(ctx, config);
   expect(installed.version).toBe(REAL_OPENCODE_VERSION);
   await plantOpenCodeHome(ctx, config);

@@ -20,14 +20,14 @@ describe("parseOpenCodeConfig", () => {
       env: {},
       installIfMissing: true,
       supportsResume: true,
-      opencodeInstallDir: "~/.local/bin",
-      installStrategies: ["npm-registry", "vendor-script"],
-      vendorScriptUrl: "https://opencode.ai/install",
       registry: "https://registry.npmjs.org",
     });
     expect(config.opencodeConfig).toBeUndefined();
     expect(config.credentials).toBeUndefined();
-    expect(config.opencodeVersion).toBeUndefined();
+    expect(config.agentVersion).toBeUndefined();
+    expect(config.installDir).toBeUndefined();
+    expect(config.installStrategies).toBeUndefined();
+    expect(config.vendorScriptUrl).toBeUndefined();
   });
 
   it("accepts credentials as an object, a string or bytes, and a config object", () => {
@@ -38,13 +38,13 @@ describe("parseOpenCodeConfig", () => {
   });
 
   it("names the field that is wrong", () => {
-    expect(problem({ opencodeInstallDir: "relative/bin" })).toContain("opencodeInstallDir: must start with / or ~");
+    expect(problem({ installDir: "relative/bin" })).toContain("installDir: must start with / or ~");
     expect(problem({ installStrategies: ["homebrew"] })).toContain("installStrategies.0:");
     expect(problem({ installStrategies: [] })).toContain("installStrategies:");
     expect(problem({ vendorScriptUrl: "not a url" })).toContain("vendorScriptUrl:");
     expect(problem({ credentials: 42 })).toContain("credentials:");
     expect(problem({ opencodeConfig: ["a"] })).toContain("opencodeConfig:");
-    expect(problem({ opencodeVersion: "" })).toContain("opencodeVersion:");
+    expect(problem({ agentVersion: "" })).toContain("agentVersion:");
     expect(problem({ registry: "nope" })).toContain("registry:");
   });
 

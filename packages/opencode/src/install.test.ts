@@ -67,7 +67,7 @@ describe("installOpenCode", () => {
   it("uses an opencode already in the install dir, probing it with the task's HOME", async () => {
     const dir = join(ctx.root, "bin");
     const path = await placeOpenCode(dir, `#!/bin/sh\necho "$HOME" > "$(dirname "$0")/seen-home"\necho 1.18.34\n`);
-    const config = parseOpenCodeConfig({ opencodeInstallDir: dir, registry: base, vendorScriptUrl: `${base}/install` });
+    const config = parseOpenCodeConfig({ installDir: dir, registry: base, vendorScriptUrl: `${base}/install` });
     expect(await installOpenCode(ctx, config)).toEqual({ binaryPath: path, version: "1.18.34" });
     expect(hits).toEqual([]);
     expect((await readFile(join(dir, "seen-home"), "utf8")).trim()).toBe(ctx.home);
@@ -81,7 +81,7 @@ describe("installOpenCode", () => {
 
   it("fails naming the path when opencode is missing and installing is off", async () => {
     const dir = join(ctx.root, "empty");
-    const error = await installOpenCode(ctx, parseOpenCodeConfig({ opencodeInstallDir: dir, installIfMissing: false, registry: base })).catch((e: unknown) => e);
+    const error = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, installIfMissing: false, registry: base })).catch((e: unknown) => e);
     expect(AgentNotInstalledError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain(join(dir, "opencode"));
     expect(hits).toEqual([]);
@@ -92,7 +92,7 @@ describe("installOpenCode", () => {
     const name = await publishStandIn(version);
     const dir = join(ctx.root, "bin");
     const cacheDir = join(ctx.root, "cache");
-    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ opencodeInstallDir: dir, opencodeCacheDir: cacheDir, registry: base }));
+    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, installCacheDir: cacheDir, registry: base }));
     expect(installed).toEqual({ binaryPath: join(dir, "opencode"), version: "1.18.34" });
     expect(hits).toEqual([`/${name}`, `/${name}/-/${name}-${version}.tgz`]);
     expect(await readlink(join(dir, "opencode"))).toBe(join(cacheDir, version, "bin", "opencode"));
@@ -102,7 +102,7 @@ describe("installOpenCode", () => {
   it("falls through to the vendor script, which installs into OPENCODE_INSTALL_DIR", async () => {
     routes.set("/install", Buffer.from(`set -e\nmkdir -p "$OPENCODE_INSTALL_DIR"\ncat > "$OPENCODE_INSTALL_DIR/opencode" <<'OC'\n${FAKE_OPENCODE}OC\nchmod 755 "$OPENCODE_INSTALL_DIR/opencode"\n`));
     const dir = join(ctx.root, "custom", "bin");
-    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ opencodeInstallDir: dir, registry: base, vendorScriptUrl: `${base}/install` }));
+    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, registry: base, vendorScriptUrl: `${base}/install` }));
     expect(installed).toEqual({ binaryPath: join(dir, "opencode"), version: "1.18.34" });
     expect(ctx.progress.some((m) => m.startsWith("Installing opencode with npm-registry failed"))).toBe(true);
     expect(hits.at(-1)).toBe("/install");
@@ -110,7 +110,7 @@ describe("installOpenCode", () => {
 
   it("lists every failed strategy", async () => {
     routes.set("/install", Buffer.from("echo 'unsupported' >&2\nexit 4\n"));
-    const error = await installOpenCode(ctx, parseOpenCodeConfig({ opencodeInstallDir: join(ctx.root, "bin"), registry: base, vendorScriptUrl: `${base}/install` })).catch((e: unknown) => e);
+    const error = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: join(ctx.root, "bin"), registry: base, vendorScriptUrl: `${base}/install` })).catch((e: unknown) => e);
     expect(AgentInstallError.isInstance(error)).toBe(true);
     const attempts = (error as AgentInstallError).attempts;
     expect(attempts.map((a) => a.strategy)).toEqual(["npm-registry", "vendor-script"]);
@@ -118,10 +118,6 @@ describe("installOpenCode", () => {
     expect((error as Error).message).toContain("unsupported");
   });
 
-  it("honours the shared installDir over opencodeInstallDir", async () => {
-    const path = await placeOpenCode(join(ctx.root, "shared-bin"));
-    expect((await installOpenCode(ctx, parseOpenCodeConfig({ installDir: join(ctx.root, "shared-bin"), opencodeInstallDir: join(ctx.root, "x") }))).binaryPath).toBe(path);
-  });
 });
 
 describe("openCodePlatformPackage", () => {

@@ -1,17 +1,15 @@
 import { posix } from "node:path";
 import {
-  installAgentBinary,
-  installFromRegistry,
-  installViaVendorScript,
+  installAgent,
   type AdapterContext,
-  type AgentInstallStrategy,
+  type AgentInstallDescription,
   type HostPlatform,
   type InstalledAgent,
   type RegistryPackageSpec,
 } from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
 import { openCodeEnv } from "./command.js";
-import type { InstallStrategy, OpenCodeTaskConfig } from "./config.js";
+import type { OpenCodeTaskConfig } from "./config.js";
 
 /** `opencode-<os>-<arch>[-musl]`: the package holding the native binary as `package/bin/opencode`. */
 export function openCodePlatformPackage(platform: HostPlatform): string {
@@ -37,39 +35,18 @@ export async function probeOpenCode(host: Host, path: string, home: string): Pro
   return result.exitCode === 0 && /^\d+\.\d+\.\d+\S*$/.test(version) ? version : null;
 }
 
-function strategy(name: InstallStrategy, config: OpenCodeTaskConfig): AgentInstallStrategy {
-  if (name === "npm-registry") {
-    return {
-      name,
-      async run(ctx) {
-        const { binaryPath } = await installFromRegistry(ctx.hook, {
-          ...openCodeRegistryPackage,
-          version: config.opencodeVersion,
-          registry: config.registry,
-          cacheDir: config.opencodeCacheDir,
-        });
-        return binaryPath;
-      },
-    };
-  }
-  return {
-    name,
-    async run(ctx, targetPath) {
-      // The script installs into OPENCODE_INSTALL_DIR when set (else ~/.opencode/bin).
-      await installViaVendorScript(ctx.hook, { url: config.vendorScriptUrl, env: { OPENCODE_INSTALL_DIR: posix.dirname(targetPath) } });
-      return targetPath;
-    },
-  };
-}
+/** How opencode gets onto a host: the registry first, then the vendor script (told the install dir). */
+export const openCodeInstall: AgentInstallDescription = {
+  name: "opencode",
+  binaryName: "opencode",
+  defaultStrategies: ["npm-registry", "vendor-script"],
+  registryPackage: openCodeRegistryPackage,
+  // The script installs into OPENCODE_INSTALL_DIR when set (else ~/.opencode/bin).
+  vendorScript: { url: "https://opencode.ai/install", env: (targetPath) => ({ OPENCODE_INSTALL_DIR: posix.dirname(targetPath) }) },
+  probe: (ctx, path) => probeOpenCode(ctx.host, path, ctx.home),
+};
 
 /** Finds opencode at the install dir, or installs it with each configured strategy in turn. */
-export async function installOpenCode(ctx: AdapterContext, config: OpenCodeTaskConfig): Promise<InstalledAgent> {
-  return installAgentBinary(ctx, {
-    name: "opencode",
-    binaryName: "opencode",
-    installDir: config.installDir ?? config.opencodeInstallDir,
-    installIfMissing: config.installIfMissing,
-    probe: (host, path) => probeOpenCode(host, path, ctx.home),
-    strategies: config.installStrategies.map((name) => strategy(name, config)),
-  });
+export function installOpenCode(ctx: AdapterContext, config: OpenCodeTaskConfig): Promise<InstalledAgent> {
+  return installAgent(ctx, config, openCodeInstall);
 }

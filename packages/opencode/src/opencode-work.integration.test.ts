@@ -10,10 +10,10 @@ import { REAL_OPENCODE_DIRS, REAL_OPENCODE_VERSION } from "./test-context.js";
 // The real opencode doing a task by itself against a scripted model on 127.0.0.1: nobody types.
 agentWorkSuite(openCode, {
   installConfig: (installDir) => ({
-    opencodeInstallDir: installDir,
+    installDir,
     installStrategies: ["npm-registry"],
-    opencodeVersion: REAL_OPENCODE_VERSION,
-    opencodeCacheDir: join(homedir(), ".cache/optio/opencode"),
+    agentVersion: REAL_OPENCODE_VERSION,
+    installCacheDir: join(homedir(), ".cache/optio/opencode"),
   }),
   shellTool: "bash",
   promptOnScreen: "Ask anything",

@@ -72,9 +72,9 @@ async function screenOf(
     processId,
     name: "real opencode",
     config: {
-      opencodeInstallDir: join(root, `bin-${processId}`),
+      installDir: join(root, `bin-${processId}`),
       installStrategies: ["npm-registry"],
-      opencodeVersion: REAL_OPENCODE_VERSION,
+      agentVersion: REAL_OPENCODE_VERSION,
       // The models list ships inside the binary; fetching a fresh one would leave 127.0.0.1.
       env: { OPENCODE_DISABLE_MODELS_FETCH: "1" },
       supportsResume: false,

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { AdapterContext } from "@optio/agents";
+import { credentialFileBytes, type AdapterContext } from "@optio/agents";
 import type { OpenCodeTaskConfig } from "./config.js";
 import { endpointConfig } from "./endpoint.js";
 
@@ -13,11 +13,6 @@ export const AUTH_JSON = `${OPENCODE_DATA_DIR}/auth.json`;
 /** opencode's global config file under HOME; the workdir's `opencode.json` (from `opencodeConfig`) is merged over it. */
 export const GLOBAL_CONFIG_JSON = `${OPENCODE_CONFIG_DIR}/opencode.json`;
 
-function credentialBytes(credentials: NonNullable<OpenCodeTaskConfig["credentials"]>): string | Uint8Array {
-  if (typeof credentials === "string" || credentials instanceof Uint8Array) return credentials;
-  return JSON.stringify(credentials);
-}
-
 /**
  * Writes the auth file and, with `apiBaseUrl`, the endpoint config under the
  * task's HOME, and the project config into the workdir; the user's own
@@ -30,7 +25,7 @@ export async function plantOpenCodeHome(ctx: AdapterContext, config: OpenCodeTas
     await host.mkdir(posix.join(home, dir), { mode: 0o700 });
   }
   if (config.credentials !== undefined) {
-    await host.writeFile(posix.join(home, AUTH_JSON), credentialBytes(config.credentials), { mode: 0o600 });
+    await host.writeFile(posix.join(home, AUTH_JSON), credentialFileBytes(config.credentials), { mode: 0o600 });
   }
   if (config.apiBaseUrl !== undefined) {
     await host.writeText(posix.join(home, GLOBAL_CONFIG_JSON), `${JSON.stringify(endpointConfig(), null, 2)}\n`, { mode: 0o600 });

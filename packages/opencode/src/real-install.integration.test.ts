@@ -23,7 +23,7 @@ afterAll(async () => {
 describe("the real opencode from the npm registry", () => {
   it("installs through the registry strategy into the shared cache and runs", { timeout: 600_000 }, async () => {
     const dir = join(ctx.root, "bin");
-    const config = parseOpenCodeConfig({ opencodeInstallDir: dir, installStrategies: ["npm-registry"], opencodeVersion: REAL_OPENCODE_VERSION });
+    const config = parseOpenCodeConfig({ installDir: dir, installStrategies: ["npm-registry"], agentVersion: REAL_OPENCODE_VERSION });
     expect(await installOpenCode(ctx, config)).toEqual({ binaryPath: join(dir, "opencode"), version: REAL_OPENCODE_VERSION });
     // Caches filled before the package layout was kept hold `<version>/opencode`, newer ones `<version>/bin/opencode`.
     expect(realpathSync(join(dir, "opencode")).startsWith(`${join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION)}/`)).toBe(true);
@@ -54,10 +54,10 @@ describe("the real opencode from the npm registry", () => {
     try {
       const cacheDir = join(remote.root, "remote-cache");
       const config = parseOpenCodeConfig({
-        opencodeInstallDir: join(remote.root, "bin"),
+        installDir: join(remote.root, "bin"),
         installStrategies: ["npm-registry"],
-        opencodeVersion: REAL_OPENCODE_VERSION,
-        opencodeCacheDir: cacheDir,
+        agentVersion: REAL_OPENCODE_VERSION,
+        installCacheDir: cacheDir,
       });
       expect(await installOpenCode(remote, config)).toEqual({ binaryPath: join(remote.root, "bin", "opencode"), version: REAL_OPENCODE_VERSION });
       expect(remote.host.kind).toBe("remote");

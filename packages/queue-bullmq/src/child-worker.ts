@@ -16,11 +16,13 @@ export interface ChildWorkerOptions {
   concurrency: number;
   /** SSH hosts by name, as `startWorker` takes them. */
   hosts?: Record<string, SSHConfigInput>;
+  /** A module whose `kinds` export the worker runs instead of the scripted kind. */
+  kindsModule?: string;
 }
 
 /**
  * A separate Node process running a worker of the built package with the
- * scripted task kind and a PostgresStateStore. It prints `READY:` once it
+ * scripted task kind (or those of `kindsModule`) and a PostgresStateStore. It prints `READY:` once it
  * takes tasks; a `close` or `drain` line on its stdin closes it (handing over
  * or draining its tasks), after which it prints `CLOSED:` and exits.
  */
@@ -29,8 +31,9 @@ export function spawnWorkerProcess(options: ChildWorkerOptions): ChildProcess {
 const { scriptedTaskKind } = await import(${JSON.stringify(DIST_TESTING)});
 const { PostgresStateStore } = await import("@optio/store-postgres");
 const o = ${JSON.stringify(options)};
+const kinds = o.kindsModule ? (await import(o.kindsModule)).kinds : [scriptedTaskKind(o.root)];
 const store = new PostgresStateStore({ connectionString: o.databaseUrl });
-const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds: [scriptedTaskKind(o.root)], store, concurrency: o.concurrency, hosts: o.hosts ?? {}, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
+const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds, store, concurrency: o.concurrency, hosts: o.hosts ?? {}, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
 process.stdout.write("READY:" + worker.id + "\\n");
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", async (line) => {

@@ -52,6 +52,11 @@ export function taskKey(prefix: string, queueName: string, processId: string): s
   return `${prefix}:${queueName}:optio-task:${processId}`;
 }
 
+/** The Redis channel a cancel is published on, so the owning worker stops the task at once. */
+export function cancelChannel(prefix: string, queueName: string): string {
+  return `${prefix}:${queueName}:optio-cancel`;
+}
+
 /** Fields of the task hash. */
 export const FIELD = {
   worker: "worker",

@@ -21,6 +21,7 @@ export interface TaskKindContext {
 export interface TaskKind<P = unknown> {
   readonly name: string;
   readonly payload: z.ZodMiniType<P>;
+  /** Makes the Task for one run; a task that goes on (on another worker, or after its state store came back) gets a fresh one. */
   create(payload: P, context: TaskKindContext): Task | Promise<Task>;
 }
 

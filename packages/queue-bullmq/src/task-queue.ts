@@ -4,7 +4,7 @@ import { OptioError, validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions } from "./connection-options.js";
 import { QueueUnavailableError, TaskExistsError, TaskNotFoundError } from "./errors.js";
-import { FIELD, type JobData, type QueuedTask, type QueuedTaskOutcome, type QueuedTaskState, type QueueTaskEvent, type QueueTaskMessage, taskKey } from "./queue-records.js";
+import { cancelChannel, FIELD, type JobData, type QueuedTask, type QueuedTaskOutcome, type QueuedTaskState, type QueueTaskEvent, type QueueTaskMessage, taskKey } from "./queue-records.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const queueOptionsSchema = z.object({
@@ -162,8 +162,10 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
       await unlessUnavailable(`cancelling ${processId}`, async () => {
         await ready();
         if (!(await queue.getJob(processId))) throw new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`);
-        // The flag is what workers look at: the owner stops the run, and any later worker returns "cancelled" without running it.
+        // The flag outlives the message: a worker that takes the task later returns "cancelled" without running it,
+        // and one that missed the message while its connection was down finds the flag when it is back.
         await redis.hsetnx(taskKey(prefix, queueName, processId), FIELD.cancel, new Date().toISOString());
+        await redis.publish(cancelChannel(prefix, queueName), processId);
       });
     },
 

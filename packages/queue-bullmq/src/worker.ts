@@ -5,7 +5,8 @@ import { type Job, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions } from "./connection-options.js";
-import { FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
+import { cancelChannel, FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
+import { storeIsBack, storeOutageIn } from "./store-outage.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const workerOptionsSchema = z.object({
@@ -26,8 +27,8 @@ const workerOptionsSchema = z.object({
   stalledIntervalMs: z._default(z.int().check(z.minimum(500)), 2_500),
   /** How many times a task may lose its worker before it is failed instead of taken over; default 20. */
   maxStalledCount: z._default(z.int().check(z.minimum(1)), 20),
-  /** How often running tasks are checked for a cancel request; default 250 ms. */
-  cancelPollMs: z._default(z.int().check(z.minimum(50), z.maximum(1000)), 250),
+  /** How long a task whose state store went away waits for it to come back before it fails with the store's error; default 10 min. */
+  storeOutageMs: z._default(z.int().check(z.minimum(0)), 600_000),
 });
 
 export type WorkerOptions = z.input<typeof workerOptionsSchema>;
@@ -54,6 +55,8 @@ interface Running {
   readonly controller: AbortController;
   readonly job: Job<JobData, QueuedTaskOutcome>;
   readonly token: string;
+  /** Aborted when the task is handed over, ending a wait for the store. */
+  readonly handover: AbortController;
   handedOver: boolean;
 }
 
@@ -82,6 +85,17 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     publish(job, { type: "task", event: queuedEvent(event) });
   };
 
+  /** Aborts those of `ids` whose cancel flag is set. */
+  const abortIfCancelled = async (ids: string[]) => {
+    if (ids.length === 0) return;
+    const batch = redis.pipeline();
+    for (const id of ids) batch.hexists(keyOf(id), FIELD.cancel);
+    const results = await batch.exec();
+    ids.forEach((id, index) => {
+      if (results?.[index]?.[1] === 1) running.get(id)?.controller.abort();
+    });
+  };
+
   const processJob = async (job: Job<JobData, QueuedTaskOutcome>, token?: string): Promise<QueuedTaskOutcome> => {
     const processId = String(job.id);
     const key = keyOf(processId);
@@ -96,14 +110,30 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     const run = await redis.multi().hincrby(key, FIELD.runs, 1).hset(key, FIELD.worker, workerId).exec();
     const runNumber = Number(run?.[0]?.[1] ?? 1);
     publish(job, { type: "started", worker: workerId, run: runNumber });
-    const task = await kind.create(payload, { processId, workerId, hosts });
-    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handedOver: false };
+    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handover: new AbortController(), handedOver: false };
     running.set(processId, entry);
     try {
+      // A cancel published between the check above and now reached no running task; its flag is there.
+      await abortIfCancelled([processId]);
+      if (entry.controller.signal.aborted) return { status: "cancelled" };
       // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
-      const outcome = await runTask(task, { store, resume: runNumber > 1, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
-      if (entry.handedOver) throw new WaitingError();
-      return queuedOutcome(outcome);
+      for (let resume = runNumber > 1; ; resume = true) {
+        const task = await kind.create(payload, { processId, workerId, hosts });
+        const outcome = await runTask(task, { store, resume, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
+        if (entry.handedOver) throw new WaitingError();
+        const outage = outcome.status === "failed" ? storeOutageIn(outcome.error) : undefined;
+        if (!outage) return queuedOutcome(outcome);
+        if (entry.controller.signal.aborted) return { status: "cancelled" };
+        // The store went away under the task: what it refused is not there (a blob or a snapshot is written in one
+        // transaction, or not at all) and the agent lives on, so once the store answers the task goes on from where it
+        // stood, adopting that agent, and writes again what was refused; one outcome is recorded either way.
+        record(job, processId, { type: "report", level: "warn", message: `${outage.code}: ${outage.message}; the task goes on once the state store is back` });
+        const waiting = AbortSignal.any([entry.controller.signal, entry.handover.signal]);
+        const back = await storeIsBack(store, processId, waiting, parsed.storeOutageMs);
+        if (entry.handedOver) throw new WaitingError();
+        // Cancelled while waiting: one more run, already cancelled, lets the task end its agent itself.
+        if (!back && !entry.controller.signal.aborted) return queuedOutcome(outcome);
+      }
     } finally {
       running.delete(processId);
     }
@@ -120,21 +150,15 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   });
   worker.on("error", () => {});
 
-  const cancelPoll = setInterval(() => {
-    const ids = [...running.keys()];
-    if (ids.length === 0) return;
-    const batch = redis.pipeline();
-    for (const id of ids) batch.hexists(keyOf(id), FIELD.cancel);
-    batch.exec().then(
-      (results) => {
-        ids.forEach((id, index) => {
-          if (results?.[index]?.[1] === 1) running.get(id)?.controller.abort();
-        });
-      },
-      () => {},
-    );
-  }, parsed.cancelPollMs);
-  cancelPoll.unref();
+  // Cancels arrive as messages, so the owner stops a task as soon as it is asked; a subscriber that was
+  // disconnected may have missed some, so each time it is ready again the flags of the running tasks are read.
+  const cancels = redis.duplicate();
+  cancels.on("error", () => {});
+  cancels.on("message", (_channel: string, processId: string) => running.get(processId)?.controller.abort());
+  cancels.on("ready", () => {
+    abortIfCancelled([...running.keys()]).catch(() => {});
+  });
+  await cancels.subscribe(cancelChannel(prefix, queueName));
 
   await worker.waitUntilReady();
 
@@ -151,13 +175,13 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
           await worker.pause(true);
           const handing = [...running.values()].map(async (entry) => {
             entry.handedOver = true;
+            entry.handover.abort();
             await entry.job.moveToWait(entry.token).catch(() => {});
           });
           await Promise.all(handing);
           await worker.close(true);
         }
-        clearInterval(cancelPoll);
-        await redis.quit().catch(() => redis.disconnect());
+        await Promise.all([cancels, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));
       })();
       return closing;
     },

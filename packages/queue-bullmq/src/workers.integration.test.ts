@@ -7,9 +7,9 @@ import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/test
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
 import { spawnCancelProcess, spawnWorkerProcess } from "./child-worker.js";
-import type { QueueTaskEvent } from "./queue-records.js";
 import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
-import { connectTaskQueue, type TaskQueue } from "./task-queue.js";
+import { connectTaskQueue } from "./task-queue.js";
+import { recordEvents } from "./test-watch.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
 
 let redis: TestRedis;
@@ -32,35 +32,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Every event of the queue since the call, with a way to wait for one. */
-function record(queue: TaskQueue) {
-  const controller = new AbortController();
-  const events: QueueTaskEvent[] = [];
-  const waiters: { test: (e: QueueTaskEvent) => boolean; resolve: (e: QueueTaskEvent) => void }[] = [];
-  const done = (async () => {
-    for await (const event of queue.watch({ signal: controller.signal })) {
-      events.push(event);
-      for (const waiter of [...waiters]) {
-        if (waiter.test(event)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(event);
-        }
-      }
-    }
-  })();
-  return {
-    events,
-    next(test: (e: QueueTaskEvent) => boolean): Promise<QueueTaskEvent> {
-      const seen = events.find(test);
-      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ test, resolve }));
-    },
-    async stop() {
-      controller.abort();
-      await done;
-    },
-  };
-}
-
 async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
   const hosts = { sshd: sshd.sshConfig() };
   const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency, hosts }));
@@ -74,7 +45,7 @@ describe("workers in separate processes on real redis and postgres", () => {
     const queueName = "cancel";
     const root = path.join(dir, queueName);
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
-    const events = record(queue);
+    const events = recordEvents(queue);
     try {
       const workers = await startWorkers(queueName, root, ["c-a", "c-b"], 2);
       for (const id of ["long-0", "long-1", "long-2"]) await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
@@ -86,6 +57,10 @@ describe("workers in separate processes on real redis and postgres", () => {
         const canceller = spawnCancelProcess(redis.url, queueName, id);
         children.push(canceller);
         await lineFrom(canceller, "CANCELLED:");
+        const asked = performance.now();
+        // The owner hears of it at once (a published message), stops the agent and records the outcome within a second.
+        expect(await events.next((e) => e.processId === id && e.type === "outcome")).toMatchObject({ outcome: { status: "cancelled" } });
+        expect(performance.now() - asked).toBeLessThan(1000);
         expect(await queue.waitForOutcome(id)).toEqual({ status: "cancelled" });
       }
       const tasks = await queue.listTasks();
@@ -102,7 +77,7 @@ describe("workers in separate processes on real redis and postgres", () => {
     const queueName = "failover";
     const root = path.join(dir, queueName);
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
-    const events = record(queue);
+    const events = recordEvents(queue);
     const store = new PostgresStateStore({ connectionString: databaseUrl });
     const ids = Array.from({ length: 60 }, (_, i) => `task-${i}`);
     // Every third task's agent runs on the test sshd, the others on this machine.

@@ -69,7 +69,14 @@ describe("PostgresStateStore when the server goes away", () => {
       await expect(store.getBlob(id)).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
       await expect(store.putBlob(Buffer.alloc(2 * 1024 * 1024, 3))).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
       await expect(store.listSeeds()).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      // The error names what was being done, so a worker's report says which step of a task met the outage.
+      const snapshot = { processId: "outage-1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done" as const, workdirBlobId: id, privateBlobId: id, encrypted: false };
+      const refused = await store.insertSnapshot(snapshot).catch((error: unknown) => error);
+      expect(StateStoreUnavailableError.isInstance(refused) && refused.code).toBe("state_store_unavailable");
+      expect((refused as Error).message).toMatch(/^inserting a snapshot of outage-1: PostgreSQL is unavailable/);
+      await expect(store.latestSnapshot("outage-1")).rejects.toThrow(/^reading the snapshots of outage-1: /);
       await server.resume();
+      expect(await store.listSnapshots("outage-1")).toEqual([]);
       expect(Buffer.concat(await (await store.getBlob(id)).toArray()).toString()).toBe("before the outage");
       const after = await store.putBlob(Buffer.from("after the outage"));
       expect(Buffer.concat(await (await store.getBlob(after)).toArray()).toString()).toBe("after the outage");

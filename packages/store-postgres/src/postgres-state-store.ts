@@ -129,7 +129,7 @@ export class PostgresStateStore implements StateStore {
 
   /** The schema version this store's tables are at, migrating first when needed. */
   async schemaVersion(): Promise<number> {
-    const { rows } = await this.query<{ version: number }>(`SELECT max(version) AS version FROM ${this.t.version}`);
+    const { rows } = await this.query<{ version: number }>("reading the schema version", `SELECT max(version) AS version FROM ${this.t.version}`);
     return rows[0]?.version ?? 0;
   }
 
@@ -159,9 +159,10 @@ export class PostgresStateStore implements StateStore {
     return this.migrated;
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  /** Runs one statement; `what` names the operation in a StateStoreUnavailableError. */
+  private async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     await this.ready();
-    return this.guard("a query", () => this.pool.query<R>(text, values));
+    return this.guard(what, () => this.pool.query<R>(text, values));
   }
 
   async putBlob(data: BlobSource): Promise<string> {
@@ -201,7 +202,7 @@ export class PostgresStateStore implements StateStore {
 
   async getBlob(id: string): Promise<Readable> {
     checkStateId(id, "blob id");
-    const { rows } = await this.query<{ chunks: number }>(`SELECT chunks FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    const { rows } = await this.query<{ chunks: number }>(`reading blob ${id}`, `SELECT chunks FROM ${this.t.blobs} WHERE id = $1`, [id]);
     const head = rows[0];
     if (!head) throw new StateNotFoundError(`no blob with id ${id}`);
     let seq = 0;
@@ -211,6 +212,7 @@ export class PostgresStateStore implements StateStore {
     const nextSlice = async (): Promise<Buffer | null> => {
       while (seq < head.chunks) {
         const { rows: [row] } = await this.query<{ data: Buffer | null }>(
+          `reading blob ${id}`,
           `SELECT substring(data FROM $3 FOR $4) AS data FROM ${this.t.chunks} WHERE blob_id = $1 AND seq = $2`,
           [id, seq, offset + 1, READ_SLICE],
         );
@@ -235,7 +237,7 @@ export class PostgresStateStore implements StateStore {
 
   async deleteBlob(id: string): Promise<void> {
     checkStateId(id, "blob id");
-    await this.query(`DELETE FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    await this.query(`deleting blob ${id}`, `DELETE FROM ${this.t.blobs} WHERE id = $1`, [id]);
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {
@@ -243,6 +245,7 @@ export class PostgresStateStore implements StateStore {
     validateProcessId(input.processId);
     const stored: SnapshotRecord = { id: newStateId(), ...input };
     await this.query(
+      `inserting a snapshot of ${stored.processId}`,
       `INSERT INTO ${this.t.snapshots} (id, process_id, agent, captured_at, captured_ms, end_state, workdir_blob_id, private_blob_id, encrypted)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [stored.id, stored.processId, stored.agent, stored.capturedAt, Date.parse(stored.capturedAt), stored.endState, stored.workdirBlobId, stored.privateBlobId, stored.encrypted],
@@ -262,6 +265,7 @@ export class PostgresStateStore implements StateStore {
   private async snapshots(processId: string, tail: string): Promise<SnapshotRecord[]> {
     validateProcessId(processId);
     const { rows } = await this.query<SnapshotRow>(
+      `reading the snapshots of ${processId}`,
       `SELECT ${SNAPSHOT_COLUMNS} FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC ${tail}`,
       [processId],
     );
@@ -272,6 +276,7 @@ export class PostgresStateStore implements StateStore {
     checkKeepCount(keep);
     validateProcessId(processId);
     const { rows } = await this.query<SnapshotRow & { captured_ms: string; inserted: string }>(
+      `pruning the snapshots of ${processId}`,
       `DELETE FROM ${this.t.snapshots} WHERE id IN (
          SELECT id FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC OFFSET $2
        ) RETURNING ${SNAPSHOT_COLUMNS}, captured_ms, inserted`,
@@ -285,6 +290,7 @@ export class PostgresStateStore implements StateStore {
     const input = checkSeedInput(record);
     const stored: SeedRecord = { id: newStateId(), ...input };
     await this.query(
+      "inserting a seed",
       `INSERT INTO ${this.t.seeds} (id, agent, created_at, created_ms, blob_id, encrypted, source_process_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [stored.id, stored.agent, stored.createdAt, Date.parse(stored.createdAt), stored.blobId, stored.encrypted, stored.sourceProcessId],
     );
@@ -293,12 +299,13 @@ export class PostgresStateStore implements StateStore {
 
   async getSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(`SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`, [id]);
+    const { rows } = await this.query<SeedRow>(`reading seed ${id}`, `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`, [id]);
     return rows[0] ? seedOf(rows[0]) : null;
   }
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
     const { rows } = await this.query<SeedRow>(
+      "listing seeds",
       `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE $1::text IS NULL OR agent = $1 ORDER BY created_ms DESC, id ASC`,
       [filter.agent ?? null],
     );
@@ -307,13 +314,13 @@ export class PostgresStateStore implements StateStore {
 
   async deleteSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(`DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`, [id]);
+    const { rows } = await this.query<SeedRow>(`deleting seed ${id}`, `DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`, [id]);
     return rows[0] ? seedOf(rows[0]) : null;
   }
 
   /** Every blob id, sorted: for tests and tidy-up tools. */
   async listBlobIds(): Promise<string[]> {
-    const { rows } = await this.query<{ id: string }>(`SELECT id FROM ${this.t.blobs} ORDER BY id`);
+    const { rows } = await this.query<{ id: string }>("listing blobs", `SELECT id FROM ${this.t.blobs} ORDER BY id`);
     return rows.map((row) => row.id);
   }
 }

@@ -26,6 +26,7 @@ import {
   sessionsOptionSpecs,
 } from "./cli-options.js";
 import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-printer.js";
+import { usageSummary } from "./usage-summary.js";
 import { openUrl } from "./open-url.js";
 import { saveDeliverable } from "./save-deliverable.js";
 import { type SshFlags, sshConfigFromFlags, sshFlagsArgv } from "./ssh-flags.js";
@@ -382,6 +383,7 @@ async function runCommand(
   } else {
     printer.say(`Cancelled task ${processId}.`);
   }
+  if (outcome.usage) printer.say(usageSummary(outcome.usage));
   if (offerResume) {
     printer.say(`To resume it, run:\n  ${resumeCommand}`);
     if (envNames.length > 0) printer.say(`  (add your --env flags again: ${envNames.join(", ")})`);

@@ -3,6 +3,7 @@ import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { AgentStateSource } from "./agent-state.js";
 import type { AgentKey } from "./agent-keys.js";
+import type { UsageSource } from "./usage.js";
 import type { HookContext } from "./hook-context.js";
 import type { BrowserMode } from "./browser-mode.js";
 
@@ -106,6 +107,8 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
    * a dashboard or job runner can offer Approve / Deny for any agent.
    */
   readonly permissionKeys?: PermissionKeys;
+  /** Where the agent records each model turn's tokens (and cost); without a source the task reports no usage. */
+  readonly usage?: UsageSource;
 }
 
 export interface PermissionKeys {

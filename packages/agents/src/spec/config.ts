@@ -5,6 +5,10 @@ import type { HookContext } from "./hook-context.js";
 import { bareOrigin } from "./origin.js";
 import "./zod-locale.js";
 
+/** The ways an agent's binary gets onto the host: its platform package from the npm registry, or the vendor's install script. */
+export const INSTALL_STRATEGIES = ["npm-registry", "vendor-script"] as const;
+export type InstallStrategyName = (typeof INSTALL_STRATEGIES)[number];
+
 /** What a deliverable may weigh unless `maxDeliverableBytes` says otherwise. */
 export const DEFAULT_MAX_DELIVERABLE_BYTES = 16 * 1024 * 1024;
 
@@ -21,6 +25,18 @@ export type SeedSavedCallback = (seedId: string) => Awaitable<void>;
 
 /** A directory on the host: absolute, or under the host user's home (`~`, `~/…`). */
 export const hostDirSchema = () => z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
+
+/** A JSON object, as adapters take their agent's own settings files. */
+export const jsonObjectSchema = () => z.record(z.string(), z.unknown());
+
+/** A credentials file's content: an object (written as JSON), or a string or bytes written verbatim. */
+export const credentialFileSchema = () => z.union([jsonObjectSchema(), z.string(), z.instanceof(Uint8Array)]);
+export type CredentialFile = z.infer<ReturnType<typeof credentialFileSchema>>;
+
+/** The bytes a credentials file is written with. */
+export function credentialFileBytes(credentials: CredentialFile): string | Uint8Array {
+  return typeof credentials === "string" || credentials instanceof Uint8Array ? credentials : JSON.stringify(credentials);
+}
 
 export const terminalOptionsSchema = z.strictObject({
   /** Viewers may only watch, never type. */
@@ -57,8 +73,18 @@ export const agentTaskConfigBase = z.strictObject({
   ssh: z.optional(sshConfigSchema),
   /** Install the agent when it is missing. */
   installIfMissing: z._default(z.boolean(), true),
-  /** Where the agent's binary lives or is installed; absolute or `~/…`. */
+  /** Where the agent's binary lives or is linked on the host; absolute or `~/…`, default `~/.local/bin`. */
   installDir: z.optional(hostDirSchema()),
+  /** Install strategies in the order they are tried; default: the adapter's own order. */
+  installStrategies: z.optional(z.array(z.enum(INSTALL_STRATEGIES)).check(z.minLength(1))),
+  /** Pin the npm-registry install to this version of the agent; default the registry's latest. */
+  agentVersion: z.optional(z.string().check(z.minLength(1))),
+  /** Host dir of the shared binary cache (`<dir>/<version>/…`); absolute or `~/…`, default `~/.cache/optio/<agent>`. */
+  installCacheDir: z.optional(hostDirSchema()),
+  /** The npm registry the agent's package is fetched from. */
+  registry: z._default(z.url(), "https://registry.npmjs.org"),
+  /** The vendor install script (fetched and run on the host); default: the adapter's own. */
+  vendorScriptUrl: z.optional(z.url()),
   /** Runs after the workdir is planted and before the agent starts; not again when a resume adopts a still-running agent. */
   beforeExecute: z.optional(fn<HookCallback>("beforeExecute")),
   /** Runs after the session ends, on every path. */
