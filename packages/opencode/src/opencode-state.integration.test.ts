@@ -7,10 +7,10 @@ import { REAL_OPENCODE_VERSION } from "./test-context.js";
 
 agentStateSuite(openCode, {
   installConfig: (installDir) => ({
-    opencodeInstallDir: installDir,
+    installDir,
     installStrategies: ["npm-registry"],
-    opencodeVersion: REAL_OPENCODE_VERSION,
-    opencodeCacheDir: join(homedir(), ".cache/optio/opencode"),
+    agentVersion: REAL_OPENCODE_VERSION,
+    installCacheDir: join(homedir(), ".cache/optio/opencode"),
   }),
   askingConfig: { opencodeConfig: { permission: { bash: "ask" } } },
   unattendedConfig: { opencodeConfig: { permission: { bash: "allow" } } },
