@@ -7,6 +7,7 @@ import { installClaude } from "./install.js";
 import { plantClaudeHome } from "./plant.js";
 import { CLAUDE_SEED_MANIFEST } from "./seed-manifest.js";
 import { claudeStateSource } from "./state-hooks.js";
+import { claudeUsageSource } from "./usage.js";
 
 export const CLAUDE_CODE_ID = "claudecode";
 
@@ -40,6 +41,7 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
     },
     seed: CLAUDE_SEED_MANIFEST,
     agentState: claudeStateSource,
+    usage: claudeUsageSource,
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { claudeCommand, claudeFlags, ROOT_SANDBOX_NOTICE } from "./command.js";
 import { parseClaudeCodeConfig } from "./config.js";
+import { claudeSessionId } from "./usage.js";
 
 const launch = { workdir: "/w", home: "/w/home", binaryPath: "/opt/bin/claude", continueConversation: false, asRoot: false };
 
@@ -63,5 +64,13 @@ describe("claudeCommand", () => {
     const plain = claudeCommand(parseClaudeCodeConfig({}), launch);
     expect(plain.env).not.toHaveProperty("ANTHROPIC_BASE_URL");
     expect(plain.env).not.toHaveProperty("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC");
+  });
+});
+
+describe("claudeCommand's session id", () => {
+  it("starts a new conversation with the workdir's session id, and continues one without it", () => {
+    const fresh = claudeCommand(parseClaudeCodeConfig({}), { ...launch, firstMessage: "go" });
+    expect(fresh.argv).toEqual(["/opt/bin/claude", "--session-id", claudeSessionId("/w"), "--", "go"]);
+    expect(claudeCommand(parseClaudeCodeConfig({}), { ...launch, continueConversation: true }).argv).toEqual(["/opt/bin/claude", "--continue"]);
   });
 });

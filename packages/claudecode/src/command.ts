@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { AgentCommand, LaunchInfo } from "@optio/agents";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 import { NO_AUTOUPDATE_ENV } from "./install.js";
+import { claudeSessionId } from "./usage.js";
 
 /** claude's flags for a config: empty lists emit nothing; `--continue` only when continuing, and last. */
 export function claudeFlags(config: Pick<ClaudeCodeTaskConfig, "permissionMode" | "allowedTools" | "disallowedTools">, continueConversation: boolean): string[] {
@@ -34,7 +35,13 @@ export function claudeCommand(config: ClaudeCodeTaskConfig, launch: LaunchInfo):
   }
   return {
     // `--` ends the options: the tool-list flags take several values and would swallow the prompt.
-    argv: [launch.binaryPath, ...claudeFlags(config, launch.continueConversation), ...(launch.firstMessage !== undefined ? ["--", launch.firstMessage] : [])],
+    // A new conversation gets the workdir's session id, which `--continue` keeps: the transcript's path is known.
+    argv: [
+      launch.binaryPath,
+      ...(launch.continueConversation ? [] : ["--session-id", claudeSessionId(launch.workdir)]),
+      ...claudeFlags(config, launch.continueConversation),
+      ...(launch.firstMessage !== undefined ? ["--", launch.firstMessage] : []),
+    ],
     env,
     pathPrepend: [posix.join(launch.home, ".local/bin")],
     notices,

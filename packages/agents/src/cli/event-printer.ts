@@ -98,6 +98,8 @@ export class EventPrinter {
         if (event.level === "info") this.say(`info: ${event.message}`);
         else this.warn(`${event.level === "warn" ? "warning" : "error"}: ${event.message}`);
         return;
+      // Per turn only in JSON: a person gets the sum once, at the end.
+      case "usage":
       case "outcome":
         return;
     }

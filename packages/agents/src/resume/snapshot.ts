@@ -3,6 +3,7 @@ import type { ResumeSpec } from "../spec/agent-adapter.js";
 import type { BlobTransform } from "../spec/config.js";
 import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
 import { readAllBytes, safeRelativePath } from "./blob-bytes.js";
+import { excludedBy, findOutsideLinks, literalExclude, type OutsideLink } from "./outside-links.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 
 /** How many snapshots of one processId are kept by default. */
@@ -23,7 +24,11 @@ export interface CaptureSnapshotOptions {
   exclude?: readonly string[];
   /** `config.sessionBlobEncrypt`: applied to the private blob. */
   encrypt?: BlobTransform;
+  /** Told of each symlink left out because a restore would refuse it (absolute, or leading out of the workdir). */
+  onLinkLeftOut?: (link: OutsideLink) => void;
 }
+
+const isUnder = (path: string, dirs: readonly string[]) => dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
 
 function checkedPaths(paths: readonly string[] | undefined, what: string): string[] {
   return (paths ?? []).map((p) => safeRelativePath(p, what));
@@ -33,7 +38,10 @@ function checkedPaths(paths: readonly string[] | undefined, what: string): strin
  * Saves the workdir so a later session can continue it: the adapter's
  * private paths go into their own (optionally encrypted) blob, the rest of
  * the workdir minus excludes and regenerable paths is streamed into a second
- * blob, and only when both are complete is the record inserted.
+ * blob, and only when both are complete is the record inserted. Regenerable
+ * paths are left out of the private blob too. A symlink the restore would
+ * refuse is left out of both and reported through `onLinkLeftOut` (an
+ * adapter whose agent makes such links declares their place regenerable).
  *
  * Call it only once the agent's whole process tree is gone: a process still
  * exiting can be mid-write, and the private paths are removed from the
@@ -47,9 +55,18 @@ export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<
   const privatePaths = checkedPaths(options.resume.privatePaths, "private path");
   const regenerablePaths = checkedPaths(options.resume.regenerablePaths, "regenerable path");
   const written: string[] = [];
-  let step = "archiving the private paths";
+  let step = "listing the workdir's symlinks";
   try {
-    let privateBytes: Uint8Array = await readAllBytes(host.archiveWorkdir({ include: privatePaths, exclude: [] }));
+    const workdirExcludes = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths];
+    // Only links an archive would take: the private blob leaves out the regenerable paths, the workdir blob its excludes too.
+    const archived = (path: string) => !excludedBy(path, isUnder(path, privatePaths) ? regenerablePaths : workdirExcludes);
+    const outside = (await findOutsideLinks(host)).filter((link) => archived(link.path));
+    for (const link of outside) options.onLinkLeftOut?.(link);
+    // Unanchored like every exclude: the link's path also matches the same path deeper down, a loss a resume survives.
+    const linkExcludes = outside.map((link) => literalExclude(link.path));
+
+    step = "archiving the private paths";
+    let privateBytes: Uint8Array = await readAllBytes(host.archiveWorkdir({ include: privatePaths, exclude: [...regenerablePaths, ...linkExcludes] }));
     if (encrypt) {
       step = "encrypting the private blob";
       privateBytes = await encrypt(privateBytes);
@@ -63,7 +80,7 @@ export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<
     for (const path of privatePaths) await host.remove(path);
 
     step = "archiving the workdir";
-    const exclude = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths, ...privatePaths];
+    const exclude = [...workdirExcludes, ...privatePaths, ...linkExcludes];
     const workdirBlobId = await storeWorkdirArchive(host, store, exclude);
     written.push(workdirBlobId);
 

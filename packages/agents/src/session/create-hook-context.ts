@@ -108,6 +108,7 @@ export function createHookContext(options: HookContextOptions): HookContext {
     requestBrowserOpen: (url) => ctx.requestBrowserOpen(url),
     needAttention: (reason) => ctx.needAttention(reason),
     reportAgentState: (change) => ctx.reportAgentState(change),
+    reportUsage: (usage) => ctx.reportUsage(usage),
     domainMessage: (keyword, data) => ctx.domainMessage(keyword, data),
     markHasSavedState: () => ctx.markHasSavedState(),
     report: (level, message) => ctx.report(level, message),

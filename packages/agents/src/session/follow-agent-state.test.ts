@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost, type Host } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileStateStore } from "../store/file-state-store.js";
-import type { TaskContext, TaskEvent } from "../spec/task-context.js";
 import { taskEventLog, type TaskEventLog } from "../testing/task-event-log.js";
 import type { AgentStateSource } from "../spec/agent-state.js";
 import { createAgentStateFollower } from "./follow-agent-state.js";
+import { eventTaskContext } from "./test-fixtures/event-task-context.js";
 
 /** Lines `<state> <message>`. */
 const plain: AgentStateSource = {
@@ -23,23 +22,6 @@ let root: string;
 let host: Host;
 let log: TaskEventLog;
 let file: string;
-
-function context(onEvent: (event: TaskEvent) => void): TaskContext {
-  return {
-    processId: "p",
-    signal: new AbortController().signal,
-    resumeRequested: false,
-    store: new FileStateStore({ dir: join(root, "store") }),
-    reportProgress: () => {},
-    setWidget: () => {},
-    requestBrowserOpen: () => {},
-    needAttention: (reason) => onEvent({ type: "attention", reason }),
-    reportAgentState: (change) => onEvent({ type: "agent-state", ...change }),
-    domainMessage: () => {},
-    markHasSavedState: () => {},
-    report: (level, message) => onEvent({ type: "report", level, message }),
-  };
-}
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-state-follow-"));
@@ -60,7 +42,7 @@ const states = () => log.events.map((e) => (e.type === "agent-state" ? e.state :
 describe("the agent-state follower", () => {
   it("reports changes once each, and asks for attention once per wait for a person", async () => {
     const changes: string[] = [];
-    const follower = createAgentStateFollower({ ctx: context(log.onEvent), host, path: file, source: plain, displayName: "Agent", onChange: (c) => changes.push(c.state) });
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent", onChange: (c) => changes.push(c.state) });
     follower.starting();
     follower.follow();
     await appendFile(file, "working\nworking\nwaiting-permission Bash: ls\n");
@@ -82,7 +64,7 @@ describe("the agent-state follower", () => {
   });
 
   it("a turn that ends and stays unfinished becomes waiting-input with one attention", async () => {
-    const follower = createAgentStateFollower({ ctx: context(log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
     follower.follow();
     await appendFile(file, "working\nidle I stop here.\n");
     await log.waitFor((e) => e.type === "attention");
@@ -94,7 +76,7 @@ describe("the agent-state follower", () => {
   });
 
   it("an end within the grace after a turn asks for nothing", async () => {
-    const follower = createAgentStateFollower({ ctx: context(log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
     follower.follow();
     await appendFile(file, "working\nidle\n");
     await log.waitFor((e) => e.type === "agent-state" && e.state === "idle");
@@ -104,7 +86,7 @@ describe("the agent-state follower", () => {
   });
 
   it("without a source reports only starting and exited", async () => {
-    const follower = createAgentStateFollower({ ctx: context(log.onEvent), host, path: file, source: undefined, displayName: "Agent" });
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: undefined, displayName: "Agent" });
     follower.starting();
     follower.follow();
     await appendFile(file, "waiting-permission x\n");

@@ -4,24 +4,27 @@ import type { AdapterContext, AgentAdapter } from "../spec/agent-adapter.js";
 import { parseAgentConfig, type AgentTaskConfig } from "../spec/config.js";
 import { composeInstructions } from "../instructions.js";
 import { browserShims, type BrowserShims } from "../protocol/browser-shims.js";
-import { createDeliverableQueue, type DeliverableQueue } from "../protocol/deliverables.js";
+import { createDeliverableQueue } from "../protocol/deliverables.js";
 import { DELIVERABLES_DIR, PROTOCOL_LOG_FILE } from "../protocol/documentation.js";
 import { refreshOnResume } from "../resume/refresh.js";
 import { settleAll } from "../settle-all.js";
 import { appendResumeLog, RESUME_LOG_FILE, resumeLogLine, rotateOptioLog } from "../resume/resume-log.js";
-import { captureSnapshot, pruneSnapshots, restoreSnapshot } from "../resume/snapshot.js";
-import { captureSeed, mergeSeed } from "../seeds/seeds.js";
-import type { SnapshotEndState } from "../spec/state-store.js";
+import { restoreSnapshot } from "../resume/snapshot.js";
+import { mergeSeed } from "../seeds/seeds.js";
 import type { TaskContext, TaskOutcome } from "../spec/task-context.js";
-import { publishAgentTerminal, type AgentTerminal } from "./agent-terminal.js";
+import { publishAgentTerminal } from "./agent-terminal.js";
 import { AGENT_STATE_FILE, AGENT_STATE_FILE_ENV, type AgentStateChange } from "../spec/agent-state.js";
 import { createHookContext } from "./create-hook-context.js";
-import type { AgentDriver, HookContext } from "../spec/hook-context.js";
-import { createAgentStateFollower, type AgentStateFollower } from "./follow-agent-state.js";
+import type { AgentDriver } from "../spec/hook-context.js";
+import type { UsageReport } from "../spec/usage.js";
+import { createAgentStateFollower } from "./follow-agent-state.js";
+import { createUsageFollower } from "./follow-usage.js";
+import type { SessionState } from "./session-state.js";
+import { teardown } from "./teardown.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { readSessionRecord, writeSessionRecord, type SessionRecord } from "./session-record.js";
-import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor, type TmuxSession } from "../terminal/tmux.js";
+import { hasTmuxSession, stopTmuxSession, tmuxMissingError, tmuxSessionFor } from "../terminal/tmux.js";
 import { typeFirstMessage, typesFirstMessage } from "./typed-first-message.js";
 import { watchAgent } from "./watch-agent.js";
 
@@ -36,35 +39,6 @@ function describe(error: unknown): string {
  */
 export function taskConsumer(adapterId: string): string {
   return `optio-${adapterId}`;
-}
-
-/** Installers link agent binaries here on every start; links into a shared cache must not travel in a snapshot. */
-const LINKED_BINARIES_DIR = "home/.local/bin";
-
-/** How long a stopped agent gets to save its state before it is killed. */
-const AGENT_STOP_GRACE_MS = 3000;
-
-/** How long hooks may work on the host during teardown. */
-const TEARDOWN_HOOK_BOUND_MS = 5 * 60_000;
-
-function endStateOf(outcome: TaskOutcome): SnapshotEndState {
-  return outcome.status === "done" ? "done" : outcome.status === "cancelled" ? "cancelled" : "failed";
-}
-
-/** Everything one session holds while it runs; teardown reads it to know what to undo. */
-interface SessionState<C extends AgentTaskConfig> {
-  config: C;
-  /** What hooks' host operations are bound by; replaced for teardown so afterExecute works after a cancel. */
-  operationSignal: AbortSignal;
-  host: Host;
-  hook: HookContext;
-  adapterCtx: AdapterContext;
-  tmux: TmuxSession;
-  fresh: boolean;
-  launched: boolean;
-  terminal: AgentTerminal | null;
-  deliverables: DeliverableQueue;
-  agentState: AgentStateFollower;
 }
 
 function instructionsFor<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, config: C): string {
@@ -269,71 +243,13 @@ function lineRecorder<C extends AgentTaskConfig>(ctx: TaskContext, state: Sessio
   };
 }
 
-/** Teardown: every step runs even when an earlier one failed; failures are reported, and returned for afterExecute's rule. */
-async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, outcome: TaskOutcome): Promise<TaskOutcome> {
-  const { config, host } = state;
-  state.operationSignal = AbortSignal.timeout(TEARDOWN_HOOK_BOUND_MS);
-  const step = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (error) {
-      ctx.report("error", `${what} failed: ${describe(error)}`);
-    }
-  };
-  const savesSeed = state.launched && state.fresh && Boolean(config.onSeedSaved) && Boolean(adapter.seed);
-  // The agent gets time to save its state (its transcript) only when a snapshot, a seed or afterExecute may
-  // read it; otherwise it is killed at once rather than waited for through its shutdown.
-  const graceMs = config.supportsResume || savesSeed || config.afterExecute ? AGENT_STOP_GRACE_MS : 0;
-  // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
-  // The terminal's viewers are tmux clients of their own, so they close meanwhile.
-  await Promise.all([step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)), step("closing the terminal", async () => state.terminal?.close())]);
-  await step("delivering the last deliverables", () => state.deliverables.drain());
-  if (savesSeed && adapter.seed) {
-    const manifest = adapter.seed;
-    await step("saving the seed", async () => {
-      const seed = await captureSeed({ host, store: ctx.store, agent: adapter.id, sourceProcessId: ctx.processId, manifest, encrypt: config.sessionBlobEncrypt });
-      await config.onSeedSaved?.(seed.id);
-    });
-  }
-  // A session that never launched has nothing worth resuming (and maybe no credentials planted).
-  if (state.launched && config.supportsResume) {
-    await step("saving the snapshot", async () => {
-      ctx.reportProgress(null, "Saving a snapshot…");
-      await captureSnapshot({
-        host,
-        store: ctx.store,
-        agent: adapter.id,
-        processId: ctx.processId,
-        endState: endStateOf(outcome),
-        resume: { ...adapter.resume, regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR] },
-        exclude: config.workdirExclude,
-        encrypt: config.sessionBlobEncrypt,
-      });
-      ctx.markHasSavedState();
-      // Otherwise the last progress line a dashboard shows would still say the snapshot is under way.
-      ctx.reportProgress(null, "Snapshot saved");
-      await pruneSnapshots(ctx.store, ctx.processId);
-    });
-  }
-  let result = outcome;
-  if (config.afterExecute) {
-    try {
-      await config.afterExecute(state.hook);
-    } catch (error) {
-      if (outcome.status === "done") result = { status: "failed", message: `afterExecute failed: ${describe(error)}`, error };
-      else ctx.report("error", `afterExecute failed: ${describe(error)}`);
-    }
-  }
-  await step("removing the task dir", () => host.remove(host.taskDir));
-  await step("disconnecting", () => host.disconnect());
-  return result;
-}
-
 export interface RunAgentSessionOptions {
   /** Called with a driver once the agent runs in tmux, and with null once it has stopped. */
   onAgentRunning?: (driver: AgentDriver | null) => void;
   /** Called with every change of the agent's state (also reported to the task context as an `agent-state` event). */
   onAgentState?: (change: AgentStateChange) => void;
+  /** Called with every model turn the agent recorded and the totals so far (also reported as a `usage` event). */
+  onUsage?: (usage: UsageReport) => void;
 }
 
 /**
@@ -405,6 +321,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
         displayName: adapter.displayName,
         onChange: options.onAgentState,
       }),
+      usage: createUsageFollower({ ctx, host, source: adapter.usage, where: { workdir: host.workdir, home: adapterCtx.home }, onUsage: options.onUsage }),
     };
     const live = await hasTmuxSession(host, tmux);
     const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
@@ -420,6 +337,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
     }
     setAgentRunning(true);
     state.agentState.follow();
+    state.usage.follow();
     // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
     const watched = new AbortController();
     const typing =

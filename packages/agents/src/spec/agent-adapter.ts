@@ -2,6 +2,7 @@ import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { AgentStateSource } from "./agent-state.js";
+import type { UsageSource } from "./usage.js";
 import type { HookContext } from "./hook-context.js";
 import type { BrowserMode } from "./browser-mode.js";
 
@@ -99,6 +100,8 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
    * the task reports only `starting` and `exited`.
    */
   readonly agentState?: AgentStateSource;
+  /** Where the agent records each model turn's tokens (and cost); without a source the task reports no usage. */
+  readonly usage?: UsageSource;
 }
 
 /** The contract's current version: what adapters implement and runAgentSession accepts. */

@@ -1,5 +1,6 @@
 import type { AgentStateChange } from "./agent-state.js";
 import type { StateStore } from "./state-store.js";
+import type { UsageReport, UsageTotals } from "./usage.js";
 
 export type Widget = { kind: "iframe"; url: string };
 
@@ -20,16 +21,22 @@ export interface TaskContext {
   needAttention(reason: string): void;
   /** What the agent is doing now, from its own hooks; a dashboard shows it as a badge. */
   reportAgentState(change: AgentStateChange): void;
+  /** A model turn the agent recorded, with the session's totals so far (a resumed session's include the earlier ones). */
+  reportUsage(usage: UsageReport): void;
   domainMessage(keyword: string, data: unknown): void;
   markHasSavedState(): void;
   /** Something worth telling the user that is not progress: skipped deliverables, ignored hooks. */
   report(level: ReportLevel, message: string): void;
 }
 
-export type TaskOutcome =
+export type TaskOutcome = (
   | { status: "done"; summary?: string }
   | { status: "failed"; message: string; error?: unknown }
-  | { status: "cancelled" };
+  | { status: "cancelled" }
+) & {
+  /** What the agent's model turns used, when its adapter reads usage and there was any. */
+  usage?: UsageTotals;
+};
 
 /** A unit of work any task engine (or `runTask`) can run. */
 export interface Task {
@@ -45,6 +52,7 @@ export type TaskEvent =
   | { type: "browser"; url: string }
   | { type: "attention"; reason: string }
   | ({ type: "agent-state" } & AgentStateChange)
+  | ({ type: "usage" } & UsageReport)
   | { type: "domain"; keyword: string; data: unknown }
   | { type: "saved-state" }
   | { type: "report"; level: ReportLevel; message: string }

@@ -66,6 +66,7 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
     requestBrowserOpen: (url) => emit({ type: "browser", url }),
     needAttention: (reason) => emit({ type: "attention", reason }),
     reportAgentState: (change) => emit({ type: "agent-state", ...change }),
+    reportUsage: (usage) => emit({ type: "usage", ...usage }),
     domainMessage: (keyword, data) => emit({ type: "domain", keyword, data }),
     markHasSavedState: () => emit({ type: "saved-state" }),
     report: (level, message) => emit({ type: "report", level, message }),

@@ -10,7 +10,8 @@ import { defaultKickoffPrompt, defaultResumePrompt } from "../session/kickoff.js
 import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
-import type { TaskEvent } from "../spec/task-context.js";
+import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
+import type { UsageTotals } from "../spec/usage.js";
 import { taskRootsIn } from "./task-roots.js";
 import { guardRealDirs, type RealDirsGuard, type RealDirsGuardOptions } from "./real-dirs-guard.js";
 import { isConversationRequest, startScriptedModel, type RecordedRequest, type ScriptedModel, type ScriptedTurn } from "./scripted-model.js";
@@ -53,10 +54,42 @@ function scriptedWork(shellTool: string): { write: ScriptedTurn; done: ScriptedT
       ),
       usage: { inputTokens: 900, outputTokens: 60 },
     },
-    done: { toolCalls: shell(`echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done") },
+    done: { toolCalls: shell(`echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done"), usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 } },
     close: { text: "The poem is in deliverables/poem.txt." },
-    finishResumed: { toolCalls: shell(`echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log && echo 'DONE: ${RESUMED_SUMMARY}' >> optio.log`, "Report") },
+    finishResumed: {
+      toolCalls: shell(`echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log && echo 'DONE: ${RESUMED_SUMMARY}' >> optio.log`, "Report"),
+      usage: { inputTokens: 1500, outputTokens: 25, cacheReadInputTokens: 800 },
+    },
   };
+}
+
+/** The usage totals the scripted turns add up to (the scripted model's defaults where a turn names none). */
+function scriptedTotals(...turns: ScriptedTurn[]): Omit<UsageTotals, "byModel"> {
+  const sum = (pick: (turn: ScriptedTurn) => number) => turns.reduce((total, turn) => total + pick(turn), 0);
+  return {
+    turns: turns.length,
+    inputTokens: sum((t) => t.usage?.inputTokens ?? 10),
+    outputTokens: sum((t) => t.usage?.outputTokens ?? 10),
+    cacheReadTokens: sum((t) => t.usage?.cacheReadInputTokens ?? 0),
+    cacheWriteTokens: sum((t) => t.usage?.cacheCreationInputTokens ?? 0),
+  };
+}
+
+/**
+ * The usage a run reported: its last `usage` event's totals match the
+ * outcome's, which are the scripted numbers exactly; an adapter without a
+ * usage source reports none.
+ */
+function expectUsage(adapter: AgentAdapter, events: readonly unknown[], outcome: TaskOutcome, expected: Omit<UsageTotals, "byModel">): void {
+  const reports = events.filter((e): e is Extract<TaskEvent, { type: "usage" }> => (e as TaskEvent).type === "usage");
+  if (!adapter.usage) {
+    expect(reports).toEqual([]);
+    expect(outcome.usage).toBeUndefined();
+    return;
+  }
+  expect(outcome.usage, JSON.stringify(reports)).toMatchObject(expected);
+  expect(reports.at(-1)?.total).toEqual(outcome.usage);
+  expect(Object.values(outcome.usage!.byModel).reduce((n, model) => n + model.turns, 0)).toBe(expected.turns);
 }
 
 /** A request's messages as one text, however their content is shaped. */
@@ -118,9 +151,9 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
     await rm(fx.root, { recursive: true, force: true });
   });
 
-  async function scriptedModel(turns: readonly ScriptedTurn[]): Promise<ScriptedModel> {
+  async function scriptedModel(turns: readonly ScriptedTurn[], holdAfterLastTurn = false): Promise<ScriptedModel> {
     await model?.close();
-    model = await startScriptedModel({ turns });
+    model = await startScriptedModel({ turns, holdAfterLastTurn });
     return model;
   }
 
@@ -155,12 +188,15 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
     }
 
     describe(`the real ${adapter.displayName} does a task by itself (${kind})`, () => {
-      it("is kicked off, works through the scripted tool calls and ends done with its deliverable", { timeout: 600_000 }, async () => {
-        const m = await scriptedModel([work.write, work.done, work.close]);
+      it("is kicked off, works through the scripted tool calls and ends done with its deliverable and the turns' usage", { timeout: 600_000 }, async () => {
+        // Nothing answers past DONE's turn: the agent's records end with the scripted turns whenever it is stopped.
+        const m = await scriptedModel([work.write, work.done], true);
         const delivered: Array<[string, string]> = [];
         const events: TaskEvent[] = [];
         const { run } = start(`work-${kind}`, m.url, { onDeliverable: (_ctx: unknown, path: string, text: string) => void delivered.push([path, text]) }, (e) => void events.push(e));
-        expect(await run.outcome, JSON.stringify(events.slice(-8))).toEqual({ status: "done", summary: SUMMARY });
+        const outcome = await run.outcome;
+        expect(outcome, JSON.stringify(events.slice(-8))).toMatchObject({ status: "done", summary: SUMMARY });
+        expectUsage(adapter, events, outcome, scriptedTotals(work.write, work.done));
         expect(delivered).toEqual([["poem.txt", POEM]]);
         expect(events).toContainEqual({ type: "progress", percent: 50, message: "poem written" });
         expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is working…` });
@@ -184,23 +220,29 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         await until(async () => (await task.readScreen().catch(() => "")).includes(options.promptOnScreen), `${adapter.displayName}'s prompt`);
         await expect(m.waitForRequest(isConversationRequest, 5_000)).rejects.toThrow(/no matching request/);
         await task.sendText(`${kickoff}`, { submit: true });
-        expect(await run.outcome).toEqual({ status: "done", summary: SUMMARY });
+        expect(await run.outcome).toMatchObject({ status: "done", summary: SUMMARY });
         expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
       });
 
-      it("cancelled after its first turn, is resumed by the CLI's --resume in a new process and continues its transcript to done", { timeout: 600_000 }, async () => {
+      it("cancelled after its first turn, is resumed by the CLI's --resume in a new process and continues its transcript and usage to done", { timeout: 600_000 }, async () => {
         const processId = `work-resume-${kind}`;
-        const first = await scriptedModel([work.write]);
-        const { run } = start(processId, first.url, { supportsResume: true });
+        const first = await scriptedModel([work.write], true);
+        const events: TaskEvent[] = [];
+        const { run } = start(processId, first.url, { supportsResume: true }, (e) => void events.push(e));
         // The request after the first turn carries the tool's result: the turn is done and in the transcript.
         await first.waitForRequest((r) => isConversationRequest(r) && r.turn === null, 180_000);
         run.cancel();
-        expect(await run.outcome).toEqual({ status: "cancelled" });
+        const cancelled = await run.outcome;
+        expect(cancelled).toMatchObject({ status: "cancelled" });
+        expectUsage(adapter, events, cancelled, scriptedTotals(work.write));
 
-        const second = await scriptedModel([work.finishResumed]);
+        const second = await scriptedModel([work.finishResumed], true);
         const { result, cwd } = await cli(processId, second.url, "--resume");
         expect(result.code, result.stderr).toBe(0);
         expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: RESUMED_SUMMARY } });
+        // The resumed session reads the conversation from its start: its totals continue the first session's.
+        const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as TaskEvent);
+        expectUsage(adapter, lines, (cliOutcome(result) as { outcome: TaskOutcome }).outcome, scriptedTotals(work.write, work.finishResumed));
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         // The resumed session's first request carries the earlier turn and the resume notice; the kickoff only once, from the first session.
         const resumed = messagesText(second.requests.find(isConversationRequest)!);

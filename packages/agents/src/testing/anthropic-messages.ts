@@ -52,7 +52,8 @@ function event(type: string, data: Record<string, unknown>): string {
 /** The same message as the Messages API streams it (server-sent events), tool inputs as one JSON delta each. */
 export function streamEventsOf(message: ReturnType<typeof messageOf>): string {
   const { content, usage, stop_reason, ...head } = message;
-  const parts = [event("message_start", { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }), event("ping", {})];
+  // The whole usage already at the start as well as at the end: an agent that records either one records the scripted numbers.
+  const parts = [event("message_start", { message: { ...head, content: [], stop_reason: null, usage } }), event("ping", {})];
   content.forEach((block, index) => {
     if (block.type === "text") {
       parts.push(event("content_block_start", { index, content_block: { type: "text", text: "" } }));
@@ -63,7 +64,7 @@ export function streamEventsOf(message: ReturnType<typeof messageOf>): string {
     }
     parts.push(event("content_block_stop", { index }));
   });
-  parts.push(event("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }));
+  parts.push(event("message_delta", { delta: { stop_reason, stop_sequence: null }, usage }));
   parts.push(event("message_stop", {}));
   return parts.join("");
 }

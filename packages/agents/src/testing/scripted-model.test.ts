@@ -84,6 +84,31 @@ describe("startScriptedModel", () => {
     expect(model.requests[0]).toMatchObject({ method: "POST", path: "/v1/messages?beta=true", turn: 0, body: { model: "m2", stream: true } });
   });
 
+  it("streams the scripted usage in both message_start and message_delta", async () => {
+    const usage = { input_tokens: 700, output_tokens: 40, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 };
+    model = await startScriptedModel({ turns: [{ text: "x", usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 } }] });
+    const seen = await events(await post("/v1/messages", { model: "m", stream: true, messages: [], tools }));
+    expect(seen.find(([name]) => name === "message_start")![1]).toMatchObject({ message: { usage } });
+    expect(seen.find(([name]) => name === "message_delta")![1]).toMatchObject({ usage });
+  });
+
+  it("with holdAfterLastTurn leaves a conversation request past the last turn unanswered, side requests still answered", async () => {
+    model = await startScriptedModel({ turns: [{ text: "only" }], holdAfterLastTurn: true });
+    await post("/v1/messages", { model: "m", messages: [], tools });
+    const held = post("/v1/messages", { model: "m", messages: [], tools }).then(
+      () => "answered",
+      () => "closed",
+    );
+    await model.waitForRequest((r) => r.turn === null);
+    const side = await (await post("/v1/messages", { model: "small", messages: [] })).json();
+    expect(side.content[0].text).toBe("OK");
+    const first = await Promise.race([held, new Promise((resolve) => setTimeout(() => resolve("held"), 300))]);
+    expect(first).toBe("held");
+    await model.close();
+    model = undefined;
+    expect(await held).toBe("closed");
+  });
+
   it("gives side requests without tools a harmless answer that consumes no turn", async () => {
     model = await startScriptedModel({ turns: [{ text: "the real turn" }] });
     const side = await (await post("/v1/messages", { model: "small", max_tokens: 1, messages: [{ role: "user", content: "quota" }] })).json();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { messageOf, streamEventsOf, type ScriptedTurn } from "./anthropic-messages.js";
@@ -11,6 +12,12 @@ export interface ScriptedModelOptions {
   afterLastTurn?: ScriptedTurn;
   /** What a side request (no tools: titles, summaries, quota probes) gets. */
   sideAnswer?: ScriptedTurn;
+  /**
+   * Leave conversation requests past the last turn unanswered until `close`:
+   * the agent's records then end with the last scripted turn, whenever the
+   * test stops it (`afterLastTurn` is not used).
+   */
+  holdAfterLastTurn?: boolean;
 }
 
 export interface RecordedRequest {
@@ -77,10 +84,12 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
   const waiters = new Set<(request: RecordedRequest) => void>();
   let turnsUsed = 0;
   let answered = 0;
+  // Message ids unique across servers, as the real API's are: a resumed conversation's turns from two servers stay two turns.
+  const serverTag = randomBytes(4).toString("hex");
 
   function answer(res: ServerResponse, turn: ScriptedTurn, body: { model?: unknown; stream?: unknown }): void {
     answered += 1;
-    const message = messageOf(turn, `scripted_${answered}`, typeof body.model === "string" ? body.model : "scripted-model");
+    const message = messageOf(turn, `scripted_${serverTag}_${answered}`, typeof body.model === "string" ? body.model : "scripted-model");
     if (body.stream !== true) return sendJson(res, 200, message);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.end(streamEventsOf(message));
@@ -101,6 +110,7 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
     if (recorded.method === "POST" && route === "/v1/messages") {
       const request = (body ?? {}) as { model?: unknown; stream?: unknown };
       if (turn) return answer(res, turn, request);
+      if (conversation && options.holdAfterLastTurn) return;
       return answer(res, conversation ? (options.afterLastTurn ?? { text: "Nothing more to do." }) : (options.sideAnswer ?? { text: "OK" }), request);
     }
     // Reachability probes (`HEAD /api/hello`) and anything else an agent asks on the side: a plain yes.

@@ -1,0 +1,87 @@
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHost, type Host } from "@optio/host";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { UsageCommandSource, UsageFileSource, UsageRecord } from "../spec/usage.js";
+import { taskEventLog, type TaskEventLog } from "../testing/task-event-log.js";
+import { createUsageFollower } from "./follow-usage.js";
+import { eventTaskContext } from "./test-fixtures/event-task-context.js";
+
+/** Lines `<id> <model> <in> <out>`; anything else holds no record. */
+function parseLine(line: string): UsageRecord[] {
+  const [id, model, input, output] = line.split(" ");
+  if (!id || !model || output === undefined) return [];
+  return [{ id, model, inputTokens: Number(input), outputTokens: Number(output), cacheReadTokens: 0, cacheWriteTokens: 0 }];
+}
+
+const fileSource: UsageFileSource = { kind: "file", path: (where) => join(where.home, "records.log"), parse: parseLine };
+
+let root: string;
+let host: Host;
+let log: TaskEventLog;
+let where: { workdir: string; home: string };
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "optio-usage-follow-"));
+  where = { workdir: root, home: root };
+  process.env.OPTIO_USAGE_FOLLOW_TEST_TASK_ROOT = root;
+  host = createHost({ consumer: "optio-usage-follow-test", processId: "p" });
+  await host.connect();
+  log = taskEventLog();
+});
+afterEach(async () => {
+  await host.disconnect();
+  await rm(root, { recursive: true, force: true });
+});
+
+const usageEvents = () => log.events.filter((e) => e.type === "usage");
+
+describe("the usage follower", () => {
+  it("follows a file that appears after it starts, counts a turn read twice once, and reads the last records when it finishes", async () => {
+    const file = join(root, "records.log");
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where });
+    follower.follow();
+    await writeFile(file, "m1 model-a 100 10\nnot a record\nm1 model-a 100 10\n");
+    await log.waitFor((e) => e.type === "usage");
+    await appendFile(file, "m2 model-b 50 5\n");
+    await log.waitFor((e) => e.type === "usage", { from: 1 });
+    // Written as the agent stops: only the last read sees it.
+    await appendFile(file, "m3 model-a 1 1\n");
+    const totals = await follower.finish();
+    expect(totals).toEqual({
+      turns: 3,
+      inputTokens: 151,
+      outputTokens: 16,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      byModel: {
+        "model-a": { turns: 2, inputTokens: 101, outputTokens: 11, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        "model-b": { turns: 1, inputTokens: 50, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      },
+    });
+    expect(usageEvents().map((e) => (e.type === "usage" ? e.record.id : ""))).toEqual(["m1", "m2", "m3"]);
+    expect(usageEvents().at(-1)).toMatchObject({ total: totals });
+  });
+
+  it("polls a command source in the workdir, and has no totals while the command finds nothing", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "cat store.txt 2>/dev/null", parse: (output) => output.split("\n").flatMap(parseLine) };
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
+    follower.follow();
+    await writeFile(join(root, "store.txt"), "t1 m 7 3\n");
+    await log.waitFor((e) => e.type === "usage");
+    await writeFile(join(root, "store.txt"), "t1 m 7 3\nt2 m 1 1\n");
+    expect(await follower.finish()).toMatchObject({ turns: 2, inputTokens: 8, outputTokens: 4 });
+
+    const empty = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: { ...source, command: () => "cat missing 2>/dev/null" }, where });
+    empty.follow();
+    expect(await empty.finish()).toBeUndefined();
+  });
+
+  it("reads nothing without a source", async () => {
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: undefined, where });
+    follower.follow();
+    expect(await follower.finish()).toBeUndefined();
+    expect(log.events).toEqual([]);
+  });
+});

@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Host } from "@optio/host";
+import type { TaskContext } from "../spec/task-context.js";
+import type { UsageLocation, UsageRecord, UsageReport, UsageSource, UsageTotals } from "../spec/usage.js";
+import { UsageTally } from "./usage-tally.js";
+
+/** How often a command source is asked again while the agent runs. */
+const USAGE_POLL_MS = 2000;
+const USAGE_COMMAND_TIMEOUT_MS = 30_000;
+/**
+ * The longest record line the tail reads: a transcript line holds a whole
+ * message, which may carry a file. A longer one is skipped while following
+ * and counted by the last read in `finish`.
+ */
+const MAX_USAGE_LINE_BYTES = 4 * 1024 * 1024;
+
+export interface UsageFollowerOptions {
+  ctx: TaskContext;
+  host: Host;
+  /** The adapter's usage source; without one nothing is read. */
+  source: UsageSource | undefined;
+  where: UsageLocation;
+  /** Told every report after the task context is. */
+  onUsage?: (usage: UsageReport) => void;
+}
+
+export interface UsageFollower {
+  /** Follows the agent's records while it runs. */
+  follow(): void;
+  /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
+  finish(): Promise<UsageTotals | undefined>;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Turns the agent's own records into `usage` events, one per model turn,
+ * summed by turn id: records read again (a resumed or adopted session reads
+ * the conversation from its start) are counted once.
+ */
+export function createUsageFollower(options: UsageFollowerOptions): UsageFollower {
+  const { ctx, host, source, where } = options;
+  const tally = new UsageTally();
+  const stop = new AbortController();
+  let following: Promise<void> = Promise.resolve();
+  let warned = false;
+
+  function count(records: readonly UsageRecord[]): void {
+    for (const record of records) {
+      const report = tally.add(record);
+      if (!report) continue;
+      ctx.reportUsage(report);
+      options.onUsage?.(report);
+    }
+  }
+
+  function warn(error: unknown): void {
+    if (warned || stop.signal.aborted) return;
+    warned = true;
+    ctx.report("warn", `reading the agent's usage failed: ${describe(error)}`);
+  }
+
+  function parseSafely(parse: () => UsageRecord[]): UsageRecord[] {
+    try {
+      return parse();
+    } catch (error) {
+      warn(error);
+      return [];
+    }
+  }
+
+  async function tail(path: string, parse: (line: string) => UsageRecord[]): Promise<void> {
+    try {
+      for await (const batch of host.tailLines(path, { signal: stop.signal, maxLineBytes: MAX_USAGE_LINE_BYTES, onLongLine: () => undefined })) {
+        for (const line of batch) count(parseSafely(() => parse(line)));
+      }
+    } catch (error) {
+      warn(error);
+    }
+  }
+
+  async function runCommand(command: string, parse: (output: string) => UsageRecord[], signal?: AbortSignal): Promise<void> {
+    const result = await host.runCommand(command, { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS, ...(signal && { signal }) });
+    if (result.exitCode === 0) count(parseSafely(() => parse(result.stdout)));
+  }
+
+  async function poll(command: string, parse: (output: string) => UsageRecord[]): Promise<void> {
+    while (!stop.signal.aborted) {
+      await runCommand(command, parse, stop.signal).catch(warn);
+      await sleep(USAGE_POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+    }
+  }
+
+  async function readAll(reader: UsageSource): Promise<void> {
+    if (reader.kind === "command") return runCommand(reader.command(where), reader.parse);
+    const path = reader.path(where);
+    if (!(await host.stat(path))) return;
+    const text = (await host.readFile(path)).toString("utf8");
+    for (const line of text.split("\n")) if (line.length > 0) count(parseSafely(() => reader.parse(line)));
+  }
+
+  return {
+    follow: () => {
+      if (!source) return;
+      following = source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
+    },
+    finish: async () => {
+      if (!source) return undefined;
+      stop.abort();
+      await following;
+      try {
+        await readAll(source);
+      } catch (error) {
+        ctx.report("warn", `reading the agent's usage failed: ${describe(error)}`);
+      }
+      const totals = tally.totals;
+      return totals.turns > 0 ? totals : undefined;
+    },
+  };
+}
