@@ -9,7 +9,7 @@ import { claudeCode } from "@optio/claudecode";
 import { exitOf, lineFrom } from "@optio/host/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnWorkerProcess } from "./child-worker.js";
+import { startWorkerProcesses } from "./child-worker.js";
 import type { AnyTaskKind } from "./task-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
@@ -60,22 +60,21 @@ describe("the real Claude Code through the queue", () => {
     const gate = join(dir, "gate");
     const pids = join(dir, "claude-pids");
     // Each tool call's shell is a child of claude itself: the same parent pid before and after means the same agent.
+    // Nothing answers past DONE's turn: claude's transcript ends with the two scripted turns.
     model = await startScriptedModel({
       turns: [
-        bash(`echo "$PPID" >> ${pids} && echo 'STATUS: 50% holding' >> optio.log && while [ ! -e ${gate} ]; do sleep 0.2; done`, "Wait for the gate"),
-        bash(`echo "$PPID" >> ${pids} && echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done"),
-        { text: "Done." },
+        { ...bash(`echo "$PPID" >> ${pids} && echo 'STATUS: 50% holding' >> optio.log && while [ ! -e ${gate} ]; do sleep 0.2; done`, "Wait for the gate"), usage: { inputTokens: 900, outputTokens: 60 } },
+        { ...bash(`echo "$PPID" >> ${pids} && echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done"), usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300 } },
       ],
+      holdAfterLastTurn: true,
     });
     const queueName = "claude";
     const { kinds } = (await import(CLAUDE_KINDS)) as { kinds: AnyTaskKind[] };
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds });
     const events = recordEvents(queue);
     const spawn = async (workerId: string) => {
-      const child = spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root: dir, workerId, concurrency: 1, kindsModule: CLAUDE_KINDS });
-      children.push(child);
-      await lineFrom(child, "READY:");
-      return child;
+      const [child] = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root: dir, concurrency: 1, kindsModule: CLAUDE_KINDS }, [workerId], children);
+      return child!;
     };
     try {
       const first = await spawn("claude-a");
@@ -89,7 +88,9 @@ describe("the real Claude Code through the queue", () => {
       expect(adopted.type === "task" && adopted.event).toEqual({ type: "report", level: "info", message: "Claude Code from an earlier worker is still running for this task; adopting it" });
       expect(await events.next((e) => e.type === "started" && e.worker === "claude-b")).toMatchObject({ run: 2 });
       await writeFile(gate, "");
-      expect(await queue.waitForOutcome("claude-1")).toEqual({ status: "done", summary: SUMMARY });
+      // The adopter reads the transcript from its start: the turn the first worker reported is counted once.
+      const usage = expect.objectContaining({ turns: 2, inputTokens: 1600, outputTokens: 100, cacheReadTokens: 300, cacheWriteTokens: 0 });
+      expect(await queue.waitForOutcome("claude-1")).toEqual({ status: "done", summary: SUMMARY, usage });
 
       const [before, after, ...more] = readFileSync(pids, "utf8").trim().split("\n");
       expect(more).toEqual([]);
@@ -104,7 +105,7 @@ describe("the real Claude Code through the queue", () => {
       second.stdin?.write("drain\n");
       await lineFrom(second, "CLOSED:");
       await events.next((e) => e.type === "outcome");
-      expect(events.events.filter((e) => e.type === "outcome")).toEqual([{ processId: "claude-1", type: "outcome", outcome: { status: "done", summary: SUMMARY } }]);
+      expect(events.events.filter((e) => e.type === "outcome")).toEqual([{ processId: "claude-1", type: "outcome", outcome: { status: "done", summary: SUMMARY, usage } }]);
     } finally {
       await writeFile(gate, "").catch(() => {});
       await events.stop();

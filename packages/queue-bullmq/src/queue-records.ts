@@ -1,7 +1,7 @@
-import type { TaskEvent, TaskOutcome } from "@optio/agents";
+import type { TaskEvent, TaskOutcome, UsageTotals } from "@optio/agents";
 
-/** The outcome as it travels through Redis: a failure's `error` object stays on the worker, its message travels. */
-export type QueuedTaskOutcome = { status: "done"; summary?: string } | { status: "failed"; message: string } | { status: "cancelled" };
+/** The outcome as it travels through Redis: a failure's `error` object stays on the worker, its message travels, and so does the usage. */
+export type QueuedTaskOutcome = ({ status: "done"; summary?: string } | { status: "failed"; message: string } | { status: "cancelled" }) & { usage?: UsageTotals };
 
 /** A TaskEvent as it travels through Redis (JSON). */
 export type QueuedTaskEvent = Exclude<TaskEvent, { type: "outcome" }> | { type: "outcome"; outcome: QueuedTaskOutcome };
@@ -38,9 +38,10 @@ export interface JobData {
 }
 
 export function queuedOutcome(outcome: TaskOutcome): QueuedTaskOutcome {
-  if (outcome.status === "failed") return { status: "failed", message: outcome.message };
-  if (outcome.status === "done") return outcome.summary === undefined ? { status: "done" } : { status: "done", summary: outcome.summary };
-  return { status: "cancelled" };
+  const usage = outcome.usage && { usage: outcome.usage };
+  if (outcome.status === "failed") return { status: "failed", message: outcome.message, ...usage };
+  if (outcome.status === "done") return { status: "done", ...(outcome.summary !== undefined && { summary: outcome.summary }), ...usage };
+  return { status: "cancelled", ...usage };
 }
 
 export function queuedEvent(event: TaskEvent): QueuedTaskEvent {

@@ -25,6 +25,7 @@ import {
   seedsListOptionSpecs,
   sessionsOptionSpecs,
 } from "./cli-options.js";
+import { helpText, runHelpText } from "./help-text.js";
 import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-printer.js";
 import { usageSummary } from "./usage-summary.js";
 import { openUrl } from "./open-url.js";
@@ -110,48 +111,6 @@ function issueText(issues: readonly { path: readonly PropertyKey[]; message: str
   if (!issue) return "invalid configuration";
   const path = issue.path.map(String).join(".");
   return `invalid configuration${path ? ` at ${path}` : ""}: ${issue.message}`;
-}
-
-function helpText(bin: string, adapter: AgentAdapter<never>, runSpecs: readonly CliOptionSpec[]): string {
-  return [
-    `${bin}: run ${adapter.displayName} as a managed task, locally or over SSH.`,
-    "",
-    "Usage:",
-    `  ${bin} run [INSTRUCTIONS] [options]   start (or --resume) a task`,
-    `  ${bin} seeds list [--json]            list saved seeds`,
-    `  ${bin} seeds delete ID                delete a seed`,
-    `  ${bin} ps [--ssh …] [--json]          list the task sessions on a host`,
-    `  ${bin} kill ID [--ssh …]              end a task's session and every process of it`,
-    `  ${bin} --help | --version`,
-    "",
-    "Options:",
-    optionHelp(globalOptionSpecs),
-    "",
-    runHelpBody(runSpecs),
-    "",
-    "seeds list options:",
-    optionHelp(seedsListOptionSpecs.filter((s) => s.name !== "help")),
-    "",
-    "Environment:",
-    "  OPTIO_STATE_DIR   where snapshots and seeds are kept",
-    "",
-    "Exit status: 0 done, 1 failed, 2 bad command line or configuration, 130 cancelled (Ctrl-C).",
-    "",
-  ].join("\n");
-}
-
-function runHelpBody(runSpecs: readonly CliOptionSpec[]): string {
-  return [
-    "run options:",
-    optionHelp(runSpecs),
-    "",
-    "Deliverables are saved under ./deliverables/<process id>/. Ctrl-C cancels the task, saves its state",
-    "and prints the command that resumes it.",
-  ].join("\n");
-}
-
-function runHelpText(bin: string, adapter: AgentAdapter<never>, runSpecs: readonly CliOptionSpec[]): string {
-  return [`Usage: ${bin} run [INSTRUCTIONS] [options]`, "", `Runs ${adapter.displayName} as a task.`, "", runHelpBody(runSpecs), ""].join("\n");
 }
 
 function runSpecsFor(adapter: AgentAdapter<never>, options: RunCliOptions): { specs: CliOptionSpec[]; extras: CliExtraOption[] } {
