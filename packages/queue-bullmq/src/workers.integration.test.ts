@@ -6,7 +6,7 @@ import { PostgresStateStore } from "@optio/store-postgres";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
-import { spawnCancelProcess, spawnWorkerProcess } from "./child-worker.js";
+import { spawnCancelProcess, startWorkerProcesses } from "./child-worker.js";
 import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { recordEvents } from "./test-watch.js";
@@ -33,11 +33,7 @@ afterAll(async () => {
 });
 
 async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
-  const hosts = { sshd: sshd.sshConfig() };
-  const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency, hosts }));
-  children.push(...started);
-  await Promise.all(started.map((child) => lineFrom(child, "READY:")));
-  return started;
+  return startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency, hosts: { sshd: sshd.sshConfig() } }, ids, children);
 }
 
 describe("workers in separate processes on real redis and postgres", () => {
