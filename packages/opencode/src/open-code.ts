@@ -6,6 +6,7 @@ import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
 import { installOpenCode } from "./install.js";
 import { OPENCODE_CONFIG_DIR, OPENCODE_DATA_DIR, OPENCODE_STATE_DIR, plantOpenCodeHome } from "./plant.js";
 import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
+import { openCodeStateSource, plantStatePlugin } from "./state-plugin.js";
 
 export const OPENCODE_ID = "opencode";
 
@@ -47,7 +48,10 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
     instructionsFile: "AGENTS.md",
     browser: options.browser ?? "redirect",
     install: installOpenCode,
-    plant: plantOpenCodeHome,
+    plant: async (ctx, config) => {
+      await plantOpenCodeHome(ctx, config);
+      await plantStatePlugin(ctx);
+    },
     command: openCodeCommand,
     firstMessageOnContinue: false,
     // The continued session's screen: its prompt box is up once the footer lists the command palette.
@@ -58,6 +62,9 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
       canContinue: hasStoredSession,
     },
     seed: OPENCODE_SEED_MANIFEST,
+    agentState: openCodeStateSource,
+    // The prompt opens on "Allow once"; Escape picks "Reject", which ends the turn.
+    permissionKeys: { approve: ["Enter"], deny: ["Escape"] },
   };
 }
 

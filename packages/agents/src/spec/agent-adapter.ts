@@ -2,6 +2,7 @@ import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { AgentStateSource } from "./agent-state.js";
+import type { AgentKey } from "./agent-keys.js";
 import type { UsageSource } from "./usage.js";
 import type { HookContext } from "./hook-context.js";
 import type { BrowserMode } from "./browser-mode.js";
@@ -100,8 +101,19 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
    * the task reports only `starting` and `exited`.
    */
   readonly agentState?: AgentStateSource;
+  /**
+   * The keys (for `sendKeys`) that answer the agent's permission prompt:
+   * `approve` lets the waiting tool call run once, `deny` refuses it. Data, so
+   * a dashboard or job runner can offer Approve / Deny for any agent.
+   */
+  readonly permissionKeys?: PermissionKeys;
   /** Where the agent records each model turn's tokens (and cost); without a source the task reports no usage. */
   readonly usage?: UsageSource;
+}
+
+export interface PermissionKeys {
+  readonly approve: readonly AgentKey[];
+  readonly deny: readonly AgentKey[];
 }
 
 /** The contract's current version: what adapters implement and runAgentSession accepts. */
