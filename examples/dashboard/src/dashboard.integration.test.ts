@@ -261,6 +261,41 @@ describe("dashboard", () => {
     }
   }, 420_000);
 
+  it("shows the agent's state and answers its permission prompt: real claude asks, Approve on the page, the task ends done", async () => {
+    const model = await startScriptedModel({ turns: [{ toolCalls: [bash("echo 'DONE: approved from the page' >> optio.log")] }, { text: "Done." }] });
+    const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
+    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
+    const answer = (processId: string, body: unknown) =>
+      fetch(`${dashboard!.origin}/api/tasks/${processId}/answer`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${dashboard!.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const page = await browser.newPage();
+    try {
+      await openDashboard(page, dashboard);
+      await page.locator("#ask").check();
+      const processId = await startFromPage(page, "Report DONE.");
+      const row = page.locator(`tr[data-process-id="${processId}"]`);
+      const badge = row.locator(".agent-state .badge");
+      await expect.poll(() => badge.textContent(), { timeout: 300_000, interval: 250 }).toBe("waiting-permission");
+      expect(await badge.getAttribute("title")).toContain("DONE: approved from the page");
+      expect(await row.locator(".attention").textContent()).toContain("Claude Code asks for permission");
+      expect((await answer(processId, { answer: "maybe" })).status).toBe(400);
+      await row.locator("button.approve").click();
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("done");
+      // The summary is the DONE line the approved command wrote: it ran because Approve was pressed.
+      expect(await row.locator(".status").getAttribute("title")).toBe("approved from the page");
+      expect(await badge.textContent()).toBe("exited");
+      expect(await row.locator(".attention").count()).toBe(0);
+      expect(await row.locator("button.approve").count()).toBe(0);
+      expect((await answer(processId, { answer: "deny" })).status).toBe(409);
+    } finally {
+      await page.close();
+      await model.close();
+    }
+  }, 420_000);
+
   it("shows Claude Code's own screen in the terminal frame (real claude from the npm registry)", async () => {
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: join(root, "claude-bin"), log: () => {} });
     const page = await browser.newPage();

@@ -20,6 +20,9 @@ const MAX_BODY = 64 * 1024;
 const AGENT_CONFIG = { claudecode: { installStrategies: ["npm-registry"] }, opencode: { installStrategies: ["npm-registry"] } };
 /** Per agent: what lets it run its tool calls with nobody there to approve them. */
 const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
+/** Per agent: what makes it ask before it runs a shell command or edits a file, for a task started with "ask first". */
+const ASKING = { claudecode: { permissionMode: "default" }, opencode: { opencodeConfig: { permission: { bash: "ask", edit: "ask" } } } };
+const ANSWERS = ["approve", "deny"];
 
 /**
  * How the agents reach a model, from the dashboard's environment: an endpoint
@@ -158,7 +161,7 @@ export async function startDashboard(options = {}) {
     for (const saved of JSON.parse(await readFile(tasksFile, "utf8"))) {
       if (!PROCESS_ID.test(saved.processId) || !adapters.has(saved.agent)) continue;
       const interrupted = saved.status === "starting" || saved.status === "running";
-      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null });
+      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null, agentState: null, attention: null });
     }
   } catch {
     // No tasks saved yet (or an unreadable file): start with an empty list.
@@ -179,6 +182,10 @@ export async function startDashboard(options = {}) {
     savedState: task.savedState,
     startedAt: task.startedAt,
     outcome: task.outcome,
+    ask: task.ask ?? false,
+    agentState: task.agentState ?? null,
+    attention: task.attention ?? null,
+    canAnswer: Boolean(task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys),
   });
 
   let saving = Promise.resolve();
@@ -198,7 +205,7 @@ export async function startDashboard(options = {}) {
   function configFor(task) {
     const config = {
       ...AGENT_CONFIG[task.agent],
-      ...(model ? { ...model, ...UNATTENDED[task.agent] } : { autoStart: false }),
+      ...(model ? { ...model, ...(task.ask ? ASKING : UNATTENDED)[task.agent] } : { autoStart: false }),
       consumerInstructions: task.instructions,
       terminal: { allowedOrigins: [origin] },
       onDeliverable: async (_ctx, path, text) => {
@@ -218,7 +225,7 @@ export async function startDashboard(options = {}) {
 
   function launch(task, resume) {
     const adapter = adapters.get(task.agent);
-    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null });
+    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null, agentState: null, attention: null });
     const agentTask = createAgentTask(adapter, {
       processId: task.processId,
       name: `${adapter.displayName} ${task.processId}`,
@@ -240,7 +247,13 @@ export async function startDashboard(options = {}) {
           if (task.terminalUrl) task.status = "running";
         } else if (event.type === "saved-state") {
           task.savedState = true;
-        } else if (event.type === "report" || event.type === "attention") {
+        } else if (event.type === "agent-state") {
+          task.agentState = { state: event.state, ...(event.message && { message: event.message }) };
+          // An episode that needed a person ends when the agent works again (or stops).
+          if (!["waiting-permission", "waiting-input", "idle"].includes(event.state)) task.attention = null;
+        }
+        if (event.type === "attention") task.attention = event.reason;
+        if (event.type === "report" || event.type === "attention") {
           task.reports.push(event.type === "report" ? `${event.level}: ${event.message}` : `attention: ${event.reason}`);
         }
         if (event.type !== "outcome") broadcast(task, event);
@@ -255,6 +268,7 @@ export async function startDashboard(options = {}) {
         if (task.run !== run) return;
         task.run = null;
         task.status = outcome.status;
+        task.attention = null;
         task.terminalUrl = null;
         // The last progress line would otherwise be the teardown's ("Saving a snapshot…"): a finished task shows what it did.
         if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
@@ -264,7 +278,7 @@ export async function startDashboard(options = {}) {
       });
   }
 
-  function startTask({ agent, instructions, ssh }) {
+  function startTask({ agent, instructions, ssh, ask }) {
     if (!adapters.has(agent)) return { error: `unknown agent ${JSON.stringify(agent)}` };
     if (typeof instructions !== "string") return { error: "instructions must be text" };
     const sshText = typeof ssh === "string" ? ssh.trim() : "";
@@ -277,6 +291,7 @@ export async function startDashboard(options = {}) {
       agent,
       instructions,
       ssh: sshText || null,
+      ask: ask === true,
       status: "starting",
       percent: null,
       message: null,
@@ -339,7 +354,7 @@ export async function startDashboard(options = {}) {
       const result = startTask(await readJson(req));
       return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
     }
-    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|answer|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
     const rest = match?.[3] === undefined ? undefined : decodeSegment(match[3]);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
@@ -360,6 +375,20 @@ export async function startDashboard(options = {}) {
         await task.agentTask.sendText(text, { submit: true });
       } catch (error) {
         if (AgentNotRunningError.isInstance(error)) return sendJson(res, 409, { error: "the agent has not started yet" });
+        throw error;
+      }
+      return sendJson(res, 202, summary(task));
+    }
+    if (req.method === "POST" && action === "answer" && !match[3]) {
+      const { answer } = await readJson(req);
+      if (!ANSWERS.includes(answer)) return sendJson(res, 400, { error: `answer must be one of ${ANSWERS.join(", ")}` });
+      const keys = adapters.get(task.agent).permissionKeys;
+      if (!keys) return sendJson(res, 409, { error: `${adapters.get(task.agent).displayName} has no known keys for its permission prompt` });
+      if (!task.run || task.agentState?.state !== "waiting-permission") return sendJson(res, 409, { error: "no permission prompt is waiting" });
+      try {
+        await task.agentTask.sendKeys(answer === "approve" ? keys.approve : keys.deny);
+      } catch (error) {
+        if (AgentNotRunningError.isInstance(error)) return sendJson(res, 409, { error: "the agent is not running" });
         throw error;
       }
       return sendJson(res, 202, summary(task));

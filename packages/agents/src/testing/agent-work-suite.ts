@@ -257,6 +257,12 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         const { result, cwd } = await cli(processId, m.url);
         expect(result.code, result.stderr).toBe(0);
         expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: SUMMARY } });
+        // --json carries the agent's state as its hooks reported it, from starting to exited.
+        const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; state?: string });
+        const states = events.flatMap((e) => (e.type === "agent-state" ? [e.state] : []));
+        expect(states[0]).toBe("starting");
+        expect(states).toContain("working");
+        expect(states.at(-1)).toBe("exited");
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
       });
