@@ -7,6 +7,7 @@ import { installOpenCode } from "./install.js";
 import { OPENCODE_CONFIG_DIR, OPENCODE_DATA_DIR, OPENCODE_STATE_DIR, plantOpenCodeHome } from "./plant.js";
 import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
 import { openCodeStateSource, plantStatePlugin } from "./state-plugin.js";
+import { openCodeUsageSource } from "./usage.js";
 
 export const OPENCODE_ID = "opencode";
 
@@ -67,6 +68,7 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
     agentState: openCodeStateSource,
     // The prompt opens on "Allow once"; Escape picks "Reject", which ends the turn.
     permissionKeys: { approve: ["Enter"], deny: ["Escape"] },
+    usage: openCodeUsageSource,
   };
 }
 
