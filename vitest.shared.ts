@@ -17,6 +17,7 @@ export default defineConfig({
       { find: /^@optio\/store-postgres$/, replacement: pkg("store-postgres", "index") },
       { find: /^@optio\/store-postgres\/testing$/, replacement: pkg("store-postgres", "testing") },
       { find: /^@optio\/opencode$/, replacement: pkg("opencode", "index") },
+      { find: /^@optio\/codex$/, replacement: pkg("codex", "index") },
     ],
   },
   test: adapterVitestPreset.test,
