@@ -37,3 +37,9 @@ describe("the public exports", () => {
     expect(() => api.parseCodexConfig({ codexVersion: "1" })).toThrowError(/codexVersion/);
   });
 });
+
+describe("codex.seed", () => {
+  it("carries the login only, as a workdir path", () => {
+    expect(codex.seed?.include).toEqual(["home/.codex/auth.json"]);
+  });
+});

@@ -45,7 +45,7 @@ export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskC
       canContinue: hasRecordedSession,
     },
     // The login only: config.toml names the workdir it trusts.
-    seed: { include: [AUTH_JSON] },
+    seed: { include: [`home/${AUTH_JSON}`] },
   };
 }
 
