@@ -78,6 +78,25 @@ describe("the usage follower", () => {
     expect(await empty.finish()).toBeUndefined();
   });
 
+  it("warns once when the command fails saying why", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "echo 'no-such-tool: not found' >&2; exit 127", parse: () => [] };
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
+    follower.follow();
+    await log.waitFor((e) => e.type === "report");
+    expect(await follower.finish()).toBeUndefined();
+    expect(log.events).toEqual([{ type: "report", level: "warn", message: "reading the agent's usage failed: no-such-tool: not found" }]);
+  });
+
+  it("settles for the command source's settleMs, and at once without one", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "true", parse: () => [], settleMs: 300 };
+    const started = Date.now();
+    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where }).settle();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const quick = Date.now();
+    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where }).settle();
+    expect(Date.now() - quick).toBeLessThan(100);
+  });
+
   it("reads nothing without a source", async () => {
     const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: undefined, where });
     follower.follow();

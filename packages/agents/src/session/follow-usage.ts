@@ -27,6 +27,8 @@ export interface UsageFollowerOptions {
 export interface UsageFollower {
   /** Follows the agent's records while it runs. */
   follow(): void;
+  /** Waits the source's `settleMs` (if any) so the agent records its last turn before it is stopped. */
+  settle(): Promise<void>;
   /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
   finish(): Promise<UsageTotals | undefined>;
 }
@@ -84,6 +86,7 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
   async function runCommand(command: string, parse: (output: string) => UsageRecord[], signal?: AbortSignal): Promise<void> {
     const result = await host.runCommand(command, { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS, ...(signal && { signal }) });
     if (result.exitCode === 0) count(parseSafely(() => parse(result.stdout)));
+    else if (result.stderr.trim().length > 0) warn(new Error(result.stderr.trim().split("\n")[0]));
   }
 
   async function poll(command: string, parse: (output: string) => UsageRecord[]): Promise<void> {
@@ -105,6 +108,9 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
     follow: () => {
       if (!source) return;
       following = source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
+    },
+    settle: async () => {
+      if (source?.kind === "command" && source.settleMs) await sleep(source.settleMs);
     },
     finish: async () => {
       if (!source) return undefined;

@@ -203,6 +203,7 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
     resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
     writeShims(host, shims),
   ]);
+  await adapter.prepare?.(adapterCtx, state.config);
   // An adapter may ask its own binary (opencode lists its sessions), so this waits for the install.
   const continueConversation = resumed ? await adapter.resume.canContinue(adapterCtx) : false;
   await state.config.beforeExecute?.(hook);

@@ -88,6 +88,13 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
   install(ctx: AdapterContext, config: C): Promise<InstalledAgent>;
   /** Writes the agent's per-task state under HOME on a fresh start. */
   plant(ctx: AdapterContext, config: C): Promise<void>;
+  /**
+   * Runs on every start, fresh or resumed: after `plant` or the restore, once
+   * the binary is installed, before `canContinue` and the launch (not for an
+   * adopted agent, which already runs). For what the agent needs and a
+   * restore does not bring back, such as a dir under a regenerable path.
+   */
+  prepare?(ctx: AdapterContext, config: C): Promise<void>;
   command(config: C, launch: LaunchInfo): AgentCommand;
   readonly resume: ResumeSpec;
   /** False when the agent cannot take a first message on its command line while it continues a conversation (opencode's `--prompt` is ignored with `--continue`); the session then types it once `promptReady` matches, or sends none. Default true. */
