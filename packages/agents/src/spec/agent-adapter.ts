@@ -64,7 +64,7 @@ export interface ResumeSpec {
 }
 
 export interface SeedManifest {
-  /** Paths relative to the agent's HOME that make up a seed (a login, settings, plugins). */
+  /** Workdir-relative paths under `home/` that make up a seed (a login, settings, plugins), as `privatePaths` are written. */
   readonly include: readonly string[];
   /** Runs after a seed was merged into a fresh workdir (e.g. re-key per-project state). */
   consume?(ctx: AdapterContext): Promise<void>;
