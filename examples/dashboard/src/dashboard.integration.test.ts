@@ -71,9 +71,11 @@ async function installStandIn(dir: string): Promise<void> {
 const POEM = "panes wait in the dark\\nthe agent starts on its own\\nthe log says done\\n";
 const bash = (command: string) => ({ name: "Bash", input: { command, description: command } });
 const POEM_TURNS: ScriptedTurn[] = [
-  { toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)] },
-  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")] },
-  { text: "The poem is in deliverables/poem.txt." },
+  {
+    toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)],
+    usage: { inputTokens: 10_000, outputTokens: 1000 },
+  },
+  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")], usage: { inputTokens: 2000, outputTokens: 200, cacheReadInputTokens: 300 } },
 ];
 
 /** An agent dir holding the real claude at the version the adapter's real-binary tests pin, linked from the shared cache. */
@@ -211,7 +213,8 @@ describe("dashboard", () => {
   }, 240_000);
 
   it("with a model endpoint, a task does its job on its own: real claude, nobody types, done with the deliverable on the page", async () => {
-    const model = await startScriptedModel({ turns: POEM_TURNS });
+    // Nothing answers past DONE's turn: claude's records end with the two scripted turns.
+    const model = await startScriptedModel({ turns: POEM_TURNS, holdAfterLastTurn: true });
     const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
     const recorder = recordMessages(dashboard);
@@ -224,6 +227,8 @@ describe("dashboard", () => {
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("done");
       expect(await row.locator(".status").getAttribute("title")).toBe("wrote a poem");
       expect(await row.locator(".progress-text").textContent()).toBe("100% wrote a poem");
+      // Usage so far, from claude's transcript: both turns' prompt tokens in, their output out; claude records no cost.
+      expect(await row.locator(".usage").textContent()).toBe("12.3k in / 1.2k out");
       const link = row.locator("a.deliverable").first();
       expect(await link.textContent()).toBe("poem.txt");
       expect(await download(page, link)).toEqual({ name: "poem.txt", text: POEM.replaceAll("\\n", "\n") });

@@ -109,6 +109,7 @@ export async function startDashboard(options = {}) {
     agentState: task.agentState ?? null,
     attention: task.attention ?? null,
     canAnswer: Boolean(task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys),
+    usage: task.usage ?? null,
   });
 
   let saving = Promise.resolve();
@@ -174,6 +175,9 @@ export async function startDashboard(options = {}) {
           task.agentState = { state: event.state, ...(event.message && { message: event.message }) };
           // An episode that needed a person ends when the agent works again (or stops).
           if (!["waiting-permission", "waiting-input", "idle"].includes(event.state)) task.attention = null;
+        } else if (event.type === "usage") {
+          // The session's totals so far; a resumed task's continue the earlier run's.
+          task.usage = event.total;
         }
         if (event.type === "attention") task.attention = event.reason;
         if (event.type === "report" || event.type === "attention") {
@@ -196,6 +200,7 @@ export async function startDashboard(options = {}) {
         // The last progress line would otherwise be the teardown's ("Saving a snapshot…"): a finished task shows what it did.
         if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
         task.outcome = outcome.status === "failed" ? outcome.message : (outcome.summary ?? null);
+        if (outcome.usage) task.usage = outcome.usage;
         persist();
         broadcast(task, { type: "outcome", outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) } });
       });
