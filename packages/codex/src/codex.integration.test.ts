@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStateStore, type TaskEvent } from "@optio/agents";
+import { FileStateStore, type AgentTask, type TaskEvent } from "@optio/agents";
 import { guardRealDirs, taskRootsIn, watchTerminal, type RealDirsGuard } from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -35,24 +35,32 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Opens a task's terminal in Chromium; its text once every needle is on it (Codex takes seconds to paint). */
-async function lookFor(url: string, needles: string[]): Promise<string> {
-  const page = await browser.newPage();
-  try {
-    await page.goto(url);
-    await page.waitForFunction((wanted) => wanted.every((n) => document.querySelector(".xterm-rows")?.textContent?.includes(n)), needles, { timeout: 90_000, polling: 200 });
-    return await page.locator(".xterm-rows").innerText();
-  } finally {
-    await page.close();
-  }
+interface Watch {
+  resume?: boolean;
+  /** Runs once the needles show, with the task and the open page; the task is cancelled after it. */
+  act?: (task: AgentTask, page: Page) => Promise<void>;
 }
 
-/** Runs a real Codex session until the needles are on its terminal page, then cancels it. */
-async function screenOf(processId: string, config: CodexTaskConfigInput, needles: string[], resume = false): Promise<{ text: string; events: TaskEvent[] }> {
+const showing = (page: Page, needles: string[]) =>
+  page.waitForFunction((wanted) => wanted.every((n) => document.querySelector(".xterm-rows")?.textContent?.includes(n)), needles, { timeout: 90_000, polling: 200 });
+
+/** Runs a real Codex session until the needles are on its terminal page in Chromium (Codex takes seconds to paint), then cancels it. */
+async function screenOf(processId: string, config: CodexTaskConfigInput, needles: string[], watch: Watch = {}): Promise<{ text: string; events: TaskEvent[] }> {
   const base = { installDir: join(root, `bin-${processId}`), installStrategies: ["npm-registry"], agentVersion: REAL_CODEX_VERSION, supportsResume: false } satisfies CodexTaskConfigInput;
   const task = createCodexTask({ processId, name: "real codex", config: { ...base, ...LOCAL_ONLY, ...config } });
   const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
-  const watched = await watchTerminal(task, { store, resume }, (url) => lookFor(url, needles));
+  const watched = await watchTerminal(task, { store, resume: watch.resume }, async (url) => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(url);
+      await showing(page, needles);
+      const text = await page.locator(".xterm-rows").innerText();
+      await watch.act?.(task, page);
+      return text;
+    } finally {
+      await page.close();
+    }
+  });
   expect(watched.seen, `no terminal was published; outcome ${JSON.stringify(watched.outcome)}`).toBeDefined();
   expect(watched.outcome.status).toBe("cancelled");
   return { text: watched.seen ?? "", events: watched.events };
@@ -67,6 +75,25 @@ describe("the real Codex in a session", () => {
 
   it("shows its sign-in screen over SSH", { timeout: 600_000 }, async () => {
     await screenOf("codex-real-ssh", { ssh: sshd.sshConfig() }, SIGN_IN);
+  });
+
+  it("resumes from its snapshot with resume --last and shows the recorded conversation", { timeout: 600_000 }, async () => {
+    const processId = "codex-real-resume";
+    const said = "hello from the first run";
+    // A key (not a real one) opens the composer; the turn fails at once against the closed local port, after Codex recorded it.
+    const config = {
+      supportsResume: true,
+      credentials: { OPENAI_API_KEY: "sk-not-a-real-key" },
+      codexConfigToml: `${LOCAL_ONLY.codexConfigToml}\ndisable_paste_burst = true`,
+    };
+    await screenOf(processId, config, ["Ask Codex"], {
+      act: async (task, page) => {
+        await task.sendText(said, { submit: true });
+        await showing(page, ["Connection refused"]);
+      },
+    });
+    const second = await screenOf(processId, config, [said], { resume: true });
+    expect(second.events.some((e) => e.type === "progress" && e.message === "Restoring the last snapshot…")).toBe(true);
   });
 
   it("left the real ~/.codex untouched and created none", async () => {
