@@ -9,6 +9,7 @@ import { LocalHost } from "@optio/host";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDashboard } from "./server.mjs";
+import { openDashboard, startFromPage } from "./test-page.js";
 
 type Dashboard = Awaited<ReturnType<typeof startDashboard>>;
 
@@ -117,21 +118,6 @@ function recordMessages(d: Dashboard): { messages: string[]; stop: () => void } 
 async function download(page: Page, link: Locator): Promise<{ name: string; text: string }> {
   const [file] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
   return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
-}
-
-async function openDashboard(page: Page, d: Dashboard): Promise<void> {
-  await page.goto(d.url);
-  await page.locator("#agent option").first().waitFor({ state: "attached", timeout: 15_000 });
-}
-
-async function startFromPage(page: Page, instructions: string): Promise<string> {
-  await page.locator("#agent").selectOption("claudecode");
-  await page.locator("#instructions").fill(instructions);
-  const created = page.waitForResponse((r) => r.url().endsWith("/api/tasks") && r.request().method() === "POST", { timeout: 15_000 });
-  await page.locator("#start-button").click();
-  const response = await created;
-  expect(response.status()).toBe(201);
-  return ((await response.json()) as { processId: string }).processId;
 }
 
 describe("dashboard", () => {

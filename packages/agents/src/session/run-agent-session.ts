@@ -337,7 +337,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
       ({ typed } = await startAgent(ctx, adapter, state));
     }
     setAgentRunning(true);
-    state.agentState.follow();
+    state.agentState.follow({ adopted: record !== null });
     state.usage.follow();
     // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
     const watched = new AbortController();
