@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openCodeUsageCommand, parseOpenCodeUsage } from "./usage.js";
+import { openCodeTurnsSettled, openCodeUsageCommand, parseOpenCodeUsage } from "./usage.js";
 
 const row = (id: string, data: Record<string, unknown>) => ({ id, data: JSON.stringify(data) });
 const finished = {
@@ -26,6 +26,15 @@ describe("parseOpenCodeUsage", () => {
     const started = { ...finished, cost: 0, tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } } };
     expect(parseOpenCodeUsage(JSON.stringify([row("msg_2", started), { id: "msg_3", data: "{not json" }, { id: 4 }]))).toEqual([]);
     expect(parseOpenCodeUsage("")).toEqual([]);
+  });
+});
+
+describe("openCodeTurnsSettled", () => {
+  it("is true once every assistant message is completed", () => {
+    const underWay = { ...finished, time: { created: 3 } };
+    expect(openCodeTurnsSettled(JSON.stringify([row("msg_1", finished)]))).toBe(true);
+    expect(openCodeTurnsSettled(JSON.stringify([row("msg_1", finished), row("msg_2", underWay)]))).toBe(false);
+    expect(openCodeTurnsSettled("")).toBe(true);
   });
 });
 

@@ -51,11 +51,27 @@ export function parseOpenCodeUsage(output: string): UsageRecord[] {
   });
 }
 
+/** True when every assistant message in the command's rows is completed: no model call under way. */
+export function openCodeTurnsSettled(output: string): boolean {
+  if (output.trim().length === 0) return true;
+  const rows: unknown = JSON.parse(output);
+  if (!Array.isArray(rows)) return true;
+  return rows.every((row) => {
+    try {
+      const time = (JSON.parse((row as { data: string }).data) as { time?: { completed?: unknown } }).time;
+      return typeof time?.completed === "number";
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** opencode's usage: its session store, read with the host's `sqlite3`. */
 export const openCodeUsageSource: UsageCommandSource = {
   kind: "command",
   command: openCodeUsageCommand,
   parse: parseOpenCodeUsage,
   // Seen with opencode 1.18: a turn's tokens are stored once its step ends, after its tools ran, so after the DONE its tool wrote.
-  settleMs: 1500,
+  settleMs: 6000,
+  settled: openCodeTurnsSettled,
 };

@@ -87,11 +87,18 @@ describe("the usage follower", () => {
     expect(log.events).toEqual([{ type: "report", level: "warn", message: "reading the agent's usage failed: no-such-tool: not found" }]);
   });
 
-  it("settles for the command source's settleMs, and at once without one", async () => {
-    const source: UsageCommandSource = { kind: "command", command: () => "true", parse: () => [], settleMs: 300 };
+  it("settles once the command shows every turn recorded, for at most settleMs, and at once without a settleMs", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "cat state.txt", parse: () => [], settleMs: 300, settled: (output) => output.trim() === "recorded" };
+    await writeFile(join(root, "state.txt"), "under way\n");
     const started = Date.now();
     await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where }).settle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: { ...source, settleMs: 10_000 }, where });
+    const settling = follower.settle();
+    setTimeout(() => void writeFile(join(root, "state.txt"), "recorded\n"), 400);
+    const waited = Date.now();
+    await settling;
+    expect(Date.now() - waited).toBeLessThan(5000);
     const quick = Date.now();
     await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where }).settle();
     expect(Date.now() - quick).toBeLessThan(100);

@@ -7,6 +7,8 @@ import { UsageTally } from "./usage-tally.js";
 /** How often a command source is asked again while the agent runs. */
 const USAGE_POLL_MS = 2000;
 const USAGE_COMMAND_TIMEOUT_MS = 30_000;
+/** How often the command is asked while the session waits for the agent's last turn. */
+const SETTLE_POLL_MS = 250;
 /**
  * The longest record line the tail reads: a transcript line holds a whole
  * message, which may carry a file. A longer one is skipped while following
@@ -27,7 +29,7 @@ export interface UsageFollowerOptions {
 export interface UsageFollower {
   /** Follows the agent's records while it runs. */
   follow(): void;
-  /** Waits the source's `settleMs` (if any) so the agent records its last turn before it is stopped. */
+  /** Waits (up to the source's `settleMs`, if any) for the agent to record its last turn before it is stopped. */
   settle(): Promise<void>;
   /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
   finish(): Promise<UsageTotals | undefined>;
@@ -110,7 +112,13 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
       following = source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
     },
     settle: async () => {
-      if (source?.kind === "command" && source.settleMs) await sleep(source.settleMs);
+      if (source?.kind !== "command" || !source.settleMs) return;
+      const deadline = Date.now() + source.settleMs;
+      while (Date.now() < deadline) {
+        const result = await host.runCommand(source.command(where), { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS }).catch(() => null);
+        if (result?.exitCode === 0 && source.settled?.(result.stdout)) return;
+        await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
+      }
     },
     finish: async () => {
       if (!source) return undefined;

@@ -63,9 +63,12 @@ export interface UsageCommandSource {
   /**
    * How long the agent may take to record a turn after its tools ran (opencode
    * writes a turn's tokens once its step ends): a session that ends with the
-   * agent still running (DONE, ERROR) waits this long before stopping it.
+   * agent still running (DONE, ERROR) polls the command up to this long before
+   * stopping it, until `settled` says every turn is recorded.
    */
   settleMs?: number;
+  /** Whether the command's output shows no turn still under way; without it the session waits the whole `settleMs`. */
+  settled?(output: string): boolean;
 }
 
 /**
