@@ -31,9 +31,15 @@ describe("codex.resume.canContinue", () => {
 describe("the public exports", () => {
   it("hold the adapter and a task built from a config", () => {
     expect(api.codex.id).toBe("codex");
-    expect(api.codex.resume.regenerablePaths).toEqual(["home/.codex/tmp"]);
+    expect(api.codex.resume.regenerablePaths).toEqual(["home/.codex/tmp", "home/.codex/.tmp"]);
     const task = api.createCodexTask({ processId: "exports-1", name: "exports", config: { codexConfigToml: 'model = "o3"' } });
     expect(task).toMatchObject({ processId: "exports-1", name: "exports" });
     expect(() => api.parseCodexConfig({ codexVersion: "1" })).toThrowError(/codexVersion/);
+  });
+});
+
+describe("codex.seed", () => {
+  it("carries the login only, as a workdir path", () => {
+    expect(codex.seed?.include).toEqual(["home/.codex/auth.json"]);
   });
 });

@@ -40,12 +40,12 @@ export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskC
     command: codexCommand,
     resume: {
       privatePaths: [`home/${CODEX_DIR}`],
-      // Codex links its helper binaries under tmp/ by absolute path; it makes them again on every start.
-      regenerablePaths: [`home/${CODEX_DIR}/tmp`],
+      // Codex links its helper binaries under tmp/ by absolute path and stages plugins in .tmp/; it makes both again on every start.
+      regenerablePaths: [`home/${CODEX_DIR}/tmp`, `home/${CODEX_DIR}/.tmp`],
       canContinue: hasRecordedSession,
     },
     // The login only: config.toml names the workdir it trusts.
-    seed: { include: [AUTH_JSON] },
+    seed: { include: [`home/${AUTH_JSON}`] },
   };
 }
 

@@ -31,8 +31,8 @@ describe("codexCommand", () => {
     expect(codexFlags(true, firstMessage)).toEqual(["resume", "--last", "--no-daemon", firstMessage]);
   });
 
-  it("points OpenAI's base URL (with its version) at apiBaseUrl", () => {
-    const command = codexCommand(parseCodexConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }), launch());
-    expect(command.env.OPENAI_BASE_URL).toBe("http://127.0.0.1:4000/v1");
+  it("points OpenAI's base URL (with its version) at apiBaseUrl, before the prompt", () => {
+    const command = codexCommand(parseCodexConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }), launch({ firstMessage: "go" }));
+    expect(command.argv).toEqual(["/opt/bin/codex", "--no-daemon", "-c", 'openai_base_url="http://127.0.0.1:4000/v1"', "go"]);
   });
 });
