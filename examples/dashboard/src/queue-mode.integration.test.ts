@@ -74,6 +74,11 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
       const response = await fetch(`${dashboard.origin}/api/tasks/${processId}`, { headers: { authorization: `Bearer ${dashboard.token}` } });
       expect(await response.json()).toMatchObject({ status: "done", worker: shown?.slice(3) });
       expect(await row.locator(".resume").count()).toBe(0);
+      // Refused, not dropped: a payload the kind's schema fails, and an SSH host the queue cannot honour.
+      for (const body of [{ agent: "scripted", instructions: "soon" }, { agent: "scripted", instructions: "10", ssh: "me@example.test" }]) {
+        const refused = await fetch(`${dashboard.origin}/api/tasks`, { method: "POST", headers: { authorization: `Bearer ${dashboard.token}` }, body: JSON.stringify(body) });
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+      }
     } finally {
       await page.close();
     }

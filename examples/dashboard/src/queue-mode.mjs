@@ -142,8 +142,9 @@ export async function startQueueDashboard(options) {
   await refresh();
   const refresher = setInterval(() => refresh().catch((error) => log(`reading the queue failed: ${errorText(error)}`)), REFRESH_MS);
 
-  async function submit({ agent, instructions, ask }) {
+  async function submit({ agent, instructions, ask, ssh }) {
     if (typeof instructions !== "string") return { status: 400, error: "instructions must be text" };
+    if (typeof ssh === "string" && ssh.trim() !== "") return { status: 400, error: "queue mode takes no SSH host: a task runs where the worker that takes it runs" };
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
     const processId = `${agent}-${stamp}-${randomBytes(3).toString("hex")}`;
     try {
