@@ -25,6 +25,7 @@ export function queueSettings(values, env) {
   const redisUrl = values["redis-url"] ?? env.OPTIO_REDIS_URL;
   const databaseUrl = values["database-url"] ?? env.OPTIO_DATABASE_URL;
   if (!redisUrl && !databaseUrl) return null;
+  if (values.demo) throw new Error("--demo starts a task in this process; queue mode runs none here");
   if (!redisUrl || !databaseUrl) throw new Error("queue mode needs both --redis-url and --database-url (or $OPTIO_REDIS_URL and $OPTIO_DATABASE_URL)");
   return { redisUrl, databaseUrl, ...(values.kinds && { kinds: values.kinds }) };
 }
