@@ -1,15 +1,15 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFromRegistry } from "@optio/agents";
-import { isConversationRequest, scriptedAgentScript, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
+import { isConversationRequest, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
 import { claudeRegistryPackage } from "@optio/claudecode";
 import { LocalHost } from "@optio/host";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDashboard } from "./server.mjs";
-import { openDashboard, startFromPage } from "./test-page.js";
+import { download, installStandIn, openDashboard, startFromPage, startStandInReport } from "./test-page.js";
 
 type Dashboard = Awaited<ReturnType<typeof startDashboard>>;
 
@@ -39,33 +39,6 @@ afterEach(async () => {
   Object.assign(process.env, savedEnv);
   await rm(root, { recursive: true, force: true });
 });
-
-/**
- * The scripted stand-in, installed as `claude` where the claudecode adapter
- * looks (via OPTIO_DASHBOARD_AGENT_DIR): a few lines deliver a report and
- * report progress, then the scripted agent's interactive scenario keeps the
- * terminal open until the task is cancelled.
- */
-async function installStandIn(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const scripted = join(dir, "scripted-agent");
-  await writeFile(scripted, scriptedAgentScript({ versionOutput: "2.1.332 (Claude Code)" }), { mode: 0o755 });
-  const claude = join(dir, "claude");
-  await writeFile(
-    claude,
-    [
-      "#!/bin/sh",
-      `if [ "$1" = "--version" ]; then exec ${scripted} --version; fi`,
-      "mkdir -p deliverables",
-      "printf 'dashboard stand-in report\\n' > deliverables/report.md",
-      'echo "DELIVERABLE: deliverables/report.md" >> optio.log',
-      'echo "STATUS: 40% report written" >> optio.log',
-      `OPTIO_SCENARIO=interactive exec ${scripted} "$@"`,
-      "",
-    ].join("\n"),
-  );
-  await chmod(claude, 0o755);
-}
 
 /** What a model would answer to "write a poem": the deliverable with its protocol lines, then DONE, through claude's Bash tool. */
 const POEM = "panes wait in the dark\\nthe agent starts on its own\\nthe log says done\\n";
@@ -112,12 +85,6 @@ function recordMessages(d: Dashboard): { messages: string[]; stop: () => void } 
     }
   })().catch(() => {});
   return { messages, stop: () => abort.abort() };
-}
-
-/** Clicks a deliverable's link and returns the file the browser saved. */
-async function download(page: Page, link: Locator): Promise<{ name: string; text: string }> {
-  const [file] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
-  return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
 }
 
 describe("dashboard", () => {
@@ -169,11 +136,7 @@ describe("dashboard", () => {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
     try {
-      await openDashboard(page, dashboard);
-      const processId = await startFromPage(page, "write a report");
-      const row = page.locator(`tr[data-process-id="${processId}"]`);
-
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 }).toContain("40% report written");
+      const { processId, row } = await startStandInReport(page, dashboard);
 
       const frame = page.locator("#terminal-frame");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");

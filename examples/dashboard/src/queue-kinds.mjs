@@ -6,6 +6,7 @@ import { claudeCode } from "@optio/claudecode";
 import { defineTaskKind } from "@optio/queue-bullmq";
 import * as z from "zod/mini";
 import { AGENT_CONFIG, ASKING, UNATTENDED, modelAccess } from "./agent-settings.mjs";
+import { deliverableReport } from "./deliverable-report.mjs";
 
 const payload = z.object({
   /** What the agent is asked to do. */
@@ -29,6 +30,8 @@ function agentKind(adapter) {
         ...(process.env.OPTIO_DASHBOARD_AGENT_DIR && { installDir: process.env.OPTIO_DASHBOARD_AGENT_DIR }),
         consumerInstructions: instructions,
         terminal: { allowedOrigins: [origin] },
+        // Not on this worker's disk, which the dashboard cannot read: into the shared store, announced by a report.
+        onDeliverable: async (ctx, path, text) => ctx.report("info", deliverableReport(await ctx.store.putBlob(Buffer.from(text, "utf8")), path)),
       },
     });
   });

@@ -9,7 +9,7 @@ import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/test
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQueueDashboard } from "./queue-mode.mjs";
-import { openDashboard, startFromPage } from "./test-page.js";
+import { download, installStandIn, openDashboard, startFromPage, startStandInReport } from "./test-page.js";
 
 const OPTIO = fileURLToPath(new URL("../node_modules/.bin/optio", import.meta.url));
 const KINDS = fileURLToPath(new URL("./test-fixtures/scripted-kinds.mjs", import.meta.url));
@@ -31,10 +31,14 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-dashboard-queue-"));
   process.env.OPTIO_SCRIPTED_ROOT = root;
   const databaseUrl = await postgres.createDatabase("dashboard");
+  const agentDir = join(root, "agent");
+  await installStandIn(agentDir);
+  // Task dirs live under $XDG_DATA_HOME/<agent>: keep them in the sandbox.
+  const env = { ...process.env, OPTIO_SCRIPTED_ROOT: root, OPTIO_DASHBOARD_AGENT_DIR: agentDir, XDG_DATA_HOME: join(root, "xdg-data") };
   // Real `optio worker` processes, as a user starts them on each machine.
   for (const id of WORKERS) {
     const args = ["worker", "--redis-url", redis.url, "--database-url", databaseUrl, "--kinds", KINDS, "--worker-id", id, "--concurrency", "1"];
-    workers.push(spawn(OPTIO, args, { env: { ...process.env, OPTIO_SCRIPTED_ROOT: root }, stdio: ["ignore", "pipe", "inherit"] }));
+    workers.push(spawn(OPTIO, args, { env, stdio: ["ignore", "pipe", "inherit"] }));
   }
   await Promise.all(workers.map((worker) => lineFrom(worker, "worker ")));
   dashboard = await startQueueDashboard({ redisUrl: redis.url, databaseUrl, kinds: KINDS, log: () => {} });
@@ -70,6 +74,11 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
       const response = await fetch(`${dashboard.origin}/api/tasks/${processId}`, { headers: { authorization: `Bearer ${dashboard.token}` } });
       expect(await response.json()).toMatchObject({ status: "done", worker: shown?.slice(3) });
       expect(await row.locator(".resume").count()).toBe(0);
+      // Refused, not dropped: a payload the kind's schema fails, and an SSH host the queue cannot honour.
+      for (const body of [{ agent: "scripted", instructions: "soon" }, { agent: "scripted", instructions: "10", ssh: "me@example.test" }]) {
+        const refused = await fetch(`${dashboard.origin}/api/tasks`, { method: "POST", headers: { authorization: `Bearer ${dashboard.token}` }, body: JSON.stringify(body) });
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+      }
     } finally {
       await page.close();
     }
@@ -93,4 +102,22 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
       await page.close();
     }
   });
+
+  it("an agent's deliverable travels through the shared store: listed on the page and downloaded from PostgreSQL", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    try {
+      const { row } = await startStandInReport(page, dashboard);
+      await expect.poll(() => row.locator(".worker").textContent(), { timeout: 15_000 }).toMatch(/^on dash-[ab]$/);
+      const link = row.locator("a.deliverable");
+      await expect.poll(() => link.textContent(), { timeout: 30_000 }).toBe("report.md");
+      expect(await download(page, link)).toEqual({ name: "report.md", text: "dashboard stand-in report\n" });
+      // The agent's terminal, served by the worker that runs it.
+      await expect.poll(() => page.locator("#terminal-frame").getAttribute("src"), { timeout: 30_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      await row.locator(".cancel").click();
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 30_000 }).toBe("cancelled");
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 });

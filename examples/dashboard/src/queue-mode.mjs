@@ -3,9 +3,12 @@
 // wherever they run. Every worker and this dashboard load the same task kinds module.
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { connectTaskQueue, TaskExistsError, TaskNotFoundError, TaskPayloadError, UnknownTaskKindError } from "@optio/queue-bullmq";
-import { admit, errorText, readJson, sendJson, serve } from "./http.mjs";
+import { PostgresStateStore } from "@optio/store-postgres";
+import { parseDeliverableReport } from "./deliverable-report.mjs";
+import { admit, decodeSegment, errorText, readJson, sendJson, serve } from "./http.mjs";
 
 const DEFAULT_KINDS = fileURLToPath(new URL("./queue-kinds.mjs", import.meta.url));
 /** How often the list is read again from the queue: it catches tasks submitted elsewhere and events missed while away. */
@@ -22,6 +25,7 @@ export function queueSettings(values, env) {
   const redisUrl = values["redis-url"] ?? env.OPTIO_REDIS_URL;
   const databaseUrl = values["database-url"] ?? env.OPTIO_DATABASE_URL;
   if (!redisUrl && !databaseUrl) return null;
+  if (values.demo) throw new Error("--demo starts a task in this process; queue mode runs none here");
   if (!redisUrl || !databaseUrl) throw new Error("queue mode needs both --redis-url and --database-url (or $OPTIO_REDIS_URL and $OPTIO_DATABASE_URL)");
   return { redisUrl, databaseUrl, ...(values.kinds && { kinds: values.kinds }) };
 }
@@ -42,7 +46,7 @@ function fromQueue(queued, known) {
     percent: ended && outcome.status === "done" ? 100 : (queued.progress?.percent ?? null),
     message: ended && outcome.status === "done" ? (outcome.summary ?? "done") : (queued.progress?.message ?? null),
     terminalUrl: ended ? null : (queued.widgetUrl ?? null),
-    deliverables: [],
+    deliverables: known?.deliverables ?? [],
     reports: known?.reports ?? [],
     savedState: false,
     startedAt: queued.submittedAt,
@@ -53,6 +57,8 @@ function fromQueue(queued, known) {
     canAnswer: false,
     canResume: false,
     worker: queued.worker ?? null,
+    usage: known?.usage ?? outcome?.usage ?? null,
+    blobs: known?.blobs ?? {},
   };
 }
 
@@ -63,6 +69,7 @@ function applyEvent(task, event) {
     const { outcome } = event;
     Object.assign(task, { status: outcome.status, terminalUrl: null, attention: null, outcome: outcome.status === "failed" ? outcome.message : (outcome.summary ?? null) });
     if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
+    if (outcome.usage) task.usage = outcome.usage;
   }
   if (event.type !== "task") return;
   const inner = event.event;
@@ -77,8 +84,13 @@ function applyEvent(task, event) {
   } else if (inner.type === "attention") {
     task.attention = inner.reason;
     task.reports = [...task.reports, `attention: ${inner.reason}`].slice(-5);
+  } else if (inner.type === "usage") {
+    task.usage = inner.total;
   } else if (inner.type === "report") {
-    task.reports = [...task.reports, `${inner.level}: ${inner.message}`].slice(-5);
+    const stored = parseDeliverableReport(inner.message);
+    if (!stored) task.reports = [...task.reports, `${inner.level}: ${inner.message}`].slice(-5);
+    else if (!task.deliverables.includes(stored.path)) task.deliverables = [...task.deliverables, stored.path];
+    if (stored) task.blobs = { ...task.blobs, [stored.path]: stored.id };
   }
 }
 
@@ -94,6 +106,7 @@ export async function startQueueDashboard(options) {
   const loaded = await import(pathToFileURL(kindsModule).href);
   const kinds = loaded.kinds ?? loaded.default;
   if (!Array.isArray(kinds) || kinds.length === 0) throw new Error(`${kindsModule} must export a non-empty array of task kinds as \`kinds\``);
+  const store = new PostgresStateStore({ connectionString: options.databaseUrl });
   const queue = connectTaskQueue({ redisUrl: options.redisUrl, kinds, ...(options.queueName && { queueName: options.queueName }) });
   const tasks = new Map();
   const streams = new Set();
@@ -129,8 +142,9 @@ export async function startQueueDashboard(options) {
   await refresh();
   const refresher = setInterval(() => refresh().catch((error) => log(`reading the queue failed: ${errorText(error)}`)), REFRESH_MS);
 
-  async function submit({ agent, instructions, ask }) {
+  async function submit({ agent, instructions, ask, ssh }) {
     if (typeof instructions !== "string") return { status: 400, error: "instructions must be text" };
+    if (typeof ssh === "string" && ssh.trim() !== "") return { status: 400, error: "queue mode takes no SSH host: a task runs where the worker that takes it runs" };
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
     const processId = `${agent}-${stamp}-${randomBytes(3).toString("hex")}`;
     try {
@@ -145,6 +159,19 @@ export async function startQueueDashboard(options) {
     tasks.set(processId, task);
     broadcast(task);
     return { task };
+  }
+
+  /** A deliverable's text, read from the blob the worker stored it in. */
+  async function serveDeliverable(res, task, path) {
+    const id = Object.hasOwn(task.blobs, path) ? task.blobs[path] : undefined;
+    if (!id) return sendJson(res, 404, { error: "no such deliverable" });
+    const blob = await store.getBlob(id);
+    res.writeHead(200, {
+      "content-type": "application/octet-stream",
+      "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(path.split("/").pop())}`,
+      "cache-control": "no-store",
+    });
+    await pipeline(blob, res);
   }
 
   async function handle(req, res) {
@@ -163,10 +190,11 @@ export async function startQueueDashboard(options) {
       const result = await submit(await readJson(req));
       return result.error ? sendJson(res, result.status, { error: result.error }) : sendJson(res, 201, result.task);
     }
-    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/([a-z]+))?$/.exec(url.pathname);
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/([a-z]+)(?:\/(.+))?)?$/.exec(url.pathname);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
     if (req.method === "GET" && match[2] === undefined) return sendJson(res, 200, task);
+    if (req.method === "GET" && match[2] === "deliverables" && match[3]) return serveDeliverable(res, task, decodeSegment(match[3]));
     if (req.method === "POST" && match[2] === "cancel") {
       if (!["queued", "running"].includes(task.status)) return sendJson(res, 409, { error: "the task is not running" });
       try {
@@ -193,7 +221,7 @@ export async function startQueueDashboard(options) {
     await following;
     for (const res of streams) res.end();
     streams.clear();
-    await queue.close();
+    await Promise.all([queue.close(), store.close()]);
     await new Promise((resolveClose) => {
       server.close(() => resolveClose());
       server.closeAllConnections();

@@ -357,11 +357,12 @@ async function main() {
   if (values.help) {
     process.stdout.write(
       "Usage: node src/server.mjs [--demo] [--host 127.0.0.1] [--port N] [--data-dir DIR]\n" +
-        `       node src/server.mjs --redis-url URL --database-url URL [--kinds MODULE] [--host …] [--port N]\n${QUEUE_USAGE}` +
+        "       node src/server.mjs --redis-url URL --database-url URL [--kinds MODULE] [--host …] [--port N]\n" +
         "  --demo      also start one Claude Code task right away\n" +
         "  --host      address to bind (default 127.0.0.1, or $HOST)\n" +
         "  --port      port (default $PORT, or any free port)\n" +
-        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n",
+        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n" +
+        QUEUE_USAGE,
     );
     return;
   }
@@ -369,12 +370,12 @@ async function main() {
   const queue = queueSettings(values, process.env);
   const dashboard = queue ? await startQueueDashboard({ ...listen, ...queue }) : await startDashboard({ ...listen, ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }) });
   process.stdout.write(`Dashboard: ${dashboard.url}\n`);
-  if (values.demo) dashboard.startDemo?.();
+  if (values.demo) dashboard.startDemo();
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stdout.write("Stopping: cancelling running tasks (their state is saved for resume)…\n");
+    process.stdout.write(queue ? "Stopping: the tasks go on on their workers.\n" : "Stopping: cancelling running tasks (their state is saved for resume)…\n");
     dashboard.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
