@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { adapterVitestPreset } from "./packages/agents/src/vitest-preset.ts";
 
 const pkg = (name: string, entry: string) => fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 
@@ -16,12 +17,8 @@ export default defineConfig({
       { find: /^@optio\/store-postgres$/, replacement: pkg("store-postgres", "index") },
       { find: /^@optio\/store-postgres\/testing$/, replacement: pkg("store-postgres", "testing") },
       { find: /^@optio\/opencode$/, replacement: pkg("opencode", "index") },
+      { find: /^@optio\/codex$/, replacement: pkg("codex", "index") },
     ],
   },
-  test: {
-    include: ["src/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    fileParallelism: false,
-  },
+  test: adapterVitestPreset.test,
 });

@@ -15,6 +15,11 @@ import { envAssignments, LocalHost, shellCommand, shellQuote } from "../packages
 const execFileAsync = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
 
+/** The claude the scripted-model benches measure: the one the real-binary tests pin, whose requests the scripted model speaks. */
+export const PINNED_CLAUDE = "2.1.332";
+/** The key those benches give claude: it only ever reaches the scripted model on 127.0.0.1. */
+export const BENCH_API_KEY = "sk-ant-bench-scripted-key-0123456789abcdef";
+
 /** A process id no earlier run used. */
 export const benchId = (what) => `bench-${what}-${randomBytes(3).toString("hex")}`;
 

@@ -48,4 +48,7 @@ export const goals = {
   queue_failover_s: fixed("<=", 15),
   // cancelTask from another process → the owning worker has stopped the task and its `cancelled` outcome is seen.
   queue_cancel_p99_ms: fixed("<=", 1000),
+  // From the permission menu on the pane (polled by the bench) to the waiting-permission event; may be negative.
+  state_event_local_p99_ms: fixed("<=", 250),
+  state_event_ssh_p99_ms: fixed("<=", 500),
 };

@@ -19,14 +19,12 @@ import { composeInstructions, FileStateStore, runTask } from "../packages/agents
 import { isConversationRequest, startScriptedModel } from "../packages/agents/dist/testing.js";
 import { claudeCode, createClaudeCodeTask } from "../packages/claudecode/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
-import { benchId, prepareClaudeBench, startBareClaude } from "./bare-claude.mjs";
+import { BENCH_API_KEY, benchId, PINNED_CLAUDE, prepareClaudeBench, startBareClaude } from "./bare-claude.mjs";
 import { withBound } from "./bench-lib.mjs";
 
 const RUNS = 5;
 const POLL_MS = 10;
 const RUN_BOUND_MS = 180_000;
-const PINNED_CLAUDE = "2.1.332";
-const API_KEY = "sk-ant-bench-scripted-key-0123456789abcdef";
 const INSTRUCTIONS = "Write a three-line poem about tmux into deliverables/poem.txt.";
 const KICKOFF = "Read CLAUDE.md and carry out the task it describes, reporting in optio.log as it explains.";
 const bash = (command) => ({ name: "Bash", input: { command, description: command } });
@@ -63,7 +61,7 @@ async function bareRun(root, binDir, claude) {
     root,
     binDir,
     claude,
-    configInput: { apiBaseUrl: model.url, env: { ANTHROPIC_API_KEY: API_KEY }, consumerInstructions: INSTRUCTIONS },
+    configInput: { apiBaseUrl: model.url, env: { ANTHROPIC_API_KEY: BENCH_API_KEY }, consumerInstructions: INSTRUCTIONS },
     files: { "CLAUDE.md": composeInstructions({ mode: claudeCode.browser, consumerInstructions: INSTRUCTIONS, resume: null }), "optio.log": "" },
     firstMessage: KICKOFF,
   });
@@ -98,7 +96,7 @@ async function optioRun(root, binDir, claude, extra, trace) {
       consumerInstructions: INSTRUCTIONS,
       kickoffPrompt: KICKOFF,
       apiBaseUrl: model.url,
-      env: { ANTHROPIC_API_KEY: API_KEY },
+      env: { ANTHROPIC_API_KEY: BENCH_API_KEY },
       ...extra,
     },
   });

@@ -1,14 +1,15 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFromRegistry } from "@optio/agents";
-import { isConversationRequest, scriptedAgentScript, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
+import { isConversationRequest, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
 import { claudeRegistryPackage } from "@optio/claudecode";
 import { LocalHost } from "@optio/host";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDashboard } from "./server.mjs";
+import { download, installStandIn, openDashboard, startFromPage, startStandInReport } from "./test-page.js";
 
 type Dashboard = Awaited<ReturnType<typeof startDashboard>>;
 
@@ -39,40 +40,15 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/**
- * The scripted stand-in, installed as `claude` where the claudecode adapter
- * looks (via OPTIO_DASHBOARD_AGENT_DIR): a few lines deliver a report and
- * report progress, then the scripted agent's interactive scenario keeps the
- * terminal open until the task is cancelled.
- */
-async function installStandIn(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const scripted = join(dir, "scripted-agent");
-  await writeFile(scripted, scriptedAgentScript({ versionOutput: "2.1.332 (Claude Code)" }), { mode: 0o755 });
-  const claude = join(dir, "claude");
-  await writeFile(
-    claude,
-    [
-      "#!/bin/sh",
-      `if [ "$1" = "--version" ]; then exec ${scripted} --version; fi`,
-      "mkdir -p deliverables",
-      "printf 'dashboard stand-in report\\n' > deliverables/report.md",
-      'echo "DELIVERABLE: deliverables/report.md" >> optio.log',
-      'echo "STATUS: 40% report written" >> optio.log',
-      `OPTIO_SCENARIO=interactive exec ${scripted} "$@"`,
-      "",
-    ].join("\n"),
-  );
-  await chmod(claude, 0o755);
-}
-
 /** What a model would answer to "write a poem": the deliverable with its protocol lines, then DONE, through claude's Bash tool. */
 const POEM = "panes wait in the dark\\nthe agent starts on its own\\nthe log says done\\n";
 const bash = (command: string) => ({ name: "Bash", input: { command, description: command } });
 const POEM_TURNS: ScriptedTurn[] = [
-  { toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)] },
-  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")] },
-  { text: "The poem is in deliverables/poem.txt." },
+  {
+    toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)],
+    usage: { inputTokens: 10_000, outputTokens: 1000 },
+  },
+  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")], usage: { inputTokens: 2000, outputTokens: 200, cacheReadInputTokens: 300 } },
 ];
 
 /** An agent dir holding the real claude at the version the adapter's real-binary tests pin, linked from the shared cache. */
@@ -109,27 +85,6 @@ function recordMessages(d: Dashboard): { messages: string[]; stop: () => void } 
     }
   })().catch(() => {});
   return { messages, stop: () => abort.abort() };
-}
-
-/** Clicks a deliverable's link and returns the file the browser saved. */
-async function download(page: Page, link: Locator): Promise<{ name: string; text: string }> {
-  const [file] = await Promise.all([page.waitForEvent("download", { timeout: 15_000 }), link.click()]);
-  return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
-}
-
-async function openDashboard(page: Page, d: Dashboard): Promise<void> {
-  await page.goto(d.url);
-  await page.locator("#agent option").first().waitFor({ state: "attached", timeout: 15_000 });
-}
-
-async function startFromPage(page: Page, instructions: string): Promise<string> {
-  await page.locator("#agent").selectOption("claudecode");
-  await page.locator("#instructions").fill(instructions);
-  const created = page.waitForResponse((r) => r.url().endsWith("/api/tasks") && r.request().method() === "POST", { timeout: 15_000 });
-  await page.locator("#start-button").click();
-  const response = await created;
-  expect(response.status()).toBe(201);
-  return ((await response.json()) as { processId: string }).processId;
 }
 
 describe("dashboard", () => {
@@ -181,11 +136,7 @@ describe("dashboard", () => {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
     try {
-      await openDashboard(page, dashboard);
-      const processId = await startFromPage(page, "write a report");
-      const row = page.locator(`tr[data-process-id="${processId}"]`);
-
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 }).toContain("40% report written");
+      const { processId, row } = await startStandInReport(page, dashboard);
 
       const frame = page.locator("#terminal-frame");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
@@ -225,7 +176,8 @@ describe("dashboard", () => {
   }, 240_000);
 
   it("with a model endpoint, a task does its job on its own: real claude, nobody types, done with the deliverable on the page", async () => {
-    const model = await startScriptedModel({ turns: POEM_TURNS });
+    // Nothing answers past DONE's turn: claude's records end with the two scripted turns.
+    const model = await startScriptedModel({ turns: POEM_TURNS, holdAfterLastTurn: true });
     const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
     dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
     const recorder = recordMessages(dashboard);
@@ -238,6 +190,8 @@ describe("dashboard", () => {
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("done");
       expect(await row.locator(".status").getAttribute("title")).toBe("wrote a poem");
       expect(await row.locator(".progress-text").textContent()).toBe("100% wrote a poem");
+      // Usage so far, from claude's transcript: both turns' prompt tokens in, their output out; claude records no cost.
+      expect(await row.locator(".usage").textContent()).toBe("12.3k in / 1.2k out");
       const link = row.locator("a.deliverable").first();
       expect(await link.textContent()).toBe("poem.txt");
       expect(await download(page, link)).toEqual({ name: "poem.txt", text: POEM.replaceAll("\\n", "\n") });
@@ -257,6 +211,41 @@ describe("dashboard", () => {
     } finally {
       recorder.stop();
       await context.close();
+      await model.close();
+    }
+  }, 420_000);
+
+  it("shows the agent's state and answers its permission prompt: real claude asks, Approve on the page, the task ends done", async () => {
+    const model = await startScriptedModel({ turns: [{ toolCalls: [bash("echo 'DONE: approved from the page' >> optio.log")] }, { text: "Done." }] });
+    const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
+    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
+    const answer = (processId: string, body: unknown) =>
+      fetch(`${dashboard!.origin}/api/tasks/${processId}/answer`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${dashboard!.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const page = await browser.newPage();
+    try {
+      await openDashboard(page, dashboard);
+      await page.locator("#ask").check();
+      const processId = await startFromPage(page, "Report DONE.");
+      const row = page.locator(`tr[data-process-id="${processId}"]`);
+      const badge = row.locator(".agent-state .badge");
+      await expect.poll(() => badge.textContent(), { timeout: 300_000, interval: 250 }).toBe("waiting-permission");
+      expect(await badge.getAttribute("title")).toContain("DONE: approved from the page");
+      expect(await row.locator(".attention").textContent()).toContain("Claude Code asks for permission");
+      expect((await answer(processId, { answer: "maybe" })).status).toBe(400);
+      await row.locator("button.approve").click();
+      await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("done");
+      // The summary is the DONE line the approved command wrote: it ran because Approve was pressed.
+      expect(await row.locator(".status").getAttribute("title")).toBe("approved from the page");
+      expect(await badge.textContent()).toBe("exited");
+      expect(await row.locator(".attention").count()).toBe(0);
+      expect(await row.locator("button.approve").count()).toBe(0);
+      expect((await answer(processId, { answer: "deny" })).status).toBe(409);
+    } finally {
+      await page.close();
       await model.close();
     }
   }, 420_000);

@@ -1,38 +1,22 @@
 // A small dashboard for optio tasks: start Claude Code (or opencode) from a
 // page, watch progress live, open the agent's terminal, download what it
 // delivers, cancel and resume. Only the packages' public APIs are used.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { AgentNotRunningError, FileStateStore, createAgentTask, runTask } from "@optio/agents";
 import { claudeCode } from "@optio/claudecode";
+import { AGENT_CONFIG, ASKING, UNATTENDED, modelAccess } from "./agent-settings.mjs";
+import { admit, decodeSegment, errorText, readJson, sendJson, serve } from "./http.mjs";
+import { QUEUE_FLAGS, QUEUE_USAGE, queueSettings, startQueueDashboard } from "./queue-mode.mjs";
 
-const PAGE = fileURLToPath(new URL("./page.html", import.meta.url));
 const PROCESS_ID = /^[A-Za-z0-9._-]+$/;
 const SSH_TARGET = /^([^@\s:]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
-const MAX_BODY = 64 * 1024;
-/** Per-agent settings: agents come from the npm registry (into the shared version cache), not a vendor script. */
-const AGENT_CONFIG = { claudecode: { installStrategies: ["npm-registry"] }, opencode: { installStrategies: ["npm-registry"] } };
-/** Per agent: what lets it run its tool calls with nobody there to approve them. */
-const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
-
-/**
- * How the agents reach a model, from the dashboard's environment: an endpoint
- * (`$OPTIO_DASHBOARD_API_BASE_URL`) and/or a key (`$ANTHROPIC_API_KEY`) make a
- * task do its job by itself; with neither, the agent waits at its prompt for a
- * person to log in and type through the terminal.
- */
-function modelAccess(env) {
-  const apiBaseUrl = env.OPTIO_DASHBOARD_API_BASE_URL;
-  const key = env.ANTHROPIC_API_KEY;
-  if (!apiBaseUrl && !key) return null;
-  return { ...(apiBaseUrl && { apiBaseUrl }), ...(key && { env: { ANTHROPIC_API_KEY: key } }) };
-}
+const ANSWERS = ["approve", "deny"];
 
 const DEMO_INSTRUCTIONS = "Say hello, then describe in two sentences what you can do in this empty workspace.";
 
@@ -72,64 +56,6 @@ function parseSshTarget(text) {
   return { username, host: rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost, port };
 }
 
-function sameToken(given, token) {
-  if (typeof given !== "string") return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function sendJson(res, status, body) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  res.end(text);
-}
-
-async function readJson(req) {
-  let size = 0;
-  const chunks = [];
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw Object.assign(new Error("request body too large"), { status: 413 });
-    chunks.push(chunk);
-  }
-  if (chunks.length === 0) return {};
-  let body;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw badRequest("request body is not JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("request body is not a JSON object");
-  return body;
-}
-
-/** Thrown for a request no route can read (an unparsable target, broken percent-encoding): answered with 400. */
-function badRequest(what) {
-  return Object.assign(new Error(what), { status: 400 });
-}
-
-/** The request target as a URL; `//` and the like are refused rather than thrown out of the handler. */
-function requestUrl(req) {
-  try {
-    return new URL(req.url ?? "/", "http://dashboard.invalid");
-  } catch {
-    throw badRequest("the request target is not a valid path");
-  }
-}
-
-function decodeSegment(segment) {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw badRequest("the path has broken percent-encoding");
-  }
-}
-
-function errorText(error) {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Starts the dashboard. Returns its URL (with the token in the fragment, which
  * browsers never send to the server), the token, and close().
@@ -158,7 +84,7 @@ export async function startDashboard(options = {}) {
     for (const saved of JSON.parse(await readFile(tasksFile, "utf8"))) {
       if (!PROCESS_ID.test(saved.processId) || !adapters.has(saved.agent)) continue;
       const interrupted = saved.status === "starting" || saved.status === "running";
-      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null });
+      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null, agentState: null, attention: null });
     }
   } catch {
     // No tasks saved yet (or an unreadable file): start with an empty list.
@@ -179,6 +105,11 @@ export async function startDashboard(options = {}) {
     savedState: task.savedState,
     startedAt: task.startedAt,
     outcome: task.outcome,
+    ask: task.ask ?? false,
+    agentState: task.agentState ?? null,
+    attention: task.attention ?? null,
+    canAnswer: Boolean(task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys),
+    usage: task.usage ?? null,
   });
 
   let saving = Promise.resolve();
@@ -198,7 +129,7 @@ export async function startDashboard(options = {}) {
   function configFor(task) {
     const config = {
       ...AGENT_CONFIG[task.agent],
-      ...(model ? { ...model, ...UNATTENDED[task.agent] } : { autoStart: false }),
+      ...(model ? { ...model, ...(task.ask ? ASKING : UNATTENDED)[task.agent] } : { autoStart: false }),
       consumerInstructions: task.instructions,
       terminal: { allowedOrigins: [origin] },
       onDeliverable: async (_ctx, path, text) => {
@@ -218,7 +149,7 @@ export async function startDashboard(options = {}) {
 
   function launch(task, resume) {
     const adapter = adapters.get(task.agent);
-    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null });
+    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null, agentState: null, attention: null });
     const agentTask = createAgentTask(adapter, {
       processId: task.processId,
       name: `${adapter.displayName} ${task.processId}`,
@@ -240,7 +171,16 @@ export async function startDashboard(options = {}) {
           if (task.terminalUrl) task.status = "running";
         } else if (event.type === "saved-state") {
           task.savedState = true;
-        } else if (event.type === "report" || event.type === "attention") {
+        } else if (event.type === "agent-state") {
+          task.agentState = { state: event.state, ...(event.message && { message: event.message }) };
+          // An episode that needed a person ends when the agent works again (or stops).
+          if (!["waiting-permission", "waiting-input", "idle"].includes(event.state)) task.attention = null;
+        } else if (event.type === "usage") {
+          // The session's totals so far; a resumed task's continue the earlier run's.
+          task.usage = event.total;
+        }
+        if (event.type === "attention") task.attention = event.reason;
+        if (event.type === "report" || event.type === "attention") {
           task.reports.push(event.type === "report" ? `${event.level}: ${event.message}` : `attention: ${event.reason}`);
         }
         if (event.type !== "outcome") broadcast(task, event);
@@ -255,16 +195,18 @@ export async function startDashboard(options = {}) {
         if (task.run !== run) return;
         task.run = null;
         task.status = outcome.status;
+        task.attention = null;
         task.terminalUrl = null;
         // The last progress line would otherwise be the teardown's ("Saving a snapshot…"): a finished task shows what it did.
         if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
         task.outcome = outcome.status === "failed" ? outcome.message : (outcome.summary ?? null);
+        if (outcome.usage) task.usage = outcome.usage;
         persist();
         broadcast(task, { type: "outcome", outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) } });
       });
   }
 
-  function startTask({ agent, instructions, ssh }) {
+  function startTask({ agent, instructions, ssh, ask }) {
     if (!adapters.has(agent)) return { error: `unknown agent ${JSON.stringify(agent)}` };
     if (typeof instructions !== "string") return { error: "instructions must be text" };
     const sshText = typeof ssh === "string" ? ssh.trim() : "";
@@ -277,6 +219,7 @@ export async function startDashboard(options = {}) {
       agent,
       instructions,
       ssh: sshText || null,
+      ask: ask === true,
       status: "starting",
       percent: null,
       message: null,
@@ -307,20 +250,8 @@ export async function startDashboard(options = {}) {
   }
 
   async function handle(req, res) {
-    const url = requestUrl(req);
-    if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/index.html")) {
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "cache-control": "no-store",
-        "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src http: https:; connect-src 'self'",
-        "referrer-policy": "no-referrer",
-      });
-      res.end(await readFile(PAGE));
-      return;
-    }
-    const header = req.headers.authorization;
-    const given = header?.startsWith("Bearer ") ? header.slice(7) : url.searchParams.get("token");
-    if (!sameToken(given, token)) return sendJson(res, 401, { error: "missing or wrong token" });
+    const url = await admit(req, res, token);
+    if (!url) return;
 
     if (req.method === "GET" && url.pathname === "/api/agents") {
       return sendJson(res, 200, [...adapters.values()].map((a) => ({ id: a.id, displayName: a.displayName })));
@@ -339,7 +270,7 @@ export async function startDashboard(options = {}) {
       const result = startTask(await readJson(req));
       return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
     }
-    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|answer|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
     const rest = match?.[3] === undefined ? undefined : decodeSegment(match[3]);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
@@ -364,6 +295,20 @@ export async function startDashboard(options = {}) {
       }
       return sendJson(res, 202, summary(task));
     }
+    if (req.method === "POST" && action === "answer" && !match[3]) {
+      const { answer } = await readJson(req);
+      if (!ANSWERS.includes(answer)) return sendJson(res, 400, { error: `answer must be one of ${ANSWERS.join(", ")}` });
+      const keys = adapters.get(task.agent).permissionKeys;
+      if (!keys) return sendJson(res, 409, { error: `${adapters.get(task.agent).displayName} has no known keys for its permission prompt` });
+      if (!task.run || task.agentState?.state !== "waiting-permission") return sendJson(res, 409, { error: "no permission prompt is waiting" });
+      try {
+        await task.agentTask.sendKeys(answer === "approve" ? keys.approve : keys.deny);
+      } catch (error) {
+        if (AgentNotRunningError.isInstance(error)) return sendJson(res, 409, { error: "the agent is not running" });
+        throw error;
+      }
+      return sendJson(res, 202, summary(task));
+    }
     if (req.method === "POST" && action === "resume" && !match[3]) {
       if (task.run) return sendJson(res, 409, { error: "the task is still running" });
       launch(task, true);
@@ -375,25 +320,9 @@ export async function startDashboard(options = {}) {
     return sendJson(res, 404, { error: "not found" });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      if (!res.headersSent) sendJson(res, error.status ?? 500, { error: errorText(error) });
-      else res.destroy();
-    });
-  });
-  const host = options.host ?? env.HOST ?? "127.0.0.1";
-  const port = options.port ?? Number(env.PORT ?? 0);
-  await new Promise((resolveListen, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolveListen());
-  });
-  const address = server.address();
-  const shownHost = host.includes(":") ? `[${host}]` : host;
-  origin = `http://${shownHost}:${address.port}`;
-  const heartbeat = setInterval(() => {
-    for (const res of streams) res.write(": keepalive\n\n");
-  }, 15_000);
-  heartbeat.unref();
+  const served = await serve(handle, { host: options.host ?? env.HOST ?? "127.0.0.1", port: options.port ?? Number(env.PORT ?? 0) }, streams);
+  const { server } = served;
+  origin = served.origin;
 
   /** Starts one Claude Code task, so a newcomer sees Claude Code's own screen on the page. */
   function startDemo() {
@@ -403,7 +332,6 @@ export async function startDashboard(options = {}) {
   }
 
   async function close() {
-    clearInterval(heartbeat);
     const running = [...tasks.values()].filter((t) => t.run).map((t) => {
       t.run.cancel();
       return t.run.outcome.catch(() => null);
@@ -418,36 +346,36 @@ export async function startDashboard(options = {}) {
     });
   }
 
-  return { url: `${origin}/#token=${token}`, origin, port: address.port, token, dataDir, startDemo, close };
+  return { url: `${origin}/#token=${token}`, origin, port: served.port, token, dataDir, startDemo, close };
 }
 
 async function main() {
   const { values } = parseArgs({
-    options: { demo: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { demo: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, ...QUEUE_FLAGS, help: { type: "boolean", short: "h" } },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
       "Usage: node src/server.mjs [--demo] [--host 127.0.0.1] [--port N] [--data-dir DIR]\n" +
+        "       node src/server.mjs --redis-url URL --database-url URL [--kinds MODULE] [--host …] [--port N]\n" +
         "  --demo      also start one Claude Code task right away\n" +
         "  --host      address to bind (default 127.0.0.1, or $HOST)\n" +
         "  --port      port (default $PORT, or any free port)\n" +
-        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n",
+        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n" +
+        QUEUE_USAGE,
     );
     return;
   }
-  const dashboard = await startDashboard({
-    ...(values.host !== undefined && { host: values.host }),
-    ...(values.port !== undefined && { port: Number(values.port) }),
-    ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }),
-  });
+  const listen = { ...(values.host !== undefined && { host: values.host }), ...(values.port !== undefined && { port: Number(values.port) }) };
+  const queue = queueSettings(values, process.env);
+  const dashboard = queue ? await startQueueDashboard({ ...listen, ...queue }) : await startDashboard({ ...listen, ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }) });
   process.stdout.write(`Dashboard: ${dashboard.url}\n`);
   if (values.demo) dashboard.startDemo();
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stdout.write("Stopping: cancelling running tasks (their state is saved for resume)…\n");
+    process.stdout.write(queue ? "Stopping: the tasks go on on their workers.\n" : "Stopping: cancelling running tasks (their state is saved for resume)…\n");
     dashboard.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);

@@ -10,10 +10,11 @@ import { parseArgs } from "node:util";
 import { FileStateStore, createAgentTask, runTask } from "@optio/agents";
 import { startScriptedModel } from "@optio/agents/testing";
 import { claudeCode } from "@optio/claudecode";
+import { codex } from "@optio/codex";
 import { openCode } from "@optio/opencode";
 
 /** Every agent this program can run. Adding one is one line. */
-export const AGENTS = { claudecode: claudeCode, opencode: openCode };
+export const AGENTS = { claudecode: claudeCode, opencode: openCode, codex };
 
 /** The same instructions, whichever agent gets them. */
 export const INSTRUCTIONS = [
@@ -33,7 +34,8 @@ const SHELL_TOOL = { claudecode: "Bash", opencode: "bash" };
  */
 export function scriptedTurns(agent) {
   const shell = SHELL_TOOL[agent];
-  if (!shell) throw new Error(`no scripted answers for agent ${JSON.stringify(agent)}`);
+  // The scripted model speaks the Anthropic Messages API; Codex talks to OpenAI's Responses API.
+  if (!shell) throw new Error(`no scripted answers for agent ${JSON.stringify(agent)} (the scripted model speaks the Anthropic Messages API)`);
   return [
     {
       text: "Writing the haiku.",
@@ -54,9 +56,9 @@ export function scriptedTurns(agent) {
 }
 
 /** Per agent: what lets it run the scripted tool calls without asking a person. */
-const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
+const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {}, codex: { codexConfigToml: 'approval_policy = "never"' } };
 
-const USAGE = `usage: swap-agents --agent claudecode|opencode|claudecode,opencode [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
+const USAGE = `usage: swap-agents --agent claudecode|opencode|codex|claudecode,opencode,… [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
                    [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...
                    [--api-base-url URL | --scripted]`;
 const SSH_TARGET = /^([^@\s:]+)@([^@\s:]+)(?::(\d{1,5}))?$/;
@@ -195,6 +197,8 @@ export async function main(argv, { print = (line) => console.log(line), signal }
     if (values.scripted && values["api-base-url"]) throw new Error("--scripted and --api-base-url exclude each other");
     const agents = values.agent.split(",").map((name) => name.trim());
     for (const agent of agents) if (!AGENTS[agent]) throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(agent)}`);
+    // Every agent's answers exist before the first one runs.
+    if (values.scripted) for (const agent of agents) scriptedTurns(agent);
     if (values["process-id"] && agents.length > 1) throw new Error("--process-id names one task: give one --agent with it");
     const ssh = values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined;
     const results = [];

@@ -22,12 +22,13 @@ interface SwapResult {
 const STAND_INS = {
   claudecode: { binary: "claude", versionOutput: "2.1.332 (Claude Code)" },
   opencode: { binary: "opencode", versionOutput: "1.18.34" },
+  codex: { binary: "codex", versionOutput: "codex-cli 0.171.0" },
 } as const;
 type Agent = keyof typeof STAND_INS;
 
 let root: string;
 let sshd: TestSshd;
-const ROOT_VARS = ["OPTIO_CLAUDECODE_TASK_ROOT", "OPTIO_CLAUDECODE_REMOTE_TASK_ROOT", "OPTIO_OPENCODE_TASK_ROOT", "OPTIO_OPENCODE_REMOTE_TASK_ROOT"];
+const ROOT_VARS = ["CLAUDECODE", "OPENCODE", "CODEX"].flatMap((id) => [`OPTIO_${id}_TASK_ROOT`, `OPTIO_${id}_REMOTE_TASK_ROOT`]);
 const saved = new Map<string, string | undefined>();
 
 beforeAll(async () => {
@@ -102,7 +103,7 @@ async function run(agent: Agent, label: string, extra: Record<string, unknown> =
 /** What should not depend on the agent: the outcome, the protocol's progress messages and the deliverables. */
 const comparable = ({ result }: { result: SwapResult }) => ({
   outcome: result.outcome,
-  progress: result.progress.filter((m) => !/claude|opencode/i.test(m)),
+  progress: result.progress.filter((m) => !/claude|opencode|codex/i.test(m)),
   deliverables: result.deliverables,
 });
 
@@ -110,25 +111,30 @@ describe("swap-agents", () => {
   it("gives the same outcome, progress and deliverables with either agent on this machine", { timeout: 120_000 }, async () => {
     const claude = await run("claudecode", "local");
     const opencode = await run("opencode", "local");
+    const codex = await run("codex", "local");
     expect(claude.result.outcome).toEqual({ status: "done", summary: "report written" });
     expect(claude.result.deliverables).toEqual([{ path: "report.md", text: "# Report\n\nAll good.\n" }]);
     expect(comparable(opencode)).toEqual(comparable(claude));
+    expect(comparable(codex)).toEqual(comparable(claude));
     expect(await readFile(join(root, "out", "opencode", "local", "report.md"), "utf8")).toBe("# Report\n\nAll good.\n");
-    for (const { lines } of [claude, opencode]) {
+    for (const { lines } of [claude, opencode, codex]) {
       expect(lines.some((l) => /^terminal {3}http:\/\/127\.0\.0\.1:\d+\//.test(l))).toBe(true);
       expect(lines.some((l) => l.startsWith("deliverable report.md (20 bytes)"))).toBe(true);
       expect(lines.at(-1)).toBe("outcome    done");
     }
     expect(claude.lines[0]).toBe("Running Claude Code on this machine as swap-claudecode-local");
     expect(opencode.lines[0]).toBe("Running opencode on this machine as swap-opencode-local");
+    expect(codex.lines[0]).toBe("Running Codex on this machine as swap-codex-local");
   });
 
   it("reports the agent's STATUS lines the same way with either agent", { timeout: 120_000 }, async () => {
     const claude = await run("claudecode", "status", { env: { OPTIO_SCENARIO: "happy" } });
     const opencode = await run("opencode", "status", { env: { OPTIO_SCENARIO: "happy" } });
+    const codex = await run("codex", "status", { env: { OPTIO_SCENARIO: "happy" } });
     expect(claude.result.progress).toEqual(expect.arrayContaining(["reading the instructions", "working", "finishing"]));
     expect(comparable(opencode)).toEqual(comparable(claude));
-    for (const { lines } of [claude, opencode]) {
+    expect(comparable(codex)).toEqual(comparable(claude));
+    for (const { lines } of [claude, opencode, codex]) {
       expect(lines).toEqual(expect.arrayContaining(["progress    10% reading the instructions", "progress    60% working", "progress   100% finishing"]));
     }
   });
@@ -137,8 +143,10 @@ describe("swap-agents", () => {
     const ssh = sshd.sshConfig();
     const claude = await run("claudecode", "ssh", { ssh });
     const opencode = await run("opencode", "ssh", { ssh });
+    const codex = await run("codex", "ssh", { ssh });
     expect(claude.result.outcome.status).toBe("done");
     expect(comparable(opencode)).toEqual(comparable(claude));
+    expect(comparable(codex)).toEqual(comparable(claude));
     expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
   });
 
@@ -162,10 +170,14 @@ describe("swap-agents", () => {
     expect(() => scriptedTurns("cursor")).toThrow('no scripted answers for agent "cursor"');
   });
 
-  it("refuses an unknown agent and a stray --identity with a usage message", async () => {
+  it("refuses an unknown agent, --scripted for Codex and a stray --identity with a usage message", async () => {
     const lines: string[] = [];
     expect(await main(["--agent", "cursor"], { print: (l: string) => lines.push(l) })).toBe(2);
-    expect(lines[0]).toBe('swap-agents: --agent must be one of claudecode, opencode, got "cursor"');
+    expect(lines[0]).toBe('swap-agents: --agent must be one of claudecode, opencode, codex, got "cursor"');
+    lines.length = 0;
+    // Before any agent runs: the scripted model has no answers in Codex's API.
+    expect(await main(["--agent", "claudecode,codex", "--scripted"], { print: (l: string) => lines.push(l) })).toBe(2);
+    expect(lines[0]).toBe('swap-agents: no scripted answers for agent "codex" (the scripted model speaks the Anthropic Messages API)');
     lines.length = 0;
     expect(await main(["--agent", "opencode", "--identity", "k"], { print: (l: string) => lines.push(l) })).toBe(2);
     expect(lines[0]).toBe("swap-agents: --identity and --known-hosts need --ssh");

@@ -19,3 +19,12 @@ describe("the built package", () => {
     await importWithout("zod", dist("index.js"), check);
   });
 });
+
+describe("the built vitest preset", () => {
+  it("is reachable as @optio/agents/vitest and loads neither vitest nor zod", async () => {
+    const check = `
+      const t = m.adapterVitestPreset.test;
+      if (t.testTimeout !== 60000 || t.hookTimeout !== 120000 || t.fileParallelism !== false || t.include[0] !== "src/**/*.test.ts") throw new Error("preset: " + JSON.stringify(t));`;
+    await importWithout("vitest", new URL(import.meta.resolve("@optio/agents/vitest")), check);
+  });
+});

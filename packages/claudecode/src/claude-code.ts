@@ -42,6 +42,8 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
     seed: CLAUDE_SEED_MANIFEST,
     agentState: claudeStateSource,
     usage: claudeUsageSource,
+    // "1" is "Yes" in every version seen; Escape refuses and asks what to do instead.
+    permissionKeys: { approve: ["1"], deny: ["Escape"] },
   };
 }
 

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe("CLAUDE_SEED_MANIFEST", () => {
   it("holds the login, settings, plugins and global config, and no transcripts", () => {
-    expect(CLAUDE_SEED_MANIFEST.include).toEqual([".claude/.credentials.json", ".claude/settings.json", ".claude/plugins", ".claude/.claude.json", ".claude.json"]);
+    expect(CLAUDE_SEED_MANIFEST.include).toEqual(["home/.claude/.credentials.json", "home/.claude/settings.json", "home/.claude/plugins", "home/.claude/.claude.json", "home/.claude.json"]);
     expect(CLAUDE_SEED_MANIFEST.include.some((p) => p.includes("projects"))).toBe(false);
   });
 

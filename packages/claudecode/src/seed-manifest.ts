@@ -18,7 +18,7 @@ export function rekeyProjects(config: Record<string, unknown>, workdir: string):
 
 /** A seed is a login: credentials, settings, plugins and claude's global config; never transcripts. */
 export const CLAUDE_SEED_MANIFEST: SeedManifest = {
-  include: [".claude/.credentials.json", ".claude/settings.json", ".claude/plugins", CLAUDE_JSON, ".claude.json"],
+  include: ["home/.claude/.credentials.json", "home/.claude/settings.json", "home/.claude/plugins", `home/${CLAUDE_JSON}`, "home/.claude.json"],
   async consume(ctx: AdapterContext): Promise<void> {
     for (const relative of [CLAUDE_JSON, ".claude.json"]) {
       const path = posix.join(ctx.home, relative);

@@ -9,13 +9,16 @@ import { endpointEnv } from "./endpoint.js";
  * TMPDIR (`/tmp/opencode` otherwise, shared by every task); all point inside
  * HOME. Its self-updater stays off: the binary lives in a shared cache.
  */
+/** opencode's scratch dir (TMPDIR) relative to HOME: under the regenerable `.cache`, so made again on every start. */
+export const OPENCODE_TMP_DIR = ".cache/tmp";
+
 export function openCodeEnv(home: string): Record<string, string> {
   return {
     XDG_DATA_HOME: posix.join(home, ".local/share"),
     XDG_CONFIG_HOME: posix.join(home, ".config"),
     XDG_STATE_HOME: posix.join(home, ".local/state"),
     XDG_CACHE_HOME: posix.join(home, ".cache"),
-    TMPDIR: posix.join(home, ".cache/tmp"),
+    TMPDIR: posix.join(home, OPENCODE_TMP_DIR),
     OPENCODE_DISABLE_AUTOUPDATE: "1",
   };
 }

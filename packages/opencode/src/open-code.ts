@@ -1,11 +1,13 @@
 import { posix } from "node:path";
 import { deleteSeed as deleteAgentSeed, listSeeds as listAgentSeeds, type AdapterContext, type AgentAdapter, type BrowserMode, type SeedRecord, type StateStore } from "@optio/agents";
 import { shellQuote } from "@optio/host";
-import { openCodeCommand, openCodeEnv } from "./command.js";
+import { OPENCODE_TMP_DIR, openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
 import { installOpenCode } from "./install.js";
 import { OPENCODE_CONFIG_DIR, OPENCODE_DATA_DIR, OPENCODE_STATE_DIR, plantOpenCodeHome } from "./plant.js";
 import { OPENCODE_SEED_MANIFEST } from "./seed-manifest.js";
+import { openCodeStateSource, plantStatePlugin } from "./state-plugin.js";
+import { openCodeUsageSource } from "./usage.js";
 
 export const OPENCODE_ID = "opencode";
 
@@ -47,7 +49,12 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
     instructionsFile: "AGENTS.md",
     browser: options.browser ?? "redirect",
     install: installOpenCode,
-    plant: plantOpenCodeHome,
+    plant: async (ctx, config) => {
+      await plantOpenCodeHome(ctx, config);
+      await plantStatePlugin(ctx);
+    },
+    // A restore leaves out .cache, TMPDIR with it.
+    prepare: (ctx) => ctx.host.mkdir(posix.join(ctx.home, OPENCODE_TMP_DIR), { mode: 0o700 }),
     command: openCodeCommand,
     firstMessageOnContinue: false,
     // The continued session's screen: its prompt box is up once the footer lists the command palette.
@@ -58,6 +65,10 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
       canContinue: hasStoredSession,
     },
     seed: OPENCODE_SEED_MANIFEST,
+    agentState: openCodeStateSource,
+    // The prompt opens on "Allow once"; Escape picks "Reject", which ends the turn.
+    permissionKeys: { approve: ["Enter"], deny: ["Escape"] },
+    usage: openCodeUsageSource,
   };
 }
 

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseOpenCodeConfig } from "./config.js";
 import { plantOpenCodeHome } from "./plant.js";
+import { openCodeEnv } from "./command.js";
+import { openCode } from "./open-code.js";
 
 let ctx: AdapterTestContext;
 const auth = () => join(ctx.home, ".local/share/opencode/auth.json");
@@ -60,5 +62,16 @@ describe("plantOpenCodeHome", () => {
     expect(existsSync(auth())).toBe(false);
     expect(existsSync(join(ctx.workdir, "opencode.json"))).toBe(false);
     expect(existsSync(join(ctx.home, ".config/opencode/opencode.json"))).toBe(false);
+  });
+});
+
+describe("openCode.prepare", () => {
+  it("makes TMPDIR (0700) on every start, since a restore leaves the regenerable .cache out", async () => {
+    const tmp = join(ctx.home, ".cache/tmp");
+    expect(existsSync(tmp)).toBe(false);
+    await openCode.prepare?.(ctx, parseOpenCodeConfig({}));
+    expect(await mode(tmp)).toBe(0o700);
+    expect(openCodeEnv(ctx.home).TMPDIR).toBe(tmp);
+    expect(openCode.resume.regenerablePaths).toContain("home/.cache");
   });
 });

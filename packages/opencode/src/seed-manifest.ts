@@ -3,5 +3,5 @@ import { AUTH_JSON, OPENCODE_CONFIG_DIR } from "./plant.js";
 
 /** A seed is a login and global settings: the auth file and the config dir; never the session database. */
 export const OPENCODE_SEED_MANIFEST: SeedManifest = {
-  include: [AUTH_JSON, OPENCODE_CONFIG_DIR],
+  include: [`home/${AUTH_JSON}`, `home/${OPENCODE_CONFIG_DIR}`],
 };

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SSHConfigInput } from "@optio/host";
+import { lineFrom } from "@optio/host/testing";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
@@ -43,6 +44,18 @@ process.stdin.on("data", async (line) => {
   process.exit(0);
 });`;
   return spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PACKAGE_DIR, stdio: ["pipe", "pipe", "inherit"] });
+}
+
+/**
+ * A worker process per id, as `spawnWorkerProcess` starts them, each added to
+ * `children` at once (so a test's cleanup ends it even when the start fails);
+ * resolves once every one takes tasks.
+ */
+export async function startWorkerProcesses(options: Omit<ChildWorkerOptions, "workerId">, ids: readonly string[], children: ChildProcess[]): Promise<ChildProcess[]> {
+  const started = ids.map((workerId) => spawnWorkerProcess({ ...options, workerId }));
+  children.push(...started);
+  await Promise.all(started.map((child) => lineFrom(child, "READY:")));
+  return started;
 }
 
 /** A separate Node process that cancels `processId` through a client of the built package, printing `CANCELLED:`. */

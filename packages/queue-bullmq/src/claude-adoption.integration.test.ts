@@ -9,7 +9,7 @@ import { claudeCode } from "@optio/claudecode";
 import { exitOf, lineFrom } from "@optio/host/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnWorkerProcess } from "./child-worker.js";
+import { startWorkerProcesses } from "./child-worker.js";
 import type { AnyTaskKind } from "./task-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
@@ -73,10 +73,8 @@ describe("the real Claude Code through the queue", () => {
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds });
     const events = recordEvents(queue);
     const spawn = async (workerId: string) => {
-      const child = spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root: dir, workerId, concurrency: 1, kindsModule: CLAUDE_KINDS });
-      children.push(child);
-      await lineFrom(child, "READY:");
-      return child;
+      const [child] = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root: dir, concurrency: 1, kindsModule: CLAUDE_KINDS }, [workerId], children);
+      return child!;
     };
     try {
       const first = await spawn("claude-a");

@@ -11,6 +11,12 @@ export const connectionFields = {
   prefix: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,32}$/, "must be 1-32 characters of [A-Za-z0-9._-]")), "optio"),
 };
 
+/**
+ * Redis connection options every connection of the queue uses: a lost connection is tried again at least once a
+ * second, so a Redis that comes back is in use within about a second (ioredis and BullMQ back off to many seconds).
+ */
+export const reconnectOptions = { retryStrategy: (times: number): number => Math.min(times * 100, 1000) };
+
 /** The options parsed with defaults, or OptioConfigError naming the first bad field. */
 export function parseOptions<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(input);

@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
 import type { TaskOutcome } from "@optio/agents";
-import { createHost, type Host, OptioAbortError, shellCommand, shellQuote } from "@optio/host";
+import { createHost, type Host, shellCommand, shellQuote } from "@optio/host";
 import * as z from "zod/mini";
 import { defineTaskKind, type TaskKind } from "./task-kind.js";
 
 const POLL_S = "0.05";
+const POLL_MS = 50;
 
 const scriptedPayload = z.object({
   /** How long the stand-in agent works before it is done. */
@@ -52,7 +54,8 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
       const host = createHost({ consumer: "scripted", processId, env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root }, ...(ssh ? { ssh } : {}) });
       await host.connect();
       try {
-        const file = (name: string) => shellQuote(path.posix.join(host.taskDir, name));
+        const filePath = (name: string) => path.posix.join(host.taskDir, name);
+        const file = (name: string) => shellQuote(filePath(name));
         const pidFile = file("agent.pid");
         const doneFile = file("agent.done");
         let pid = ctx.resumeRequested ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0) : 0;
@@ -68,10 +71,12 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
         ctx.reportProgress(10, `agent ${pid}`);
         ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
         try {
-          await host.runChecked(`while [ ! -e ${doneFile} ]; do sleep ${POLL_S}; done`, { cwd: "/", signal: ctx.signal });
+          // Polled from here, not by a shell loop on the host: a worker SIGKILLed mid-task would leave that loop running forever.
+          while (!(await host.stat(filePath("agent.done")))) await delay(POLL_MS, undefined, { signal: ctx.signal });
         } catch (error) {
-          if (!OptioAbortError.isInstance(error)) throw error;
-          await host.runCommand(`kill -KILL -- -${pid} 2>/dev/null`, { cwd: "/" });
+          if (!ctx.signal.aborted) throw error;
+          // No `--`: dash's kill takes it for a bad pid and kills nothing.
+          await host.runCommand(`kill -KILL -${pid} 2>/dev/null`, { cwd: "/" });
           return { status: "cancelled" };
         }
         const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));

@@ -2,7 +2,7 @@ import { type Job, Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { OptioError, validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
-import { connectionFields, parseOptions } from "./connection-options.js";
+import { connectionFields, parseOptions, reconnectOptions } from "./connection-options.js";
 import { QueueUnavailableError, TaskExistsError, TaskNotFoundError } from "./errors.js";
 import { cancelChannel, FIELD, type JobData, type QueuedTask, type QueuedTaskOutcome, type QueuedTaskState, type QueueTaskEvent, type QueueTaskMessage, taskKey } from "./queue-records.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
@@ -85,7 +85,7 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
   const kinds = kindsByName(kindList);
   // A client fails fast while Redis is away (a typed error to the caller) instead of queueing commands in memory;
   // the queue shares the connection, so one reconnect serves both.
-  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...reconnectOptions });
   redis.on("error", () => {});
   const queue = new Queue<JobData, QueuedTaskOutcome>(queueName, { connection: redis, prefix });
   queue.on("error", () => {});
@@ -95,7 +95,7 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     // Read on from the stream's current end, not from whenever the reader's first XREAD happens to run:
     // an event in between would be lost, and a task that ended there would never be seen to end.
     const [last] = await redis.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1);
-    const source = new QueueEvents(queueName, { connection: { url: redisUrl }, prefix, lastEventId: last?.[0] ?? "0-0" });
+    const source = new QueueEvents(queueName, { connection: { url: redisUrl, ...reconnectOptions }, prefix, lastEventId: last?.[0] ?? "0-0" });
     source.on("error", () => {});
     // One listener pair per waiting caller: many outcomes awaited at once are expected.
     source.setMaxListeners(0);

@@ -4,7 +4,7 @@ import type { SSHConfigInput } from "@optio/host";
 import { type Job, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import * as z from "zod/mini";
-import { connectionFields, parseOptions } from "./connection-options.js";
+import { connectionFields, parseOptions, reconnectOptions } from "./connection-options.js";
 import { cancelChannel, FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
 import { storeIsBack, storeOutageIn } from "./store-outage.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
@@ -66,7 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   const { redisUrl, queueName, prefix, store, hosts } = parsed;
   const kinds = kindsByName(parsed.kinds);
   const workerId = parsed.workerId ?? `${os.hostname()}-${process.pid}`;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, ...reconnectOptions });
   redis.on("error", () => {});
   const running = new Map<string, Running>();
   let handingOver = false;
@@ -140,7 +140,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   };
 
   const worker = new Worker<JobData, QueuedTaskOutcome>(queueName, processJob, {
-    connection: { url: redisUrl },
+    connection: { url: redisUrl, ...reconnectOptions },
     prefix,
     concurrency: parsed.concurrency,
     lockDuration: parsed.lockMs,

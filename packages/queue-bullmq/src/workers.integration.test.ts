@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,10 +7,19 @@ import { PostgresStateStore } from "@optio/store-postgres";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
-import { spawnCancelProcess, spawnWorkerProcess } from "./child-worker.js";
+import { spawnCancelProcess, startWorkerProcesses } from "./child-worker.js";
 import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { recordEvents } from "./test-watch.js";
+
+/** Running, not just a zombie waiting for a parent (here often no init) to reap it. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
 import { startTestRedis, type TestRedis } from "./test-redis.js";
 
 let redis: TestRedis;
@@ -33,11 +43,7 @@ afterAll(async () => {
 });
 
 async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
-  const hosts = { sshd: sshd.sshConfig() };
-  const started = ids.map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency, hosts }));
-  children.push(...started);
-  await Promise.all(started.map((child) => lineFrom(child, "READY:")));
-  return started;
+  return startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency, hosts: { sshd: sshd.sshConfig() } }, ids, children);
 }
 
 describe("workers in separate processes on real redis and postgres", () => {
@@ -65,6 +71,10 @@ describe("workers in separate processes on real redis and postgres", () => {
       }
       const tasks = await queue.listTasks();
       expect(tasks.map((t) => [t.processId, t.state, t.runs])).toEqual(expect.arrayContaining([["long-0", "cancelled", 1], ["long-1", "cancelled", 1], ["long-2", "cancelled", 1]]));
+      // The cancelled tasks' agents are gone, not left running on the host.
+      for (const id of ["long-0", "long-1", "long-2"]) {
+        for (const pid of await scriptedLaunches(root, id)) expect(alive(pid), `agent ${pid} of ${id}`).toBe(false);
+      }
       for (const worker of workers) worker.stdin?.write("drain\n");
       await Promise.all(workers.map((w) => lineFrom(w, "CLOSED:")));
     } finally {

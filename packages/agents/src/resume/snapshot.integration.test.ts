@@ -155,7 +155,7 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
     const source = await remote("seed-source");
     await plant(source);
     const manifest: SeedManifest = {
-      include: [".claude/.credentials.json", ".claude.json"],
+      include: ["home/.claude/.credentials.json", "home/.claude.json"],
       async consume(ctx) {
         await ctx.host.writeText("home/.claude.json", JSON.stringify({ projects: { [ctx.workdir]: {} } }));
       },

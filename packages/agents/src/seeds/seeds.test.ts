@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "../resume/blob-bytes.js";
-import { DecryptMissingError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
+import { DecryptMissingError, ResumePathError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
 import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
 import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
@@ -21,7 +21,7 @@ const SOURCE_FILES = {
   "project/main.ts": "code\n",
 };
 
-const INCLUDE = [".claude/.credentials.json", ".claude/settings.json", ".claude/plugins", ".claude.json", ".config/absent"];
+const INCLUDE = ["home/.claude/.credentials.json", "home/.claude/settings.json", "home/.claude/plugins", "home/.claude.json", "home/.config/absent"];
 
 function adapterContext(host: LocalHost): AdapterContext {
   return {
@@ -119,6 +119,16 @@ describe("seeds over LocalHost and FileStateStore", () => {
 
     await mergeSeed({ host: fresh, store, seedId: record.id, manifest, decrypt, adapterContext: adapterContext(fresh) });
     expect(await readFile(path.join(fresh.workdir, "home/.claude/.credentials.json"), "utf8")).toContain(SECRET);
+  });
+
+  it("refuses an include path outside home/, naming it: seed paths are workdir-relative like private paths", async () => {
+    const host = await source();
+    for (const include of [[".claude/.credentials.json"], ["project/notes.md"], ["home"]]) {
+      const error = await captureSeed({ host, store, agent: "claudecode", sourceProcessId: "p", manifest: { include } }).catch((e: unknown) => e);
+      expect(ResumePathError.isInstance(error), include[0]).toBe(true);
+      expect((error as Error).message).toContain(JSON.stringify(include[0]));
+    }
+    expect(await store.listSeeds()).toEqual([]);
   });
 
   it("fails on an unknown seed id", async () => {

@@ -7,13 +7,18 @@ import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import type { BlobTransform } from "../spec/config.js";
 import type { SeedRecord, StateStore } from "../spec/state-store.js";
 import { bytesStream, readAllBytes, safeRelativePath } from "../resume/blob-bytes.js";
-import { DecryptMissingError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
+import { DecryptMissingError, ResumePathError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
 
 /** The agent's HOME inside the workdir; seed entries live under it. */
 const HOME_DIR = "home";
 
+/** The manifest's paths relative to HOME; each must name something under `home/` (paths are workdir-relative, as private paths are). */
 function includePaths(manifest: Pick<SeedManifest, "include">): string[] {
-  return manifest.include.map((p) => safeRelativePath(p, "seed include path"));
+  return manifest.include.map((p) => {
+    const path = safeRelativePath(p, "seed include path");
+    if (!path.startsWith(`${HOME_DIR}/`)) throw new ResumePathError(`seed include path must be under ${HOME_DIR}/ (relative to the workdir): ${JSON.stringify(p)}`);
+    return path.slice(HOME_DIR.length + 1);
+  });
 }
 
 export interface CaptureSeedOptions {

@@ -63,6 +63,26 @@ describe("the agent-state follower", () => {
     expect(changes).toEqual(["starting", "working", "waiting-permission", "working", "waiting-permission", "exited"]);
   });
 
+  it("an adopted agent's earlier lines are not reported again: only the state they end in, then new lines", async () => {
+    await writeFile(file, "working\nwaiting-permission Bash: ls\nworking\nwaiting-permission Bash: rm\n");
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    follower.follow({ adopted: true });
+    await log.waitFor((e) => e.type === "attention");
+    await appendFile(file, "working\nidle all done\n");
+    await log.waitFor((e) => e.type === "agent-state" && e.state === "idle");
+    await follower.exited();
+    expect(states()).toEqual(["waiting-permission", "attention: Agent asks for permission: Bash: rm", "working", "idle", "exited"]);
+  });
+
+  it("an adopted agent whose file is still empty reports only new lines", async () => {
+    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    follower.follow({ adopted: true });
+    await appendFile(file, "working\n");
+    await log.waitFor((e) => e.type === "agent-state" && e.state === "working");
+    await follower.exited();
+    expect(states()).toEqual(["working", "exited"]);
+  });
+
   it("a turn that ends and stays unfinished becomes waiting-input with one attention", async () => {
     const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
     follower.follow();

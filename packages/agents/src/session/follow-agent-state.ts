@@ -1,6 +1,6 @@
 import type { Host } from "@optio/host";
 import type { TaskContext } from "../spec/task-context.js";
-import type { AgentState, AgentStateChange, AgentStateSource } from "../spec/agent-state.js";
+import type { AgentState, AgentStateChange, AgentStateSource, HookStateChange } from "../spec/agent-state.js";
 
 /**
  * After a turn ends, how long the task gets to finish (the DONE line the
@@ -28,8 +28,13 @@ export interface AgentStateFollowerOptions {
 export interface AgentStateFollower {
   /** Reports `starting`: the agent is being launched. */
   starting(): void;
-  /** Follows the state file until `exited` (or the host goes away). */
-  follow(): void;
+  /**
+   * Follows the state file until `exited` (or the host goes away). An
+   * adopted agent's file already holds what the dead worker reported: its
+   * lines are read without a report each, and only the state they end in is
+   * reported (with attention when it waits for a person), then new lines.
+   */
+  follow(options?: { adopted?: boolean }): void;
   /** Reports `exited` (once) and stops following. */
   exited(): Promise<void>;
 }
@@ -72,11 +77,30 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
     }
   }
 
-  async function tail(reader: AgentStateSource): Promise<void> {
+  /** How many whole lines the file holds now, and the change the last readable one made. */
+  async function reportedSoFar(reader: AgentStateSource): Promise<{ lines: number; last: HookStateChange | null }> {
+    const text = (await host.readFile(path).catch(() => Buffer.alloc(0))).toString("utf8");
+    const lines = text.split("\n").slice(0, -1);
+    let last: HookStateChange | null = null;
+    for (const line of lines) last = reader.parse(line) ?? last;
+    return { lines: lines.length, last };
+  }
+
+  async function tail(reader: AgentStateSource, adopted: boolean): Promise<void> {
     const onLongLine = (head: string) => ctx.report("warn", `agent state: a line over ${MAX_STATE_LINE_BYTES} bytes was dropped: ${head.slice(0, 80)}…`);
     try {
+      let skip = 0;
+      if (adopted) {
+        const before = await reportedSoFar(reader);
+        skip = before.lines;
+        if (before.last) change(before.last.state, before.last.message);
+      }
       for await (const batch of host.tailLines(path, { signal: stop.signal, maxLineBytes: MAX_STATE_LINE_BYTES, onLongLine })) {
         for (const line of batch) {
+          if (skip > 0) {
+            skip -= 1;
+            continue;
+          }
           const next = reader.parse(line);
           if (next) change(next.state, next.message);
         }
@@ -88,8 +112,8 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
 
   return {
     starting: () => change("starting"),
-    follow: () => {
-      if (source) following = tail(source);
+    follow: (followOptions = {}) => {
+      if (source) following = tail(source, followOptions.adopted ?? false);
     },
     exited: async () => {
       stop.abort();

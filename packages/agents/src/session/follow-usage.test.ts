@@ -78,6 +78,32 @@ describe("the usage follower", () => {
     expect(await empty.finish()).toBeUndefined();
   });
 
+  it("warns once when the command fails saying why", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "echo 'no-such-tool: not found' >&2; exit 127", parse: () => [] };
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
+    follower.follow();
+    await log.waitFor((e) => e.type === "report");
+    expect(await follower.finish()).toBeUndefined();
+    expect(log.events).toEqual([{ type: "report", level: "warn", message: "reading the agent's usage failed: no-such-tool: not found" }]);
+  });
+
+  it("settles once the command shows every turn recorded, for at most settleMs, and at once without a settleMs", async () => {
+    const source: UsageCommandSource = { kind: "command", command: () => "cat state.txt", parse: () => [], settleMs: 300, settled: (output) => output.trim() === "recorded" };
+    await writeFile(join(root, "state.txt"), "under way\n");
+    const started = Date.now();
+    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where }).settle();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: { ...source, settleMs: 10_000 }, where });
+    const settling = follower.settle();
+    setTimeout(() => void writeFile(join(root, "state.txt"), "recorded\n"), 400);
+    const waited = Date.now();
+    await settling;
+    expect(Date.now() - waited).toBeLessThan(5000);
+    const quick = Date.now();
+    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where }).settle();
+    expect(Date.now() - quick).toBeLessThan(100);
+  });
+
   it("reads nothing without a source", async () => {
     const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: undefined, where });
     follower.follow();

@@ -7,6 +7,8 @@ import { UsageTally } from "./usage-tally.js";
 /** How often a command source is asked again while the agent runs. */
 const USAGE_POLL_MS = 2000;
 const USAGE_COMMAND_TIMEOUT_MS = 30_000;
+/** How often the command is asked while the session waits for the agent's last turn. */
+const SETTLE_POLL_MS = 250;
 /**
  * The longest record line the tail reads: a transcript line holds a whole
  * message, which may carry a file. A longer one is skipped while following
@@ -27,6 +29,8 @@ export interface UsageFollowerOptions {
 export interface UsageFollower {
   /** Follows the agent's records while it runs. */
   follow(): void;
+  /** Waits (up to the source's `settleMs`, if any) for the agent to record its last turn before it is stopped. */
+  settle(): Promise<void>;
   /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
   finish(): Promise<UsageTotals | undefined>;
 }
@@ -84,6 +88,7 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
   async function runCommand(command: string, parse: (output: string) => UsageRecord[], signal?: AbortSignal): Promise<void> {
     const result = await host.runCommand(command, { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS, ...(signal && { signal }) });
     if (result.exitCode === 0) count(parseSafely(() => parse(result.stdout)));
+    else if (result.stderr.trim().length > 0) warn(new Error(result.stderr.trim().split("\n")[0]));
   }
 
   async function poll(command: string, parse: (output: string) => UsageRecord[]): Promise<void> {
@@ -105,6 +110,15 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
     follow: () => {
       if (!source) return;
       following = source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
+    },
+    settle: async () => {
+      if (source?.kind !== "command" || !source.settleMs) return;
+      const deadline = Date.now() + source.settleMs;
+      while (Date.now() < deadline) {
+        const result = await host.runCommand(source.command(where), { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS }).catch(() => null);
+        if (result?.exitCode === 0 && source.settled?.(result.stdout)) return;
+        await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
+      }
     },
     finish: async () => {
       if (!source) return undefined;

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +121,27 @@ describe("resume", () => {
     const third = await session(config, { resume: true, processId: first.processId, adapter: noTranscript });
     expect(third.outcome.status).toBe("done");
     expect(argsOf(third.events)).toBe("args:");
+  });
+
+  it("runs the adapter's prepare on a fresh and on a resumed start, after the restore, so what it makes under a regenerable path is there", async () => {
+    const scripted = createScriptedAdapter();
+    const calls: string[] = [];
+    const preparing: AgentAdapter<AgentTaskConfig> = {
+      ...scripted,
+      async prepare(ctx) {
+        const start = (await ctx.host.stat(posix.join(ctx.home, ".scripted/conversation"))) ? "restored" : "fresh";
+        const scratch = (await ctx.host.stat(posix.join(ctx.home, ".cache/scratch"))) ? "scratch there" : "no scratch";
+        calls.push(`${start}, ${scratch}`);
+        await ctx.host.mkdir(posix.join(ctx.home, ".cache/scratch"), { mode: 0o700 });
+      },
+    };
+    const config = { env: { OPTIO_SCENARIO: "happy" } };
+    const first = await session(config, { adapter: preparing });
+    expect(first.outcome.status).toBe("done");
+    const second = await session(config, { adapter: preparing, resume: true, processId: first.processId });
+    expect(second.outcome.status).toBe("done");
+    // The second prepare ran after the restore (the conversation is back), which left the regenerable .cache out.
+    expect(calls).toEqual(["fresh, no scratch", "restored, no scratch"]);
   });
 
   it("keeps the previous snapshot when the worker is killed between the two blob writes", async () => {

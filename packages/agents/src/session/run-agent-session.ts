@@ -203,6 +203,7 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
     resumed ? appendResumeLog(host, resumed.refreshed) : host.writeText(RESUME_LOG_FILE, `${resumeLogLine([])}\n`),
     writeShims(host, shims),
   ]);
+  await adapter.prepare?.(adapterCtx, state.config);
   // An adapter may ask its own binary (opencode lists its sessions), so this waits for the install.
   const continueConversation = resumed ? await adapter.resume.canContinue(adapterCtx) : false;
   await state.config.beforeExecute?.(hook);
@@ -336,7 +337,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
       ({ typed } = await startAgent(ctx, adapter, state));
     }
     setAgentRunning(true);
-    state.agentState.follow();
+    state.agentState.follow({ adopted: record !== null });
     state.usage.follow();
     // Typed alongside the watch: an agent that exits or reports before its prompt shows still decides the outcome.
     const watched = new AbortController();

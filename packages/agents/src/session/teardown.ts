@@ -41,6 +41,8 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
   const graceMs = config.supportsResume || savesSeed || config.afterExecute ? AGENT_STOP_GRACE_MS : 0;
   // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
   // The terminal's viewers are tmux clients of their own, so they close meanwhile.
+  // A cancel stops the agent at once; an outcome the agent reported leaves it a moment to record its last turn.
+  if (state.launched && outcome.status !== "cancelled") await state.usage.settle();
   await Promise.all([step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)), step("closing the terminal", async () => state.terminal?.close())]);
   // Read once the agent has stopped: the records of its last turn are written by then.
   const usage = state.launched ? await state.usage.finish() : undefined;

@@ -2,6 +2,7 @@ import type { Host } from "@optio/host";
 import type * as z from "zod/mini";
 import type { AgentTaskConfig } from "./config.js";
 import type { AgentStateSource } from "./agent-state.js";
+import type { AgentKey } from "./agent-keys.js";
 import type { UsageSource } from "./usage.js";
 import type { HookContext } from "./hook-context.js";
 import type { BrowserMode } from "./browser-mode.js";
@@ -63,7 +64,7 @@ export interface ResumeSpec {
 }
 
 export interface SeedManifest {
-  /** Paths relative to the agent's HOME that make up a seed (a login, settings, plugins). */
+  /** Workdir-relative paths under `home/` that make up a seed (a login, settings, plugins), as `privatePaths` are written. */
   readonly include: readonly string[];
   /** Runs after a seed was merged into a fresh workdir (e.g. re-key per-project state). */
   consume?(ctx: AdapterContext): Promise<void>;
@@ -87,6 +88,13 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
   install(ctx: AdapterContext, config: C): Promise<InstalledAgent>;
   /** Writes the agent's per-task state under HOME on a fresh start. */
   plant(ctx: AdapterContext, config: C): Promise<void>;
+  /**
+   * Runs on every start, fresh or resumed: after `plant` or the restore, once
+   * the binary is installed, before `canContinue` and the launch (not for an
+   * adopted agent, which already runs). For what the agent needs and a
+   * restore does not bring back, such as a dir under a regenerable path.
+   */
+  prepare?(ctx: AdapterContext, config: C): Promise<void>;
   command(config: C, launch: LaunchInfo): AgentCommand;
   readonly resume: ResumeSpec;
   /** False when the agent cannot take a first message on its command line while it continues a conversation (opencode's `--prompt` is ignored with `--continue`); the session then types it once `promptReady` matches, or sends none. Default true. */
@@ -100,8 +108,19 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
    * the task reports only `starting` and `exited`.
    */
   readonly agentState?: AgentStateSource;
+  /**
+   * The keys (for `sendKeys`) that answer the agent's permission prompt:
+   * `approve` lets the waiting tool call run once, `deny` refuses it. Data, so
+   * a dashboard or job runner can offer Approve / Deny for any agent.
+   */
+  readonly permissionKeys?: PermissionKeys;
   /** Where the agent records each model turn's tokens (and cost); without a source the task reports no usage. */
   readonly usage?: UsageSource;
+}
+
+export interface PermissionKeys {
+  readonly approve: readonly AgentKey[];
+  readonly deny: readonly AgentKey[];
 }
 
 /** The contract's current version: what adapters implement and runAgentSession accepts. */

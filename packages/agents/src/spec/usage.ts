@@ -52,10 +52,23 @@ export interface UsageFileSource {
 /** The agent keeps its records where a command can read them (opencode: its SQLite store), polled. */
 export interface UsageCommandSource {
   readonly kind: "command";
-  /** A shell command printing every record so far; it runs in the workdir, and fails quietly (no output) before the store exists. */
+  /**
+   * A shell command printing every record so far; it runs in the workdir.
+   * Before the store exists it fails quietly (nothing on stderr); an error it
+   * prints (no `sqlite3` on the host) is reported once as a warning.
+   */
   command(where: UsageLocation): string;
   /** The records the command's output holds. */
   parse(output: string): UsageRecord[];
+  /**
+   * How long the agent may take to record a turn after its tools ran (opencode
+   * writes a turn's tokens once its step ends): a session that ends with the
+   * agent still running (DONE, ERROR) polls the command up to this long before
+   * stopping it, until `settled` says every turn is recorded.
+   */
+  settleMs?: number;
+  /** Whether the command's output shows no turn still under way; without it the session waits the whole `settleMs`. */
+  settled?(output: string): boolean;
 }
 
 /**

@@ -133,8 +133,13 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         await rm(fx.root, { recursive: true, force: true });
       });
 
-      async function session(scenario: ScriptedScenario, extra: Record<string, unknown> = {}, control?: (events: TaskEvent[], cancel: () => void) => void) {
-        const processId = `contract-${scenario}-${Math.random().toString(36).slice(2, 8)}`;
+      async function session(
+        scenario: ScriptedScenario,
+        extra: Record<string, unknown> = {},
+        control?: (events: TaskEvent[], cancel: () => void) => void,
+        run: { processId?: string; resume?: boolean } = {},
+      ) {
+        const processId = run.processId ?? `contract-${scenario}-${Math.random().toString(36).slice(2, 8)}`;
         const config = {
           ...options.makeConfig({ installDir: fx.installDir }),
           consumerInstructions: "Follow the contract.",
@@ -145,8 +150,8 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         };
         const task = createAgentTask(adapter, { processId, name: scenario, config });
         const events: TaskEvent[] = [];
-        const run = runTask(task, { store: fx.store, onEvent: (e) => { events.push(e); control?.(events, run.cancel); } });
-        const outcome: TaskOutcome = await run.outcome;
+        const running = runTask(task, { store: fx.store, resume: run.resume, onEvent: (e) => { events.push(e); control?.(events, running.cancel); } });
+        const outcome: TaskOutcome = await running.outcome;
         return { outcome, events, processId };
       }
 
@@ -205,6 +210,21 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         expect(outcome.status).toBe("failed");
         expect((outcome as { message: string }).message).toContain("code 3");
         expect((outcome as { message: string }).message).toContain("something went badly wrong");
+      });
+
+      it("save, restore, continue: what the agent left (a cache, an absolute link) never breaks the resume", async () => {
+        const regenerable = adapter.resume.regenerablePaths?.[0];
+        const link = `${adapter.resume.privatePaths[0]}/optio-contract-link`;
+        const env = { OPTIO_SCENARIO: "leave-state", OPTIO_LEFT_CACHE: `${regenerable ?? "home/.optio-contract"}/optio-contract-cache`, OPTIO_LEFT_LINK: link };
+        const processId = `contract-round-trip-${Math.random().toString(36).slice(2, 8)}`;
+        const first = await session("leave-state", { supportsResume: true, env }, undefined, { processId });
+        expect(first.outcome).toEqual({ status: "done", summary: "turn 1, cache absent" });
+        const warned = first.events.filter((e) => e.type === "report" && e.level === "warn").map((e) => (e as { message: string }).message);
+        expect(warned).toContainEqual(expect.stringContaining(`left out of the snapshot: the link ${link} -> /usr/bin/env`));
+
+        const second = await session("leave-state", { supportsResume: true, env }, undefined, { processId, resume: true });
+        // The earlier turn came back with the workdir; a regenerable cache did not.
+        expect(second.outcome).toEqual({ status: "done", summary: `turn 2, cache ${regenerable ? "absent" : "present"}` });
       });
 
       it("cancel: cancelled, and no process of the agent is left", async () => {

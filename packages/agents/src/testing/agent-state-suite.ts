@@ -49,9 +49,9 @@ const statesOf = (events: readonly TaskEvent[]): AgentState[] => events.flatMap(
 const attentionsOf = (events: readonly TaskEvent[]): string[] => events.flatMap((e) => (e.type === "attention" ? [e.reason] : []));
 const isState = (state: AgentState) => (e: TaskEvent) => e.type === "agent-state" && e.state === state;
 
-/** Resolves once the agent's screen shows `text`; polled, as a person would look. */
-async function screenShows(task: AgentDriver, text: string): Promise<void> {
-  while (!(await task.readScreen().catch(() => "")).includes(text)) await sleep(50);
+/** Resolves once the agent's screen shows `text` (or, with `shown: false`, no longer shows it); polled, as a person would look. */
+async function screenShows(task: AgentDriver, text: string, shown = true): Promise<void> {
+  while ((await task.readScreen().catch(() => "")).includes(text) !== shown) await sleep(50);
 }
 
 /** The tool results a conversation request carries in its last message. */
@@ -123,9 +123,11 @@ export function agentStateSuite<C extends AgentTaskConfig>(adapter: AgentAdapter
           await task.sendKeys(options.approveKeys);
           await log.waitFor(isState("working"), { from: asked.index });
           const second = await m.waitForRequest((r) => isConversationRequest(r) && r.turn === 1, 120_000);
-          expect(lastToolResults(second)).toMatchObject([{ is_error: false }]);
+          // claude sends `is_error: false`, opencode leaves it out.
+          expect(lastToolResults(second).map((result) => result.is_error ?? false)).toEqual([false]);
           // Reporting DONE is a shell call too: a second prompt, a second episode.
           const again = await log.waitFor((e) => isState("waiting-permission")(e) && e.type === "agent-state" && (e.message ?? "").includes("DONE"), { from: asked.index + 1 });
+          await screenShows(task, options.permissionPrompt);
           await task.sendKeys(options.approveKeys);
           expect(await run.outcome).toMatchObject({ status: "done", summary: "proof written" });
           expect(statesOf(log.events).slice(0, 3)).toEqual(["starting", "working", "waiting-permission"]);
@@ -144,7 +146,11 @@ export function agentStateSuite<C extends AgentTaskConfig>(adapter: AgentAdapter
         const { m, log, task, run } = await start("state-deny", turns, options.askingConfig);
         try {
           const asked = await log.waitFor(isState("waiting-permission"));
+          // opencode's plugin hears of the prompt before it is drawn, and keys pressed before that go elsewhere.
+          await screenShows(task, options.permissionPrompt);
           await task.sendKeys(options.denyKeys);
+          // Words typed while the prompt is still closing are lost (opencode): a person types once it is gone.
+          await screenShows(task, options.permissionPrompt, false);
           if (options.afterDeny) await task.sendText(options.afterDeny, { submit: true });
           const second = await m.waitForRequest((r) => isConversationRequest(r) && r.turn === 1, 120_000);
           const [refused] = lastToolResults(second);

@@ -243,6 +243,8 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         // The resumed session reads the conversation from its start: its totals continue the first session's.
         const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as TaskEvent);
         expectUsage(adapter, lines, (cliOutcome(result) as { outcome: TaskOutcome }).outcome, scriptedTotals(work.write, work.finishResumed));
+        // For the person at the terminal (stderr beside --json): one line with the sum.
+        if (adapter.usage) expect(result.stderr).toMatch(/^Usage: 2\.4k in \/ 85 out · 800 cache read \/ 0 cache write( · \$\d+\.\d\d)? \(2 turns; .+\)$/m);
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         // The resumed session's first request carries the earlier turn and the resume notice; the kickoff only once, from the first session.
         const resumed = messagesText(second.requests.find(isConversationRequest)!);
@@ -257,6 +259,12 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         const { result, cwd } = await cli(processId, m.url);
         expect(result.code, result.stderr).toBe(0);
         expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: SUMMARY } });
+        // --json carries the agent's state as its hooks reported it, from starting to exited.
+        const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; state?: string });
+        const states = events.flatMap((e) => (e.type === "agent-state" ? [e.state] : []));
+        expect(states[0]).toBe("starting");
+        expect(states).toContain("working");
+        expect(states.at(-1)).toBe("exited");
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
       });

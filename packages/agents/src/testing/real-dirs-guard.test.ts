@@ -26,6 +26,18 @@ describe("guardRealDirs", () => {
     expect(existsSync(made)).toBe(false);
   });
 
+  it("does not count another guard's canary coming or going as a change, on the same dir at the same time", async () => {
+    const dir = join(root, "shared");
+    const first = await guardRealDirs({ watched: [dir] });
+    const second = await guardRealDirs({ watched: [dir] });
+    await first.release();
+    const third = await guardRealDirs({ watched: [dir] });
+    expect(await second.changes()).toEqual([]);
+    await writeFile(join(dir, "real-change"), "x");
+    expect(await second.changes()).toEqual([`${join(dir, "real-change")}: added`]);
+    await Promise.all([second.release(), third.release()]);
+  });
+
   it("names every file added, modified or removed, a touched canary, and a path created", async () => {
     const dir = join(root, "agent");
     await mkdir(dir);

@@ -19,10 +19,13 @@ export interface RealDirsGuard {
 
 const CANARY_TEXT = "do not touch\n";
 
-/** Every entry under `dir` with its size and mtime, by path. */
-async function inventory(dir: string): Promise<Map<string, string>> {
+const CANARY_PREFIX = "optio-canary-";
+
+/** Every entry under `dir` with its size and mtime, by path; other guards' canaries are theirs to add and remove. */
+async function inventory(dir: string, ownCanary: string): Promise<Map<string, string>> {
   const rows = new Map<string, string>();
   for (const entry of await readdir(dir, { recursive: true }).catch(() => [] as string[])) {
+    if (entry.startsWith(CANARY_PREFIX) && entry !== ownCanary) continue;
     const path = join(dir, entry);
     const s = await stat(path).catch(() => null);
     rows.set(path, s ? `${s.size} ${s.mtimeMs}` : "gone while listing");
@@ -35,14 +38,14 @@ async function inventory(dir: string): Promise<Map<string, string>> {
  * isolated HOME: a test then asserts that `changes()` is empty.
  */
 export async function guardRealDirs(options: RealDirsGuardOptions): Promise<RealDirsGuard> {
-  const canaryName = `optio-canary-${randomBytes(4).toString("hex")}`;
+  const canaryName = `${CANARY_PREFIX}${randomBytes(4).toString("hex")}`;
   const created = options.watched.filter((dir) => !existsSync(dir));
   for (const dir of options.watched) {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, canaryName), CANARY_TEXT);
   }
   const before = new Map<string, string>();
-  for (const dir of options.watched) for (const [path, row] of await inventory(dir)) before.set(path, row);
+  for (const dir of options.watched) for (const [path, row] of await inventory(dir, canaryName)) before.set(path, row);
   const untouched = options.untouched ?? [];
   const existed = untouched.map((path) => existsSync(path));
 
@@ -54,7 +57,7 @@ export async function guardRealDirs(options: RealDirsGuardOptions): Promise<Real
         if ((await readFile(canary, "utf8").catch(() => null)) !== CANARY_TEXT) found.push(`${canary}: canary changed or removed`);
       }
       const after = new Map<string, string>();
-      for (const dir of options.watched) for (const [path, row] of await inventory(dir)) after.set(path, row);
+      for (const dir of options.watched) for (const [path, row] of await inventory(dir, canaryName)) after.set(path, row);
       for (const [path, row] of after) {
         if (!before.has(path)) found.push(`${path}: added`);
         else if (before.get(path) !== row) found.push(`${path}: modified`);
@@ -67,7 +70,12 @@ export async function guardRealDirs(options: RealDirsGuardOptions): Promise<Real
     },
     async release() {
       for (const dir of options.watched) await rm(join(dir, canaryName), { force: true });
-      for (const dir of created) await rmdir(dir);
+      for (const dir of created) {
+        // Still holding another guard's canary: that guard is watching, so the dir stays (empty once it is done).
+        await rmdir(dir).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOTEMPTY") throw error;
+        });
+      }
     },
   };
 }

@@ -52,6 +52,6 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Age
         return (await ctx.host.stat(posix.join(ctx.home, ".scripted", "conversation")))?.type === "file";
       },
     },
-    seed: { include: [".scripted/planted"] },
+    seed: { include: ["home/.scripted/planted"] },
   };
 }

@@ -5,7 +5,7 @@ export interface ScriptedAgentOptions {
   versionOutput?: string;
 }
 
-export const SCRIPTED_SCENARIOS = ["happy", "deliverable", "error", "crash", "silent-exit", "slow", "flood", "interactive", "keys"] as const;
+export const SCRIPTED_SCENARIOS = ["happy", "deliverable", "error", "crash", "silent-exit", "slow", "flood", "interactive", "keys", "leave-state"] as const;
 export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
 
 /**
@@ -15,12 +15,17 @@ export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
  * It keeps a `$HOME/.scripted/conversation` file so resume can be tested.
  * The interactive scenario answers the line `pid` with its process id.
  * With `OPTIO_ECHO_ARGS=1` it first logs its arguments as a STATUS line, so a
- * test can see the first message an adapter put into its argv.
+ * test can see the first message an adapter put into its argv. `leave-state`
+ * leaves what real agents do: a cache dir at `$OPTIO_LEFT_CACHE` and an
+ * absolute symlink at `$OPTIO_LEFT_LINK`, and ends saying which turn this is
+ * and whether the cache was there. A session listing (`session list`, which
+ * opencode's resume check runs) is answered with none.
  */
 export function scriptedAgentScript(options: ScriptedAgentOptions = {}): string {
   const version = options.versionOutput ?? "scripted-agent 1.0.0";
   return `#!/bin/sh
 if [ "$1" = "--version" ]; then echo ${shellQuote(version)}; exit 0; fi
+if [ "$1" = "session" ] && [ "$2" = "list" ]; then echo '[]'; exit 0; fi
 scenario="\${OPTIO_SCENARIO:-happy}"
 log=optio.log
 mkdir -p "$HOME/.scripted"
@@ -87,6 +92,14 @@ case "$scenario" in
       [ -n "$byte" ] || exit 0
       echo "STATUS: byte $byte" >> "$log"
     done
+    ;;
+  leave-state)
+    cache=absent
+    if [ -e "$OPTIO_LEFT_CACHE" ]; then cache=present; fi
+    mkdir -p "$OPTIO_LEFT_CACHE" "$(dirname "$OPTIO_LEFT_LINK")"
+    echo regenerable > "$OPTIO_LEFT_CACHE/blob"
+    ln -sfn /usr/bin/env "$OPTIO_LEFT_LINK"
+    echo "DONE: turn $(wc -l < "$HOME/.scripted/conversation" | tr -d ' '), cache $cache" >> "$log"
     ;;
   *)
     echo "ERROR: unknown scenario $scenario" >> "$log"

@@ -6,7 +6,8 @@ import { PostgresStateStore } from "@optio/store-postgres";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { exitOf, lineFrom } from "@optio/host/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnWorkerProcess } from "./child-worker.js";
+import { startWorkerProcesses } from "./child-worker.js";
+import { QueueUnavailableError } from "./errors.js";
 import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
@@ -21,7 +22,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
   databaseUrl = await postgres.createDatabase("outage");
-  dir = await mkdtemp(path.join(os.tmpdir(), "optio-pg-outage-"));
+  dir = await mkdtemp(path.join(os.tmpdir(), "optio-outages-"));
 });
 
 afterAll(async () => {
@@ -31,8 +32,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe("PostgreSQL going away under workers in separate processes", () => {
-  it("tasks that meet the outage report the typed error, wait with their agents alive, and end once each with a whole snapshot when it is back", async () => {
+describe("a server going away under workers in separate processes", () => {
+  it("PostgreSQL: tasks that meet the outage report the typed error, wait with their agents alive, and end once each with a whole snapshot when it is back", async () => {
     const queueName = "pg-outage";
     const root = path.join(dir, queueName);
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
@@ -40,9 +41,7 @@ describe("PostgreSQL going away under workers in separate processes", () => {
     const store = new PostgresStateStore({ connectionString: databaseUrl });
     const ids = Array.from({ length: 10 }, (_, i) => `pg-${i}`);
     try {
-      const workers = ["o-a", "o-b"].map((workerId) => spawnWorkerProcess({ redisUrl: redis.url, databaseUrl, queueName, root, workerId, concurrency: 6 }));
-      children.push(...workers);
-      await Promise.all(workers.map((w) => lineFrom(w, "READY:")));
+      const workers = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 }, ["o-a", "o-b"], children);
       for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 4000 + i * 100 }, { processId: id });
       await Promise.all(ids.map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget")));
 
@@ -89,6 +88,54 @@ describe("PostgreSQL going away under workers in separate processes", () => {
       await postgres.resume();
       await events.stop();
       await store.close();
+      await queue.close();
+    }
+  });
+  it("Redis: clients get QueueUnavailableError, workers live through it and reconnect; every task ends once with its one agent, and a cancel reaches its worker again", async () => {
+    const queueName = "redis-outage";
+    const root = path.join(dir, queueName);
+    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
+    const ids = Array.from({ length: 8 }, (_, i) => `rd-${i}`);
+    try {
+      const workers = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 }, ["r-a", "r-b"], children);
+      // Some agents finish while Redis is away, some after it is back; the locks of all of them lapse meanwhile.
+      for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 3000 + i * 1000 }, { processId: id });
+      const live = async () => (await queue.listTasks()).filter((t) => t.widgetUrl !== undefined).length;
+      while ((await live()) < ids.length) await new Promise((resolve) => setTimeout(resolve, 100));
+
+      await redis.halt();
+      const refused = await queue.submitTask("scripted", { ms: 1 }, { processId: "rd-during" }).catch((error: unknown) => error);
+      expect(QueueUnavailableError.isInstance(refused) && refused.code).toBe("queue_unavailable");
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      expect(workers.map((w) => w.exitCode ?? w.signalCode)).toEqual([null, null]);
+      await redis.resume();
+
+      const outcomes = await Promise.all(ids.map((id) => queue.waitForOutcome(id)));
+      expect(outcomes.map((o) => o.status)).toEqual(ids.map(() => "done"));
+      for (const id of ids) {
+        const launches = await scriptedLaunches(root, id);
+        expect(launches, id).toHaveLength(1);
+        expect((await scriptedStarts(root, id)).every((s) => s.pid === launches[0]), id).toBe(true);
+      }
+      expect((await queue.listTasks()).map((t) => [t.processId, t.state]).sort()).toEqual(ids.map((id) => [id, "done"]).sort());
+
+      // The workers' subscriptions came back with the connection: a cancel still stops a running task at once.
+      const events = recordEvents(queue);
+      try {
+        await queue.submitTask("scripted", { ms: 600_000 }, { processId: "rd-cancel" });
+        await events.next((e) => e.processId === "rd-cancel" && e.type === "task" && e.event.type === "widget");
+        await queue.cancelTask("rd-cancel");
+        const asked = performance.now();
+        await events.next((e) => e.processId === "rd-cancel" && e.type === "outcome");
+        expect(performance.now() - asked).toBeLessThan(1000);
+        expect(await queue.waitForOutcome("rd-cancel")).toEqual({ status: "cancelled" });
+      } finally {
+        await events.stop();
+      }
+      for (const worker of workers) worker.stdin?.write("drain\n");
+      await Promise.all(workers.map((w) => lineFrom(w, "CLOSED:")));
+    } finally {
+      await redis.resume();
       await queue.close();
     }
   });

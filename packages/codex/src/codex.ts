@@ -1,0 +1,54 @@
+import { posix } from "node:path";
+import type { AdapterContext, AgentAdapter, BrowserMode } from "@optio/agents";
+import { shellQuote } from "@optio/host";
+import { CODEX_DIR, codexCommand } from "./command.js";
+import { codexConfigSchema, type CodexTaskConfig } from "./config.js";
+import { installCodex } from "./install.js";
+import { AUTH_JSON, plantCodexHome } from "./plant.js";
+
+export const CODEX_ID = "codex";
+
+export interface CodexOptions {
+  /** What happens when Codex opens a browser (its ChatGPT login). Default `redirect`: the URL goes to the task context. */
+  browser?: BrowserMode;
+}
+
+/**
+ * True when Codex recorded a conversation: each one is a
+ * `sessions/YYYY/MM/DD/rollout-*.jsonl`, written once the first message is
+ * sent. `resume --last` without one opens an empty picker instead.
+ */
+async function hasRecordedSession(ctx: AdapterContext): Promise<boolean> {
+  const sessions = shellQuote(posix.join(ctx.home, CODEX_DIR, "sessions"));
+  const result = await ctx.host.runCommand(`[ -d ${sessions} ] && find ${sessions} -type f -name 'rollout-*.jsonl' | head -n 1`, {
+    timeoutMs: 30_000,
+    signal: ctx.signal,
+  });
+  return result.stdout.trim().length > 0;
+}
+
+export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskConfig> {
+  return {
+    specificationVersion: "agent-v1",
+    id: CODEX_ID,
+    displayName: "Codex",
+    configSchema: codexConfigSchema,
+    instructionsFile: "AGENTS.md",
+    browser: options.browser ?? "redirect",
+    install: installCodex,
+    plant: plantCodexHome,
+    command: codexCommand,
+    resume: {
+      privatePaths: [`home/${CODEX_DIR}`],
+      // Codex links its helper binaries under tmp/ by absolute path and stages plugins in .tmp/; it makes both again on every start.
+      regenerablePaths: [`home/${CODEX_DIR}/tmp`, `home/${CODEX_DIR}/.tmp`],
+      canContinue: hasRecordedSession,
+    },
+    // The login only: config.toml names the workdir it trusts.
+    seed: { include: [`home/${AUTH_JSON}`] },
+  };
+}
+
+/** The default adapter instance; its seeds are `listSeeds(store, CODEX_ID)` of `@optio/agents`. */
+export const codex = createCodex();
+

@@ -1,0 +1,17 @@
+import { credentialFileSchema, defineAgentConfigSchema, parseAgentConfig } from "@optio/agents";
+import * as z from "zod/mini";
+
+export const codexConfigSchema = defineAgentConfigSchema({
+  /** Codex's login: an object is written as JSON, a string or bytes verbatim, to `home/.codex/auth.json` (mode 0600). */
+  credentials: z.optional(credentialFileSchema()),
+  /** Lines added to `home/.codex/config.toml` after optio's own settings (a model, a provider, MCP servers). */
+  codexConfigToml: z.optional(z.string()),
+});
+
+export type CodexTaskConfig = z.infer<typeof codexConfigSchema>;
+export type CodexTaskConfigInput = z.input<typeof codexConfigSchema>;
+
+/** Validates a config; the OptioConfigError names every field that is wrong. */
+export function parseCodexConfig(input: unknown): CodexTaskConfig {
+  return parseAgentConfig(codexConfigSchema, input);
+}
