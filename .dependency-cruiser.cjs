@@ -11,7 +11,8 @@ module.exports = {
     },
     {
       name: "spec-is-the-floor",
-      comment: "The contract in @optio/agents' spec/ imports nothing else from the package; everything else imports down into it.",
+      comment:
+        "The contract in @optio/agents' spec/ imports nothing else from the package; everything else imports down into it.",
       severity: "error",
       from: { path: "^packages/agents/src/spec/", pathNot: "\\.test\\.ts$" },
       to: { path: "^packages/agents/src/", pathNot: "^packages/agents/src/spec/" },

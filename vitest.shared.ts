@@ -2,7 +2,8 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { adapterVitestPreset } from "./packages/agents/src/vitest-preset.ts";
 
-const pkg = (name: string, entry: string) => fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
+const pkg = (name: string, entry: string) =>
+  fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 
 /** Tests run against the workspace packages' sources, so a change needs no rebuild to be tested. */
 export default defineConfig({

@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { installFromRegistry } from "../packages/agents/dist/index.js";
-import { claudeCommand, claudePlatformPackage, parseClaudeCodeConfig, plantClaudeHome } from "../packages/claudecode/dist/index.js";
+import {
+  claudeCommand,
+  claudePlatformPackage,
+  parseClaudeCodeConfig,
+  plantClaudeHome,
+} from "../packages/claudecode/dist/index.js";
 import { envAssignments, LocalHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
 
 const execFileAsync = promisify(execFile);
@@ -25,7 +30,11 @@ export const benchId = (what) => `bench-${what}-${randomBytes(3).toString("hex")
 
 /** `version` (the registry's latest when undefined) from the shared cache, downloaded into it when missing: `{ version, binaryPath }`. */
 export async function installMeasuredClaude(version) {
-  const host = new LocalHost({ consumer: "optio-bench", processId: benchId("install"), env: { OPTIO_BENCH_TASK_ROOT: join(tmpdir(), "optio-bench-install") } });
+  const host = new LocalHost({
+    consumer: "optio-bench",
+    processId: benchId("install"),
+    env: { OPTIO_BENCH_TASK_ROOT: join(tmpdir(), "optio-bench-install") },
+  });
   await host.connect();
   try {
     // One line per step (downloading, copying), not one per progress tick.
@@ -83,7 +92,11 @@ export async function prepareClaudeBench(name, version) {
  * claude's whole process tree as optio's teardown does.
  */
 export async function startBareClaude({ root, binDir, claude, configInput = {}, files = {}, firstMessage }) {
-  const host = new LocalHost({ consumer: "optio-bench", processId: benchId("floor"), env: { OPTIO_BENCH_TASK_ROOT: join(root, "floor") } });
+  const host = new LocalHost({
+    consumer: "optio-bench",
+    processId: benchId("floor"),
+    env: { OPTIO_BENCH_TASK_ROOT: join(root, "floor") },
+  });
   await host.connect();
   const socket = join(host.taskDir, "tmux.sock");
   const tmux = (...args) => execFileAsync("tmux", ["-S", socket, ...args], { env: { ...process.env, TMUX: "" } });
@@ -91,7 +104,10 @@ export async function startBareClaude({ root, binDir, claude, configInput = {}, 
     // Left to tmux's SIGHUP, claude outlives the server by a second or more (shutting down its git and ssh
     // children) and the next measurement shares the CPU with it; optio's teardown waits for the whole tree,
     // so the floor does the same.
-    const pane = await tmux("list-panes", "-t", "floor", "-F", "#{pane_pid}").then((r) => r.stdout.trim(), () => "");
+    const pane = await tmux("list-panes", "-t", "floor", "-F", "#{pane_pid}").then(
+      (r) => r.stdout.trim(),
+      () => "",
+    );
     if (/^\d+$/.test(pane)) await host.killTree(Number(pane), { graceMs: 0 });
     await tmux("kill-server").catch(() => {});
     await host.remove(host.taskDir).catch(() => {});
@@ -99,14 +115,36 @@ export async function startBareClaude({ root, binDir, claude, configInput = {}, 
   };
   try {
     const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({ permissionMode: "bypassPermissions", agentVersion: claude.version, installStrategies: ["npm-registry"], installDir: binDir, ...configInput });
-    await plantClaudeHome({ host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal }, config);
+    const config = parseClaudeCodeConfig({
+      permissionMode: "bypassPermissions",
+      agentVersion: claude.version,
+      installStrategies: ["npm-registry"],
+      installDir: binDir,
+      ...configInput,
+    });
+    await plantClaudeHome(
+      { host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal },
+      config,
+    );
     await mkdir(join(home, ".local", "bin"), { recursive: true });
     await symlink(claude.binaryPath, join(home, ".local", "bin", "claude"));
     for (const [name, text] of Object.entries(files)) await writeFile(join(host.workdir, name), text);
-    const launch = { workdir: host.workdir, home, binaryPath: join(binDir, "claude"), continueConversation: false, asRoot, ...(firstMessage !== undefined && { firstMessage }) };
+    const launch = {
+      workdir: host.workdir,
+      home,
+      binaryPath: join(binDir, "claude"),
+      continueConversation: false,
+      asRoot,
+      ...(firstMessage !== undefined && { firstMessage }),
+    };
     const command = claudeCommand(config, launch);
-    const env = { HOME: home, TERM: "xterm-256color", PATH: [...command.pathPrepend, process.env.PATH].join(":"), ...command.env, ...config.env };
+    const env = {
+      HOME: home,
+      TERM: "xterm-256color",
+      PATH: [...command.pathPrepend, process.env.PATH].join(":"),
+      ...command.env,
+      ...config.env,
+    };
     const line = `cd ${shellQuote(host.workdir)} && exec env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}`;
     const startedAt = performance.now();
     await tmux("-f", "/dev/null", "new-session", "-d", "-s", "floor", "-x", "200", "-y", "50", line);

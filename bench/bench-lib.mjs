@@ -10,7 +10,12 @@ export function percentile(values, p) {
 export async function withBound(what, promise, boundMs) {
   let timer;
   try {
-    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${what} took over ${boundMs} ms`)), boundMs)))]);
+    return await Promise.race([
+      promise,
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`bench: ${what} took over ${boundMs} ms`)), boundMs)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -44,7 +44,8 @@ async function firstPaintBare(root, binDir) {
     for (;;) {
       const { stdout } = await bare.tmux("capture-pane", "-p", "-t", "floor");
       if (stdout.includes(NEEDLE)) return performance.now() - bare.startedAt;
-      if (performance.now() - bare.startedAt > PAINT_BOUND_MS) throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
+      if (performance.now() - bare.startedAt > PAINT_BOUND_MS)
+        throw new Error(`bare claude showed no "${NEEDLE}" within ${PAINT_BOUND_MS} ms:\n${stdout}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } finally {
@@ -57,7 +58,14 @@ async function firstPaintBare(root, binDir) {
  * page is opened before the clock starts (a dashboard is already open) and
  * navigates the moment the widget event names the URL.
  */
-async function startToLive(browser, root, binDir, extra, onMark = () => {}, processId = id(extra.ssh ? "ssh" : "local")) {
+async function startToLive(
+  browser,
+  root,
+  binDir,
+  extra,
+  onMark = () => {},
+  processId = id(extra.ssh ? "ssh" : "local"),
+) {
   const page = await browser.newPage();
   // A new page starts a renderer process; it settles before the clock starts, as a dashboard's page would have.
   await page.goto("about:blank");
@@ -67,7 +75,14 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
   const task = createClaudeCodeTask({
     processId,
     name: "bench",
-    config: { installDir: binDir, installStrategies: ["npm-registry"], agentVersion: claude.version, permissionMode: "bypassPermissions", supportsResume: false, ...extra },
+    config: {
+      installDir: binDir,
+      installStrategies: ["npm-registry"],
+      agentVersion: claude.version,
+      permissionMode: "bypassPermissions",
+      supportsResume: false,
+      ...extra,
+    },
   });
   let painted = null;
   let failure = null;
@@ -76,23 +91,40 @@ async function startToLive(browser, root, binDir, extra, onMark = () => {}, proc
   const run = runTask(task, { store, signal: abort.signal });
   try {
     for await (const event of run.events) {
-      onMark(performance.now(), event.type === "progress" ? `progress: ${event.message}` : event.type === "report" ? `report ${event.level}: ${event.message.slice(0, 60)}` : event.type);
+      onMark(
+        performance.now(),
+        event.type === "progress"
+          ? `progress: ${event.message}`
+          : event.type === "report"
+            ? `report ${event.level}: ${event.message.slice(0, 60)}`
+            : event.type,
+      );
       if (event.type === "widget" && event.widget && painted === null) {
         try {
           await page.goto(event.widget.url);
           onMark(performance.now(), "page loaded");
-          await page.waitForFunction((needle) => document.querySelector(".xterm-rows")?.textContent.includes(needle), NEEDLE, { polling: POLL_MS, timeout: PAINT_BOUND_MS });
+          await page.waitForFunction(
+            (needle) => document.querySelector(".xterm-rows")?.textContent.includes(needle),
+            NEEDLE,
+            { polling: POLL_MS, timeout: PAINT_BOUND_MS },
+          );
           painted = performance.now() - t0;
           onMark(performance.now(), "first paint in Chromium");
         } catch (error) {
           // What the page showed instead, so a failed run can be told apart from a slow one.
-          const shown = await page.locator(".xterm-rows").innerText().catch(() => "(no terminal rows)");
-          failure = new Error(`${error.message}\nthe page shows:\n${shown.replace(/\s+\n/g, "\n").trim()}`, { cause: error });
+          const shown = await page
+            .locator(".xterm-rows")
+            .innerText()
+            .catch(() => "(no terminal rows)");
+          failure = new Error(`${error.message}\nthe page shows:\n${shown.replace(/\s+\n/g, "\n").trim()}`, {
+            cause: error,
+          });
         } finally {
           abort.abort();
         }
       }
-      if (event.type === "outcome" && painted === null) failure ??= new Error(`the session ended before painting: ${JSON.stringify(event.outcome)}`);
+      if (event.type === "outcome" && painted === null)
+        failure ??= new Error(`the session ended before painting: ${JSON.stringify(event.outcome)}`);
     }
   } finally {
     abort.abort();
@@ -123,7 +155,21 @@ function traceHosts(log) {
     undo.push(() => (proto[name] = original));
   };
   const short = (v) => (typeof v === "string" ? v.replace(/\s+/g, " ").slice(0, 110) : "");
-  const publicOps = ["connect", "runCommand", "spawn", "writeFile", "readFile", "mkdir", "remove", "stat", "realpath", "resolveHome", "openPty", "tailFile", "killTree"];
+  const publicOps = [
+    "connect",
+    "runCommand",
+    "spawn",
+    "writeFile",
+    "readFile",
+    "mkdir",
+    "remove",
+    "stat",
+    "realpath",
+    "resolveHome",
+    "openPty",
+    "tailFile",
+    "killTree",
+  ];
   for (const proto of [LocalHost.prototype, RemoteHost.prototype]) {
     for (const name of publicOps) wrap(proto, name, (n, args) => `${n} ${short(args[0])}`);
   }
@@ -138,14 +184,20 @@ function traceHosts(log) {
 
 /** The class RemoteHost sends its SFTP requests through is internal: reach its prototype through an unconnected host. */
 function sftpFilesPrototype() {
-  const probe = new RemoteHost({ consumer: "bench", processId: "trace-probe", ssh: { host: "127.0.0.1", username: "bench" } });
+  const probe = new RemoteHost({
+    consumer: "bench",
+    processId: "trace-probe",
+    ssh: { host: "127.0.0.1", username: "bench" },
+  });
   return Object.getPrototypeOf(probe.files);
 }
 
 /** Marks when claude's first screen is on its tmux pane (the remote is this machine, so its socket is reachable here too). */
 async function watchPane(socket, marks, stop) {
   while (!stop.aborted) {
-    const screen = await execFileAsync("tmux", ["-S", socket, "capture-pane", "-p", "-t", "optio"], { env: { ...process.env, TMUX: "" } }).then(
+    const screen = await execFileAsync("tmux", ["-S", socket, "capture-pane", "-p", "-t", "optio"], {
+      env: { ...process.env, TMUX: "" },
+    }).then(
       (r) => r.stdout,
       () => "",
     );
@@ -167,7 +219,14 @@ async function tracedSession(browser, root, binDir, extra, label = extra.ssh ? "
   const pane = watchPane(join(root, extra.ssh ? "remote-tasks" : "tasks", processId, "tmux.sock"), marks, stop.signal);
   let total;
   try {
-    total = await startToLive(browser, root, binDir, extra, (t, what) => marks.push({ start: t, end: t, what: `== ${what}` }), processId);
+    total = await startToLive(
+      browser,
+      root,
+      binDir,
+      extra,
+      (t, what) => marks.push({ start: t, end: t, what: `== ${what}` }),
+      processId,
+    );
   } finally {
     untrace();
     stop.abort();
@@ -177,10 +236,15 @@ async function tracedSession(browser, root, binDir, extra, label = extra.ssh ? "
   const firstPaint = marks.find((m) => m.what.includes("first paint in Chromium")).start;
   const shown = Math.max(firstPaint, ...marks.filter((m) => m.what.includes("first paint")).map((m) => m.start));
   const rows = [...marks, ...log].filter((r) => r.start <= shown).sort((a, b) => a.start - b.start);
-  const lines = rows.map((r) => `${(r.start - t0).toFixed(0).padStart(6)} ms ${r.end > r.start ? `+${(r.end - r.start).toFixed(0).padStart(4)}` : "     "}  ${r.what}`);
+  const lines = rows.map(
+    (r) =>
+      `${(r.start - t0).toFixed(0).padStart(6)} ms ${r.end > r.start ? `+${(r.end - r.start).toFixed(0).padStart(4)}` : "     "}  ${r.what}`,
+  );
   const execs = log.filter((r) => r.start <= firstPaint && /\[exec/.test(r.what)).length;
   const sftp = log.filter((r) => r.start <= firstPaint && /\[sftp\]/.test(r.what)).length;
-  process.stderr.write(`  trace (${label}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
+  process.stderr.write(
+    `  trace (${label}): ${seconds(total).toFixed(3)} s to first paint${extra.ssh ? `; ${execs} exec round trips, ${sftp} SFTP requests before it` : ""}\n${lines.map((l) => `    ${l}`).join("\n")}\n`,
+  );
   return { execs, sftp };
 }
 
@@ -191,7 +255,14 @@ export default async function claudeBench() {
   const [browser, sshd, slowSshd] = await Promise.all([
     chromium.launch({
       executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     }),
     startTestSshd(),
     startTestSshd(),
@@ -211,7 +282,9 @@ export default async function claudeBench() {
       slow.push(await startToLive(browser, root, binDir, { ssh: slowSsh }));
     }
     const fmt = (xs) => xs.map((x) => seconds(x).toFixed(3)).join(" ");
-    process.stderr.write(`  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)} | ssh, slow rc ${fmt(slow)}\n`);
+    process.stderr.write(
+      `  runs (s): floor ${fmt(floor)} | local ${fmt(local)} | ssh ${fmt(remote)} | ssh, slow rc ${fmt(slow)}\n`,
+    );
     const metrics = {
       claude_first_paint_s: seconds(median(floor)),
       start_to_live_local_s: seconds(median(local)),

@@ -19,7 +19,9 @@ const BURST_LINES = 100_000;
 
 function run(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { maxBuffer: 1 << 20, ...options }, (error, stdout, stderr) => (error ? reject(new Error(`${cmd} failed: ${stderr || error.message}`)) : resolve(stdout)));
+    execFile(cmd, args, { maxBuffer: 1 << 20, ...options }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${cmd} failed: ${stderr || error.message}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -31,11 +33,15 @@ async function benchTail() {
   const controller = new AbortController();
   const lines = host.tailFile(log, { signal: controller.signal })[Symbol.asyncIterator]();
   // The writer is a separate process; hrtime is the system monotonic clock, shared between processes.
-  const writer = spawn(process.execPath, [
-    "-e",
-    `const fs = require("fs"); const fd = fs.openSync(${JSON.stringify(log)}, "a"); let n = 0;
+  const writer = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const fs = require("fs"); const fd = fs.openSync(${JSON.stringify(log)}, "a"); let n = 0;
      const t = setInterval(() => { fs.writeSync(fd, "tail " + process.hrtime.bigint() + "\\n"); if (++n === ${TAIL_LINES}) { clearInterval(t); fs.closeSync(fd); } }, 4);`,
-  ], { stdio: "inherit" });
+    ],
+    { stdio: "inherit" },
+  );
   const latencies = [];
   while (latencies.length < TAIL_LINES) {
     const { value, done } = await lines.next();
@@ -85,7 +91,12 @@ async function benchTail() {
   burstStop.abort();
   await batches.return?.();
   await host.disconnect();
-  return { tail_local_p50_ms: percentile(latencies, 50), tail_local_p99_ms: percentile(latencies, 99), burst_local_s: burstSeconds, burst_tail_f_s: tailFSeconds };
+  return {
+    tail_local_p50_ms: percentile(latencies, 50),
+    tail_local_p99_ms: percentile(latencies, 99),
+    burst_local_s: burstSeconds,
+    burst_tail_f_s: tailFSeconds,
+  };
 }
 
 /** ~230 MB: 150 MB of random bytes in five files and 500 text files of 12,000 lines. */
@@ -136,7 +147,11 @@ async function benchArchive() {
   await run("tar", ["czf", plain, "-C", source.workdir, "."]);
   const tarSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
-  const result = JSON.parse(await run(process.execPath, ["--input-type=module", "-e", archiveWorker], { env: { ...process.env, BENCH_TASK_ROOT: taskRoot, BENCH_OUT: ours } }));
+  const result = JSON.parse(
+    await run(process.execPath, ["--input-type=module", "-e", archiveWorker], {
+      env: { ...process.env, BENCH_TASK_ROOT: taskRoot, BENCH_OUT: ours },
+    }),
+  );
 
   const target = new LocalHost({ consumer: "optio-bench", processId: "restore", env });
   await target.connect();
@@ -144,13 +159,19 @@ async function benchArchive() {
   await target.restoreWorkdir(createReadStream(ours));
   const restoreSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const check = await target.runChecked("find . -type f | wc -l");
-  if (Number(check.stdout.trim()) !== 506) throw new Error(`restore produced ${check.stdout.trim()} files, expected 506`);
+  if (Number(check.stdout.trim()) !== 506)
+    throw new Error(`restore produced ${check.stdout.trim()} files, expected 506`);
   await target.remove(target.taskDir);
   await target.disconnect();
   await source.disconnect();
   await rm(plain, { force: true });
   await rm(ours, { force: true });
-  return { archive_s: result.seconds, archive_peak_rss_mb: result.maxRssKb / 1024, restore_s: restoreSeconds, tar_czf_s: tarSeconds };
+  return {
+    archive_s: result.seconds,
+    archive_peak_rss_mb: result.maxRssKb / 1024,
+    restore_s: restoreSeconds,
+    tar_czf_s: tarSeconds,
+  };
 }
 
 export default async function () {

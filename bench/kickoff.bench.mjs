@@ -30,7 +30,13 @@ const KICKOFF = "Read CLAUDE.md and carry out the task it describes, reporting i
 const bash = (command) => ({ name: "Bash", input: { command, description: command } });
 /** Three turns of work, each one tool call; the last one writes DONE. */
 const TURNS = [
-  { toolCalls: [bash("mkdir -p deliverables && printf 'panes wait\\nthe agent works\\nthe log ends\\n' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log")] },
+  {
+    toolCalls: [
+      bash(
+        "mkdir -p deliverables && printf 'panes wait\\nthe agent works\\nthe log ends\\n' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log",
+      ),
+    ],
+  },
   { toolCalls: [bash("echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log")] },
   { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")] },
 ];
@@ -61,8 +67,15 @@ async function bareRun(root, binDir, claude) {
     root,
     binDir,
     claude,
-    configInput: { apiBaseUrl: model.url, env: { ANTHROPIC_API_KEY: BENCH_API_KEY }, consumerInstructions: INSTRUCTIONS },
-    files: { "CLAUDE.md": composeInstructions({ mode: claudeCode.browser, consumerInstructions: INSTRUCTIONS, resume: null }), "optio.log": "" },
+    configInput: {
+      apiBaseUrl: model.url,
+      env: { ANTHROPIC_API_KEY: BENCH_API_KEY },
+      consumerInstructions: INSTRUCTIONS,
+    },
+    files: {
+      "CLAUDE.md": composeInstructions({ mode: claudeCode.browser, consumerInstructions: INSTRUCTIONS, resume: null }),
+      "optio.log": "",
+    },
     firstMessage: KICKOFF,
   });
   const stopped = new AbortController();
@@ -107,18 +120,36 @@ async function optioRun(root, binDir, claude, extra, trace) {
   const run = runTask(task, {
     store: new FileStateStore({ dir: join(root, "store", processId) }),
     signal: abort.signal,
-    onEvent: (e) => mark(e.type === "progress" ? `progress: ${e.message}` : e.type === "report" ? `report ${e.level}: ${e.message.slice(0, 60)}` : e.type),
+    onEvent: (e) =>
+      mark(
+        e.type === "progress"
+          ? `progress: ${e.message}`
+          : e.type === "report"
+            ? `report ${e.level}: ${e.message.slice(0, 60)}`
+            : e.type,
+      ),
   });
   try {
     const first = firstRequestAt(model).then((at) => (mark("== first conversation request"), at));
     // The remote is this machine: either way the workdir is readable here.
-    if (trace) void doneInLogAt(join(root, extra.ssh ? "remote-tasks" : "tasks", processId, "workdir", "optio.log"), model, abort.signal).then((at) => at && marks.push([at, "== DONE in optio.log"]));
+    if (trace)
+      void doneInLogAt(
+        join(root, extra.ssh ? "remote-tasks" : "tasks", processId, "workdir", "optio.log"),
+        model,
+        abort.signal,
+      ).then((at) => at && marks.push([at, "== DONE in optio.log"]));
     // Awaited only once the task is done: a run that fails first must not leave it rejecting unheard.
     first.catch(() => {});
     const outcome = await withBound(`the ${extra.ssh ? "SSH" : "local"} task`, run.outcome, RUN_BOUND_MS);
     const doneAt = performance.now();
     if (outcome.status !== "done") throw new Error(`the task ended ${JSON.stringify(outcome)}`);
-    if (trace) process.stderr.write(`  trace (${extra.ssh ? "ssh" : "local"}):\n${marks.sort((a, b) => a[0] - b[0]).map(([t, what]) => `    ${(t - t0).toFixed(0).padStart(6)} ms  ${what}`).join("\n")}\n`);
+    if (trace)
+      process.stderr.write(
+        `  trace (${extra.ssh ? "ssh" : "local"}):\n${marks
+          .sort((a, b) => a[0] - b[0])
+          .map(([t, what]) => `    ${(t - t0).toFixed(0).padStart(6)} ms  ${what}`)
+          .join("\n")}\n`,
+      );
     return { first: (await first) - t0, done: doneAt - t0 };
   } finally {
     abort.abort();
@@ -128,7 +159,10 @@ async function optioRun(root, binDir, claude, extra, trace) {
 }
 
 export default async function kickoffBench() {
-  const { claude, root, binDir, cleanup } = await prepareClaudeBench("kickoff", process.env.OPTIO_BENCH_CLAUDE_VERSION || PINNED_CLAUDE);
+  const { claude, root, binDir, cleanup } = await prepareClaudeBench(
+    "kickoff",
+    process.env.OPTIO_BENCH_CLAUDE_VERSION || PINNED_CLAUDE,
+  );
   const sshd = await startTestSshd();
   const ssh = sshd.sshConfig({ readyTimeoutMs: 60_000 });
   const trace = Boolean(process.env.OPTIO_BENCH_TRACE);
@@ -142,7 +176,10 @@ export default async function kickoffBench() {
       remote.push(await optioRun(root, binDir, claude, { ssh }, trace));
     }
     const fmt = (runs, key) => runs.map((r) => seconds(r[key]).toFixed(3)).join(" ");
-    for (const key of ["first", "done"]) process.stderr.write(`  runs to ${key} (s): floor ${fmt(floor, key)} | local ${fmt(local, key)} | ssh ${fmt(remote, key)}\n`);
+    for (const key of ["first", "done"])
+      process.stderr.write(
+        `  runs to ${key} (s): floor ${fmt(floor, key)} | local ${fmt(local, key)} | ssh ${fmt(remote, key)}\n`,
+      );
     const at = (runs, key) => seconds(median(runs.map((r) => r[key])));
     return {
       bare_first_request_s: at(floor, "first"),

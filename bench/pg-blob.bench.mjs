@@ -43,15 +43,23 @@ async function child(kind, target) {
   const peakMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
   await store.deleteBlob(id);
   await store.close?.();
-  process.stdout.write(`${JSON.stringify({ putMbS: BLOB_MB / ((t1 - t0) / 1000), getMbS: BLOB_MB / ((t2 - t1) / 1000), peakMb })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ putMbS: BLOB_MB / ((t1 - t0) / 1000), getMbS: BLOB_MB / ((t2 - t1) / 1000), peakMb })}\n`,
+  );
 }
 
 function runChild(kind, target) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", kind, target], { stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", kind, target], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     proc.stdout.on("data", (c) => (out += c));
-    proc.once("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(`pg-blob bench child (${kind}) exited ${code}`))));
+    proc.once("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").pop()))
+        : reject(new Error(`pg-blob bench child (${kind}) exited ${code}`)),
+    );
   });
 }
 

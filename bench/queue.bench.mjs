@@ -35,14 +35,25 @@ async function benchKinds(root) {
 
 /** A task that is done as soon as it starts, saying when it started. */
 function quickTask(processId) {
-  return { processId, name: processId, run: async () => ({ status: "done", summary: String(performance.timeOrigin + performance.now()) }) };
+  return {
+    processId,
+    name: processId,
+    run: async () => ({ status: "done", summary: String(performance.timeOrigin + performance.now()) }),
+  };
 }
 
 async function worker([redisUrl, databaseUrl, queueName, workerId, root]) {
   const { startWorker } = await import(queueDist);
   const { PostgresStateStore } = await import("../packages/store-postgres/dist/index.js");
   const store = new PostgresStateStore({ connectionString: databaseUrl });
-  const started = await startWorker({ redisUrl, queueName, kinds: await benchKinds(root), store, concurrency: 20, workerId });
+  const started = await startWorker({
+    redisUrl,
+    queueName,
+    kinds: await benchKinds(root),
+    store,
+    concurrency: 20,
+    workerId,
+  });
   process.stdout.write(`READY:${started.id}\n`);
 }
 
@@ -69,14 +80,18 @@ async function canceller([redisUrl, queueName]) {
 }
 
 function spawnHelper(mode, args) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), mode, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), mode, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const ready = new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
       if (out.includes("READY:")) resolve();
     });
-    child.once("exit", (code, signal) => reject(new Error(`bench ${mode} exited (${code ?? signal}) before it was ready`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`bench ${mode} exited (${code ?? signal}) before it was ready`)),
+    );
   });
   return { child, ready };
 }
@@ -135,7 +150,10 @@ export default async function queueBench() {
     }
 
     const throughputQueue = await client("throughput");
-    await start("throughput", Array.from({ length: WORKERS }, (_, i) => `t-${i}`));
+    await start(
+      "throughput",
+      Array.from({ length: WORKERS }, (_, i) => `t-${i}`),
+    );
     const ids = Array.from({ length: THROUGHPUT_TASKS }, (_, i) => `quick-${i}`);
     const t0 = performance.now();
     await Promise.all(ids.map((processId) => throughputQueue.submitTask("quick", {}, { processId })));
@@ -167,7 +185,8 @@ export default async function queueBench() {
     const failoverSeconds = (performance.now() - k0) / 1000;
     watching.abort();
     const starts = await scriptedStarts(root, "failover-1");
-    if (starts.length !== 2 || !starts[1].adopted || starts[1].pid !== starts[0].pid) throw new Error(`failover: the agent was not adopted: ${JSON.stringify(starts)}`);
+    if (starts.length !== 2 || !starts[1].adopted || starts[1].pid !== starts[0].pid)
+      throw new Error(`failover: the agent was not adopted: ${JSON.stringify(starts)}`);
     await failoverQueue.cancelTask("failover-1");
     await withBound("cancel", failoverQueue.waitForOutcome("failover-1"), STEP_BOUND_MS);
 

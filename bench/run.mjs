@@ -9,7 +9,10 @@ import { goals } from "./goals.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const only = process.argv.slice(2);
-const files = (await readdir(here)).filter((f) => f.endsWith(".bench.mjs")).filter((f) => only.length === 0 || only.some((o) => f.startsWith(o))).sort();
+const files = (await readdir(here))
+  .filter((f) => f.endsWith(".bench.mjs"))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
 
 let results = {};
 if (only.length > 0) {
@@ -19,7 +22,9 @@ const BENCH_BOUND_MS = 30 * 60 * 1000;
 /** The bench's metrics, from a Node process of its own. */
 function runAlone(file) {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL("./run-one.mjs", import.meta.url)), [file], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(fileURLToPath(new URL("./run-one.mjs", import.meta.url)), [file], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     let reply = null;
     // A bench that hangs is killed and counted as failed, so the benches after it still run.
     const bound = setTimeout(() => child.kill("SIGKILL"), BENCH_BOUND_MS);
@@ -63,7 +68,9 @@ for (const [metric, value] of Object.entries(results)) {
   }
   const limit = goal.limit(results);
   const pass = limit === undefined ? "no baseline" : goal.op === "<=" ? value <= limit : value === limit;
-  rows.push(`| ${metric} | ${value} | ${goal.text} | ${goal.baseline ? `${goal.baseline} = ${results[goal.baseline] ?? "?"}` : ""} | ${pass === true ? "pass" : pass === false ? "**miss**" : pass} |`);
+  rows.push(
+    `| ${metric} | ${value} | ${goal.text} | ${goal.baseline ? `${goal.baseline} = ${results[goal.baseline] ?? "?"}` : ""} | ${pass === true ? "pass" : pass === false ? "**miss**" : pass} |`,
+  );
 }
 await writeFile(`${here}/results.md`, `${rows.join("\n")}\n`);
 process.stdout.write(`${JSON.stringify(results)}\n`);

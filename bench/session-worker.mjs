@@ -101,7 +101,11 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 async function latency(root, store) {
   const processId = "bench-latency";
   const workdir = path.join(root, "tasks", processId, "workdir");
-  const task = createAgentTask(commandAdapter([process.execPath, "-e", WRITER]), { processId, name: "bench", config: { supportsResume: false } });
+  const task = createAgentTask(commandAdapter([process.execPath, "-e", WRITER]), {
+    processId,
+    name: "bench",
+    config: { supportsResume: false },
+  });
   const samples = [];
   const onEvent = (event) => {
     if (event.type !== "progress" || event.message === undefined) return;
@@ -115,7 +119,11 @@ async function latency(root, store) {
   if (outcome.status !== "done") throw new Error(`the latency session ended ${JSON.stringify(outcome)}`);
   if (samples.length !== LATENCY_SAMPLES) throw new Error(`got ${samples.length} of ${LATENCY_SAMPLES} stamped lines`);
   samples.sort((a, b) => a - b);
-  return { event_local_p50_ms: percentile(samples, 50), event_local_p99_ms: percentile(samples, 99), event_local_max_ms: samples[samples.length - 1] };
+  return {
+    event_local_p50_ms: percentile(samples, 50),
+    event_local_p99_ms: percentile(samples, 99),
+    event_local_max_ms: samples[samples.length - 1],
+  };
 }
 
 const mode = process.argv[2];

@@ -75,12 +75,15 @@ function aesGcm(key) {
 /** The moment of the first progress event with `message`, and of the next progress event after it. */
 function progressSpan(events, message) {
   const at = events.findIndex((e) => e.message === message);
-  if (at < 0 || at + 1 >= events.length) throw new Error(`no progress "${message}" followed by another: ${JSON.stringify(events.map((e) => e.message))}`);
+  if (at < 0 || at + 1 >= events.length)
+    throw new Error(`no progress "${message}" followed by another: ${JSON.stringify(events.map((e) => e.message))}`);
   return { start: events[at].t, end: events[at + 1].t };
 }
 
 async function child(runDir, dataDir) {
-  const { FileStateStore, createAgentTask, defineAgentConfigSchema, runTask } = await import("../packages/agents/dist/index.js");
+  const { FileStateStore, createAgentTask, defineAgentConfigSchema, runTask } = await import(
+    "../packages/agents/dist/index.js"
+  );
   // What loading the packages alone costs, so the peak can be read against it.
   const baselineMb = process.resourceUsage().maxRSS / 1024;
   process.env.OPTIO_BENCH_TASK_ROOT = path.join(runDir, "tasks");
@@ -135,7 +138,11 @@ async function child(runDir, dataDir) {
   });
   const session = async (resume) => {
     const events = [];
-    const outcome = await runTask(task, { store, resume, onEvent: (e) => e.type === "progress" && events.push({ t: performance.now(), message: e.message }) }).outcome;
+    const outcome = await runTask(task, {
+      store,
+      resume,
+      onEvent: (e) => e.type === "progress" && events.push({ t: performance.now(), message: e.message }),
+    }).outcome;
     if (outcome.status !== "done") throw new Error(`snapshot bench session ended ${JSON.stringify(outcome)}`);
     return events;
   };
@@ -145,8 +152,10 @@ async function child(runDir, dataDir) {
   const afterCaptureMb = process.resourceUsage().maxRSS / 1024;
   const second = await session(true);
   const restore = progressSpan(second, "Restoring the last snapshot…");
-  if (restored?.files !== expectedFiles) throw new Error(`the resumed workdir has ${restored?.files} data files, expected ${expectedFiles}`);
-  if (restored.credential !== credential) throw new Error("the resumed session's private state differs from what was saved");
+  if (restored?.files !== expectedFiles)
+    throw new Error(`the resumed workdir has ${restored?.files} data files, expected ${expectedFiles}`);
+  if (restored.credential !== credential)
+    throw new Error("the resumed session's private state differs from what was saved");
   const plainDir = path.join(runDir, "tar-xzf");
   await mkdir(plainDir);
   const resumed = await store.latestSnapshot("snapshot");
@@ -175,7 +184,9 @@ async function runChild(name, data) {
   const runDir = path.join(work, name);
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true, mode: 0o700 });
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", runDir, data], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", runDir, data], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   proc.stdout.on("data", (c) => (out += c));
   const code = await new Promise((resolve) => proc.once("close", resolve));

@@ -74,7 +74,8 @@ export function leftoverProcesses(roots, sshdPid) {
       // Gone, or not ours to read.
     }
     const environ = readProc(pid, "environ");
-    if (roots.some((r) => cmdline.includes(r) || cwd.startsWith(r) || environ.includes(r))) found.push({ pid, cmdline, cwd });
+    if (roots.some((r) => cmdline.includes(r) || cwd.startsWith(r) || environ.includes(r)))
+      found.push({ pid, cmdline, cwd });
   }
   if (sshdPid !== null) {
     const under = new Set([sshdPid]);
@@ -86,7 +87,8 @@ export function leftoverProcesses(roots, sshdPid) {
         if (parent !== null && under.has(parent) && !under.has(pid)) {
           under.add(pid);
           grew = true;
-          if (!found.some((f) => f.pid === pid)) found.push({ pid, cmdline: readProc(pid, "cmdline").replaceAll("\0", " ").trim(), cwd: "(under sshd)" });
+          if (!found.some((f) => f.pid === pid))
+            found.push({ pid, cmdline: readProc(pid, "cmdline").replaceAll("\0", " ").trim(), cwd: "(under sshd)" });
         }
       }
     }
@@ -106,7 +108,8 @@ function sshdListenerPid(sshd) {
 /** What is left of the task dirs and tmux sockets of `taskDirs`. */
 function leftoverPaths(taskRoots, taskDirs) {
   const left = [];
-  for (const root of taskRoots) if (existsSync(root)) for (const entry of readdirSync(root)) left.push(path.join(root, entry));
+  for (const root of taskRoots)
+    if (existsSync(root)) for (const entry of readdirSync(root)) left.push(path.join(root, entry));
   for (const dir of taskDirs) {
     const socket = `${LONG_PATH_SOCKET_DIR}/${createHash("sha256").update(dir).digest("hex").slice(0, 20)}.sock`;
     for (const p of [socket, `${socket}.conf`]) if (existsSync(p)) left.push(p);
@@ -161,10 +164,14 @@ async function cycle(store, processId, ssh) {
       }
     },
   });
-  const outcome = await bounded(`cycle ${processId}`, run.outcome, CYCLE_BOUND_MS, () => run.cancel()).catch((error) => {
-    throw new Error(`${error.message}; the last event was ${last}`);
-  });
-  return outcome.status === "cancelled" && ticked ? null : `${processId}: ${ticked ? "" : "never ticked, "}ended ${JSON.stringify(outcome)}`;
+  const outcome = await bounded(`cycle ${processId}`, run.outcome, CYCLE_BOUND_MS, () => run.cancel()).catch(
+    (error) => {
+      throw new Error(`${error.message}; the last event was ${last}`);
+    },
+  );
+  return outcome.status === "cancelled" && ticked
+    ? null
+    : `${processId}: ${ticked ? "" : "never ticked, "}ended ${JSON.stringify(outcome)}`;
 }
 
 /** How long a cancel may take to settle the outcome on the local host. */
@@ -174,7 +181,11 @@ const RANDOM_CANCEL_SPAN_MS = 2_500;
 
 /** A local slow-scenario task cancelled at a random instant; returns null, or why the cancel counts as lost. */
 async function randomCancel(store, processId) {
-  const task = createAgentTask(createScriptedAdapter(), { processId, name: "soak", config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" } } });
+  const task = createAgentTask(createScriptedAdapter(), {
+    processId,
+    name: "soak",
+    config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" } },
+  });
   const delay = Math.random() * RANDOM_CANCEL_SPAN_MS;
   const run = runTask(task, { store });
   let cancelledAt = 0;
@@ -182,10 +193,15 @@ async function randomCancel(store, processId) {
     cancelledAt = performance.now();
     run.cancel();
   }, delay);
-  const outcome = await bounded(`random cancel ${processId}`, run.outcome, delay + CANCEL_BOUND_MS + 60_000, () => run.cancel()).finally(() => clearTimeout(timer));
+  const outcome = await bounded(`random cancel ${processId}`, run.outcome, delay + CANCEL_BOUND_MS + 60_000, () =>
+    run.cancel(),
+  ).finally(() => clearTimeout(timer));
   const took = performance.now() - cancelledAt;
-  if (outcome.status !== "cancelled") return `${processId}: cancelled ${Math.round(delay)} ms after runTask, ended ${JSON.stringify(outcome)}`;
-  return took > CANCEL_BOUND_MS ? `${processId}: cancelled ${Math.round(delay)} ms after runTask, settled after ${Math.round(took)} ms` : null;
+  if (outcome.status !== "cancelled")
+    return `${processId}: cancelled ${Math.round(delay)} ms after runTask, ended ${JSON.stringify(outcome)}`;
+  return took > CANCEL_BOUND_MS
+    ? `${processId}: cancelled ${Math.round(delay)} ms after runTask, settled after ${Math.round(took)} ms`
+    : null;
 }
 
 /** The flood scenario with `lines` STATUS lines: counts them, checks their order and samples RSS meanwhile. */
@@ -217,7 +233,8 @@ async function flood(store, lines) {
       },
     });
     const outcome = await bounded("the flood", run.outcome, FLOOD_BOUND_MS, () => run.cancel());
-    const bad = outcome.status === "done" && outcome.summary === "flooded" ? null : `the flood ended ${JSON.stringify(outcome)}`;
+    const bad =
+      outcome.status === "done" && outcome.summary === "flooded" ? null : `the flood ended ${JSON.stringify(outcome)}`;
     peak = Math.max(peak, process.memoryUsage().rss);
     return { received, outOfOrder, growth: mb(peak - before), bad };
   } finally {
@@ -230,7 +247,13 @@ async function flood(store, lines) {
  * `cycles` start → cancel cycles run locally and as many over SSH; the first
  * `warmup` of each are the baseline for memory and file descriptors.
  */
-export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels = 200, warmup = Math.min(10, Math.floor(cycles / 2)), log = () => {} } = {}) {
+export async function runSoak({
+  cycles = 200,
+  lines = 1_000_000,
+  randomCancels = 200,
+  warmup = Math.min(10, Math.floor(cycles / 2)),
+  log = () => {},
+} = {}) {
   // sshd starts before the roots are in the environment: it inherits it, and would match the process scan.
   const sshd = await startTestSshd();
   const root = await mkdtemp(path.join(os.tmpdir(), "optio-soak-"));
@@ -248,11 +271,16 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels =
   try {
     const sshdPid = sshdListenerPid(sshd);
     const runCycles = async (from, to) => {
-      for (const [kind, config, taskRoot] of [["local", undefined, localRoot], ["ssh", ssh, remoteRoot]]) {
+      for (const [kind, config, taskRoot] of [
+        ["local", undefined, localRoot],
+        ["ssh", ssh, remoteRoot],
+      ]) {
         for (let i = from; i < to; i++) {
           const processId = `soak-${kind}-${i + 1}`;
           taskDirs.push(path.join(taskRoot, processId));
-          const failure = await cycle(store, processId, config).catch((error) => `${processId}: ${error?.message ?? error}`);
+          const failure = await cycle(store, processId, config).catch(
+            (error) => `${processId}: ${error?.message ?? error}`,
+          );
           if (failure) failures.push(failure);
         }
         log(`soak: ${kind} cycles ${from + 1}–${to} done (${Math.round((performance.now() - started) / 1000)} s)`);
@@ -277,7 +305,9 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels =
       const lost = await randomCancel(store, processId).catch((error) => `${processId}: ${error?.message ?? error}`);
       if (lost) lostCancels.push(lost);
     }
-    log(`soak: ${randomCancels} random-instant cancels done, ${lostCancels.length} lost (${Math.round((performance.now() - started) / 1000)} s)`);
+    log(
+      `soak: ${randomCancels} random-instant cancels done, ${lostCancels.length} lost (${Math.round((performance.now() - started) / 1000)} s)`,
+    );
     for (const lost of lostCancels) log(`soak: lost cancel: ${lost}`);
     await quiet();
     const orphans = leftoverProcesses(roots, sshdPid);
@@ -293,9 +323,17 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels =
 
     log(`soak: flooding ${lines} lines through one session`);
     const floodStarted = performance.now();
-    const flooded = await flood(store, lines).catch((error) => ({ received: 0, outOfOrder: 0, growth: 0, bad: `the flood failed: ${error?.message ?? error}` }));
+    const flooded = await flood(store, lines).catch((error) => ({
+      received: 0,
+      outOfOrder: 0,
+      growth: 0,
+      bad: `the flood failed: ${error?.message ?? error}`,
+    }));
     if (flooded.bad) log(`soak: ${flooded.bad}`);
-    const floodLeft = [...(await settle(() => leftoverProcesses(roots, sshdPid))), ...(await settle(() => leftoverPaths(roots, taskDirs)))];
+    const floodLeft = [
+      ...(await settle(() => leftoverProcesses(roots, sshdPid))),
+      ...(await settle(() => leftoverPaths(roots, taskDirs))),
+    ];
 
     return {
       soak_cycles: cycles,
@@ -322,7 +360,10 @@ export async function runSoak({ cycles = 200, lines = 1_000_000, randomCancels =
   } finally {
     await sshd.stop();
     await rm(root, { recursive: true, force: true });
-    for (const [name, value] of [["OPTIO_SCRIPTED_TASK_ROOT", saved.local], ["OPTIO_SCRIPTED_REMOTE_TASK_ROOT", saved.remote]]) {
+    for (const [name, value] of [
+      ["OPTIO_SCRIPTED_TASK_ROOT", saved.local],
+      ["OPTIO_SCRIPTED_REMOTE_TASK_ROOT", saved.remote],
+    ]) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -11,7 +11,9 @@ import { parseArgs } from "node:util";
 
 if (typeof globalThis.gc !== "function") {
   // Memory is compared after a forced collection: run again with the collector exposed.
-  const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   child.once("error", (error) => {
     process.stderr.write(`soak: ${error.message}\n`);
     process.exit(2);
@@ -19,7 +21,13 @@ if (typeof globalThis.gc !== "function") {
   child.once("close", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   const { runSoak, soakFailed } = await import("./soak-lib.mjs");
-  const { values } = parseArgs({ options: { cycles: { type: "string", default: "200" }, lines: { type: "string", default: "1000000" }, "random-cancels": { type: "string", default: "200" } } });
+  const { values } = parseArgs({
+    options: {
+      cycles: { type: "string", default: "200" },
+      lines: { type: "string", default: "1000000" },
+      "random-cancels": { type: "string", default: "200" },
+    },
+  });
   const count = (name, text) => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1) {

@@ -23,12 +23,17 @@ const RUNS = 10;
 const POLL_MS = 5;
 const RUN_BOUND_MS = 180_000;
 const MENU = "Do you want to proceed?";
-const TURNS = [{ toolCalls: [{ name: "Bash", input: { command: "echo 'DONE: asked' >> optio.log", description: "Report DONE" } }] }, { text: "Done." }];
+const TURNS = [
+  { toolCalls: [{ name: "Bash", input: { command: "echo 'DONE: asked' >> optio.log", description: "Report DONE" } }] },
+  { text: "Done." },
+];
 
 /** The moment (performance.now()) the menu is first seen on the pane behind `socket`; NaN once `stop` aborts first. */
 async function menuDrawnAt(socket, stop) {
   while (!stop.aborted) {
-    const screen = await execFileAsync("tmux", ["-S", socket, "capture-pane", "-p", "-t", "optio"], { env: { ...process.env, TMUX: "" } }).then(
+    const screen = await execFileAsync("tmux", ["-S", socket, "capture-pane", "-p", "-t", "optio"], {
+      env: { ...process.env, TMUX: "" },
+    }).then(
       (r) => r.stdout,
       () => "",
     );
@@ -62,7 +67,11 @@ async function stateRun({ root, binDir, claude }, extra) {
     eventAt = performance.now();
     heard();
   };
-  const run = runTask(createClaudeCodeTask({ processId, name: "bench", config }), { store: new FileStateStore({ dir: join(root, "store", processId) }), signal: stop.signal, onEvent });
+  const run = runTask(createClaudeCodeTask({ processId, name: "bench", config }), {
+    store: new FileStateStore({ dir: join(root, "store", processId) }),
+    signal: stop.signal,
+    onEvent,
+  });
   // The remote is this machine: its pane's socket is reachable here either way.
   const drawn = menuDrawnAt(join(root, extra.ssh ? "remote-tasks" : "tasks", processId, "tmux.sock"), stop.signal);
   const both = Promise.all([drawn, event]);
@@ -84,10 +93,14 @@ export default async function stateBench() {
   const deltas = { local: [], ssh: [] };
   try {
     // Interleaved, so machine noise lands on both alike.
-    for (let i = 0; i < RUNS; i++) for (const [kind, extra] of Object.entries(hosts)) deltas[kind].push(await stateRun(prepared, extra));
+    for (let i = 0; i < RUNS; i++)
+      for (const [kind, extra] of Object.entries(hosts)) deltas[kind].push(await stateRun(prepared, extra));
     const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(" ");
     process.stderr.write(`  event minus menu on the pane (ms): local ${fmt(deltas.local)} | ssh ${fmt(deltas.ssh)}\n`);
-    return { state_event_local_p99_ms: percentile(deltas.local, 99), state_event_ssh_p99_ms: percentile(deltas.ssh, 99) };
+    return {
+      state_event_local_p99_ms: percentile(deltas.local, 99),
+      state_event_ssh_p99_ms: percentile(deltas.ssh, 99),
+    };
   } finally {
     await sshd.stop();
     await prepared.cleanup();

@@ -58,7 +58,9 @@ process.stdin.on("end", async () => {
 `;
 
 async function startWorker() {
-  const child = spawn(process.execPath, ["--input-type=module", "-e", WORKER, String(FLOOD_SECONDS)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", WORKER, String(FLOOD_SECONDS)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout });
   const first = await Promise.race([
     new Promise((resolve) => lines.once("line", resolve)),
@@ -84,7 +86,13 @@ const FLOOD_SECONDS = 10;
 async function measureKeystrokes(browser, url) {
   const page = await browser.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => window.optioTerminal?.socket.readyState === 1 && document.querySelector(".xterm-rows")?.textContent.includes("echo-ready"), null, { timeout: 15_000 });
+  await page.waitForFunction(
+    () =>
+      window.optioTerminal?.socket.readyState === 1 &&
+      document.querySelector(".xterm-rows")?.textContent.includes("echo-ready"),
+    null,
+    { timeout: 15_000 },
+  );
   await page.locator(".xterm").click();
   await page.evaluate(() => {
     const { term } = window.optioTerminal;
@@ -100,13 +108,16 @@ async function measureKeystrokes(browser, url) {
       waiter: null,
       /** Resolves once `n` samples are in, without polling the page. */
       until(n) {
-        return bench.samples.length >= n ? Promise.resolve() : new Promise((resolve) => (bench.waiter = { n, resolve }));
+        return bench.samples.length >= n
+          ? Promise.resolve()
+          : new Promise((resolve) => (bench.waiter = { n, resolve }));
       },
     };
     window.optioBench = bench;
     // When the echo reaches the page: what is left after it is xterm's parse and the wait for the next frame.
     window.optioTerminal.socket.addEventListener("message", (event) => {
-      if (bench.pending && bench.pending.tSocket === undefined && typeof event.data !== "string") bench.pending.tSocket = performance.now();
+      if (bench.pending && bench.pending.tSocket === undefined && typeof event.data !== "string")
+        bench.pending.tSocket = performance.now();
     });
     // Capture phase: the moment the keydown reaches the page, before xterm sees it.
     window.addEventListener(
@@ -167,15 +178,27 @@ async function typeSamples(page, count, gap) {
       await page.waitForFunction(() => window.optioBench.cursorLine() === "", null, { timeout: 5000 });
     }
   }
-  const { samples, toSocket } = await page.evaluate(() => ({ samples: window.optioBench.samples, toSocket: window.optioBench.toSocket }));
-  if (process.env.OPTIO_BENCH_VERBOSE) process.stderr.write(`  keystroke samples (ms, to socket/to paint): ${samples.map((v, i) => `${toSocket[i].toFixed(1)}/${v.toFixed(1)}`).join(" ")}\n`);
+  const { samples, toSocket } = await page.evaluate(() => ({
+    samples: window.optioBench.samples,
+    toSocket: window.optioBench.toSocket,
+  }));
+  if (process.env.OPTIO_BENCH_VERBOSE)
+    process.stderr.write(
+      `  keystroke samples (ms, to socket/to paint): ${samples.map((v, i) => `${toSocket[i].toFixed(1)}/${v.toFixed(1)}`).join(" ")}\n`,
+    );
   return { samples, toSocket };
 }
 
 async function measureFlood(browser, url) {
   const page = await browser.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => window.optioTerminal?.socket.readyState === 1 && document.querySelector(".xterm-rows")?.textContent.includes("flood-ready"), null, { timeout: 15_000 });
+  await page.waitForFunction(
+    () =>
+      window.optioTerminal?.socket.readyState === 1 &&
+      document.querySelector(".xterm-rows")?.textContent.includes("flood-ready"),
+    null,
+    { timeout: 15_000 },
+  );
   await page.evaluate(() => {
     const stats = { bytes: 0, first: 0, last: 0, socket: window.optioTerminal.socket };
     window.optioFlood = stats;
@@ -207,7 +230,14 @@ export default async function () {
   const worker = await startWorker();
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   try {
     const { typed, burst } = await measureKeystrokes(browser, worker.urls.echo);

@@ -1,10 +1,16 @@
 // How the dashboard configures each agent, shared by its own runs and by the task kinds its queue workers load.
 /** Per-agent settings: agents come from the npm registry (into the shared version cache), not a vendor script. */
-export const AGENT_CONFIG = { claudecode: { installStrategies: ["npm-registry"] }, opencode: { installStrategies: ["npm-registry"] } };
+export const AGENT_CONFIG = {
+  claudecode: { installStrategies: ["npm-registry"] },
+  opencode: { installStrategies: ["npm-registry"] },
+};
 /** Per agent: what lets it run its tool calls with nobody there to approve them. */
 export const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {} };
 /** Per agent: what makes it ask before it runs a shell command or edits a file, for a task started with "ask first". */
-export const ASKING = { claudecode: { permissionMode: "default" }, opencode: { opencodeConfig: { permission: { bash: "ask", edit: "ask" } } } };
+export const ASKING = {
+  claudecode: { permissionMode: "default" },
+  opencode: { opencodeConfig: { permission: { bash: "ask", edit: "ask" } } },
+};
 
 /**
  * How the agents reach a model, from the dashboard's environment: an endpoint

@@ -21,7 +21,14 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 afterAll(async () => {
@@ -45,20 +52,34 @@ const POEM = "panes wait in the dark\\nthe agent starts on its own\\nthe log say
 const bash = (command: string) => ({ name: "Bash", input: { command, description: command } });
 const POEM_TURNS: ScriptedTurn[] = [
   {
-    toolCalls: [bash(`mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`)],
+    toolCalls: [
+      bash(
+        `mkdir -p deliverables && printf '${POEM}' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`,
+      ),
+    ],
     usage: { inputTokens: 10_000, outputTokens: 1000 },
   },
-  { toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")], usage: { inputTokens: 2000, outputTokens: 200, cacheReadInputTokens: 300 } },
+  {
+    toolCalls: [bash("echo 'DONE: wrote a poem' >> optio.log")],
+    usage: { inputTokens: 2000, outputTokens: 200, cacheReadInputTokens: 300 },
+  },
 ];
 
 /** An agent dir holding the real claude at the version the adapter's real-binary tests pin, linked from the shared cache. */
 async function pinnedClaudeDir(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const host = new LocalHost({ consumer: "dashboard-test", processId: "install", env: { DASHBOARD_TEST_TASK_ROOT: join(root, "install") } });
+  const host = new LocalHost({
+    consumer: "dashboard-test",
+    processId: "install",
+    env: { DASHBOARD_TEST_TASK_ROOT: join(root, "install") },
+  });
   await host.connect();
   try {
     const spec = { ...claudeRegistryPackage, version: "2.1.332" };
-    const { binaryPath } = await installFromRegistry({ host, reportProgress: () => {}, signal: new AbortController().signal }, spec);
+    const { binaryPath } = await installFromRegistry(
+      { host, reportProgress: () => {}, signal: new AbortController().signal },
+      spec,
+    );
     await symlink(binaryPath, join(dir, "claude"));
   } finally {
     await host.disconnect();
@@ -97,9 +118,15 @@ describe("dashboard", () => {
       expect((await fetch(`${origin}${path}?token=wrong`)).status, path).toBe(401);
       expect((await fetch(`${origin}${path}`, { headers: { authorization: "Bearer wrong" } })).status, path).toBe(401);
     }
-    const post = await fetch(`${origin}/api/tasks`, { method: "POST", body: JSON.stringify({ agent: "claudecode", instructions: "x" }) });
+    const post = await fetch(`${origin}/api/tasks`, {
+      method: "POST",
+      body: JSON.stringify({ agent: "claudecode", instructions: "x" }),
+    });
     expect(post.status).toBe(401);
-    const message = await fetch(`${origin}/api/tasks/x/message`, { method: "POST", body: JSON.stringify({ text: "x" }) });
+    const message = await fetch(`${origin}/api/tasks/x/message`, {
+      method: "POST",
+      body: JSON.stringify({ text: "x" }),
+    });
     expect(message.status).toBe(401);
     const ok = await fetch(`${origin}/api/agents`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
@@ -142,10 +169,14 @@ describe("dashboard", () => {
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
       await expect.poll(() => terminal.textContent(), { timeout: 60_000 }).toContain("scripted agent ready>");
       await page.locator("#message-text").fill("hello from the dashboard");
-      const sent = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${processId}/message`), { timeout: 15_000 });
+      const sent = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${processId}/message`), {
+        timeout: 15_000,
+      });
       await page.locator("#message-button").click();
       expect((await sent).status()).toBe(202);
-      await expect.poll(() => terminal.textContent(), { timeout: 15_000 }).toContain("you said: hello from the dashboard");
+      await expect
+        .poll(() => terminal.textContent(), { timeout: 15_000 })
+        .toContain("you said: hello from the dashboard");
       expect(await page.locator("#message-text").inputValue()).toBe("");
       const firstUrl = await frame.getAttribute("src");
       expect(firstUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
@@ -178,8 +209,17 @@ describe("dashboard", () => {
   it("with a model endpoint, a task does its job on its own: real claude, nobody types, done with the deliverable on the page", async () => {
     // Nothing answers past DONE's turn: claude's records end with the two scripted turns.
     const model = await startScriptedModel({ turns: POEM_TURNS, holdAfterLastTurn: true });
-    const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
-    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
+    const env = {
+      ...process.env,
+      OPTIO_DASHBOARD_API_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789",
+    };
+    dashboard = await startDashboard({
+      dataDir: join(root, "data"),
+      agentDir: await pinnedClaudeDir(join(root, "claude-bin")),
+      env,
+      log: () => {},
+    });
     const recorder = recordMessages(dashboard);
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
@@ -216,9 +256,20 @@ describe("dashboard", () => {
   }, 420_000);
 
   it("shows the agent's state and answers its permission prompt: real claude asks, Approve on the page, the task ends done", async () => {
-    const model = await startScriptedModel({ turns: [{ toolCalls: [bash("echo 'DONE: approved from the page' >> optio.log")] }, { text: "Done." }] });
-    const env = { ...process.env, OPTIO_DASHBOARD_API_BASE_URL: model.url, ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789" };
-    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: await pinnedClaudeDir(join(root, "claude-bin")), env, log: () => {} });
+    const model = await startScriptedModel({
+      turns: [{ toolCalls: [bash("echo 'DONE: approved from the page' >> optio.log")] }, { text: "Done." }],
+    });
+    const env = {
+      ...process.env,
+      OPTIO_DASHBOARD_API_BASE_URL: model.url,
+      ANTHROPIC_API_KEY: "sk-ant-scripted-dashboard-key-0123456789",
+    };
+    dashboard = await startDashboard({
+      dataDir: join(root, "data"),
+      agentDir: await pinnedClaudeDir(join(root, "claude-bin")),
+      env,
+      log: () => {},
+    });
     const answer = (processId: string, body: unknown) =>
       fetch(`${dashboard!.origin}/api/tasks/${processId}/answer`, {
         method: "POST",
@@ -251,17 +302,25 @@ describe("dashboard", () => {
   }, 420_000);
 
   it("shows Claude Code's own screen in the terminal frame (real claude from the npm registry)", async () => {
-    dashboard = await startDashboard({ dataDir: join(root, "data"), agentDir: join(root, "claude-bin"), log: () => {} });
+    dashboard = await startDashboard({
+      dataDir: join(root, "data"),
+      agentDir: join(root, "claude-bin"),
+      log: () => {},
+    });
     const page = await browser.newPage();
     try {
       await openDashboard(page, dashboard);
       const processId = await startFromPage(page, "Say hello.");
       const row = page.locator(`tr[data-process-id="${processId}"]`);
-      await expect.poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 }).toBe("running");
+      await expect
+        .poll(() => row.locator(".status").textContent(), { timeout: 300_000, interval: 500 })
+        .toBe("running");
       const terminal = page.frameLocator("#terminal-frame").locator(".xterm-rows");
       await expect.poll(() => terminal.textContent(), { timeout: 60_000, interval: 500 }).toContain("Claude Code");
       // Without an endpoint or a key the agent is not kicked off: it waits for a person, and the page says so.
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 15_000 }).toBe("Claude Code is waiting for input");
+      await expect
+        .poll(() => row.locator(".progress-text").textContent(), { timeout: 15_000 })
+        .toBe("Claude Code is waiting for input");
       await row.locator("button.cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 60_000 }).toBe("cancelled");
     } finally {

@@ -35,7 +35,8 @@ export async function readJson(req) {
   } catch {
     throw badRequest("request body is not JSON");
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("request body is not a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("request body is not a JSON object");
   return body;
 }
 
@@ -70,7 +71,8 @@ export async function servePage(res) {
   res.writeHead(200, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src http: https:; connect-src 'self'",
+    "content-security-policy":
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-src http: https:; connect-src 'self'",
     "referrer-policy": "no-referrer",
   });
   res.end(await readFile(PAGE));

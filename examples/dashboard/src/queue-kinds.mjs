@@ -31,7 +31,8 @@ function agentKind(adapter) {
         consumerInstructions: instructions,
         terminal: { allowedOrigins: [origin] },
         // Not on this worker's disk, which the dashboard cannot read: into the shared store, announced by a report.
-        onDeliverable: async (ctx, path, text) => ctx.report("info", deliverableReport(await ctx.store.putBlob(Buffer.from(text, "utf8")), path)),
+        onDeliverable: async (ctx, path, text) =>
+          ctx.report("info", deliverableReport(await ctx.store.putBlob(Buffer.from(text, "utf8")), path)),
       },
     });
   });

@@ -26,7 +26,17 @@ beforeAll(async () => {
   [redis, postgres, browser] = await Promise.all([
     startTestRedis(),
     startTestPostgres(),
-    chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] }),
+    chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    }),
   ]);
   root = await mkdtemp(join(tmpdir(), "optio-dashboard-queue-"));
   process.env.OPTIO_SCRIPTED_ROOT = root;
@@ -34,10 +44,27 @@ beforeAll(async () => {
   const agentDir = join(root, "agent");
   await installStandIn(agentDir);
   // Task dirs live under $XDG_DATA_HOME/<agent>: keep them in the sandbox.
-  const env = { ...process.env, OPTIO_SCRIPTED_ROOT: root, OPTIO_DASHBOARD_AGENT_DIR: agentDir, XDG_DATA_HOME: join(root, "xdg-data") };
+  const env = {
+    ...process.env,
+    OPTIO_SCRIPTED_ROOT: root,
+    OPTIO_DASHBOARD_AGENT_DIR: agentDir,
+    XDG_DATA_HOME: join(root, "xdg-data"),
+  };
   // Real `optio worker` processes, as a user starts them on each machine.
   for (const id of WORKERS) {
-    const args = ["worker", "--redis-url", redis.url, "--database-url", databaseUrl, "--kinds", KINDS, "--worker-id", id, "--concurrency", "1"];
+    const args = [
+      "worker",
+      "--redis-url",
+      redis.url,
+      "--database-url",
+      databaseUrl,
+      "--kinds",
+      KINDS,
+      "--worker-id",
+      id,
+      "--concurrency",
+      "1",
+    ];
     workers.push(spawn(OPTIO, args, { env, stdio: ["ignore", "pipe", "inherit"] }));
   }
   await Promise.all(workers.map((worker) => lineFrom(worker, "worker ")));
@@ -64,19 +91,30 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
     try {
       const processId = await submitFromPage(page, "4000");
       const row = page.locator(`tr[data-process-id="${processId}"]`);
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 30_000 }).toMatch(/^10% agent \d+$/);
+      await expect
+        .poll(() => row.locator(".progress-text").textContent(), { timeout: 30_000 })
+        .toMatch(/^10% agent \d+$/);
       const shown = await row.locator(".worker").textContent();
       expect(WORKERS.map((id) => `on ${id}`)).toContain(shown);
       expect(await row.locator(".status").textContent()).toBe("running");
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 30_000 }).toBe("done");
       expect(await row.locator(".progress-text").textContent()).toMatch(/^100% pid \d+$/);
       // What the page showed is what the queue recorded.
-      const response = await fetch(`${dashboard.origin}/api/tasks/${processId}`, { headers: { authorization: `Bearer ${dashboard.token}` } });
+      const response = await fetch(`${dashboard.origin}/api/tasks/${processId}`, {
+        headers: { authorization: `Bearer ${dashboard.token}` },
+      });
       expect(await response.json()).toMatchObject({ status: "done", worker: shown?.slice(3) });
       expect(await row.locator(".resume").count()).toBe(0);
       // Refused, not dropped: a payload the kind's schema fails, and an SSH host the queue cannot honour.
-      for (const body of [{ agent: "scripted", instructions: "soon" }, { agent: "scripted", instructions: "10", ssh: "me@example.test" }]) {
-        const refused = await fetch(`${dashboard.origin}/api/tasks`, { method: "POST", headers: { authorization: `Bearer ${dashboard.token}` }, body: JSON.stringify(body) });
+      for (const body of [
+        { agent: "scripted", instructions: "soon" },
+        { agent: "scripted", instructions: "10", ssh: "me@example.test" },
+      ]) {
+        const refused = await fetch(`${dashboard.origin}/api/tasks`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${dashboard.token}` },
+          body: JSON.stringify(body),
+        });
         expect(refused.status, JSON.stringify(body)).toBe(400);
       }
     } finally {
@@ -89,11 +127,17 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
     try {
       const processId = await submitFromPage(page, "600000");
       const row = page.locator(`tr[data-process-id="${processId}"]`);
-      await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 30_000 }).toMatch(/^10% agent \d+$/);
+      await expect
+        .poll(() => row.locator(".progress-text").textContent(), { timeout: 30_000 })
+        .toMatch(/^10% agent \d+$/);
       await expect.poll(() => row.locator(".worker").textContent(), { timeout: 15_000 }).toMatch(/^on dash-[ab]$/);
       // The terminal URL is the one the worker's task published (the stand-in's names its task and agent).
-      expect(await page.locator("#terminal-frame").getAttribute("src")).toMatch(new RegExp(`^http://127\\.0\\.0\\.1/${processId}/\\d+$`));
-      const cancelled = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${processId}/cancel`), { timeout: 15_000 });
+      expect(await page.locator("#terminal-frame").getAttribute("src")).toMatch(
+        new RegExp(`^http://127\\.0\\.0\\.1/${processId}/\\d+$`),
+      );
+      const cancelled = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${processId}/cancel`), {
+        timeout: 15_000,
+      });
       await row.locator(".cancel").click();
       expect((await cancelled).status()).toBe(202);
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 10_000 }).toBe("cancelled");
@@ -113,7 +157,9 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
       await expect.poll(() => link.textContent(), { timeout: 30_000 }).toBe("report.md");
       expect(await download(page, link)).toEqual({ name: "report.md", text: "dashboard stand-in report\n" });
       // The agent's terminal, served by the worker that runs it.
-      await expect.poll(() => page.locator("#terminal-frame").getAttribute("src"), { timeout: 30_000 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      await expect
+        .poll(() => page.locator("#terminal-frame").getAttribute("src"), { timeout: 30_000 })
+        .toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
       await row.locator(".cancel").click();
       await expect.poll(() => row.locator(".status").textContent(), { timeout: 30_000 }).toBe("cancelled");
     } finally {

@@ -5,7 +5,13 @@ import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { connectTaskQueue, TaskExistsError, TaskNotFoundError, TaskPayloadError, UnknownTaskKindError } from "@optio/queue-bullmq";
+import {
+  connectTaskQueue,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskPayloadError,
+  UnknownTaskKindError,
+} from "@optio/queue-bullmq";
 import { PostgresStateStore } from "@optio/store-postgres";
 import { parseDeliverableReport } from "./deliverable-report.mjs";
 import { admit, decodeSegment, errorText, readJson, sendJson, serve } from "./http.mjs";
@@ -14,7 +20,11 @@ const DEFAULT_KINDS = fileURLToPath(new URL("./queue-kinds.mjs", import.meta.url
 /** How often the list is read again from the queue: it catches tasks submitted elsewhere and events missed while away. */
 const REFRESH_MS = 5_000;
 
-export const QUEUE_FLAGS = { "redis-url": { type: "string" }, "database-url": { type: "string" }, kinds: { type: "string" } };
+export const QUEUE_FLAGS = {
+  "redis-url": { type: "string" },
+  "database-url": { type: "string" },
+  kinds: { type: "string" },
+};
 export const QUEUE_USAGE =
   "  --redis-url     queue mode: tasks run on `optio worker` processes sharing this Redis (or $OPTIO_REDIS_URL)\n" +
   "  --database-url  queue mode: their PostgreSQL state store (or $OPTIO_DATABASE_URL)\n" +
@@ -26,7 +36,10 @@ export function queueSettings(values, env) {
   const databaseUrl = values["database-url"] ?? env.OPTIO_DATABASE_URL;
   if (!redisUrl && !databaseUrl) return null;
   if (values.demo) throw new Error("--demo starts a task in this process; queue mode runs none here");
-  if (!redisUrl || !databaseUrl) throw new Error("queue mode needs both --redis-url and --database-url (or $OPTIO_REDIS_URL and $OPTIO_DATABASE_URL)");
+  if (!redisUrl || !databaseUrl)
+    throw new Error(
+      "queue mode needs both --redis-url and --database-url (or $OPTIO_REDIS_URL and $OPTIO_DATABASE_URL)",
+    );
   return { redisUrl, databaseUrl, ...(values.kinds && { kinds: values.kinds }) };
 }
 
@@ -64,10 +77,16 @@ function fromQueue(queued, known) {
 
 /** Applies one live event of the queue to the task's view. */
 function applyEvent(task, event) {
-  if (event.type === "started") Object.assign(task, { status: "running", worker: event.worker, message: `taken by ${event.worker}` });
+  if (event.type === "started")
+    Object.assign(task, { status: "running", worker: event.worker, message: `taken by ${event.worker}` });
   if (event.type === "outcome") {
     const { outcome } = event;
-    Object.assign(task, { status: outcome.status, terminalUrl: null, attention: null, outcome: outcome.status === "failed" ? outcome.message : (outcome.summary ?? null) });
+    Object.assign(task, {
+      status: outcome.status,
+      terminalUrl: null,
+      attention: null,
+      outcome: outcome.status === "failed" ? outcome.message : (outcome.summary ?? null),
+    });
     if (outcome.status === "done") Object.assign(task, { percent: 100, message: outcome.summary ?? "done" });
     if (outcome.usage) task.usage = outcome.usage;
   }
@@ -105,9 +124,14 @@ export async function startQueueDashboard(options) {
   const kindsModule = resolve(options.kinds ?? DEFAULT_KINDS);
   const loaded = await import(pathToFileURL(kindsModule).href);
   const kinds = loaded.kinds ?? loaded.default;
-  if (!Array.isArray(kinds) || kinds.length === 0) throw new Error(`${kindsModule} must export a non-empty array of task kinds as \`kinds\``);
+  if (!Array.isArray(kinds) || kinds.length === 0)
+    throw new Error(`${kindsModule} must export a non-empty array of task kinds as \`kinds\``);
   const store = new PostgresStateStore({ connectionString: options.databaseUrl });
-  const queue = connectTaskQueue({ redisUrl: options.redisUrl, kinds, ...(options.queueName && { queueName: options.queueName }) });
+  const queue = connectTaskQueue({
+    redisUrl: options.redisUrl,
+    kinds,
+    ...(options.queueName && { queueName: options.queueName }),
+  });
   const tasks = new Map();
   const streams = new Set();
   let origin = "";
@@ -140,11 +164,15 @@ export async function startQueueDashboard(options) {
     }
   })().catch((error) => log(`watching the queue failed: ${errorText(error)}`));
   await refresh();
-  const refresher = setInterval(() => refresh().catch((error) => log(`reading the queue failed: ${errorText(error)}`)), REFRESH_MS);
+  const refresher = setInterval(
+    () => refresh().catch((error) => log(`reading the queue failed: ${errorText(error)}`)),
+    REFRESH_MS,
+  );
 
   async function submit({ agent, instructions, ask, ssh }) {
     if (typeof instructions !== "string") return { status: 400, error: "instructions must be text" };
-    if (typeof ssh === "string" && ssh.trim() !== "") return { status: 400, error: "queue mode takes no SSH host: a task runs where the worker that takes it runs" };
+    if (typeof ssh === "string" && ssh.trim() !== "")
+      return { status: 400, error: "queue mode takes no SSH host: a task runs where the worker that takes it runs" };
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
     const processId = `${agent}-${stamp}-${randomBytes(3).toString("hex")}`;
     try {
@@ -155,7 +183,12 @@ export async function startQueueDashboard(options) {
     }
     const kind = kinds.find((k) => k.name === agent);
     const queued = await queue.getTask(processId);
-    const task = fromQueue(queued, { instructions, ask: ask === true, agentName: kind.displayName ?? kind.name, reports: [] });
+    const task = fromQueue(queued, {
+      instructions,
+      ask: ask === true,
+      agentName: kind.displayName ?? kind.name,
+      reports: [],
+    });
     tasks.set(processId, task);
     broadcast(task);
     return { task };
@@ -177,10 +210,19 @@ export async function startQueueDashboard(options) {
   async function handle(req, res) {
     const url = await admit(req, res, token);
     if (!url) return;
-    if (req.method === "GET" && url.pathname === "/api/agents") return sendJson(res, 200, kinds.map((k) => ({ id: k.name, displayName: k.displayName ?? k.name })));
+    if (req.method === "GET" && url.pathname === "/api/agents")
+      return sendJson(
+        res,
+        200,
+        kinds.map((k) => ({ id: k.name, displayName: k.displayName ?? k.name })),
+      );
     if (req.method === "GET" && url.pathname === "/api/tasks") return sendJson(res, 200, [...tasks.values()]);
     if (req.method === "GET" && url.pathname === "/api/events") {
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+      });
       res.write(`event: hello\ndata: ${JSON.stringify({ tasks: [...tasks.values()] })}\n\n`);
       streams.add(res);
       req.on("close", () => streams.delete(res));
@@ -194,7 +236,8 @@ export async function startQueueDashboard(options) {
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
     if (req.method === "GET" && match[2] === undefined) return sendJson(res, 200, task);
-    if (req.method === "GET" && match[2] === "deliverables" && match[3]) return serveDeliverable(res, task, decodeSegment(match[3]));
+    if (req.method === "GET" && match[2] === "deliverables" && match[3])
+      return serveDeliverable(res, task, decodeSegment(match[3]));
     if (req.method === "POST" && match[2] === "cancel") {
       if (!["queued", "running"].includes(task.status)) return sendJson(res, 409, { error: "the task is not running" });
       try {
@@ -207,10 +250,16 @@ export async function startQueueDashboard(options) {
       broadcast(task);
       return sendJson(res, 202, task);
     }
-    return sendJson(res, 409, { error: "in queue mode the dashboard submits, lists and cancels tasks; the rest happens on the workers" });
+    return sendJson(res, 409, {
+      error: "in queue mode the dashboard submits, lists and cancels tasks; the rest happens on the workers",
+    });
   }
 
-  const served = await serve(handle, { host: options.host ?? env.HOST ?? "127.0.0.1", port: options.port ?? Number(env.PORT ?? 0) }, streams);
+  const served = await serve(
+    handle,
+    { host: options.host ?? env.HOST ?? "127.0.0.1", port: options.port ?? Number(env.PORT ?? 0) },
+    streams,
+  );
   const { server, port } = served;
   origin = served.origin;
 

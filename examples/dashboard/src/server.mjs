@@ -39,7 +39,13 @@ function defaultDataDir(env) {
 
 /** `<base>/<relativePath>`, refusing anything that lands outside base. */
 function safeJoin(base, relativePath) {
-  if (typeof relativePath !== "string" || relativePath === "" || relativePath.includes("\0") || isAbsolute(relativePath)) return null;
+  if (
+    typeof relativePath !== "string" ||
+    relativePath === "" ||
+    relativePath.includes("\0") ||
+    isAbsolute(relativePath)
+  )
+    return null;
   const root = resolve(base);
   const target = resolve(root, relativePath);
   const rel = relative(root, target);
@@ -84,7 +90,14 @@ export async function startDashboard(options = {}) {
     for (const saved of JSON.parse(await readFile(tasksFile, "utf8"))) {
       if (!PROCESS_ID.test(saved.processId) || !adapters.has(saved.agent)) continue;
       const interrupted = saved.status === "starting" || saved.status === "running";
-      tasks.set(saved.processId, { ...saved, status: interrupted ? "interrupted" : saved.status, terminalUrl: null, run: null, agentState: null, attention: null });
+      tasks.set(saved.processId, {
+        ...saved,
+        status: interrupted ? "interrupted" : saved.status,
+        terminalUrl: null,
+        run: null,
+        agentState: null,
+        attention: null,
+      });
     }
   } catch {
     // No tasks saved yet (or an unreadable file): start with an empty list.
@@ -108,7 +121,9 @@ export async function startDashboard(options = {}) {
     ask: task.ask ?? false,
     agentState: task.agentState ?? null,
     attention: task.attention ?? null,
-    canAnswer: Boolean(task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys),
+    canAnswer: Boolean(
+      task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys,
+    ),
     usage: task.usage ?? null,
   });
 
@@ -118,7 +133,11 @@ export async function startDashboard(options = {}) {
       const { run: _run, agentTask: _agentTask, terminalUrl: _url, ...rest } = t;
       return rest;
     });
-    saving = saving.then(() => writeFile(tasksFile, JSON.stringify(list, null, 2)).catch((error) => log(`could not save ${tasksFile}: ${errorText(error)}`)));
+    saving = saving.then(() =>
+      writeFile(tasksFile, JSON.stringify(list, null, 2)).catch((error) =>
+        log(`could not save ${tasksFile}: ${errorText(error)}`),
+      ),
+    );
   };
 
   const broadcast = (task, event) => {
@@ -149,7 +168,15 @@ export async function startDashboard(options = {}) {
 
   function launch(task, resume) {
     const adapter = adapters.get(task.agent);
-    Object.assign(task, { status: "starting", percent: null, message: resume ? "resuming" : "starting", terminalUrl: null, outcome: null, agentState: null, attention: null });
+    Object.assign(task, {
+      status: "starting",
+      percent: null,
+      message: resume ? "resuming" : "starting",
+      terminalUrl: null,
+      outcome: null,
+      agentState: null,
+      attention: null,
+    });
     const agentTask = createAgentTask(adapter, {
       processId: task.processId,
       name: `${adapter.displayName} ${task.processId}`,
@@ -181,7 +208,9 @@ export async function startDashboard(options = {}) {
         }
         if (event.type === "attention") task.attention = event.reason;
         if (event.type === "report" || event.type === "attention") {
-          task.reports.push(event.type === "report" ? `${event.level}: ${event.message}` : `attention: ${event.reason}`);
+          task.reports.push(
+            event.type === "report" ? `${event.level}: ${event.message}` : `attention: ${event.reason}`,
+          );
         }
         if (event.type !== "outcome") broadcast(task, event);
       }
@@ -202,7 +231,10 @@ export async function startDashboard(options = {}) {
         task.outcome = outcome.status === "failed" ? outcome.message : (outcome.summary ?? null);
         if (outcome.usage) task.usage = outcome.usage;
         persist();
-        broadcast(task, { type: "outcome", outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) } });
+        broadcast(task, {
+          type: "outcome",
+          outcome: { status: outcome.status, ...(outcome.status === "failed" && { message: outcome.message }) },
+        });
       });
   }
 
@@ -254,13 +286,21 @@ export async function startDashboard(options = {}) {
     if (!url) return;
 
     if (req.method === "GET" && url.pathname === "/api/agents") {
-      return sendJson(res, 200, [...adapters.values()].map((a) => ({ id: a.id, displayName: a.displayName })));
+      return sendJson(
+        res,
+        200,
+        [...adapters.values()].map((a) => ({ id: a.id, displayName: a.displayName })),
+      );
     }
     if (req.method === "GET" && url.pathname === "/api/tasks") {
       return sendJson(res, 200, [...tasks.values()].map(summary));
     }
     if (req.method === "GET" && url.pathname === "/api/events") {
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+      });
       res.write(`event: hello\ndata: ${JSON.stringify({ tasks: [...tasks.values()].map(summary) })}\n\n`);
       streams.add(res);
       req.on("close", () => streams.delete(res));
@@ -270,7 +310,9 @@ export async function startDashboard(options = {}) {
       const result = startTask(await readJson(req));
       return result.error ? sendJson(res, 400, { error: result.error }) : sendJson(res, 201, summary(result.task));
     }
-    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|answer|deliverables)(?:\/(.+))?)?$/.exec(url.pathname);
+    const match = /^\/api\/tasks\/([A-Za-z0-9._-]+)(?:\/(cancel|resume|message|answer|deliverables)(?:\/(.+))?)?$/.exec(
+      url.pathname,
+    );
     const rest = match?.[3] === undefined ? undefined : decodeSegment(match[3]);
     const task = match && tasks.get(match[1]);
     if (!task) return sendJson(res, 404, { error: "no such task" });
@@ -285,22 +327,29 @@ export async function startDashboard(options = {}) {
     }
     if (req.method === "POST" && action === "message" && !match[3]) {
       const { text } = await readJson(req);
-      if (typeof text !== "string" || text.trim() === "") return sendJson(res, 400, { error: "text must be a non-empty string" });
+      if (typeof text !== "string" || text.trim() === "")
+        return sendJson(res, 400, { error: "text must be a non-empty string" });
       if (!task.run) return sendJson(res, 409, { error: "the task is not running" });
       try {
         await task.agentTask.sendText(text, { submit: true });
       } catch (error) {
-        if (AgentNotRunningError.isInstance(error)) return sendJson(res, 409, { error: "the agent has not started yet" });
+        if (AgentNotRunningError.isInstance(error))
+          return sendJson(res, 409, { error: "the agent has not started yet" });
         throw error;
       }
       return sendJson(res, 202, summary(task));
     }
     if (req.method === "POST" && action === "answer" && !match[3]) {
       const { answer } = await readJson(req);
-      if (!ANSWERS.includes(answer)) return sendJson(res, 400, { error: `answer must be one of ${ANSWERS.join(", ")}` });
+      if (!ANSWERS.includes(answer))
+        return sendJson(res, 400, { error: `answer must be one of ${ANSWERS.join(", ")}` });
       const keys = adapters.get(task.agent).permissionKeys;
-      if (!keys) return sendJson(res, 409, { error: `${adapters.get(task.agent).displayName} has no known keys for its permission prompt` });
-      if (!task.run || task.agentState?.state !== "waiting-permission") return sendJson(res, 409, { error: "no permission prompt is waiting" });
+      if (!keys)
+        return sendJson(res, 409, {
+          error: `${adapters.get(task.agent).displayName} has no known keys for its permission prompt`,
+        });
+      if (!task.run || task.agentState?.state !== "waiting-permission")
+        return sendJson(res, 409, { error: "no permission prompt is waiting" });
       try {
         await task.agentTask.sendKeys(answer === "approve" ? keys.approve : keys.deny);
       } catch (error) {
@@ -320,22 +369,30 @@ export async function startDashboard(options = {}) {
     return sendJson(res, 404, { error: "not found" });
   }
 
-  const served = await serve(handle, { host: options.host ?? env.HOST ?? "127.0.0.1", port: options.port ?? Number(env.PORT ?? 0) }, streams);
+  const served = await serve(
+    handle,
+    { host: options.host ?? env.HOST ?? "127.0.0.1", port: options.port ?? Number(env.PORT ?? 0) },
+    streams,
+  );
   const { server } = served;
   origin = served.origin;
 
   /** Starts one Claude Code task, so a newcomer sees Claude Code's own screen on the page. */
   function startDemo() {
     const demo = startTask({ agent: claudeCode.id, instructions: DEMO_INSTRUCTIONS, ssh: "" });
-    log(`Demo: started ${demo.task.processId}; Claude Code is installed into the cache on first run (watch its progress on the page).`);
+    log(
+      `Demo: started ${demo.task.processId}; Claude Code is installed into the cache on first run (watch its progress on the page).`,
+    );
     return demo.task.processId;
   }
 
   async function close() {
-    const running = [...tasks.values()].filter((t) => t.run).map((t) => {
-      t.run.cancel();
-      return t.run.outcome.catch(() => null);
-    });
+    const running = [...tasks.values()]
+      .filter((t) => t.run)
+      .map((t) => {
+        t.run.cancel();
+        return t.run.outcome.catch(() => null);
+      });
     await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 30_000).unref())]);
     for (const res of streams) res.end();
     streams.clear();
@@ -351,7 +408,14 @@ export async function startDashboard(options = {}) {
 
 async function main() {
   const { values } = parseArgs({
-    options: { demo: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "data-dir": { type: "string" }, ...QUEUE_FLAGS, help: { type: "boolean", short: "h" } },
+    options: {
+      demo: { type: "boolean" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      ...QUEUE_FLAGS,
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {
@@ -366,16 +430,25 @@ async function main() {
     );
     return;
   }
-  const listen = { ...(values.host !== undefined && { host: values.host }), ...(values.port !== undefined && { port: Number(values.port) }) };
+  const listen = {
+    ...(values.host !== undefined && { host: values.host }),
+    ...(values.port !== undefined && { port: Number(values.port) }),
+  };
   const queue = queueSettings(values, process.env);
-  const dashboard = queue ? await startQueueDashboard({ ...listen, ...queue }) : await startDashboard({ ...listen, ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }) });
+  const dashboard = queue
+    ? await startQueueDashboard({ ...listen, ...queue })
+    : await startDashboard({ ...listen, ...(values["data-dir"] !== undefined && { dataDir: values["data-dir"] }) });
   process.stdout.write(`Dashboard: ${dashboard.url}\n`);
   if (values.demo) dashboard.startDemo();
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stdout.write(queue ? "Stopping: the tasks go on on their workers.\n" : "Stopping: cancelling running tasks (their state is saved for resume)…\n");
+    process.stdout.write(
+      queue
+        ? "Stopping: the tasks go on on their workers.\n"
+        : "Stopping: cancelling running tasks (their state is saved for resume)…\n",
+    );
     dashboard.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);

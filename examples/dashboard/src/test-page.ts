@@ -14,7 +14,9 @@ export async function openDashboard(page: Page, dashboard: { url: string }): Pro
 export async function startFromPage(page: Page, instructions: string, agent = "claudecode"): Promise<string> {
   await page.locator("#agent").selectOption(agent);
   await page.locator("#instructions").fill(instructions);
-  const created = page.waitForResponse((r) => r.url().endsWith("/api/tasks") && r.request().method() === "POST", { timeout: 15_000 });
+  const created = page.waitForResponse((r) => r.url().endsWith("/api/tasks") && r.request().method() === "POST", {
+    timeout: 15_000,
+  });
   await page.locator("#start-button").click();
   const response = await created;
   expect(response.status()).toBe(201);
@@ -55,10 +57,15 @@ export async function download(page: Page, link: Locator): Promise<{ name: strin
 }
 
 /** Starts "write a report" from the page, for the stand-in `installStandIn` makes; its row once the report is written. */
-export async function startStandInReport(page: Page, dashboard: { url: string }): Promise<{ processId: string; row: Locator }> {
+export async function startStandInReport(
+  page: Page,
+  dashboard: { url: string },
+): Promise<{ processId: string; row: Locator }> {
   await openDashboard(page, dashboard);
   const processId = await startFromPage(page, "write a report");
   const row = page.locator(`tr[data-process-id="${processId}"]`);
-  await expect.poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 }).toContain("40% report written");
+  await expect
+    .poll(() => row.locator(".progress-text").textContent(), { timeout: 60_000 })
+    .toContain("40% report written");
   return { processId, row };
 }

@@ -35,7 +35,10 @@ const SHELL_TOOL = { claudecode: "Bash", opencode: "bash" };
 export function scriptedTurns(agent) {
   const shell = SHELL_TOOL[agent];
   // The scripted model speaks the Anthropic Messages API; Codex talks to OpenAI's Responses API.
-  if (!shell) throw new Error(`no scripted answers for agent ${JSON.stringify(agent)} (the scripted model speaks the Anthropic Messages API)`);
+  if (!shell)
+    throw new Error(
+      `no scripted answers for agent ${JSON.stringify(agent)} (the scripted model speaks the Anthropic Messages API)`,
+    );
   return [
     {
       text: "Writing the haiku.",
@@ -50,13 +53,21 @@ export function scriptedTurns(agent) {
         },
       ],
     },
-    { toolCalls: [{ name: shell, input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } }] },
+    {
+      toolCalls: [
+        { name: shell, input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } },
+      ],
+    },
     { text: "Done: deliverables/haiku.md." },
   ];
 }
 
 /** Per agent: what lets it run the scripted tool calls without asking a person. */
-const UNATTENDED = { claudecode: { permissionMode: "bypassPermissions" }, opencode: {}, codex: { codexConfigToml: 'approval_policy = "never"' } };
+const UNATTENDED = {
+  claudecode: { permissionMode: "bypassPermissions" },
+  opencode: {},
+  codex: { codexConfigToml: 'approval_policy = "never"' },
+};
 
 const USAGE = `usage: swap-agents --agent claudecode|opencode|codex|claudecode,opencode,… [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
                    [--install-dir DIR] [--process-id ID] [--out DIR] [--state-dir DIR] [--env NAME=VALUE]...
@@ -109,7 +120,8 @@ function describe(event) {
  */
 export async function swapAgents(options) {
   const adapter = AGENTS[options.agent];
-  if (!adapter) throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(options.agent)}`);
+  if (!adapter)
+    throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(options.agent)}`);
   const print = options.print ?? ((line) => console.log(line));
   const processId = options.processId ?? `swap-${options.agent}-${Date.now().toString(36)}`;
   const out = resolve(options.out ?? join("deliverables", processId));
@@ -138,8 +150,12 @@ export async function swapAgents(options) {
     },
   });
 
-  print(`Running ${adapter.displayName} ${options.ssh ? `on ${options.ssh.username}@${options.ssh.host}` : "on this machine"} as ${processId}`);
-  const store = new FileStateStore({ dir: options.stateDir ?? join(homedir(), ".local", "share", "optio-swap-agents") });
+  print(
+    `Running ${adapter.displayName} ${options.ssh ? `on ${options.ssh.username}@${options.ssh.host}` : "on this machine"} as ${processId}`,
+  );
+  const store = new FileStateStore({
+    dir: options.stateDir ?? join(homedir(), ".local", "share", "optio-swap-agents"),
+  });
   const run = runTask(task, { store, signal: options.signal });
   for await (const event of run.events) {
     if (event.type === "progress" && event.message) progress.push(event.message);
@@ -154,8 +170,16 @@ export async function swapAgents(options) {
 /** One line per agent: its outcome and what it delivered, so the runs can be compared at a glance. */
 export function summaryLines(results) {
   return results.map(({ agent, outcome, deliverables }) => {
-    const how = outcome.status === "failed" ? `${outcome.status}: ${outcome.message}` : outcome.summary ? `${outcome.status}: ${outcome.summary}` : outcome.status;
-    const what = deliverables.length > 0 ? deliverables.map((d) => `${d.path} (${Buffer.byteLength(d.text)} bytes)`).join(", ") : "no deliverables";
+    const how =
+      outcome.status === "failed"
+        ? `${outcome.status}: ${outcome.message}`
+        : outcome.summary
+          ? `${outcome.status}: ${outcome.summary}`
+          : outcome.status;
+    const what =
+      deliverables.length > 0
+        ? deliverables.map((d) => `${d.path} (${Buffer.byteLength(d.text)} bytes)`).join(", ")
+        : "no deliverables";
     return `summary    ${agent.padEnd(10)} ${how}; ${what}`;
   });
 }
@@ -186,7 +210,8 @@ export async function main(argv, { print = (line) => console.log(line), signal }
       return 0;
     }
     if (!values.agent) throw new Error("--agent is required");
-    if (!values.ssh && (values.identity || values["known-hosts"])) throw new Error("--identity and --known-hosts need --ssh");
+    if (!values.ssh && (values.identity || values["known-hosts"]))
+      throw new Error("--identity and --known-hosts need --ssh");
     const env = Object.fromEntries(
       (values.env ?? []).map((pair) => {
         const at = pair.indexOf("=");
@@ -196,17 +221,23 @@ export async function main(argv, { print = (line) => console.log(line), signal }
     );
     if (values.scripted && values["api-base-url"]) throw new Error("--scripted and --api-base-url exclude each other");
     const agents = values.agent.split(",").map((name) => name.trim());
-    for (const agent of agents) if (!AGENTS[agent]) throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(agent)}`);
+    for (const agent of agents)
+      if (!AGENTS[agent])
+        throw new Error(`--agent must be one of ${Object.keys(AGENTS).join(", ")}, got ${JSON.stringify(agent)}`);
     // Every agent's answers exist before the first one runs.
     if (values.scripted) for (const agent of agents) scriptedTurns(agent);
-    if (values["process-id"] && agents.length > 1) throw new Error("--process-id names one task: give one --agent with it");
-    const ssh = values.ssh ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] }) : undefined;
+    if (values["process-id"] && agents.length > 1)
+      throw new Error("--process-id names one task: give one --agent with it");
+    const ssh = values.ssh
+      ? sshConfig(values.ssh, { identity: values.identity, knownHosts: values["known-hosts"] })
+      : undefined;
     const results = [];
     for (const agent of agents) {
       // Each agent gets a stand-in of its own, answering in its own tool names from the first turn.
       const model = values.scripted ? await startScriptedModel({ turns: scriptedTurns(agent) }) : null;
       // A model API takes a key; the stand-in accepts any.
-      const agentEnv = model && !env.ANTHROPIC_API_KEY ? { ...env, ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" } : env;
+      const agentEnv =
+        model && !env.ANTHROPIC_API_KEY ? { ...env, ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" } : env;
       const result = await swapAgents({
         agent,
         apiBaseUrl: model?.url ?? values["api-base-url"],

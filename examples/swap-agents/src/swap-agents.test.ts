@@ -28,7 +28,10 @@ type Agent = keyof typeof STAND_INS;
 
 let root: string;
 let sshd: TestSshd;
-const ROOT_VARS = ["CLAUDECODE", "OPENCODE", "CODEX"].flatMap((id) => [`OPTIO_${id}_TASK_ROOT`, `OPTIO_${id}_REMOTE_TASK_ROOT`]);
+const ROOT_VARS = ["CLAUDECODE", "OPENCODE", "CODEX"].flatMap((id) => [
+  `OPTIO_${id}_TASK_ROOT`,
+  `OPTIO_${id}_REMOTE_TASK_ROOT`,
+]);
 const saved = new Map<string, string | undefined>();
 
 beforeAll(async () => {
@@ -69,7 +72,11 @@ const HAIKU = "Same words, new hands\nthe job moves from shell to shell\noptio k
 async function realAgentsDir(): Promise<string> {
   const dir = join(root, "bin-real");
   await mkdir(dir, { recursive: true });
-  const host = new LocalHost({ consumer: "swap-test", processId: "install", env: { SWAP_TEST_TASK_ROOT: join(root, "install") } });
+  const host = new LocalHost({
+    consumer: "swap-test",
+    processId: "install",
+    env: { SWAP_TEST_TASK_ROOT: join(root, "install") },
+  });
   await host.connect();
   try {
     const ctx = { host, reportProgress: () => {}, signal: new AbortController().signal };
@@ -108,7 +115,9 @@ const comparable = ({ result }: { result: SwapResult }) => ({
 });
 
 describe("swap-agents", () => {
-  it("gives the same outcome, progress and deliverables with either agent on this machine", { timeout: 120_000 }, async () => {
+  it("gives the same outcome, progress and deliverables with either agent on this machine", {
+    timeout: 120_000,
+  }, async () => {
     const claude = await run("claudecode", "local");
     const opencode = await run("opencode", "local");
     const codex = await run("codex", "local");
@@ -131,11 +140,19 @@ describe("swap-agents", () => {
     const claude = await run("claudecode", "status", { env: { OPTIO_SCENARIO: "happy" } });
     const opencode = await run("opencode", "status", { env: { OPTIO_SCENARIO: "happy" } });
     const codex = await run("codex", "status", { env: { OPTIO_SCENARIO: "happy" } });
-    expect(claude.result.progress).toEqual(expect.arrayContaining(["reading the instructions", "working", "finishing"]));
+    expect(claude.result.progress).toEqual(
+      expect.arrayContaining(["reading the instructions", "working", "finishing"]),
+    );
     expect(comparable(opencode)).toEqual(comparable(claude));
     expect(comparable(codex)).toEqual(comparable(claude));
     for (const { lines } of [claude, opencode, codex]) {
-      expect(lines).toEqual(expect.arrayContaining(["progress    10% reading the instructions", "progress    60% working", "progress   100% finishing"]));
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          "progress    10% reading the instructions",
+          "progress    60% working",
+          "progress   100% finishing",
+        ]),
+      );
     }
   });
 
@@ -150,21 +167,43 @@ describe("swap-agents", () => {
     expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
   });
 
-  it("runs the same instructions through the real claude and the real opencode against the scripted model: both done, both deliver the haiku", { timeout: 900_000 }, async () => {
+  it("runs the same instructions through the real claude and the real opencode against the scripted model: both done, both deliver the haiku", {
+    timeout: 900_000,
+  }, async () => {
     const lines: string[] = [];
     const out = join(root, "out", "scripted");
-    const code = await main(["--agent", "claudecode,opencode", "--scripted", "--install-dir", await realAgentsDir(), "--out", out, "--state-dir", join(root, "state")], {
-      print: (line: string) => lines.push(line),
-    });
+    const code = await main(
+      [
+        "--agent",
+        "claudecode,opencode",
+        "--scripted",
+        "--install-dir",
+        await realAgentsDir(),
+        "--out",
+        out,
+        "--state-dir",
+        join(root, "state"),
+      ],
+      {
+        print: (line: string) => lines.push(line),
+      },
+    );
     expect(code, lines.join("\n")).toBe(0);
     expect(lines.filter((l) => l.startsWith("outcome "))).toEqual(["outcome    done", "outcome    done"]);
     expect(lines.filter((l) => l.startsWith("progress    50% haiku written"))).toHaveLength(2);
-    expect(lines.slice(-2)).toEqual([`summary    claudecode done: haiku written; haiku.md (${HAIKU.length} bytes)`, `summary    opencode   done: haiku written; haiku.md (${HAIKU.length} bytes)`]);
-    for (const agent of ["claudecode", "opencode"]) expect(await readFile(join(out, agent, "haiku.md"), "utf8"), agent).toBe(HAIKU);
+    expect(lines.slice(-2)).toEqual([
+      `summary    claudecode done: haiku written; haiku.md (${HAIKU.length} bytes)`,
+      `summary    opencode   done: haiku written; haiku.md (${HAIKU.length} bytes)`,
+    ]);
+    for (const agent of ["claudecode", "opencode"])
+      expect(await readFile(join(out, agent, "haiku.md"), "utf8"), agent).toBe(HAIKU);
   });
 
   it("scripts each agent's answers in its own tool names", () => {
-    const shellTools = (agent: string) => (scriptedTurns(agent) as { toolCalls?: { name: string }[] }[]).flatMap((t) => (t.toolCalls ?? []).map((c) => c.name));
+    const shellTools = (agent: string) =>
+      (scriptedTurns(agent) as { toolCalls?: { name: string }[] }[]).flatMap((t) =>
+        (t.toolCalls ?? []).map((c) => c.name),
+      );
     expect(shellTools("claudecode")).toEqual(["Bash", "Bash"]);
     expect(shellTools("opencode")).toEqual(["bash", "bash"]);
     expect(() => scriptedTurns("cursor")).toThrow('no scripted answers for agent "cursor"');
@@ -177,7 +216,9 @@ describe("swap-agents", () => {
     lines.length = 0;
     // Before any agent runs: the scripted model has no answers in Codex's API.
     expect(await main(["--agent", "claudecode,codex", "--scripted"], { print: (l: string) => lines.push(l) })).toBe(2);
-    expect(lines[0]).toBe('swap-agents: no scripted answers for agent "codex" (the scripted model speaks the Anthropic Messages API)');
+    expect(lines[0]).toBe(
+      'swap-agents: no scripted answers for agent "codex" (the scripted model speaks the Anthropic Messages API)',
+    );
     lines.length = 0;
     expect(await main(["--agent", "opencode", "--identity", "k"], { print: (l: string) => lines.push(l) })).toBe(2);
     expect(lines[0]).toBe("swap-agents: --identity and --known-hosts need --ssh");

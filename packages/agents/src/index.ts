@@ -35,8 +35,24 @@ export * from "./install/install-description.js";
 export { runAgentSession, taskConsumer, type RunAgentSessionOptions } from "./session/run-agent-session.js";
 export { AgentNotRunningError } from "./session/create-hook-context.js";
 export { AGENT_KEYS, UnsupportedKeyError, type AgentKey } from "./spec/agent-keys.js";
-export type { UsageCommandSource, UsageCounts, UsageFileSource, UsageLocation, UsageRecord, UsageReport, UsageSource, UsageTotals } from "./spec/usage.js";
-export { AGENT_STATE_FILE, AGENT_STATE_FILE_ENV, type AgentState, type AgentStateChange, type AgentStateSource, type HookStateChange } from "./spec/agent-state.js";
+export type {
+  UsageCommandSource,
+  UsageCounts,
+  UsageFileSource,
+  UsageLocation,
+  UsageRecord,
+  UsageReport,
+  UsageSource,
+  UsageTotals,
+} from "./spec/usage.js";
+export {
+  AGENT_STATE_FILE,
+  AGENT_STATE_FILE_ENV,
+  type AgentState,
+  type AgentStateChange,
+  type AgentStateSource,
+  type HookStateChange,
+} from "./spec/agent-state.js";
 export { CREDENTIAL_ENV_PATTERNS, isCredentialVariable } from "./session/credential-env.js";
 export * from "./task/agent-task.js";
 export * from "./task/run-task.js";

@@ -5,26 +5,29 @@ import { protocolDocumentation } from "./protocol/documentation.js";
 const CONSUMER = "Summarise the repository in deliverables/summary.md.\n\n### Details\nKeep it short.";
 
 describe("composeInstructions", () => {
-  it.each(["ignore", "suppress", "redirect"] as const)("holds the %s documentation, the resume section and the consumer text in order", (mode) => {
-    const text = composeInstructions({
-      mode,
-      consumerInstructions: CONSUMER,
-      resume: { excludes: ["node_modules", "*.log", ".cache/*"] },
-    });
-    const docAt = text.indexOf(protocolDocumentation(mode).trimEnd());
-    const resumeAt = text.indexOf("## If this task is stopped and resumed");
-    const taskAt = text.indexOf(`${TASK_HEADING}\n\n${CONSUMER}`);
-    expect(docAt).toBe(0);
-    expect(resumeAt).toBeGreaterThan(docAt);
-    expect(taskAt).toBeGreaterThan(resumeAt);
-    for (const pattern of ["- `node_modules`", "- `*.log`", "- `.cache/*`"]) expect(text).toContain(pattern);
-    expect(text).toContain("resume.log");
-    expect(text).toContain("REFRESHED:<files>");
-    expect(text).toMatch(/running processes/);
-    expect(text).toMatch(/outside the working directory/);
-    expect(text).toMatch(/login and this conversation/);
-    expect(text.endsWith("\n")).toBe(true);
-  });
+  it.each(["ignore", "suppress", "redirect"] as const)(
+    "holds the %s documentation, the resume section and the consumer text in order",
+    (mode) => {
+      const text = composeInstructions({
+        mode,
+        consumerInstructions: CONSUMER,
+        resume: { excludes: ["node_modules", "*.log", ".cache/*"] },
+      });
+      const docAt = text.indexOf(protocolDocumentation(mode).trimEnd());
+      const resumeAt = text.indexOf("## If this task is stopped and resumed");
+      const taskAt = text.indexOf(`${TASK_HEADING}\n\n${CONSUMER}`);
+      expect(docAt).toBe(0);
+      expect(resumeAt).toBeGreaterThan(docAt);
+      expect(taskAt).toBeGreaterThan(resumeAt);
+      for (const pattern of ["- `node_modules`", "- `*.log`", "- `.cache/*`"]) expect(text).toContain(pattern);
+      expect(text).toContain("resume.log");
+      expect(text).toContain("REFRESHED:<files>");
+      expect(text).toMatch(/running processes/);
+      expect(text).toMatch(/outside the working directory/);
+      expect(text).toMatch(/login and this conversation/);
+      expect(text.endsWith("\n")).toBe(true);
+    },
+  );
 
   it("leaves the resume section out when resume is null or missing", () => {
     for (const resume of [null, undefined]) {
@@ -52,6 +55,8 @@ describe("composeInstructions", () => {
   });
 
   it("marks empty consumer instructions instead of leaving a bare heading", () => {
-    expect(composeInstructions({ mode: "ignore", consumerInstructions: "  \n" })).toContain(`${TASK_HEADING}\n\n(No instructions were given.)`);
+    expect(composeInstructions({ mode: "ignore", consumerInstructions: "  \n" })).toContain(
+      `${TASK_HEADING}\n\n(No instructions were given.)`,
+    );
   });
 });

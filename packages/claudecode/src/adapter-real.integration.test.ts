@@ -34,13 +34,30 @@ afterEach(async () => {
 });
 
 async function launch(input: ClaudeCodeTaskConfigInput, asRoot: boolean): Promise<AgentCommand> {
-  const config = parseClaudeCodeConfig({ installDir: join(ctx.root, "bin"), installStrategies: ["npm-registry"], agentVersion: REAL_CLAUDE_VERSION, ...input });
+  const config = parseClaudeCodeConfig({
+    installDir: join(ctx.root, "bin"),
+    installStrategies: ["npm-registry"],
+    agentVersion: REAL_CLAUDE_VERSION,
+    ...input,
+  });
   const installed = await installClaude(ctx, config);
   await plantClaudeHome(ctx, config);
-  const command = claudeCommand(config, { workdir: ctx.workdir, home: ctx.home, binaryPath: installed.binaryPath, continueConversation: false, asRoot });
-  const env = { ...command.env, HOME: ctx.home, PATH: [...(command.pathPrepend ?? []), process.env.PATH ?? "/usr/bin:/bin"].join(":") };
+  const command = claudeCommand(config, {
+    workdir: ctx.workdir,
+    home: ctx.home,
+    binaryPath: installed.binaryPath,
+    continueConversation: false,
+    asRoot,
+  });
+  const env = {
+    ...command.env,
+    HOME: ctx.home,
+    PATH: [...(command.pathPrepend ?? []), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
+  };
   const line = `cd ${shellQuote(ctx.workdir)} && env ${envAssignments(env).join(" ")} ${shellCommand(command.argv)}; echo "claude exited $?"; sleep 600`;
-  await ctx.host.runChecked(shellCommand(["tmux", "-S", socket, "new-session", "-d", "-x", "160", "-y", "45", "-s", "optio", line]));
+  await ctx.host.runChecked(
+    shellCommand(["tmux", "-S", socket, "new-session", "-d", "-x", "160", "-y", "45", "-s", "optio", line]),
+  );
   return command;
 }
 
@@ -48,7 +65,8 @@ async function screenWith(needle: string | RegExp): Promise<string> {
   const deadline = Date.now() + 60_000;
   let screen = "";
   while (Date.now() < deadline) {
-    screen = (await ctx.host.runCommand(shellCommand(["tmux", "-S", socket, "capture-pane", "-p", "-t", "optio"]))).stdout;
+    screen = (await ctx.host.runCommand(shellCommand(["tmux", "-S", socket, "capture-pane", "-p", "-t", "optio"])))
+      .stdout;
     if (typeof needle === "string" ? screen.includes(needle) : needle.test(screen)) return screen;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -56,7 +74,9 @@ async function screenWith(needle: string | RegExp): Promise<string> {
 }
 
 describe("the real claude with the adapter's planted home", () => {
-  it("starts straight at its prompt: no onboarding, no folder-trust or bypass confirmation", { timeout: 300_000 }, async () => {
+  it("starts straight at its prompt: no onboarding, no folder-trust or bypass confirmation", {
+    timeout: 300_000,
+  }, async () => {
     const command = await launch({ permissionMode: "bypassPermissions" }, process.getuid?.() === 0);
     const screen = await screenWith(/bypass permissions on/);
     expect(screen).toContain(`Claude Code v${REAL_CLAUDE_VERSION}`);
@@ -65,13 +85,17 @@ describe("the real claude with the adapter's planted home", () => {
     if (process.getuid?.() === 0) expect(command.notices).toEqual([ROOT_SANDBOX_NOTICE]);
   });
 
-  it.runIf(process.getuid?.() === 0)("as root, without IS_SANDBOX, refuses bypassPermissions at once (why the adapter sets it)", { timeout: 300_000 }, async () => {
-    const command = await launch({ permissionMode: "bypassPermissions" }, false);
-    expect(command.env).not.toHaveProperty("IS_SANDBOX");
-    const screen = await screenWith("claude exited");
-    expect(screen).toContain("cannot be used with root/sudo privileges");
-    expect(screen).toContain("claude exited 1");
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "as root, without IS_SANDBOX, refuses bypassPermissions at once (why the adapter sets it)",
+    { timeout: 300_000 },
+    async () => {
+      const command = await launch({ permissionMode: "bypassPermissions" }, false);
+      expect(command.env).not.toHaveProperty("IS_SANDBOX");
+      const screen = await screenWith("claude exited");
+      expect(screen).toContain("cannot be used with root/sudo privileges");
+      expect(screen).toContain("claude exited 1");
+    },
+  );
 
   it("kept all of its state in the task's HOME; the real ~/.claude is untouched", async () => {
     expect(await guard.changes()).toEqual([]);

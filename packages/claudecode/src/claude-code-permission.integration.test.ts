@@ -3,7 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FileStateStore, runTask, type AgentTask } from "@optio/agents";
-import { isConversationRequest, startScriptedModel, type RecordedRequest, type ScriptedModel } from "@optio/agents/testing";
+import {
+  isConversationRequest,
+  startScriptedModel,
+  type RecordedRequest,
+  type ScriptedModel,
+} from "@optio/agents/testing";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClaudeCodeTask } from "./claude-code-task.js";
@@ -13,8 +18,15 @@ import { REAL_CLAUDE_VERSION } from "./test-context.js";
 
 const PROMPT = "Do you want to proceed?";
 const TURNS = [
-  { text: "Touching the proof.", toolCalls: [{ name: "Bash", input: { command: "touch proof.txt", description: "Write the proof" } }] },
-  { toolCalls: [{ name: "Bash", input: { command: "echo 'DONE: proof written' >> optio.log", description: "Report done" } }] },
+  {
+    text: "Touching the proof.",
+    toolCalls: [{ name: "Bash", input: { command: "touch proof.txt", description: "Write the proof" } }],
+  },
+  {
+    toolCalls: [
+      { name: "Bash", input: { command: "echo 'DONE: proof written' >> optio.log", description: "Report done" } },
+    ],
+  },
   { text: "Done." },
 ];
 
@@ -73,7 +85,9 @@ function startTask(kind: "local" | "ssh", url: string) {
 
 for (const kind of ["local", "ssh"] as const) {
   describe(`answering claude's permission menu with sendKeys (${kind})`, () => {
-    it("approves with 1: the tool runs, its result reaches the model and the task ends done", { timeout: 600_000 }, async () => {
+    it("approves with 1: the tool runs, its result reaches the model and the task ends done", {
+      timeout: 600_000,
+    }, async () => {
       model = await startScriptedModel({ turns: TURNS });
       const { task, run } = startTask(kind, model.url);
       try {
@@ -90,7 +104,9 @@ for (const kind of ["local", "ssh"] as const) {
       }
     });
 
-    it("refuses with Escape: the tool does not run and the next request carries the refusal", { timeout: 600_000 }, async () => {
+    it("refuses with Escape: the tool does not run and the next request carries the refusal", {
+      timeout: 600_000,
+    }, async () => {
       model = await startScriptedModel({ turns: TURNS });
       const { task, run } = startTask(kind, model.url);
       try {

@@ -20,6 +20,8 @@ agentStateSuite(claudeCode, {
   denyKeys: claudeCode.permissionKeys!.deny,
   afterDeny: "Do not create it.",
   refusal: /doesn't want to (proceed|take this action)/,
-  consumerHook: (marker) => ({ claudeConfig: { hooks: { Stop: [{ hooks: [{ type: "command", command: `echo turn-ended >> '${marker}'` }] }] } } }),
+  consumerHook: (marker) => ({
+    claudeConfig: { hooks: { Stop: [{ hooks: [{ type: "command", command: `echo turn-ended >> '${marker}'` }] }] } },
+  }),
   ssh: () => startTestSshd(),
 });

@@ -18,7 +18,10 @@ agentWorkSuite(claudeCode, {
   unattendedConfig: { permissionMode: "bypassPermissions" },
   shellTool: "Bash",
   promptOnScreen: "bypass permissions on",
-  cli: { path: fileURLToPath(new URL("../dist/cli.js", import.meta.url)), flags: ["--permission-mode", "bypassPermissions"] },
+  cli: {
+    path: fileURLToPath(new URL("../dist/cli.js", import.meta.url)),
+    flags: ["--permission-mode", "bypassPermissions"],
+  },
   realDirs: REAL_CLAUDE_DIRS,
   ssh: startTestSshd,
 });

@@ -30,7 +30,10 @@ async function screenShows(page: Page, needle: string): Promise<string> {
   let last = "";
   return until(
     async () => {
-      last = await page.locator(".xterm-rows").innerText().catch(() => "");
+      last = await page
+        .locator(".xterm-rows")
+        .innerText()
+        .catch(() => "");
       return last.includes(needle) ? last : undefined;
     },
     () => `the terminal page to show ${JSON.stringify(needle)}; it showed:\n${last}`,
@@ -41,7 +44,10 @@ async function screenShows(page: Page, needle: string): Promise<string> {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-cc-real-"));
   guard = await guardRealDirs(REAL_CLAUDE_DIRS);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu"],
+  });
   sshd = await startTestSshd();
 });
 
@@ -57,7 +63,10 @@ afterAll(async () => {
  * types `/status` into it through the task, waits for claude's status panel,
  * then cancels it.
  */
-async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput): Promise<{ text: string; status: string; events: TaskEvent[] }> {
+async function firstScreen(
+  processId: string,
+  config: ClaudeCodeTaskConfigInput,
+): Promise<{ text: string; status: string; events: TaskEvent[] }> {
   const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
   const task = createClaudeCodeTask({
     processId,
@@ -91,7 +100,9 @@ async function firstScreen(processId: string, config: ClaudeCodeTaskConfigInput)
 }
 
 describe("the real claude in a session", () => {
-  it("shows its first screen through the web terminal on this machine and takes a command typed through the task", { timeout: 600_000 }, async () => {
+  it("shows its first screen through the web terminal on this machine and takes a command typed through the task", {
+    timeout: 600_000,
+  }, async () => {
     const { text, status, events } = await firstScreen("real-local", {});
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
     expect(status).toMatch(new RegExp(`Version:\\s+${REAL_CLAUDE_VERSION.replaceAll(".", "\\.")}`));
@@ -101,9 +112,14 @@ describe("the real claude in a session", () => {
     }
   });
 
-  it("shows its first screen over SSH, the binary pushed over SFTP, and takes a command typed through the task", { timeout: 600_000 }, async () => {
+  it("shows its first screen over SSH, the binary pushed over SFTP, and takes a command typed through the task", {
+    timeout: 600_000,
+  }, async () => {
     const cacheDir = join(root, "remote-cache");
-    const { text, status, events } = await firstScreen("real-ssh", { ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }), installCacheDir: cacheDir });
+    const { text, status, events } = await firstScreen("real-ssh", {
+      ssh: sshd.sshConfig({ readyTimeoutMs: 60_000 }),
+      installCacheDir: cacheDir,
+    });
     expect(text).toMatch(/Claude Code v\d+\.\d+\.\d+/);
     expect(status).toMatch(new RegExp(`Version:\\s+${REAL_CLAUDE_VERSION.replaceAll(".", "\\.")}`));
     // A fresh host cache: the worker copied the binary to the host itself.

@@ -1,5 +1,13 @@
 import { posix } from "node:path";
-import { deleteSeed as deleteAgentSeed, listSeeds as listAgentSeeds, type AdapterContext, type AgentAdapter, type BrowserMode, type SeedRecord, type StateStore } from "@optio/agents";
+import {
+  deleteSeed as deleteAgentSeed,
+  listSeeds as listAgentSeeds,
+  type AdapterContext,
+  type AgentAdapter,
+  type BrowserMode,
+  type SeedRecord,
+  type StateStore,
+} from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { claudeCodeConfigSchema, type ClaudeCodeTaskConfig } from "./config.js";
 import { claudeCommand } from "./command.js";
@@ -19,7 +27,9 @@ export interface ClaudeCodeOptions {
 /** True when claude left a conversation transcript (`*.jsonl`) under `home/.claude/projects`. */
 async function hasTranscript(ctx: AdapterContext): Promise<boolean> {
   const projects = shellQuote(posix.join(ctx.home, ".claude/projects"));
-  const result = await ctx.host.runCommand(`find ${projects} -name '*.jsonl' -type f -print -quit 2>/dev/null`, { timeoutMs: 30_000 });
+  const result = await ctx.host.runCommand(`find ${projects} -name '*.jsonl' -type f -print -quit 2>/dev/null`, {
+    timeoutMs: 30_000,
+  });
   return result.stdout.trim().length > 0;
 }
 

@@ -21,6 +21,9 @@ process.exit(
   await runCli(claudeCode, process.argv.slice(2), undefined, {
     bin: "optio-claudecode",
     version,
-    extraOptions: [toolList("allowedTools", "allowed-tools", "may use without asking"), toolList("disallowedTools", "disallowed-tools", "must not use")],
+    extraOptions: [
+      toolList("allowedTools", "allowed-tools", "may use without asking"),
+      toolList("disallowedTools", "disallowed-tools", "must not use"),
+    ],
   }),
 );

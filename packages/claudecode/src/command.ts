@@ -5,7 +5,10 @@ import { NO_AUTOUPDATE_ENV } from "./install.js";
 import { claudeSessionId } from "./usage.js";
 
 /** claude's flags for a config: empty lists emit nothing; `--continue` only when continuing, and last. */
-export function claudeFlags(config: Pick<ClaudeCodeTaskConfig, "permissionMode" | "allowedTools" | "disallowedTools">, continueConversation: boolean): string[] {
+export function claudeFlags(
+  config: Pick<ClaudeCodeTaskConfig, "permissionMode" | "allowedTools" | "disallowedTools">,
+  continueConversation: boolean,
+): string[] {
   const flags: string[] = [];
   if (config.permissionMode) flags.push("--permission-mode", config.permissionMode);
   if (config.allowedTools.length > 0) flags.push("--allowed-tools", config.allowedTools.join(","));

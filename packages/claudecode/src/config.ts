@@ -2,9 +2,16 @@ import { credentialFileSchema, defineAgentConfigSchema, jsonObjectSchema, parseA
 import * as z from "zod/mini";
 
 /** The modes `claude --permission-mode` accepts (2.1.x); `default` is its alias for the normal mode. */
-export const PERMISSION_MODES = ["default", "plan", "acceptEdits", "bypassPermissions", "auto", "manual", "dontAsk"] as const;
+export const PERMISSION_MODES = [
+  "default",
+  "plan",
+  "acceptEdits",
+  "bypassPermissions",
+  "auto",
+  "manual",
+  "dontAsk",
+] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
-
 
 export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Claude's login: an object is written as JSON, a string or bytes verbatim, to `home/.claude/.credentials.json` (mode 0600). */

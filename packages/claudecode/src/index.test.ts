@@ -23,7 +23,11 @@ describe("the public exports", () => {
   });
 
   it("builds a task from a config", () => {
-    const task = api.createClaudeCodeTask({ processId: "exports-1", name: "exports", config: { permissionMode: "plan" } });
+    const task = api.createClaudeCodeTask({
+      processId: "exports-1",
+      name: "exports",
+      config: { permissionMode: "plan" },
+    });
     expect(task).toMatchObject({ processId: "exports-1", name: "exports" });
     expect(typeof task.run).toBe("function");
   });

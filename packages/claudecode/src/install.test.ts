@@ -6,7 +6,13 @@ import { createServer, type Server } from "node:http";
 import { homedir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { AgentInstallError, AgentNotInstalledError, detectHostPlatform, VendorScriptError, workerTarballCacheDir } from "@optio/agents";
+import {
+  AgentInstallError,
+  AgentNotInstalledError,
+  detectHostPlatform,
+  VendorScriptError,
+  workerTarballCacheDir,
+} from "@optio/agents";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { claudePlatformPackage, installClaude } from "./install.js";
@@ -44,7 +50,8 @@ afterEach(async () => {
 });
 
 /** An install script that puts the stand-in claude at `path`. */
-const installScript = (path: string) => `set -e\nmkdir -p "$(dirname '${path}')"\ncat > '${path}' <<'CLAUDE'\n${FAKE_CLAUDE}CLAUDE\nchmod 755 '${path}'\n`;
+const installScript = (path: string) =>
+  `set -e\nmkdir -p "$(dirname '${path}')"\ncat > '${path}' <<'CLAUDE'\n${FAKE_CLAUDE}CLAUDE\nchmod 755 '${path}'\n`;
 
 async function placeClaude(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -65,7 +72,10 @@ describe("installClaude", () => {
 
   it("fails naming the path when claude is missing and installing is off", async () => {
     const dir = join(ctx.root, "empty");
-    const error = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, installIfMissing: false, vendorScriptUrl: `${base}/install.sh` })).catch((e: unknown) => e);
+    const error = await installClaude(
+      ctx,
+      parseClaudeCodeConfig({ installDir: dir, installIfMissing: false, vendorScriptUrl: `${base}/install.sh` }),
+    ).catch((e: unknown) => e);
     expect(AgentNotInstalledError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain(join(dir, "claude"));
     expect(hits).toEqual([]);
@@ -74,16 +84,22 @@ describe("installClaude", () => {
   it("runs the vendor script into a custom install dir and re-checks presence", async () => {
     const dir = join(ctx.root, "custom", "bin");
     routes.set("/install.sh", Buffer.from(installScript(join(dir, "claude"))));
-    const installed = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh` }));
+    const installed = await installClaude(
+      ctx,
+      parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh` }),
+    );
     expect(installed).toEqual({ binaryPath: join(dir, "claude"), version: "2.1.332" });
     expect(hits).toEqual(["/install.sh"]);
     expect(ctx.progress).toContain("Installing claude (vendor-script)…");
   });
 
-
   it("surfaces the installer's exit code and stderr when every strategy fails", async () => {
     routes.set("/install.sh", Buffer.from("echo 'glibc too old' >&2\nexit 7\n"));
-    const config = parseClaudeCodeConfig({ installDir: join(ctx.root, "bin"), vendorScriptUrl: `${base}/install.sh`, installStrategies: ["vendor-script"] });
+    const config = parseClaudeCodeConfig({
+      installDir: join(ctx.root, "bin"),
+      vendorScriptUrl: `${base}/install.sh`,
+      installStrategies: ["vendor-script"],
+    });
     const error = await installClaude(ctx, config).catch((e: unknown) => e);
     expect(AgentInstallError.isInstance(error)).toBe(true);
     const attempt = (error as AgentInstallError).attempts[0];
@@ -106,14 +122,21 @@ describe("installClaude", () => {
     const tarball = await readFile(tgz);
     const tarballPath = `/${name}/-/claude-${version}.tgz`;
     const integrity = `sha512-${createHash("sha512").update(tarball).digest("base64")}`;
-    const packument = { name, "dist-tags": { latest: version }, versions: { [version]: { dist: { tarball: `${base}${tarballPath}`, integrity } } } };
+    const packument = {
+      name,
+      "dist-tags": { latest: version },
+      versions: { [version]: { dist: { tarball: `${base}${tarballPath}`, integrity } } },
+    };
     routes.set(`/${name.replace("/", "%2f")}`, Buffer.from(JSON.stringify(packument)));
     routes.set(tarballPath, tarball);
     const cached = join(homedir(), ".cache/optio/claude", version);
     cleanup.push(cached, join(workerTarballCacheDir(), `${name.replace("/", "+")}-${version}.tgz`));
 
     const dir = join(ctx.root, "bin");
-    const installed = await installClaude(ctx, parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base }));
+    const installed = await installClaude(
+      ctx,
+      parseClaudeCodeConfig({ installDir: dir, vendorScriptUrl: `${base}/install.sh`, registry: base }),
+    );
     expect(installed).toEqual({ binaryPath: join(dir, "claude"), version: "2.1.332" });
     expect(hits).toEqual(["/install.sh", `/${name.replace("/", "%2f")}`, tarballPath]);
     expect(await readlink(join(dir, "claude"))).toBe(join(cached, "claude"));
@@ -125,11 +148,23 @@ describe("installClaude", () => {
 
 describe("claudePlatformPackage", () => {
   it("names the six native packages", () => {
-    expect(claudePlatformPackage({ os: "linux", arch: "x64", libc: "glibc" })).toBe("@anthropic-ai/claude-code-linux-x64");
-    expect(claudePlatformPackage({ os: "linux", arch: "arm64", libc: "glibc" })).toBe("@anthropic-ai/claude-code-linux-arm64");
-    expect(claudePlatformPackage({ os: "linux", arch: "x64", libc: "musl" })).toBe("@anthropic-ai/claude-code-linux-x64-musl");
-    expect(claudePlatformPackage({ os: "linux", arch: "arm64", libc: "musl" })).toBe("@anthropic-ai/claude-code-linux-arm64-musl");
-    expect(claudePlatformPackage({ os: "darwin", arch: "x64", libc: null })).toBe("@anthropic-ai/claude-code-darwin-x64");
-    expect(claudePlatformPackage({ os: "darwin", arch: "arm64", libc: null })).toBe("@anthropic-ai/claude-code-darwin-arm64");
+    expect(claudePlatformPackage({ os: "linux", arch: "x64", libc: "glibc" })).toBe(
+      "@anthropic-ai/claude-code-linux-x64",
+    );
+    expect(claudePlatformPackage({ os: "linux", arch: "arm64", libc: "glibc" })).toBe(
+      "@anthropic-ai/claude-code-linux-arm64",
+    );
+    expect(claudePlatformPackage({ os: "linux", arch: "x64", libc: "musl" })).toBe(
+      "@anthropic-ai/claude-code-linux-x64-musl",
+    );
+    expect(claudePlatformPackage({ os: "linux", arch: "arm64", libc: "musl" })).toBe(
+      "@anthropic-ai/claude-code-linux-arm64-musl",
+    );
+    expect(claudePlatformPackage({ os: "darwin", arch: "x64", libc: null })).toBe(
+      "@anthropic-ai/claude-code-darwin-x64",
+    );
+    expect(claudePlatformPackage({ os: "darwin", arch: "arm64", libc: null })).toBe(
+      "@anthropic-ai/claude-code-darwin-arm64",
+    );
   });
 });

@@ -27,7 +27,10 @@ export const claudeRegistryPackage = {
 /** The version `claude --version` reports at `path`, or null when nothing usable is there. */
 export async function probeClaude(host: Host, path: string): Promise<string | null> {
   const q = shellQuote(path);
-  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, { env: { ...NO_AUTOUPDATE_ENV }, timeoutMs: 30_000 });
+  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, {
+    env: { ...NO_AUTOUPDATE_ENV },
+    timeoutMs: 30_000,
+  });
   if (result.exitCode !== 0 || !result.stdout.includes("Claude Code")) return null;
   return result.stdout.trim().split(/\s+/)[0] ?? "";
 }
@@ -38,7 +41,11 @@ export const claudeInstall: AgentInstallDescription = {
   binaryName: "claude",
   defaultStrategies: ["vendor-script", "npm-registry"],
   registryPackage: claudeRegistryPackage,
-  vendorScript: { url: "https://claude.ai/install.sh", env: () => ({ ...NO_AUTOUPDATE_ENV }), installsTo: "~/.local/bin/claude" },
+  vendorScript: {
+    url: "https://claude.ai/install.sh",
+    env: () => ({ ...NO_AUTOUPDATE_ENV }),
+    installsTo: "~/.local/bin/claude",
+  },
   probe: (ctx, path) => probeClaude(ctx.host, path),
 };
 

@@ -53,18 +53,29 @@ describe("plantClaudeHome", () => {
     const mine = { matcher: "Bash", hooks: [{ type: "command", command: "echo mine" }] };
     await plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { hooks: { PreToolUse: [mine] } } }));
     const { hooks } = await json(join(claudeDir(), "settings.json"));
-    expect(hooks.PreToolUse).toEqual([mine, { matcher: "", hooks: [{ type: "command", command: stateHookCommand("PreToolUse") }] }]);
+    expect(hooks.PreToolUse).toEqual([
+      mine,
+      { matcher: "", hooks: [{ type: "command", command: stateHookCommand("PreToolUse") }] },
+    ]);
     expect(hooks.Stop).toEqual([{ matcher: "", hooks: [{ type: "command", command: stateHookCommand("Stop") }] }]);
   });
 
   it("refuses hooks that are not an object of event names", async () => {
-    await expect(plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { hooks: [] } }))).rejects.toThrow(/claudeConfig\.hooks/);
+    await expect(plantClaudeHome(ctx, parseClaudeCodeConfig({ claudeConfig: { hooks: [] } }))).rejects.toThrow(
+      /claudeConfig\.hooks/,
+    );
   });
 
   it("pre-accepts the bypass-mode confirmation only when that mode is chosen and the consumer did not decide", async () => {
     await plantClaudeHome(ctx, parseClaudeCodeConfig({ permissionMode: "bypassPermissions" }));
     expect(await json(join(claudeDir(), "settings.json"))).toMatchObject({ skipDangerousModePermissionPrompt: true });
-    await plantClaudeHome(ctx, parseClaudeCodeConfig({ permissionMode: "bypassPermissions", claudeConfig: { skipDangerousModePermissionPrompt: false } }));
+    await plantClaudeHome(
+      ctx,
+      parseClaudeCodeConfig({
+        permissionMode: "bypassPermissions",
+        claudeConfig: { skipDangerousModePermissionPrompt: false },
+      }),
+    );
     expect(await json(join(claudeDir(), "settings.json"))).toMatchObject({ skipDangerousModePermissionPrompt: false });
     await plantClaudeHome(ctx, parseClaudeCodeConfig({}));
     expect(await json(join(claudeDir(), "settings.json"))).not.toHaveProperty("skipDangerousModePermissionPrompt");
@@ -88,8 +99,14 @@ describe("plantClaudeHome", () => {
   it("keeps what is already in the global config and pre-approves an API key from env", async () => {
     const file = join(claudeDir(), ".claude.json");
     await ctx.host.mkdir(claudeDir(), { mode: 0o700 });
-    await ctx.host.writeText(file, JSON.stringify({ numStartups: 3, projects: { [ctx.workdir]: { allowedTools: ["Read"] }, "/elsewhere": {} } }));
-    await plantClaudeHome(ctx, parseClaudeCodeConfig({ env: { ANTHROPIC_API_KEY: "sk-ant-api03-0123456789abcdefghijKLMN" } }));
+    await ctx.host.writeText(
+      file,
+      JSON.stringify({ numStartups: 3, projects: { [ctx.workdir]: { allowedTools: ["Read"] }, "/elsewhere": {} } }),
+    );
+    await plantClaudeHome(
+      ctx,
+      parseClaudeCodeConfig({ env: { ANTHROPIC_API_KEY: "sk-ant-api03-0123456789abcdefghijKLMN" } }),
+    );
     const config = await json(file);
     expect(config.numStartups).toBe(3);
     expect(config.projects[ctx.workdir]).toEqual({ allowedTools: ["Read"], hasTrustDialogAccepted: true });
@@ -102,10 +119,15 @@ describe("plantClaudeHome", () => {
     const outside = join(ctx.workdir, "..", "outside-claude.json");
     await ctx.host.mkdir(claudeDir(), { mode: 0o700 });
     await ctx.host.writeText(outside, JSON.stringify({ leaked: true }));
-    for (const setup of [`mkfifo ${JSON.stringify(file)}`, `ln -s ${JSON.stringify(outside)} ${JSON.stringify(file)}`]) {
+    for (const setup of [
+      `mkfifo ${JSON.stringify(file)}`,
+      `ln -s ${JSON.stringify(outside)} ${JSON.stringify(file)}`,
+    ]) {
       await ctx.host.runChecked(`rm -f ${JSON.stringify(file)} && ${setup}`);
       let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`plant blocked (${setup})`)), 20_000)));
+      const bound = new Promise(
+        (_resolve, reject) => (timer = setTimeout(() => reject(new Error(`plant blocked (${setup})`)), 20_000)),
+      );
       await Promise.race([plantClaudeHome(ctx, parseClaudeCodeConfig({})), bound]).finally(() => clearTimeout(timer));
       const config = await json(file);
       expect(config.leaked, setup).toBeUndefined();

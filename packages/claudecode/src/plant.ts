@@ -14,7 +14,8 @@ export const CLAUDE_JSON = ".claude/.claude.json";
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The parsed JSON object at path (in the agent's tree, read without following links, capped), or null when it is missing, unsafe or not an object. */
 export async function readJsonObject(host: Host, path: string): Promise<Json | null> {
@@ -77,7 +78,12 @@ export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTas
       await host.writeText(claudeJson, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o600 });
     })(),
   ];
-  if (credentials !== undefined) writes.push(host.writeFile(posix.join(dir, ".credentials.json"), credentialFileBytes(credentials), { mode: 0o600 }));
-  writes.push(host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }));
+  if (credentials !== undefined)
+    writes.push(
+      host.writeFile(posix.join(dir, ".credentials.json"), credentialFileBytes(credentials), { mode: 0o600 }),
+    );
+  writes.push(
+    host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }),
+  );
   await settleAll(writes);
 }

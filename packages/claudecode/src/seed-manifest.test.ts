@@ -14,7 +14,13 @@ afterEach(async () => {
 
 describe("CLAUDE_SEED_MANIFEST", () => {
   it("holds the login, settings, plugins and global config, and no transcripts", () => {
-    expect(CLAUDE_SEED_MANIFEST.include).toEqual(["home/.claude/.credentials.json", "home/.claude/settings.json", "home/.claude/plugins", "home/.claude/.claude.json", "home/.claude.json"]);
+    expect(CLAUDE_SEED_MANIFEST.include).toEqual([
+      "home/.claude/.credentials.json",
+      "home/.claude/settings.json",
+      "home/.claude/plugins",
+      "home/.claude/.claude.json",
+      "home/.claude.json",
+    ]);
     expect(CLAUDE_SEED_MANIFEST.include.some((p) => p.includes("projects"))).toBe(false);
   });
 
@@ -32,14 +38,18 @@ describe("CLAUDE_SEED_MANIFEST", () => {
     await CLAUDE_SEED_MANIFEST.consume?.(ctx);
     const after = JSON.parse(await readFile(file, "utf8"));
     expect(after.oauthAccount).toEqual(before.oauthAccount);
-    expect(after.projects).toEqual({ [ctx.workdir]: { hasTrustDialogAccepted: true, allowedTools: ["Edit"], mcpServers: { x: {} } } });
+    expect(after.projects).toEqual({
+      [ctx.workdir]: { hasTrustDialogAccepted: true, allowedTools: ["Edit"], mcpServers: { x: {} } },
+    });
   });
 
   it("re-keys ~/.claude.json too", async () => {
     const file = join(ctx.home, ".claude.json");
     await ctx.host.writeText(file, JSON.stringify({ projects: { "/old": { hasTrustDialogAccepted: true } } }));
     await CLAUDE_SEED_MANIFEST.consume?.(ctx);
-    expect(JSON.parse(await readFile(file, "utf8")).projects).toEqual({ [ctx.workdir]: { hasTrustDialogAccepted: true } });
+    expect(JSON.parse(await readFile(file, "utf8")).projects).toEqual({
+      [ctx.workdir]: { hasTrustDialogAccepted: true },
+    });
   });
 
   it("leaves a missing or malformed file as it is", async () => {
@@ -54,7 +64,9 @@ describe("CLAUDE_SEED_MANIFEST", () => {
 describe("rekeyProjects", () => {
   it("lets the current workdir's own entry win and leaves a config without projects alone", () => {
     const config = { projects: { "/w": { a: 1, b: 1 }, "/old": { a: 2, c: 2 } } };
-    expect(rekeyProjects(config, "/w")).toEqual({ projects: { "/w": { a: 1, b: 1, c: 2, hasTrustDialogAccepted: true } } });
+    expect(rekeyProjects(config, "/w")).toEqual({
+      projects: { "/w": { a: 1, b: 1, c: 2, hasTrustDialogAccepted: true } },
+    });
     const plain = { numStartups: 1 };
     expect(rekeyProjects(plain, "/w")).toBe(plain);
   });

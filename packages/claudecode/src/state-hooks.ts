@@ -9,7 +9,15 @@ type Json = Record<string, unknown>;
  * (`Notification` with `permission_prompt` does not come then); `Stop` carries
  * the turn's `last_assistant_message`; refusing a prompt runs no hook.
  */
-export const STATE_HOOK_EVENTS = ["UserPromptSubmit", "PreToolUse", "PostToolUse", "PermissionRequest", "Notification", "Stop", "SessionEnd"] as const;
+export const STATE_HOOK_EVENTS = [
+  "UserPromptSubmit",
+  "PreToolUse",
+  "PostToolUse",
+  "PermissionRequest",
+  "Notification",
+  "Stop",
+  "SessionEnd",
+] as const;
 
 /** Most of a hook's JSON input kept: the fields optio reads come before the tool's input, which may be a whole file. */
 const HOOK_INPUT_BYTES = 2048;
@@ -26,7 +34,8 @@ export function stateHookCommand(event: string): string {
   return `if [ -n ${file} ]; then l=$({ head -c ${HOOK_INPUT_BYTES}; cat >/dev/null; } | tr -d '\\n\\r'); printf '%s %s\\n' ${event} "$l" >> ${file}; else cat >/dev/null; fi; exit 0`;
 }
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * `settings.hooks` with optio's hooks added after the consumer's own, which
@@ -66,7 +75,13 @@ function field(input: Json | null, raw: string, name: string): string | undefine
 function toolWaiting(input: Json | null, raw: string): string | undefined {
   const tool = field(input, raw, "tool_name");
   const toolInput = input && isObject(input.tool_input) ? input.tool_input : null;
-  const detail = toolInput ? (typeof toolInput.command === "string" ? toolInput.command : typeof toolInput.file_path === "string" ? toolInput.file_path : undefined) : field(null, raw, "command");
+  const detail = toolInput
+    ? typeof toolInput.command === "string"
+      ? toolInput.command
+      : typeof toolInput.file_path === "string"
+        ? toolInput.file_path
+        : undefined
+    : field(null, raw, "command");
   return tool && detail ? `${tool}: ${clip(detail)}` : tool;
 }
 

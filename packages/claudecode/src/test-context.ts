@@ -2,7 +2,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 
 /** A stand-in `claude`: prints what the real one prints for `--version`. */
-export const FAKE_CLAUDE = '#!/bin/sh\nif [ "$1" = --version ]; then echo "2.1.332 (Claude Code)"; exit 0; fi\necho "fake claude $*"\n';
+export const FAKE_CLAUDE =
+  '#!/bin/sh\nif [ "$1" = --version ]; then echo "2.1.332 (Claude Code)"; exit 0; fi\necho "fake claude $*"\n';
 
 /** The version the real-binary tests pin, so CI reuses ~/.cache/optio instead of following `latest`. */
 export const REAL_CLAUDE_VERSION = "2.1.332";

@@ -19,7 +19,9 @@ describe("claudeSessionId", () => {
 describe("claudeTranscriptPath", () => {
   it("is the session's JSONL in the project dir claude names after the workdir", () => {
     expect(claudeProjectKey("/tmp/optio-claudecode/t_1.x/workdir")).toBe("-tmp-optio-claudecode-t-1-x-workdir");
-    expect(claudeTranscriptPath({ workdir: "/w/x", home: "/w/x/home" })).toBe(`/w/x/home/.claude/projects/-w-x/${claudeSessionId("/w/x")}.jsonl`);
+    expect(claudeTranscriptPath({ workdir: "/w/x", home: "/w/x/home" })).toBe(
+      `/w/x/home/.claude/projects/-w-x/${claudeSessionId("/w/x")}.jsonl`,
+    );
   });
 });
 
@@ -38,7 +40,9 @@ describe("parseClaudeTranscriptLine", () => {
 
   it("skips claude's synthetic entries, user entries, entries without usage and lines that are not JSON", () => {
     expect(parseClaudeTranscriptLine(assistant({ id: "msg_2", model: "<synthetic>", usage }))).toEqual([]);
-    expect(parseClaudeTranscriptLine(JSON.stringify({ type: "user", message: { role: "user", content: "usage", usage } }))).toEqual([]);
+    expect(
+      parseClaudeTranscriptLine(JSON.stringify({ type: "user", message: { role: "user", content: "usage", usage } })),
+    ).toEqual([]);
     expect(parseClaudeTranscriptLine(assistant({ id: "msg_3", model: "claude-x" }))).toEqual([]);
     expect(parseClaudeTranscriptLine('{"type":"assistant","usage"')).toEqual([]);
   });

@@ -23,11 +23,17 @@ export function claudeProjectKey(workdir: string): string {
 
 /** Where claude writes the task's conversation: `$CLAUDE_CONFIG_DIR/projects/<project key>/<session id>.jsonl`. */
 export function claudeTranscriptPath(where: UsageLocation): string {
-  return posix.join(where.home, ".claude/projects", claudeProjectKey(where.workdir), `${claudeSessionId(where.workdir)}.jsonl`);
+  return posix.join(
+    where.home,
+    ".claude/projects",
+    claudeProjectKey(where.workdir),
+    `${claudeSessionId(where.workdir)}.jsonl`,
+  );
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const count = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
 
 /**

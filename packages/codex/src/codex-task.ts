@@ -1,4 +1,11 @@
-import { createAgentTask, runAgentSession, type AgentTask, type AgentTaskOptions, type TaskContext, type TaskOutcome } from "@optio/agents";
+import {
+  createAgentTask,
+  runAgentSession,
+  type AgentTask,
+  type AgentTaskOptions,
+  type TaskContext,
+  type TaskOutcome,
+} from "@optio/agents";
 import { codex } from "./codex.js";
 import type { CodexTaskConfigInput } from "./config.js";
 
@@ -8,4 +15,5 @@ export type CodexTaskOptions = AgentTaskOptions<CodexTaskConfigInput>;
 export const createCodexTask = (options: CodexTaskOptions): AgentTask => createAgentTask(codex, options);
 
 /** Runs one Codex session inside a caller-provided TaskContext. */
-export const runCodexSession = (ctx: TaskContext, config: CodexTaskConfigInput): Promise<TaskOutcome> => runAgentSession(ctx, codex, config);
+export const runCodexSession = (ctx: TaskContext, config: CodexTaskConfigInput): Promise<TaskOutcome> =>
+  runAgentSession(ctx, codex, config);

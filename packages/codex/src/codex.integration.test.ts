@@ -25,7 +25,10 @@ beforeAll(async () => {
   restoreRoots = taskRootsIn(codex.id, root);
   guard = await guardRealDirs(REAL_CODEX_DIRS);
   const quiet = ["--disable-background-networking", "--disable-component-update", "--disable-sync"];
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", ...quiet] });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", ...quiet],
+  });
   sshd = await startTestSshd();
 });
 
@@ -42,11 +45,25 @@ interface Watch {
 }
 
 const showing = (page: Page, needles: string[]) =>
-  page.waitForFunction((wanted) => wanted.every((n) => document.querySelector(".xterm-rows")?.textContent?.includes(n)), needles, { timeout: 90_000, polling: 200 });
+  page.waitForFunction(
+    (wanted) => wanted.every((n) => document.querySelector(".xterm-rows")?.textContent?.includes(n)),
+    needles,
+    { timeout: 90_000, polling: 200 },
+  );
 
 /** Runs a real Codex session until the needles are on its terminal page in Chromium (Codex takes seconds to paint), then cancels it. */
-async function screenOf(processId: string, config: CodexTaskConfigInput, needles: string[], watch: Watch = {}): Promise<{ text: string; events: TaskEvent[] }> {
-  const base = { installDir: join(root, `bin-${processId}`), installStrategies: ["npm-registry"], agentVersion: REAL_CODEX_VERSION, supportsResume: false } satisfies CodexTaskConfigInput;
+async function screenOf(
+  processId: string,
+  config: CodexTaskConfigInput,
+  needles: string[],
+  watch: Watch = {},
+): Promise<{ text: string; events: TaskEvent[] }> {
+  const base = {
+    installDir: join(root, `bin-${processId}`),
+    installStrategies: ["npm-registry"],
+    agentVersion: REAL_CODEX_VERSION,
+    supportsResume: false,
+  } satisfies CodexTaskConfigInput;
   const task = createCodexTask({ processId, name: "real codex", config: { ...base, ...LOCAL_ONLY, ...config } });
   const store = new FileStateStore({ dir: join(root, `store-${processId}`) });
   const watched = await watchTerminal(task, { store, resume: watch.resume }, async (url) => {
@@ -77,7 +94,9 @@ describe("the real Codex in a session", () => {
     await screenOf("codex-real-ssh", { ssh: sshd.sshConfig() }, SIGN_IN);
   });
 
-  it("resumes from its snapshot with resume --last and shows the recorded conversation", { timeout: 600_000 }, async () => {
+  it("resumes from its snapshot with resume --last and shows the recorded conversation", {
+    timeout: 600_000,
+  }, async () => {
     const processId = "codex-real-resume";
     const said = "hello from the first run";
     // A key (not a real one) opens the composer; the turn fails at once against the closed local port, after Codex recorded it.

@@ -32,7 +32,11 @@ describe("the public exports", () => {
   it("hold the adapter and a task built from a config", () => {
     expect(api.codex.id).toBe("codex");
     expect(api.codex.resume.regenerablePaths).toEqual(["home/.codex/tmp", "home/.codex/.tmp"]);
-    const task = api.createCodexTask({ processId: "exports-1", name: "exports", config: { codexConfigToml: 'model = "o3"' } });
+    const task = api.createCodexTask({
+      processId: "exports-1",
+      name: "exports",
+      config: { codexConfigToml: 'model = "o3"' },
+    });
     expect(task).toMatchObject({ processId: "exports-1", name: "exports" });
     expect(() => api.parseCodexConfig({ codexVersion: "1" })).toThrowError(/codexVersion/);
   });

@@ -20,10 +20,13 @@ export interface CodexOptions {
  */
 async function hasRecordedSession(ctx: AdapterContext): Promise<boolean> {
   const sessions = shellQuote(posix.join(ctx.home, CODEX_DIR, "sessions"));
-  const result = await ctx.host.runCommand(`[ -d ${sessions} ] && find ${sessions} -type f -name 'rollout-*.jsonl' | head -n 1`, {
-    timeoutMs: 30_000,
-    signal: ctx.signal,
-  });
+  const result = await ctx.host.runCommand(
+    `[ -d ${sessions} ] && find ${sessions} -type f -name 'rollout-*.jsonl' | head -n 1`,
+    {
+      timeoutMs: 30_000,
+      signal: ctx.signal,
+    },
+  );
   return result.stdout.trim().length > 0;
 }
 
@@ -51,4 +54,3 @@ export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskC
 
 /** The default adapter instance; its seeds are `listSeeds(store, CODEX_ID)` of `@optio/agents`. */
 export const codex = createCodex();
-

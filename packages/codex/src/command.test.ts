@@ -21,7 +21,12 @@ describe("codexCommand", () => {
   });
 
   it("continues the last session with the resume subcommand only when asked", () => {
-    expect(codexCommand(parseCodexConfig({}), launch({ continueConversation: true })).argv).toEqual(["/opt/bin/codex", "resume", "--last", "--no-daemon"]);
+    expect(codexCommand(parseCodexConfig({}), launch({ continueConversation: true })).argv).toEqual([
+      "/opt/bin/codex",
+      "resume",
+      "--last",
+      "--no-daemon",
+    ]);
     expect(codexFlags(false)).toEqual(["--no-daemon"]);
   });
 
@@ -32,7 +37,16 @@ describe("codexCommand", () => {
   });
 
   it("points OpenAI's base URL (with its version) at apiBaseUrl, before the prompt", () => {
-    const command = codexCommand(parseCodexConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }), launch({ firstMessage: "go" }));
-    expect(command.argv).toEqual(["/opt/bin/codex", "--no-daemon", "-c", 'openai_base_url="http://127.0.0.1:4000/v1"', "go"]);
+    const command = codexCommand(
+      parseCodexConfig({ apiBaseUrl: "http://127.0.0.1:4000/" }),
+      launch({ firstMessage: "go" }),
+    );
+    expect(command.argv).toEqual([
+      "/opt/bin/codex",
+      "--no-daemon",
+      "-c",
+      'openai_base_url="http://127.0.0.1:4000/v1"',
+      "go",
+    ]);
   });
 });

@@ -22,7 +22,9 @@ describe("codexRegistryPackage", () => {
       paths: ["vendor/x86_64-unknown-linux-musl/bin/codex", "vendor/x86_64-unknown-linux-musl"],
     });
     expect(codexRegistryPackage.packageVersion("0.171.0", x64)).toBe("0.171.0-linux-x64");
-    expect(resolveRegistryPackage(codexRegistryPackage, { ...x64, arch: "arm64", libc: "musl" }).binary).toBe("vendor/aarch64-unknown-linux-musl/bin/codex");
+    expect(resolveRegistryPackage(codexRegistryPackage, { ...x64, arch: "arm64", libc: "musl" }).binary).toBe(
+      "vendor/aarch64-unknown-linux-musl/bin/codex",
+    );
   });
 });
 

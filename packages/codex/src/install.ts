@@ -1,5 +1,11 @@
 import { installAgent } from "@optio/agents";
-import type { AdapterContext, AgentInstallDescription, HostPlatform, InstalledAgent, RegistryPackageSpec } from "@optio/agents";
+import type {
+  AdapterContext,
+  AgentInstallDescription,
+  HostPlatform,
+  InstalledAgent,
+  RegistryPackageSpec,
+} from "@optio/agents";
 import { shellQuote, type Host } from "@optio/host";
 import { codexHome } from "./command.js";
 import type { CodexTaskConfig } from "./config.js";
@@ -26,7 +32,10 @@ export const codexRegistryPackage = {
 /** The version `codex --version` prints at `path` (`codex-cli 0.171.0`), or null when nothing usable is there. */
 export async function probeCodex(host: Host, path: string, home: string): Promise<string | null> {
   const q = shellQuote(path);
-  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, { env: { HOME: home, CODEX_HOME: codexHome(home) }, timeoutMs: 30_000 });
+  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, {
+    env: { HOME: home, CODEX_HOME: codexHome(home) },
+    timeoutMs: 30_000,
+  });
   const match = /^codex-cli (\d+\.\d+\.\d+\S*)$/.exec(result.stdout.trim());
   return result.exitCode === 0 && match ? match[1]! : null;
 }

@@ -24,7 +24,9 @@ export async function plantCodexHome(ctx: AdapterContext, config: CodexTaskConfi
   const { host, home } = ctx;
   // Each level gets 0700 itself: a recursive mkdir would leave the parents to the umask.
   for (const dir of ["", CODEX_DIR]) await host.mkdir(posix.join(home, dir), { mode: 0o700 });
-  await host.writeText(posix.join(home, CONFIG_TOML), codexConfigToml(ctx.workdir, config.codexConfigToml), { mode: 0o600 });
+  await host.writeText(posix.join(home, CONFIG_TOML), codexConfigToml(ctx.workdir, config.codexConfigToml), {
+    mode: 0o600,
+  });
   if (config.credentials !== undefined) {
     await host.writeFile(posix.join(home, AUTH_JSON), credentialFileBytes(config.credentials), { mode: 0o600 });
   }

@@ -22,8 +22,15 @@ async function listingOf(src: string): Promise<EntryHeader[]> {
   execFileSync("tar", ["-czf", archive, "-C", src, "."]);
   const out = path.join(dir, `${path.basename(src)}-out`);
   await mkdir(out);
-  const listing = execFileSync("/bin/sh", ["-c", extractCommand(out, archive)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  return listing.split("\n").filter(Boolean).map(parseListingLine).filter((e) => e !== null);
+  const listing = execFileSync("/bin/sh", ["-c", extractCommand(out, archive)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  return listing
+    .split("\n")
+    .filter(Boolean)
+    .map(parseListingLine)
+    .filter((e) => e !== null);
 }
 
 describe("parseListingLine", () => {

@@ -64,15 +64,18 @@ export function parseListingLine(line: string): EntryHeader | null {
   if (!prefix) throw new ArchiveError(`unexpected tar listing line: ${JSON.stringify(line)}`);
   const name = cString(line, prefix[0].length);
   const type = TYPES[prefix[1]!];
-  if (type === undefined) throw new ArchiveError(`archive entry ${JSON.stringify(name.text)} has an unsupported type (${prefix[1]})`);
+  if (type === undefined)
+    throw new ArchiveError(`archive entry ${JSON.stringify(name.text)} has an unsupported type (${prefix[1]})`);
   const header: EntryHeader = { name: name.text, type };
   if (/^\d+$/.test(prefix[2]!)) header.size = Number(prefix[2]);
   const rest = line.slice(name.end);
   if (type === "symlink" || type === "link") {
     const joiner = type === "symlink" ? " -> " : " link to ";
-    if (!rest.startsWith(joiner)) throw new ArchiveError(`tar listing of ${JSON.stringify(name.text)} has no link target: ${JSON.stringify(line)}`);
+    if (!rest.startsWith(joiner))
+      throw new ArchiveError(`tar listing of ${JSON.stringify(name.text)} has no link target: ${JSON.stringify(line)}`);
     const target = cString(line, name.end + joiner.length);
-    if (target.end !== line.length) throw new ArchiveError(`unexpected text after a link target in tar listing: ${JSON.stringify(line)}`);
+    if (target.end !== line.length)
+      throw new ArchiveError(`unexpected text after a link target in tar listing: ${JSON.stringify(line)}`);
     header.linkname = target.text;
   } else if (rest !== "") {
     throw new ArchiveError(`unexpected text after a name in tar listing: ${JSON.stringify(line)}`);

@@ -51,7 +51,9 @@ export function archiveCommand(options: ArchiveCommandOptions): string {
     const paths = options.include.map((p) => relativeArchiveParts(p, "include path").join("/")).filter((p) => p !== "");
     lines.push("set --");
     if (paths.length > 0) {
-      lines.push(`for p in ${paths.map(shellQuote).join(" ")}; do if [ -e "$p" ] || [ -L "$p" ]; then set -- "$@" "$p"; fi; done`);
+      lines.push(
+        `for p in ${paths.map(shellQuote).join(" ")}; do if [ -e "$p" ] || [ -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+      );
     }
     lines.push(`if [ $# -eq 0 ]; then exec ${tarArgs.join(" ")} -T /dev/null; fi`);
     lines.push(`exec ${tarArgs.join(" ")} -- "$@"`);

@@ -27,5 +27,7 @@ export function onChannelExit(channel: ClientChannel, listener: (exit: ChannelEx
     listener(seen);
     return;
   }
-  channel.once("exit", (code: number | null, signal?: string) => listener(exits.get(channel) ?? { code, ...(typeof signal === "string" ? { signal } : {}) }));
+  channel.once("exit", (code: number | null, signal?: string) =>
+    listener(exits.get(channel) ?? { code, ...(typeof signal === "string" ? { signal } : {}) }),
+  );
 }

@@ -12,7 +12,8 @@ export function relativeArchiveParts(name: string, what = "archive entry"): stri
   if (name.startsWith("/")) throw new PathEscapeError(`${what} has an absolute path: ${JSON.stringify(name)}`);
   if (name.includes("\0")) throw new ArchiveError(`${what} has a NUL byte in its path`);
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) throw new PathEscapeError(`${what} leaves the workdir through "..": ${JSON.stringify(name)}`);
+  if (parts.includes(".."))
+    throw new PathEscapeError(`${what} leaves the workdir through "..": ${JSON.stringify(name)}`);
   return parts;
 }
 
@@ -33,8 +34,12 @@ export class EntryChecker {
     const maxBytes = this.limits.maxBytes ?? DEFAULT_RESTORE_MAX_BYTES;
     this.entries += 1;
     this.bytes += size;
-    if (this.entries > maxEntries) throw new RestoreLimitError(`the archive holds more than ${maxEntries} entries (maxEntries)`);
-    if (this.bytes > maxBytes) throw new RestoreLimitError(`the archive holds more than ${maxBytes} bytes by ${JSON.stringify(name)} (maxBytes)`);
+    if (this.entries > maxEntries)
+      throw new RestoreLimitError(`the archive holds more than ${maxEntries} entries (maxEntries)`);
+    if (this.bytes > maxBytes)
+      throw new RestoreLimitError(
+        `the archive holds more than ${maxBytes} bytes by ${JSON.stringify(name)} (maxBytes)`,
+      );
   }
 
   /** The header to forward, null to drop the entry (the root `.`), or a thrown error. */
@@ -50,13 +55,20 @@ export class EntryChecker {
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join("/");
       if (this.symlinks.has(prefix)) {
-        throw new PathEscapeError(`archive entry ${JSON.stringify(name)} is written through the symlink ${JSON.stringify(prefix)}`);
+        throw new PathEscapeError(
+          `archive entry ${JSON.stringify(name)} is written through the symlink ${JSON.stringify(prefix)}`,
+        );
       }
     }
     if (this.symlinks.has(name) && type !== "symlink") {
       throw new PathEscapeError(`archive entry ${JSON.stringify(name)} replaces a symlink of the same archive`);
     }
-    const out: EntryHeader = { name, type, mode: (header.mode ?? (type === "directory" ? 0o755 : 0o644)) & 0o777, mtime: header.mtime };
+    const out: EntryHeader = {
+      name,
+      type,
+      mode: (header.mode ?? (type === "directory" ? 0o755 : 0o644)) & 0o777,
+      mtime: header.mtime,
+    };
     switch (type) {
       case "file":
       case "contiguous-file":
@@ -68,7 +80,10 @@ export class EntryChecker {
       case "symlink": {
         const target = header.linkname ?? "";
         if (target === "") throw new ArchiveError(`symlink ${JSON.stringify(name)} has no target`);
-        if (target.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`);
+        if (target.startsWith("/"))
+          throw new PathEscapeError(
+            `symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`,
+          );
         resolveInside(this.symlinks, parts.slice(0, -1), target, 0, name);
         this.symlinks.set(name, target);
         out.linkname = target;
@@ -77,7 +92,10 @@ export class EntryChecker {
       case "link": {
         // Archives are made with --hard-dereference; a hard link would share an inode with a file that may be outside.
         const target = header.linkname ?? "";
-        if (target.startsWith("/") || target.split("/").includes("..")) throw new PathEscapeError(`hardlink ${JSON.stringify(name)} targets ${JSON.stringify(target)}, outside the workdir`);
+        if (target.startsWith("/") || target.split("/").includes(".."))
+          throw new PathEscapeError(
+            `hardlink ${JSON.stringify(name)} targets ${JSON.stringify(target)}, outside the workdir`,
+          );
         throw new ArchiveError(`archive entry ${JSON.stringify(name)} is a hard link, which a restore does not create`);
       }
       default:

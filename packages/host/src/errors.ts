@@ -17,7 +17,9 @@ export class OptioError extends Error {
 
   /** True for any optio error, even one from another copy of this package. */
   static isInstance(value: unknown): value is OptioError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[OPTIO_ERROR_MARKER] === true;
+    return (
+      typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[OPTIO_ERROR_MARKER] === true
+    );
   }
 }
 

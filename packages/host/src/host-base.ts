@@ -102,11 +102,19 @@ export abstract class HostBase implements Host {
    * written; `mode` or else the existing file's mode applies. When `write`
    * returns false the temp file is dropped and the result is false.
    */
-  protected abstract atomicWrite(target: string, mode: number | undefined, write: (writeChunk: WriteChunk) => Promise<boolean | void>): Promise<boolean>;
+  protected abstract atomicWrite(
+    target: string,
+    mode: number | undefined,
+    write: (writeChunk: WriteChunk) => Promise<boolean | void>,
+  ): Promise<boolean>;
   /** The sha256 of the regular file at an absolute path on the host, or null. */
   protected abstract sha256Of(path: string): Promise<string | null>;
   /** The file's lines, a read's worth at a time, until `stop`. */
-  protected abstract tail(file: string, stop: AbortSignal, options: TailOptions): AsyncGenerator<string[], void, undefined>;
+  protected abstract tail(
+    file: string,
+    stop: AbortSignal,
+    options: TailOptions,
+  ): AsyncGenerator<string[], void, undefined>;
   /** A tunnel to a port already checked to be one. */
   protected abstract tunnelTo(remotePort: number, bindAddress: string | undefined): Promise<Tunnel>;
 
@@ -159,7 +167,8 @@ export abstract class HostBase implements Host {
     this.requireConnected();
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     await this.atomicWrite(this.resolvePath(p), options.mode, async (writeChunk) => {
-      for (let i = 0; i < bytes.byteLength; i += this.chunkBytes) await writeChunk(bytes.subarray(i, i + this.chunkBytes), i);
+      for (let i = 0; i < bytes.byteLength; i += this.chunkBytes)
+        await writeChunk(bytes.subarray(i, i + this.chunkBytes), i);
     });
   }
 
@@ -231,7 +240,8 @@ export abstract class HostBase implements Host {
 
   async openTunnel(remotePort: number, options: { bindAddress?: string } = {}): Promise<Tunnel> {
     this.requireConnected();
-    if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) throw new RangeError(`not a TCP port: ${remotePort}`);
+    if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535)
+      throw new RangeError(`not a TCP port: ${remotePort}`);
     return this.tunnelTo(remotePort, options.bindAddress);
   }
 }

@@ -35,21 +35,32 @@ export function archivesContract(scope: ContractScope): void {
 
     /** Archives the `arch` fixture by treating it as the workdir's content. */
     async function archiveOf(options?: { exclude?: readonly string[]; include?: readonly string[] }) {
-      return archiveEntries(await collect(host.archiveWorkdir({ ...options, include: (options?.include ?? ["arch"]) })));
+      return archiveEntries(await collect(host.archiveWorkdir({ ...options, include: options?.include ?? ["arch"] })));
     }
 
     it("applies the default excludes to every segment and to *.pyc", async () => {
       const names = [...(await archiveOf()).keys()];
       expect(names).toContain("arch/src/pkg/main.py");
       expect(names).toContain("arch/empty/inner");
-      for (const gone of ["arch/.git", "arch/node_modules", "arch/src/node_modules", "arch/src/__pycache__", "arch/top.pyc", "arch/src/pkg/main.pyc"]) {
-        expect(names.filter((n) => n === gone || n.startsWith(`${gone}/`)), gone).toEqual([]);
+      for (const gone of [
+        "arch/.git",
+        "arch/node_modules",
+        "arch/src/node_modules",
+        "arch/src/__pycache__",
+        "arch/top.pyc",
+        "arch/src/pkg/main.pyc",
+      ]) {
+        expect(
+          names.filter((n) => n === gone || n.startsWith(`${gone}/`)),
+          gone,
+        ).toEqual([]);
       }
     });
 
     it("keeps everything with an explicit empty list and does not merge a custom list with the defaults", async () => {
       const all = [...(await archiveOf({ exclude: [] })).keys()];
-      for (const kept of ["arch/.git/HEAD", "arch/node_modules/m/i.js", "arch/src/pkg/main.pyc", "arch/top.pyc"]) expect(all).toContain(kept);
+      for (const kept of ["arch/.git/HEAD", "arch/node_modules/m/i.js", "arch/src/pkg/main.pyc", "arch/top.pyc"])
+        expect(all).toContain(kept);
       const custom = [...(await archiveOf({ exclude: ["*.py", "empty"] })).keys()];
       expect(custom).toContain("arch/.git/HEAD");
       expect(custom).toContain("arch/src/pkg/main.pyc");
@@ -73,7 +84,9 @@ export function archivesContract(scope: ContractScope): void {
       expect((await host.stat("arch/run.sh"))!.mode).toBe(0o755);
       expect((await host.stat("arch/secret"))!.mode).toBe(0o600);
       expect(await host.stat("arch/link-to-main")).toMatchObject({ type: "symlink" });
-      expect((await host.runChecked("readlink arch/link-to-main arch/src/dirlink")).stdout).toBe("src/pkg/main.py\npkg\n");
+      expect((await host.runChecked("readlink arch/link-to-main arch/src/dirlink")).stdout).toBe(
+        "src/pkg/main.py\npkg\n",
+      );
       expect((await host.readFile("arch/src/dirlink/main.py")).toString()).toBe("print(1)\n");
       expect(await host.stat("arch/.git")).toBeNull();
     });
@@ -129,19 +142,105 @@ export function archivesContract(scope: ContractScope): void {
     const outsideName = `optio-slip-${randomBytes(4).toString("hex")}`;
     type Refusal = "path_escape" | "archive_invalid";
     const hostile: Array<[string, () => Promise<Buffer>, Refusal | Refusal[], string[]]> = [
-      ["a ../ entry", () => tarGz([{ name: "ok.txt", body: "ok" }, { name: `../${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`]],
-      ["an inner .. entry", () => tarGz([{ name: "a/", type: "directory" }, { name: `a/../../${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`]],
-      ["an absolute entry", () => tarGz([{ name: `/tmp/${outsideName}`, body: "x" }]), "path_escape", [`/tmp/${outsideName}`]],
-      ["a symlink to /etc", () => tarGz([{ name: "etc", type: "symlink", linkname: "/etc" }, { name: `etc/${outsideName}`, body: "x" }]), "path_escape", [`/etc/${outsideName}`, "etc"]],
-      ["a symlink to ..", () => tarGz([{ name: "up", type: "symlink", linkname: ".." }, { name: `up/${outsideName}`, body: "x" }]), "path_escape", [`../${outsideName}`, "up"]],
+      [
+        "a ../ entry",
+        () =>
+          tarGz([
+            { name: "ok.txt", body: "ok" },
+            { name: `../${outsideName}`, body: "x" },
+          ]),
+        "path_escape",
+        [`../${outsideName}`],
+      ],
+      [
+        "an inner .. entry",
+        () =>
+          tarGz([
+            { name: "a/", type: "directory" },
+            { name: `a/../../${outsideName}`, body: "x" },
+          ]),
+        "path_escape",
+        [`../${outsideName}`],
+      ],
+      [
+        "an absolute entry",
+        () => tarGz([{ name: `/tmp/${outsideName}`, body: "x" }]),
+        "path_escape",
+        [`/tmp/${outsideName}`],
+      ],
+      [
+        "a symlink to /etc",
+        () =>
+          tarGz([
+            { name: "etc", type: "symlink", linkname: "/etc" },
+            { name: `etc/${outsideName}`, body: "x" },
+          ]),
+        "path_escape",
+        [`/etc/${outsideName}`, "etc"],
+      ],
+      [
+        "a symlink to ..",
+        () =>
+          tarGz([
+            { name: "up", type: "symlink", linkname: ".." },
+            { name: `up/${outsideName}`, body: "x" },
+          ]),
+        "path_escape",
+        [`../${outsideName}`, "up"],
+      ],
       // tar names the outside target on stderr while its listing shows a hard link: either refusal may come first.
-      ["a hardlink to outside", () => tarGz([{ name: "hard", type: "link", linkname: `../../${outsideName}` }]), ["path_escape", "archive_invalid"], ["hard"]],
-      ["a hardlink inside", () => tarGz([{ name: "f", body: "x" }, { name: "h", type: "link", linkname: "f" }]), "archive_invalid", ["f", "h"]],
-      ["a write through an earlier symlink", () => tarGz([{ name: "sub/", type: "directory" }, { name: "via", type: "symlink", linkname: "sub" }, { name: `via/${outsideName}`, body: "x" }]), "path_escape", [`sub/${outsideName}`, "via"]],
-      ["a directory replacing an earlier symlink", () => tarGz([{ name: "s", type: "symlink", linkname: "sub" }, { name: "s/", type: "directory" }]), "path_escape", ["s"]],
+      [
+        "a hardlink to outside",
+        () => tarGz([{ name: "hard", type: "link", linkname: `../../${outsideName}` }]),
+        ["path_escape", "archive_invalid"],
+        ["hard"],
+      ],
+      [
+        "a hardlink inside",
+        () =>
+          tarGz([
+            { name: "f", body: "x" },
+            { name: "h", type: "link", linkname: "f" },
+          ]),
+        "archive_invalid",
+        ["f", "h"],
+      ],
+      [
+        "a write through an earlier symlink",
+        () =>
+          tarGz([
+            { name: "sub/", type: "directory" },
+            { name: "via", type: "symlink", linkname: "sub" },
+            { name: `via/${outsideName}`, body: "x" },
+          ]),
+        "path_escape",
+        [`sub/${outsideName}`, "via"],
+      ],
+      [
+        "a directory replacing an earlier symlink",
+        () =>
+          tarGz([
+            { name: "s", type: "symlink", linkname: "sub" },
+            { name: "s/", type: "directory" },
+          ]),
+        "path_escape",
+        ["s"],
+      ],
       ["a FIFO", () => tarGz([{ name: "p", type: "fifo" }]), "archive_invalid", ["p"]],
       ["a device", () => tarGz([{ name: "dev", type: "character-device" }]), "archive_invalid", ["dev"]],
-      ["a truncated gzip", () => tarGz([{ name: "big.txt", body: "z".repeat(200_000) }, { name: "after.txt", body: "a" }], 40), "archive_invalid", ["after.txt", "big.txt"]],
+      [
+        "a truncated gzip",
+        () =>
+          tarGz(
+            [
+              { name: "big.txt", body: "z".repeat(200_000) },
+              { name: "after.txt", body: "a" },
+            ],
+            40,
+          ),
+        "archive_invalid",
+        ["after.txt", "big.txt"],
+      ],
       ["bytes that are not gzip", async () => Buffer.from("not a gzip stream at all"), "archive_invalid", []],
     ];
     async function restoreFromFile(bytes: Buffer, options: RestoreOptions): Promise<void> {
@@ -166,20 +265,33 @@ export function archivesContract(scope: ContractScope): void {
 
     /** Puts a known workdir in place; `intact` checks it is still exactly that and nothing of a restore is left beside it. */
     async function knownWorkdir(): Promise<{ intact: () => Promise<void> }> {
-      await host.runChecked("find . -mindepth 1 -delete && mkdir -p keep/sub && printf kept > keep/sub/kept.txt && ln -s sub keep/link");
+      await host.runChecked(
+        "find . -mindepth 1 -delete && mkdir -p keep/sub && printf kept > keep/sub/kept.txt && ln -s sub keep/link",
+      );
       const before = (await host.runChecked("find . | sort")).stdout;
       return {
         intact: async () => {
           expect((await host.runChecked("find . | sort")).stdout).toBe(before);
           expect((await host.readFile("keep/link/kept.txt")).toString()).toBe("kept");
-          expect((await host.runChecked(`ls -A ${shellQuote(host.taskDir)}`)).stdout.split("\n").filter((n) => n.startsWith("."))).toEqual([]);
+          expect(
+            (await host.runChecked(`ls -A ${shellQuote(host.taskDir)}`)).stdout
+              .split("\n")
+              .filter((n) => n.startsWith(".")),
+          ).toEqual([]);
         },
       };
     }
 
     it("stops an archive over maxEntries or maxBytes with RestoreLimitError, keeping the workdir", async () => {
-      const many = await tarGz([{ name: "a", body: "1" }, { name: "b", body: "2" }, { name: "c", body: "3" }]);
-      const big = await tarGz([{ name: "small", body: "x" }, { name: "bomb", body: "z".repeat(100_000) }]);
+      const many = await tarGz([
+        { name: "a", body: "1" },
+        { name: "b", body: "2" },
+        { name: "c", body: "3" },
+      ]);
+      const big = await tarGz([
+        { name: "small", body: "x" },
+        { name: "bomb", body: "z".repeat(100_000) },
+      ]);
       // Headers that declare nothing: only the unpacked stream shows the size.
       const padded = await tarGz([{ name: "quiet", body: "q", pax: { comment: "p".repeat(8 * 1024 * 1024) } }]);
       for (const [from, restore] of restorers) {
@@ -201,14 +313,17 @@ export function archivesContract(scope: ContractScope): void {
 
     describe.each(restorers)("restoring from %s", (_from, restore) => {
       describe.each(modes)("%s", (_mode, clear) => {
-        it.each(hostile)("refuses %s with a typed error, writes nothing outside and leaves the workdir as it was", async (_what, build, code, absent) => {
-          const { intact } = await knownWorkdir();
-          const error = await restore(await build(), { clear }).catch((e: unknown) => e);
-          expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error), String(error)).toBe(true);
-          expect([code].flat(), String(error)).toContain((error as { code: string }).code);
-          for (const p of absent) expect(await host.stat(p), p).toBeNull();
-          await intact();
-        });
+        it.each(hostile)(
+          "refuses %s with a typed error, writes nothing outside and leaves the workdir as it was",
+          async (_what, build, code, absent) => {
+            const { intact } = await knownWorkdir();
+            const error = await restore(await build(), { clear }).catch((e: unknown) => e);
+            expect(PathEscapeError.isInstance(error) || ArchiveError.isInstance(error), String(error)).toBe(true);
+            expect([code].flat(), String(error)).toContain((error as { code: string }).code);
+            for (const p of absent) expect(await host.stat(p), p).toBeNull();
+            await intact();
+          },
+        );
 
         it("refuses a chain of links that leaves the workdir only on disk, leaving the workdir as it was", async () => {
           const { intact } = await knownWorkdir();
@@ -242,7 +357,11 @@ export function archivesContract(scope: ContractScope): void {
         it("refuses a tree that leaves the workdir only once the overlay replaced a path", async () => {
           const { intact } = await knownWorkdir();
           // Alone, `a` resolves through `b` to x/y/../.. (the root); once the overlay makes `b` a directory, to `..`.
-          const base = await tarGz([{ name: "x/y/", type: "directory" }, { name: "b", type: "symlink", linkname: "x/y" }, { name: "a", type: "symlink", linkname: "b/../.." }]);
+          const base = await tarGz([
+            { name: "x/y/", type: "directory" },
+            { name: "b", type: "symlink", linkname: "x/y" },
+            { name: "a", type: "symlink", linkname: "b/../.." },
+          ]);
           const overlay = { archive: await tarGz([{ name: "b/", type: "directory" }]), replaces: ["b"] };
           await expect(restore(base, { clear })).resolves.toBeUndefined();
           await knownWorkdir();
@@ -254,8 +373,14 @@ export function archivesContract(scope: ContractScope): void {
 
       it("lays an overlay over the archive, replacing its paths, and swaps both in at once", async () => {
         await knownWorkdir();
-        const base = await tarGz([{ name: "home/.agent/old.txt", body: "stale" }, { name: "src/main.txt", body: "main" }]);
-        const overlay = { archive: await tarGz([{ name: "home/.agent/new.txt", body: "fresh" }]), replaces: ["home/.agent"] };
+        const base = await tarGz([
+          { name: "home/.agent/old.txt", body: "stale" },
+          { name: "src/main.txt", body: "main" },
+        ]);
+        const overlay = {
+          archive: await tarGz([{ name: "home/.agent/new.txt", body: "fresh" }]),
+          replaces: ["home/.agent"],
+        };
         await restore(base, { clear: true, overlay });
         expect((await host.readFile("src/main.txt")).toString()).toBe("main");
         expect((await host.readFile("home/.agent/new.txt")).toString()).toBe("fresh");
@@ -267,7 +392,9 @@ export function archivesContract(scope: ContractScope): void {
       it("refuses to merge into a workdir holding a link out, writing nothing through it", async () => {
         await host.symlink("..", "way-out");
         try {
-          const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }]), { clear: false }).catch((e: unknown) => e);
+          const error = await restore(await tarGz([{ name: `way-out/${outsideName}`, body: "x" }]), {
+            clear: false,
+          }).catch((e: unknown) => e);
           expect(PathEscapeError.isInstance(error)).toBe(true);
           expect(await host.stat(`${host.taskDir}/${outsideName}`)).toBeNull();
         } finally {

@@ -1,4 +1,3 @@
-
 import { beforeAll, describe, expect, it } from "vitest";
 import { HostCommandError, OptioAbortError, OptioTimeoutError } from "./errors.js";
 import type { Host } from "./host.js";
@@ -15,7 +14,11 @@ export function commandsContract(scope: ContractScope): void {
     });
 
     it("reports exit codes, stdout and stderr without throwing", async () => {
-      expect(await host.runCommand("echo out; echo err >&2; exit 7")).toEqual({ stdout: "out\n", stderr: "err\n", exitCode: 7 });
+      expect(await host.runCommand("echo out; echo err >&2; exit 7")).toEqual({
+        stdout: "out\n",
+        stderr: "err\n",
+        exitCode: 7,
+      });
       expect((await host.runCommand("true")).exitCode).toBe(0);
     });
 
@@ -43,7 +46,9 @@ export function commandsContract(scope: ContractScope): void {
     it("kills the command's tree on timeout", async () => {
       const pidFile = host.resolvePath("timeout.pid");
       const started = Date.now();
-      const error = await host.runCommand(`sleep 300 & echo $! > ${shellQuote(pidFile)}; wait`, { timeoutMs: 500 }).catch((e: unknown) => e);
+      const error = await host
+        .runCommand(`sleep 300 & echo $! > ${shellQuote(pidFile)}; wait`, { timeoutMs: 500 })
+        .catch((e: unknown) => e);
       expect(OptioTimeoutError.isInstance(error)).toBe(true);
       expect(Date.now() - started).toBeLessThan(20_000);
       const pid = Number((await host.readFile(pidFile)).toString().trim());
@@ -54,9 +59,14 @@ export function commandsContract(scope: ContractScope): void {
       const pidFile = host.resolvePath("abort.pid");
       await host.remove(pidFile);
       const controller = new AbortController();
-      const running = host.runCommand(`sleep 300 & echo $! > ${shellQuote(pidFile)}; wait`, { signal: controller.signal }).catch((e: unknown) => e);
+      const running = host
+        .runCommand(`sleep 300 & echo $! > ${shellQuote(pidFile)}; wait`, { signal: controller.signal })
+        .catch((e: unknown) => e);
       const pid = await waitFor("the pid file", async () => {
-        const text = await host.readFile(pidFile).then((b) => b.toString().trim(), () => "");
+        const text = await host.readFile(pidFile).then(
+          (b) => b.toString().trim(),
+          () => "",
+        );
         return text ? Number(text) : undefined;
       });
       controller.abort();

@@ -40,7 +40,12 @@ export function filesContract(scope: ContractScope): void {
     it("writes text atomically, creating parents and applying the mode", async () => {
       await host.writeText("deep/er/secret.txt", "one", { mode: 0o600 });
       expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("one");
-      expect(await host.stat("deep/er/secret.txt")).toEqual({ type: "file", size: 3, mode: 0o600, mtimeMs: expect.any(Number) as number });
+      expect(await host.stat("deep/er/secret.txt")).toEqual({
+        type: "file",
+        size: 3,
+        mode: 0o600,
+        mtimeMs: expect.any(Number) as number,
+      });
       await host.writeText("deep/er/secret.txt", "two");
       expect((await host.readFile("deep/er/secret.txt")).toString()).toBe("two");
       expect((await host.stat("deep/er/secret.txt"))!.mode).toBe(0o600);
@@ -61,7 +66,12 @@ export function filesContract(scope: ContractScope): void {
     it("puts files from bytes, a local path and an async iterable, with monotone progress", async () => {
       const bytes = randomBytes(3 * 1024 * 1024 + 17);
       const seen: number[] = [];
-      const first = await host.putFile("put/a.bin", bytes, { onProgress: (sent, total) => { seen.push(sent); expect(total).toBe(bytes.length); } });
+      const first = await host.putFile("put/a.bin", bytes, {
+        onProgress: (sent, total) => {
+          seen.push(sent);
+          expect(total).toBe(bytes.length);
+        },
+      });
       expect(first).toMatchObject({ skipped: false, bytes: bytes.length });
       expect(seen.at(-1)).toBe(bytes.length);
       expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
@@ -89,7 +99,17 @@ export function filesContract(scope: ContractScope): void {
       const bytes = Buffer.from("same content\n");
       expect((await host.putFile("skip/f.txt", bytes, { skipIfUnchanged: true })).skipped).toBe(false);
       expect((await host.putFile("skip/f.txt", bytes, { skipIfUnchanged: true })).skipped).toBe(true);
-      expect((await host.putFile("skip/f.txt", (async function* () { yield bytes; })(), { skipIfUnchanged: true })).skipped).toBe(true);
+      expect(
+        (
+          await host.putFile(
+            "skip/f.txt",
+            (async function* () {
+              yield bytes;
+            })(),
+            { skipIfUnchanged: true },
+          )
+        ).skipped,
+      ).toBe(true);
       const changed = await host.putFile("skip/f.txt", Buffer.from("other\n"), { skipIfUnchanged: true });
       expect(changed.skipped).toBe(false);
       expect((await host.readFile("skip/f.txt")).toString()).toBe("other\n");
@@ -97,7 +117,7 @@ export function filesContract(scope: ContractScope): void {
 
     it("removes trees idempotently and makes directories with a mode", async () => {
       await host.mkdir("gone/a/b", { mode: 0o750 });
-      expect((await host.stat("gone/a/b"))).toMatchObject({ type: "directory", mode: 0o750 });
+      expect(await host.stat("gone/a/b")).toMatchObject({ type: "directory", mode: 0o750 });
       await host.writeText("gone/a/b/f", "x");
       await host.remove("gone");
       expect(await host.stat("gone")).toBeNull();

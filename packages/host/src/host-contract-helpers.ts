@@ -4,10 +4,20 @@ import * as tar from "tar-stream";
 import type { Host, ProcessHandle } from "./host.js";
 import { splitLines } from "./line-splitter.js";
 
-export type TarEntry = { name: string; type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device"; linkname?: string; body?: string; pax?: Record<string, string> };
+export type TarEntry = {
+  name: string;
+  type?: "file" | "directory" | "symlink" | "link" | "fifo" | "character-device";
+  linkname?: string;
+  body?: string;
+  pax?: Record<string, string>;
+};
 
 /** Polls `check` until it returns a value other than undefined/false, failing after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -25,20 +35,24 @@ export async function collect(stream: Readable): Promise<Buffer> {
 
 export async function tarGz(entries: TarEntry[], truncate = 0): Promise<Buffer> {
   const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? "file", linkname: e.linkname, pax: e.pax }, e.body ?? "");
+  for (const e of entries)
+    pack.entry({ name: e.name, type: e.type ?? "file", linkname: e.linkname, pax: e.pax }, e.body ?? "");
   pack.finalize();
   const gz = gzipSync(await collect(pack as unknown as Readable));
   return truncate > 0 ? gz.subarray(0, gz.length - truncate) : gz;
 }
 
-export async function archiveEntries(archive: Buffer): Promise<Map<string, { type: string; mode: number; linkname: string | null }>> {
+export async function archiveEntries(
+  archive: Buffer,
+): Promise<Map<string, { type: string; mode: number; linkname: string | null }>> {
   const { gunzipSync } = await import("node:zlib");
   const extract = tar.extract();
   const out = new Map<string, { type: string; mode: number; linkname: string | null }>();
   const done = (async () => {
     for await (const entry of extract) {
       const name = entry.header.name.replace(/^(\.\/)+/, "").replace(/\/$/, "");
-      if (name !== "" && name !== ".") out.set(name, { type: entry.header.type, mode: entry.header.mode, linkname: entry.header.linkname || null });
+      if (name !== "" && name !== ".")
+        out.set(name, { type: entry.header.type, mode: entry.header.mode, linkname: entry.header.linkname || null });
       entry.resume();
     }
   })();

@@ -1,4 +1,3 @@
-
 import { beforeAll, describe, expect, it } from "vitest";
 import { UnsafeFileError } from "./errors.js";
 import type { Host } from "./host.js";
@@ -53,11 +52,17 @@ export function tailsContract(scope: ContractScope): void {
     });
 
     it("cuts a 50 MB line without holding it: reported once, the lines around it delivered", async () => {
-      await host.runChecked("mkdir -p tail && { echo before; head -c 52428800 /dev/zero | tr '\\0' x; echo; echo after; } > tail/huge.txt");
+      await host.runChecked(
+        "mkdir -p tail && { echo before; head -c 52428800 /dev/zero | tr '\\0' x; echo; echo after; } > tail/huge.txt",
+      );
       const controller = new AbortController();
       const cut: string[] = [];
       const lines: string[] = [];
-      for await (const batch of host.tailLines("tail/huge.txt", { signal: controller.signal, maxLineBytes: 4096, onLongLine: (head) => cut.push(head) })) {
+      for await (const batch of host.tailLines("tail/huge.txt", {
+        signal: controller.signal,
+        maxLineBytes: 4096,
+        onLongLine: (head) => cut.push(head),
+      })) {
         lines.push(...batch);
         if (lines.includes("after")) break;
       }

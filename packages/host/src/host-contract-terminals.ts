@@ -17,7 +17,10 @@ export function terminalsContract(scope: ContractScope): void {
     });
 
     it("runs a PTY that echoes input, resizes and closes idempotently", async () => {
-      const pty = await host.openPty("printf 'ready\\n'; read line; printf 'got:%s\\n' \"$line\"; read again; stty size; read last", { cols: 80, rows: 24, env: { OPTIO_PTY: "1" } });
+      const pty = await host.openPty(
+        "printf 'ready\\n'; read line; printf 'got:%s\\n' \"$line\"; read again; stty size; read last",
+        { cols: 80, rows: 24, env: { OPTIO_PTY: "1" } },
+      );
       let output = "";
       const exits: unknown[] = [];
       pty.onData((d) => {
@@ -39,7 +42,10 @@ export function terminalsContract(scope: ContractScope): void {
 
     it("runs a PTY readied by preparePty at its own size, echoing and cooking input as any PTY", async () => {
       host.preparePty();
-      const pty = await host.openPty("printf 'ready\\n'; stty size; read line; printf 'got:%s\\n' \"$line\"", { cols: 100, rows: 30 });
+      const pty = await host.openPty("printf 'ready\\n'; stty size; read line; printf 'got:%s\\n' \"$line\"", {
+        cols: 100,
+        rows: 30,
+      });
       let output = "";
       pty.onData((d) => {
         output += d;

@@ -64,10 +64,7 @@ export interface WriteOptions {
   mode?: number;
 }
 
-export type PutSource =
-  | Uint8Array
-  | { localPath: string }
-  | AsyncIterable<Uint8Array>;
+export type PutSource = Uint8Array | { localPath: string } | AsyncIterable<Uint8Array>;
 
 export interface PutOptions extends WriteOptions {
   /** Called with the bytes sent so far and the total when it is known. */

@@ -23,7 +23,8 @@ export function importWithout(name: string, moduleUrl: string | URL, then = ""):
   ].join("\n");
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ["--input-type=module", "-e", script], (error, _stdout, stderr) => {
-      if (error) reject(new Error(`importing ${String(moduleUrl)} without ${name} failed: ${stderr.trim() || error.message}`));
+      if (error)
+        reject(new Error(`importing ${String(moduleUrl)} without ${name} failed: ${stderr.trim() || error.message}`));
       else resolve();
     });
   });

@@ -27,7 +27,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (line === "" || line.startsWith("#")) continue;
     const fields = line.split(/\s+/);
     let marker: KnownHostEntry["marker"] = "";
-    if (fields[0] === "@revoked" || fields[0] === "@cert-authority") marker = fields.shift() as KnownHostEntry["marker"];
+    if (fields[0] === "@revoked" || fields[0] === "@cert-authority")
+      marker = fields.shift() as KnownHostEntry["marker"];
     const [hosts, keyType, keyBase64] = fields;
     if (!hosts || !keyType || !keyBase64 || !/^[A-Za-z0-9+/]+=*$/.test(keyBase64)) continue;
     entries.push({ marker, patterns: hosts.split(","), keyType, key: Buffer.from(keyBase64, "base64") });
@@ -36,7 +37,10 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(name);
 }
 
@@ -70,7 +74,12 @@ export function knownHostsPatternsMatch(patterns: readonly string[], name: strin
 export type Verdict = { ok: true } | { ok: false; expected: string[] };
 
 /** Checks a presented host key against known_hosts entries for `host:port`. */
-export function verifyAgainstKnownHosts(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): Verdict {
+export function verifyAgainstKnownHosts(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  key: Buffer,
+): Verdict {
   const name = knownHostsName(host, port);
   const type = blobKeyType(key);
   const mine = entries.filter((e) => e.marker !== "@cert-authority" && knownHostsPatternsMatch(e.patterns, name));

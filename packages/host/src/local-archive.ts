@@ -31,7 +31,12 @@ async function archivePipe(taskDir: string): Promise<{ readFd: number; writeFd: 
   const fifo = path.join(taskDir, `.archive-${randomBytes(6).toString("hex")}.fifo`);
   await new Promise<void>((resolve, reject) => {
     execFile("mkfifo", ["-m", "600", fifo], (error, _stdout, stderr) => {
-      if (error) reject(new ArchiveError(`could not make a pipe for the archive: ${stderr.trim() || error.message}`, { cause: error }));
+      if (error)
+        reject(
+          new ArchiveError(`could not make a pipe for the archive: ${stderr.trim() || error.message}`, {
+            cause: error,
+          }),
+        );
       else resolve();
     });
   });
@@ -66,7 +71,8 @@ export function archiveLocally(options: LocalArchiveOptions): Readable {
     },
     destroy: (error, callback) => {
       reader?.destroy();
-      if (child && child.exitCode === null && child.signalCode === null && child.pid) void options.kill(child.pid).catch(() => {});
+      if (child && child.exitCode === null && child.signalCode === null && child.pid)
+        void options.kill(child.pid).catch(() => {});
       callback(error);
     },
   });
@@ -97,7 +103,10 @@ export function archiveLocally(options: LocalArchiveOptions): Readable {
       readable: true,
       writable: false,
       // Returning false (the consumer is full) pauses the socket until `read` resumes it.
-      onread: { buffer: Buffer.allocUnsafe(ARCHIVE_READ_CHUNK), callback: (n, buf) => out.push(Buffer.from(buf.subarray(0, n))) },
+      onread: {
+        buffer: Buffer.allocUnsafe(ARCHIVE_READ_CHUNK),
+        callback: (n, buf) => out.push(Buffer.from(buf.subarray(0, n))),
+      },
     };
     const socket = new Socket(socketOptions);
     reader = socket;
@@ -120,7 +129,9 @@ export function archiveLocally(options: LocalArchiveOptions): Readable {
     out.push(null);
   };
   start().catch((error: unknown) => {
-    out.destroy(OptioError.isInstance(error) ? error : new ArchiveError(`archiving ${workdir} failed`, { cause: error }));
+    out.destroy(
+      OptioError.isInstance(error) ? error : new ArchiveError(`archiving ${workdir} failed`, { cause: error }),
+    );
   });
   return out;
 }

@@ -19,12 +19,19 @@ export async function makeDir(dir: string, mode?: number): Promise<void> {
     await fs.mkdir(dir, { recursive: true, mode });
   } catch (error) {
     const code = errnoCode(error);
-    throw new HostFileError(`cannot make directory ${dir}: ${code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : String(error)}`, { cause: error });
+    throw new HostFileError(
+      `cannot make directory ${dir}: ${code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
 /** Writes through a temp file in the same directory, renamed over the target once synced. */
-export async function atomicWriteLocal(target: string, mode: number | undefined, write: (fh: FileHandle) => Promise<boolean | void>): Promise<boolean> {
+export async function atomicWriteLocal(
+  target: string,
+  mode: number | undefined,
+  write: (fh: FileHandle) => Promise<boolean | void>,
+): Promise<boolean> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   let finalMode = mode;

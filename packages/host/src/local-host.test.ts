@@ -35,7 +35,11 @@ hostContractSuite("LocalHost", async () => ({
 
 describe("LocalHost", () => {
   it("refuses an archive from a file or bytes, keeping the workdir, and leaves no tar reading it after a refusal", async () => {
-    const host = new LocalHost({ consumer: "contract-test", processId: "file-check", env: { CONTRACT_TEST_TASK_ROOT: root } });
+    const host = new LocalHost({
+      consumer: "contract-test",
+      processId: "file-check",
+      env: { CONTRACT_TEST_TASK_ROOT: root },
+    });
     await host.connect();
     try {
       await host.writeText("kept.txt", "kept");
@@ -56,7 +60,14 @@ describe("LocalHost", () => {
       expect(PathEscapeError.isInstance(error)).toBe(true);
       expect((await host.readFile("kept.txt")).toString()).toBe("kept");
       expect(await host.stat("big.bin")).toBeNull();
-      const readers = execFileSync("/bin/sh", ["-c", `for f in /proc/[0-9]*/fd/*; do [ "$(readlink "$f")" = ${JSON.stringify(file)} ] && echo "$f"; done; true`], { encoding: "utf8" });
+      const readers = execFileSync(
+        "/bin/sh",
+        [
+          "-c",
+          `for f in /proc/[0-9]*/fd/*; do [ "$(readlink "$f")" = ${JSON.stringify(file)} ] && echo "$f"; done; true`,
+        ],
+        { encoding: "utf8" },
+      );
       expect(readers).toBe("");
       const fromBytes = await host.restoreWorkdirFromBytes(readFileSync(file)).catch((e: unknown) => e);
       expect(PathEscapeError.isInstance(fromBytes)).toBe(true);
@@ -68,14 +79,22 @@ describe("LocalHost", () => {
   });
 
   it("finds its task dir from <CONSUMER>_TASK_ROOT, $XDG_DATA_HOME or the home default", () => {
-    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { CLAUDECODE_TASK_ROOT: "/r" } }).taskDir).toBe("/r/p");
-    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { XDG_DATA_HOME: "/x" } }).workdir).toBe("/x/claudecode/p/workdir");
-    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: {}, home: "/h" }).taskDir).toBe("/h/.local/share/claudecode/p");
+    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { CLAUDECODE_TASK_ROOT: "/r" } }).taskDir).toBe(
+      "/r/p",
+    );
+    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: { XDG_DATA_HOME: "/x" } }).workdir).toBe(
+      "/x/claudecode/p/workdir",
+    );
+    expect(new LocalHost({ consumer: "claudecode", processId: "p", env: {}, home: "/h" }).taskDir).toBe(
+      "/h/.local/share/claudecode/p",
+    );
   });
 
   it("rejects unsafe process ids", () => {
     for (const id of ["../x", "a b", "a;rm", "", ".."]) {
-      expect(() => new LocalHost({ consumer: "c", processId: id, env: { C_TASK_ROOT: root } }), id).toThrow(UnsafeProcessIdError);
+      expect(() => new LocalHost({ consumer: "c", processId: id, env: { C_TASK_ROOT: root } }), id).toThrow(
+        UnsafeProcessIdError,
+      );
     }
   });
 
@@ -102,7 +121,9 @@ describe("LocalHost", () => {
     const host = new LocalHost({ consumer: "c", processId: "release", env: { C_TASK_ROOT: root } });
     await host.connect();
     const handle = await host.spawn("sleep 300 & echo $!; wait");
-    const child = await new Promise<number>((resolve) => handle.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const child = await new Promise<number>((resolve) =>
+      handle.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     const tail = host.tailFile("never.log")[Symbol.asyncIterator]();
     const pending = tail.next();
     await host.disconnect();

@@ -53,7 +53,13 @@ export class LocalHost extends HostBase {
   private readonly tails = new Set<() => void>();
 
   constructor(options: LocalHostOptions) {
-    const taskDir = resolveTaskDir({ consumer: options.consumer, processId: options.processId, remote: false, env: options.env, home: options.home });
+    const taskDir = resolveTaskDir({
+      consumer: options.consumer,
+      processId: options.processId,
+      remote: false,
+      env: options.env,
+      home: options.home,
+    });
     super(taskDir, path.join(taskDir, "workdir"), "LocalHost", WRITE_CHUNK);
   }
 
@@ -67,7 +73,9 @@ export class LocalHost extends HostBase {
 
   protected async release(): Promise<void> {
     for (const close of [...this.tails]) close();
-    const kills = [...this.children].map((child) => (child.pid ? this.killTreeNow(child.pid, INTERNAL_GRACE_MS).catch(() => {}) : Promise.resolve()));
+    const kills = [...this.children].map((child) =>
+      child.pid ? this.killTreeNow(child.pid, INTERNAL_GRACE_MS).catch(() => {}) : Promise.resolve(),
+    );
     await Promise.all([...kills, ...this.closing]);
   }
 
@@ -185,13 +193,22 @@ export class LocalHost extends HostBase {
     const script = killTreeScript(pid, { graceMs });
     return new Promise((resolve, reject) => {
       execFile("/bin/sh", ["-c", script], { timeout: graceMs + 20_000 }, (error, _stdout, stderr) => {
-        if (error) reject(new OptioTimeoutError(`process tree of ${pid} is still alive: ${stderr.trim() || error.message}`, { cause: error }));
+        if (error)
+          reject(
+            new OptioTimeoutError(`process tree of ${pid} is still alive: ${stderr.trim() || error.message}`, {
+              cause: error,
+            }),
+          );
         else resolve();
       });
     });
   }
 
-  protected atomicWrite(target: string, mode: number | undefined, write: (writeChunk: WriteChunk) => Promise<boolean | void>): Promise<boolean> {
+  protected atomicWrite(
+    target: string,
+    mode: number | undefined,
+    write: (writeChunk: WriteChunk) => Promise<boolean | void>,
+  ): Promise<boolean> {
     return atomicWriteLocal(target, mode, (fh) =>
       write(async (chunk) => {
         await fh.write(chunk);
@@ -318,7 +335,8 @@ export class LocalHost extends HostBase {
       taskDir: this.taskDir,
       workdir: this.workdir,
       run: (command) => this.runCommand(command),
-      runTar: (command, input, onLine, onErrorLine) => runTar(this.spawnTracked, command, { input }, onLine, onErrorLine),
+      runTar: (command, input, onLine, onErrorLine) =>
+        runTar(this.spawnTracked, command, { input }, onLine, onErrorLine),
     };
   }
 

@@ -40,7 +40,9 @@ export async function openLocalPty(command: string, options: LocalPtyOptions): P
 
   proc.onExit(({ exitCode, signal }) => {
     exited = true;
-    exitInfo = signal ? { code: null, signal: signalNames.get(signal) ?? `SIG${signal}` } : { code: exitCode, signal: null };
+    exitInfo = signal
+      ? { code: null, signal: signalNames.get(signal) ?? `SIG${signal}` }
+      : { code: exitCode, signal: null };
     for (const listener of exitListeners) listener(exitInfo);
     if (!closed) {
       closed = true;

@@ -19,7 +19,8 @@ async function openTailed(file: string): Promise<FileHandle | null> {
     fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if (isMissing(error)) return null;
-    if (errnoCode(error) === "ELOOP") throw new UnsafeFileError(`refusing to tail ${file}: it is a symbolic link`, { cause: error });
+    if (errnoCode(error) === "ELOOP")
+      throw new UnsafeFileError(`refusing to tail ${file}: it is a symbolic link`, { cause: error });
     throw error;
   }
   const st = await fh.stat().catch(async (error: unknown) => {
@@ -37,8 +38,16 @@ async function openTailed(file: string): Promise<FileHandle | null> {
  * A local file's lines, a read's worth at a time, until `stop`: woken by fs.watch, with a poll
  * behind it. `wakers` holds this tail's wake-up while it runs, for the host to call on disconnect.
  */
-export async function* tailLocalFile(file: string, stop: AbortSignal, options: TailOptions, wakers: Set<() => void>): AsyncGenerator<string[], void, undefined> {
-  const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES, onLongLine: options.onLongLine });
+export async function* tailLocalFile(
+  file: string,
+  stop: AbortSignal,
+  options: TailOptions,
+  wakers: Set<() => void>,
+): AsyncGenerator<string[], void, undefined> {
+  const splitter = new LineSplitter({
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES,
+    onLongLine: options.onLongLine,
+  });
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   const watchers: FSWatcher[] = [];
   let fh: FileHandle | null = null;

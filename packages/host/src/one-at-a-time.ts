@@ -4,7 +4,10 @@
  * yield costs several promise turns, which a 100,000-line burst pays per line.
  * Once `stop` is aborted no further line is handed out.
  */
-export function oneAtATime(batches: AsyncGenerator<string[], void, undefined>, stop: AbortSignal): AsyncIterableIterator<string> {
+export function oneAtATime(
+  batches: AsyncGenerator<string[], void, undefined>,
+  stop: AbortSignal,
+): AsyncIterableIterator<string> {
   let lines: string[] = [];
   let next = 0;
   const refill = async (): Promise<IteratorResult<string, undefined>> => {

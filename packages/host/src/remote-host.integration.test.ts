@@ -20,7 +20,12 @@ hostContractSuite("RemoteHost", async () => {
   const sshd = await startTestSshd();
   const root = await mkdtemp(path.join(os.tmpdir(), "optio-remote-root-"));
   return {
-    host: new RemoteHost({ consumer: "contract-test", processId: "suite-1", ssh: sshd.sshConfig(), env: { CONTRACT_TEST_REMOTE_TASK_ROOT: root } }),
+    host: new RemoteHost({
+      consumer: "contract-test",
+      processId: "suite-1",
+      ssh: sshd.sshConfig(),
+      env: { CONTRACT_TEST_REMOTE_TASK_ROOT: root },
+    }),
     cleanup: async () => {
       await sshd.stop();
       await rm(root, { recursive: true, force: true });
@@ -33,7 +38,12 @@ describe("RemoteHost over a real sshd", () => {
   let root: string;
   const hosts: RemoteHost[] = [];
   const make = (overrides: Parameters<TestSshd["sshConfig"]>[0] = {}, processId = "p1") => {
-    const host = new RemoteHost({ consumer: "remote-test", processId, ssh: sshd.sshConfig(overrides), env: { REMOTE_TEST_REMOTE_TASK_ROOT: root } });
+    const host = new RemoteHost({
+      consumer: "remote-test",
+      processId,
+      ssh: sshd.sshConfig(overrides),
+      env: { REMOTE_TEST_REMOTE_TASK_ROOT: root },
+    });
     hosts.push(host);
     return host;
   };
@@ -84,12 +94,16 @@ describe("RemoteHost over a real sshd", () => {
   });
 
   it("fails a key the server does not accept with AuthenticationError", async () => {
-    await expect(make({ identityFile: sshd.wrongIdentityFile }).connect()).rejects.toMatchObject({ code: "authentication_failed" });
+    await expect(make({ identityFile: sshd.wrongIdentityFile }).connect()).rejects.toMatchObject({
+      code: "authentication_failed",
+    });
   });
 
   it("fails a wrong pinned fingerprint with HostKeyMismatchError naming both fingerprints", async () => {
     const wrong = `SHA256:${"A".repeat(43)}`;
-    const error = await make({ knownHostsFile: undefined, hostFingerprint: wrong }).connect().catch((e: unknown) => e);
+    const error = await make({ knownHostsFile: undefined, hostFingerprint: wrong })
+      .connect()
+      .catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe("host_key_mismatch");
     expect((error as Error).message).toContain(wrong);
     expect((error as Error).message).toContain(sshd.hostFingerprint);
@@ -116,7 +130,9 @@ describe("RemoteHost over a real sshd", () => {
   });
 
   it("refuses to connect without a way to verify the host key", async () => {
-    const error = await make({ knownHostsFile: undefined }).connect().catch((e: unknown) => e);
+    const error = await make({ knownHostsFile: undefined })
+      .connect()
+      .catch((e: unknown) => e);
     expect(OptioConfigError.isInstance(error)).toBe(true);
     expect((error as Error).message).toMatch(/knownHostsFile.*hostFingerprint/);
   });
@@ -138,7 +154,12 @@ describe("RemoteHost over a real sshd", () => {
     const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
     try {
       const deadline = Date.now() + 10_000;
-      while (!(await execFileAsync("test", ["-S", socket]).then(() => true, () => false))) {
+      while (
+        !(await execFileAsync("test", ["-S", socket]).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline) throw new Error("ssh-agent did not create its socket");
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -178,7 +199,9 @@ describe("RemoteHost over a real sshd", () => {
       await tunnel.close();
       await tunnel.close();
       await expect(
-        new Promise((resolve, reject) => net.connect(tunnel.port, "127.0.0.1").once("connect", resolve).once("error", reject)),
+        new Promise((resolve, reject) =>
+          net.connect(tunnel.port, "127.0.0.1").once("connect", resolve).once("error", reject),
+        ),
       ).rejects.toMatchObject({ code: "ECONNREFUSED" });
     } finally {
       server.close();
@@ -202,12 +225,21 @@ describe("RemoteHost over a real sshd", () => {
   it("reports the command's own pid as a process group leader", async () => {
     const host = make({}, "pgid");
     await host.connect();
-    const handle = await host.spawn('ps -o pgid= -p $$; echo $$; sleep 0.1');
-    const lines = (await withTimeout("output", new Promise<string>((resolve) => {
-      let text = "";
-      handle.stdout.on("data", (d: Buffer) => (text += d.toString()));
-      handle.stdout.on("end", () => resolve(text));
-    }))).split("\n").map((l) => l.trim()).filter(Boolean).map(Number);
+    const handle = await host.spawn("ps -o pgid= -p $$; echo $$; sleep 0.1");
+    const lines = (
+      await withTimeout(
+        "output",
+        new Promise<string>((resolve) => {
+          let text = "";
+          handle.stdout.on("data", (d: Buffer) => (text += d.toString()));
+          handle.stdout.on("end", () => resolve(text));
+        }),
+      )
+    )
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .map(Number);
     expect(lines).toEqual([handle.pid, handle.pid]);
   });
 });
@@ -216,7 +248,12 @@ describe("RemoteHost when sshd dies", () => {
   it("fails a running command and an active tail with ConnectionLostError", async () => {
     const sshd = await startTestSshd();
     const root = await mkdtemp(path.join(os.tmpdir(), "optio-remote-kill-"));
-    const host = new RemoteHost({ consumer: "kill-test", processId: "k", ssh: sshd.sshConfig({ keepaliveIntervalMs: 1000 }), env: { KILL_TEST_REMOTE_TASK_ROOT: root } });
+    const host = new RemoteHost({
+      consumer: "kill-test",
+      processId: "k",
+      ssh: sshd.sshConfig({ keepaliveIntervalMs: 1000 }),
+      env: { KILL_TEST_REMOTE_TASK_ROOT: root },
+    });
     try {
       await host.connect();
       await host.writeText("log.txt", "first\n");

@@ -4,7 +4,14 @@ import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { archiveCommand, archiveExitOk } from "./archive.js";
 import { bounded } from "./bounded.js";
-import { ArchiveError, HostCommandError, NotConnectedError, OptioAbortError, OptioError, OptioTimeoutError } from "./errors.js";
+import {
+  ArchiveError,
+  HostCommandError,
+  NotConnectedError,
+  OptioAbortError,
+  OptioError,
+  OptioTimeoutError,
+} from "./errors.js";
 import type {
   ArchiveOptions,
   FileStat,
@@ -24,7 +31,15 @@ import { HostBase, INTERNAL_GRACE_MS, type WriteChunk } from "./host-base.js";
 import { killTreeScript } from "./kill-tree.js";
 import { feedLines } from "./line-feed.js";
 import type { ArchiveInput } from "./local-tar.js";
-import { type ExecCollectOptions, type ExecResult, execCollect, type RemoteExit, type RemoteProcess, type StartOptions, startRemoteProcess } from "./remote-process.js";
+import {
+  type ExecCollectOptions,
+  type ExecResult,
+  execCollect,
+  type RemoteExit,
+  type RemoteProcess,
+  type StartOptions,
+  startRemoteProcess,
+} from "./remote-process.js";
 import { remotePty } from "./remote-pty.js";
 import { collectRun, processHandle } from "./remote-run.js";
 import { remoteTailScript, tailRemoteFile } from "./remote-tail.js";
@@ -61,7 +76,12 @@ export class RemoteHost extends HostBase {
   private readonly files = new SftpFiles(() => this.conn);
 
   constructor(options: RemoteHostOptions) {
-    const taskDir = resolveTaskDir({ consumer: options.consumer, processId: options.processId, remote: true, env: options.env });
+    const taskDir = resolveTaskDir({
+      consumer: options.consumer,
+      processId: options.processId,
+      remote: true,
+      env: options.env,
+    });
     super(taskDir, path.posix.join(taskDir, "workdir"), "RemoteHost", WRITE_CHUNK);
     this.sshInput = options.ssh;
   }
@@ -92,7 +112,11 @@ export class RemoteHost extends HostBase {
     if (this.conn.isReady) {
       for (const proc of [...this.procs]) this.track(this.killTreeNow(proc.pid, INTERNAL_GRACE_MS).catch(() => {}));
     }
-    await bounded(Promise.all([...this.closing]), INTERNAL_GRACE_MS + 15_000, () => new OptioTimeoutError("disconnect: cleanup took too long")).catch(() => {});
+    await bounded(
+      Promise.all([...this.closing]),
+      INTERNAL_GRACE_MS + 15_000,
+      () => new OptioTimeoutError("disconnect: cleanup took too long"),
+    ).catch(() => {});
     await this.conn.end();
   }
 
@@ -139,26 +163,40 @@ export class RemoteHost extends HostBase {
     this.requireConnected();
     const { signal } = options;
     if (signal?.aborted) throw new OptioAbortError(`aborted before it started: ${command}`, { cause: signal.reason });
-    const proc = await this.startProcess(command, { cwd: this.resolvePath(options.cwd ?? this.workdir), env: options.env });
+    const proc = await this.startProcess(command, {
+      cwd: this.resolvePath(options.cwd ?? this.workdir),
+      env: options.env,
+    });
     return collectRun(proc, command, options, () => this.killTreeNow(proc.pid, INTERNAL_GRACE_MS));
   }
 
   async spawn(command: string, options: SpawnOptions = {}): Promise<ProcessHandle> {
     this.requireConnected();
     const merge = (options.stderr ?? "merge") === "merge";
-    const proc = await this.startProcess(command, { cwd: this.resolvePath(options.cwd ?? this.workdir), env: options.env, mergeStderr: merge });
+    const proc = await this.startProcess(command, {
+      cwd: this.resolvePath(options.cwd ?? this.workdir),
+      env: options.env,
+      mergeStderr: merge,
+    });
     return processHandle(proc, merge, options.stdin === true);
   }
 
   protected async killTreeNow(pid: number, graceMs: number): Promise<void> {
     const script = killTreeScript(pid, { graceMs });
     const result = await this.exec(`exec /bin/sh -c ${shellQuote(script)}`, { boundMs: graceMs + 20_000 });
-    if (result.code !== 0) throw new OptioTimeoutError(`process tree of ${pid} is still alive: ${result.stderr.trim() || `exit ${result.code}`}`);
+    if (result.code !== 0)
+      throw new OptioTimeoutError(
+        `process tree of ${pid} is still alive: ${result.stderr.trim() || `exit ${result.code}`}`,
+      );
   }
 
   // ---- files -----------------------------------------------------------
 
-  protected atomicWrite(target: string, mode: number | undefined, write: (writeChunk: WriteChunk) => Promise<boolean | void>): Promise<boolean> {
+  protected atomicWrite(
+    target: string,
+    mode: number | undefined,
+    write: (writeChunk: WriteChunk) => Promise<boolean | void>,
+  ): Promise<boolean> {
     return this.files.atomicWrite(target, mode, write);
   }
 
@@ -263,7 +301,10 @@ export class RemoteHost extends HostBase {
         void proc.closed.then((exit) => {
           if (exit.lost) out.destroy(exit.lost);
           else if (!exit.signal && archiveExitOk(exit.code)) out.end();
-          else out.destroy(new ArchiveError(`archiving ${this.workdir} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`));
+          else
+            out.destroy(
+              new ArchiveError(`archiving ${this.workdir} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`),
+            );
         });
         out.once("close", () => {
           if (!out.writableFinished && this.conn.isReady) {
@@ -275,7 +316,8 @@ export class RemoteHost extends HostBase {
           }
         });
       },
-      (error: Error) => out.destroy(OptioError.isInstance(error) ? error : new ArchiveError("could not start tar", { cause: error })),
+      (error: Error) =>
+        out.destroy(OptioError.isInstance(error) ? error : new ArchiveError("could not start tar", { cause: error })),
     );
     return out;
   }
@@ -283,15 +325,30 @@ export class RemoteHost extends HostBase {
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     await restoreStaged(
-      { taskDir: this.taskDir, workdir: this.workdir, run: (command) => this.runCommand(command), runTar: (command, input, onLine, onErrorLine) => this.runTar(command, input, onLine, onErrorLine) },
+      {
+        taskDir: this.taskDir,
+        workdir: this.workdir,
+        run: (command) => this.runCommand(command),
+        runTar: (command, input, onLine, onErrorLine) => this.runTar(command, input, onLine, onErrorLine),
+      },
       { stream: archive },
       options,
     );
   }
 
   /** RestoreTarget.runTar over the connection: the archive streams into a remote tar's stdin. */
-  private async runTar(command: string, input: ArchiveInput, onLine: (line: string) => void, onErrorLine: (line: string) => void): Promise<{ code: number | null }> {
-    const source = "stream" in input ? input.stream : "bytes" in input ? Readable.from([input.bytes]) : fsCreateReadStream("", { fd: input.fd, start: 0, autoClose: false });
+  private async runTar(
+    command: string,
+    input: ArchiveInput,
+    onLine: (line: string) => void,
+    onErrorLine: (line: string) => void,
+  ): Promise<{ code: number | null }> {
+    const source =
+      "stream" in input
+        ? input.stream
+        : "bytes" in input
+          ? Readable.from([input.bytes])
+          : fsCreateReadStream("", { fd: input.fd, start: 0, autoClose: false });
     let proc: RemoteProcess;
     try {
       proc = await this.startProcess(command, {});
@@ -345,7 +402,9 @@ export class RemoteHost extends HostBase {
   // ---- tunnels and PTYs ------------------------------------------------
 
   protected async tunnelTo(remotePort: number, bindAddress: string | undefined): Promise<Tunnel> {
-    const tunnel = await forwardPort(this.conn, bindAddress ?? "127.0.0.1", remotePort, () => this.tunnels.delete(tunnel));
+    const tunnel = await forwardPort(this.conn, bindAddress ?? "127.0.0.1", remotePort, () =>
+      this.tunnels.delete(tunnel),
+    );
     this.tunnels.add(tunnel);
     return tunnel;
   }
@@ -377,4 +436,3 @@ export class RemoteHost extends HostBase {
     return handle;
   }
 }
-

@@ -52,9 +52,18 @@ export interface ExecResult {
 }
 
 /** Starts a wrapped command and waits (bounded) for its pid. */
-export async function startRemoteProcess(conn: SshConnection, command: string, options: StartOptions): Promise<RemoteProcess> {
+export async function startRemoteProcess(
+  conn: SshConnection,
+  command: string,
+  options: StartOptions,
+): Promise<RemoteProcess> {
   const wrapped = wrapCommand(command, { ...options, mergeStderr: options.pty ? false : options.mergeStderr });
-  const channel = await conn.exec(wrapped, options.pty ? { pty: { term: "xterm-256color", cols: options.pty.cols, rows: options.pty.rows, width: 0, height: 0 } } : {});
+  const channel = await conn.exec(
+    wrapped,
+    options.pty
+      ? { pty: { term: "xterm-256color", cols: options.pty.cols, rows: options.pty.rows, width: 0, height: 0 } }
+      : {},
+  );
   channel.on("error", () => {});
   channel.stderr.on("error", () => {});
   let exitCode: number | null = null;
@@ -100,7 +109,15 @@ export async function startRemoteProcess(conn: SshConnection, command: string, o
   }
   try {
     const first = await bounded(
-      Promise.race([marker, closed.then((exit) => Promise.reject(exit.lost ?? new Error(`the remote command ended before reporting its pid (exit ${exit.code ?? exit.signal})`)))]),
+      Promise.race([
+        marker,
+        closed.then((exit) =>
+          Promise.reject(
+            exit.lost ??
+              new Error(`the remote command ended before reporting its pid (exit ${exit.code ?? exit.signal})`),
+          ),
+        ),
+      ]),
       conn.config.readyTimeoutMs,
       () => new OptioTimeoutError(`the remote command did not start within ${conn.config.readyTimeoutMs} ms`),
     );
@@ -114,7 +131,11 @@ export async function startRemoteProcess(conn: SshConnection, command: string, o
 }
 
 /** Runs a housekeeping command (no wrapper) and collects its output. */
-export async function execCollect(conn: SshConnection, command: string, options: ExecCollectOptions = {}): Promise<ExecResult> {
+export async function execCollect(
+  conn: SshConnection,
+  command: string,
+  options: ExecCollectOptions = {},
+): Promise<ExecResult> {
   const channel = await conn.exec(command);
   channel.on("error", () => {});
   const out: Buffer[] = [];
@@ -127,15 +148,17 @@ export async function execCollect(conn: SshConnection, command: string, options:
   });
   channel.end(options.stdin);
   const boundMs = options.boundMs ?? INTERNAL_BOUND_MS;
-  await conn.track<void>(
-    `running ${command.split("\n")[0]}`,
-    (resolve) => {
-      channel.on("close", () => resolve());
-    },
-    boundMs,
-  ).catch((error) => {
-    channel.close();
-    throw error;
-  });
+  await conn
+    .track<void>(
+      `running ${command.split("\n")[0]}`,
+      (resolve) => {
+        channel.on("close", () => resolve());
+      },
+      boundMs,
+    )
+    .catch((error) => {
+      channel.close();
+      throw error;
+    });
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8"), code };
 }

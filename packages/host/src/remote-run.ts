@@ -8,7 +8,12 @@ import type { RemoteProcess } from "./remote-process.js";
  * Feeds a started remote command its stdin and collects its output until it
  * ends; an abort or timeout calls `kill` (which ends its tree) and rejects.
  */
-export function collectRun(proc: RemoteProcess, command: string, options: RunOptions, kill: () => Promise<void>): Promise<RunResult> {
+export function collectRun(
+  proc: RemoteProcess,
+  command: string,
+  options: RunOptions,
+  kill: () => Promise<void>,
+): Promise<RunResult> {
   const { signal, timeoutMs } = options;
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -18,7 +23,8 @@ export function collectRun(proc: RemoteProcess, command: string, options: RunOpt
     proc.stderr.once("end", resolve);
     proc.stderr.once("close", resolve);
   });
-  if (options.stdin !== undefined) proc.channel.end(typeof options.stdin === "string" ? Buffer.from(options.stdin) : options.stdin);
+  if (options.stdin !== undefined)
+    proc.channel.end(typeof options.stdin === "string" ? Buffer.from(options.stdin) : options.stdin);
   else proc.channel.end();
   return new Promise<RunResult>((resolve, reject) => {
     let stopped = false;
@@ -40,7 +46,8 @@ export function collectRun(proc: RemoteProcess, command: string, options: RunOpt
     };
     const onAbort = () => stop(new OptioAbortError(`aborted: ${command}`, { cause: signal?.reason }));
     signal?.addEventListener("abort", onAbort, { once: true });
-    if (timeoutMs !== undefined) timer = setTimeout(() => stop(new OptioTimeoutError(`timed out after ${timeoutMs} ms: ${command}`)), timeoutMs);
+    if (timeoutMs !== undefined)
+      timer = setTimeout(() => stop(new OptioTimeoutError(`timed out after ${timeoutMs} ms: ${command}`)), timeoutMs);
     void proc.closed.then(async (exit) => {
       cleanup();
       if (exit.lost) {

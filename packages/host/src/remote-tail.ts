@@ -37,7 +37,7 @@ export function remoteTailScript(file: string): string {
     '  exec 3<>"$f"',
     '  { [ -f /proc/$$/fd/3 ] && [ ! -L "$f" ] && [ "$f" -ef /proc/$$/fd/3 ]; } || unsafe "not a regular file"',
     '  tail -c +1 -f -s 0.05 -- "$f" 3<&- &',
-    '  t=$!',
+    "  t=$!",
     '  while kill -0 "$t" 2>/dev/null && [ ! -L "$f" ] && [ "$f" -ef /proc/$$/fd/3 ] && ! orphaned; do sleep 0.2; done',
     // The old file's last appends reach the output before its tail goes.
     "  sleep 0.1",
@@ -59,7 +59,12 @@ export interface RemoteTailProcess {
 }
 
 /** The lines a remote tail script prints, as they arrive, until `stop` or the script ends (which is an error). */
-export async function* tailRemoteFile(file: string, stop: AbortSignal, options: TailOptions, process: RemoteTailProcess): AsyncGenerator<string[], void, undefined> {
+export async function* tailRemoteFile(
+  file: string,
+  stop: AbortSignal,
+  options: TailOptions,
+  process: RemoteTailProcess,
+): AsyncGenerator<string[], void, undefined> {
   if (stop.aborted) return;
   let proc: RemoteProcess;
   try {
@@ -69,7 +74,10 @@ export async function* tailRemoteFile(file: string, stop: AbortSignal, options: 
     throw error;
   }
   proc.channel.end();
-  const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES, onLongLine: options.onLongLine });
+  const splitter = new LineSplitter({
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_TAIL_MAX_LINE_BYTES,
+    onLongLine: options.onLongLine,
+  });
   const batches: string[][] = [];
   let queued = 0;
   let paused = false;

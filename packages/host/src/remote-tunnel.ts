@@ -7,7 +7,12 @@ import type { SshConnection } from "./ssh-connection.js";
  * `target:remotePort` as seen from the host. Losing the connection closes it;
  * `onClose` is told when it closes.
  */
-export async function forwardPort(conn: SshConnection, target: string, remotePort: number, onClose: () => void): Promise<Tunnel> {
+export async function forwardPort(
+  conn: SshConnection,
+  target: string,
+  remotePort: number,
+  onClose: () => void,
+): Promise<Tunnel> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

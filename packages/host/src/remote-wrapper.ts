@@ -51,7 +51,11 @@ export class MarkerStripper extends Transform {
   override _flush(callback: TransformCallback): void {
     if (!this.found) {
       this.found = true;
-      this.onMarker(new Error(`the remote command ended before its wrapper started${this.head.length ? `: ${this.head.toString("utf8").trim()}` : ""}`));
+      this.onMarker(
+        new Error(
+          `the remote command ended before its wrapper started${this.head.length ? `: ${this.head.toString("utf8").trim()}` : ""}`,
+        ),
+      );
     }
     callback();
   }
@@ -71,11 +75,11 @@ export interface WrapOptions {
  */
 export function wrapCommand(command: string, options: WrapOptions): string {
   const lines: string[] = [];
-  if (options.cwd !== undefined) lines.push(`cd ${shellQuote(options.cwd)} 2>/dev/null || { echo ${NOCWD_MARK} >&2; exit 127; }`);
+  if (options.cwd !== undefined)
+    lines.push(`cd ${shellQuote(options.cwd)} 2>/dev/null || { echo ${NOCWD_MARK} >&2; exit 127; }`);
   lines.push(`echo "${PID_MARK}$$" >&2`);
   for (const assignment of envAssignments(options.env ?? {})) lines.push(`export ${assignment}`);
   if (options.mergeStderr) lines.push("exec 2>&1");
   lines.push(`exec /bin/sh -c ${shellQuote(command)}`);
   return `exec /bin/sh -c ${shellQuote(lines.join("\n"))}`;
 }
-

@@ -21,7 +21,6 @@ export function sftpCode(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-
 /** Files on the host through the connection's SFTP session: bounded requests, `mkdir -p`, atomic writes. */
 export class SftpFiles {
   /** `conn` throws NotConnectedError while there is no connection. */
@@ -32,7 +31,10 @@ export class SftpFiles {
   }
 
   /** One SFTP request, failed by a lost connection and bounded. */
-  async call<T>(what: string, call: (sftp: SFTPWrapper, done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+  async call<T>(
+    what: string,
+    call: (sftp: SFTPWrapper, done: (error: Error | null | undefined, value?: T) => void) => void,
+  ): Promise<T> {
     const sftp = await this.sftp();
     return this.conn().track<T>(
       what,
@@ -45,7 +47,9 @@ export class SftpFiles {
 
   async stat(p: string, follow: boolean): Promise<{ mode: number; size: number; mtime: number } | null> {
     try {
-      return await this.call<{ mode: number; size: number; mtime: number }>(`stat ${p}`, (sftp, done) => (follow ? sftp.stat(p, done) : sftp.lstat(p, done)));
+      return await this.call<{ mode: number; size: number; mtime: number }>(`stat ${p}`, (sftp, done) =>
+        follow ? sftp.stat(p, done) : sftp.lstat(p, done),
+      );
     } catch (error) {
       if (sftpCode(error) === SFTP_NO_SUCH_FILE) return null;
       throw error;
@@ -62,7 +66,8 @@ export class SftpFiles {
     for (let level = dir; ; level = path.posix.dirname(level)) {
       const st = await this.stat(level, true);
       if (st) {
-        if (fileType(st.mode) !== "directory") throw new HostFileError(`cannot make directory ${dir}: ${level} is not a directory`);
+        if (fileType(st.mode) !== "directory")
+          throw new HostFileError(`cannot make directory ${dir}: ${level} is not a directory`);
         break;
       }
       missing.unshift(level);
@@ -73,14 +78,19 @@ export class SftpFiles {
         await this.call<void>(`mkdir ${level}`, (s, done) => s.mkdir(level, mode === undefined ? {} : { mode }, done));
       } catch (error) {
         const now = await this.stat(level, true).catch(() => null);
-        if (!now || fileType(now.mode) !== "directory") throw new HostFileError(`cannot make directory ${level}`, { cause: error });
+        if (!now || fileType(now.mode) !== "directory")
+          throw new HostFileError(`cannot make directory ${level}`, { cause: error });
       }
     }
     if (mode !== undefined) await this.call<void>(`chmod ${dir}`, (s, done) => s.chmod(dir, mode, done));
   }
 
   /** Writes through a temp file in the same directory, renamed over the target; `write` gets a function writing a chunk at a position. */
-  async atomicWrite(target: string, mode: number | undefined, write: (writeChunk: (chunk: Uint8Array, position: number) => Promise<void>) => Promise<boolean | void>): Promise<boolean> {
+  async atomicWrite(
+    target: string,
+    mode: number | undefined,
+    write: (writeChunk: (chunk: Uint8Array, position: number) => Promise<void>) => Promise<boolean | void>,
+  ): Promise<boolean> {
     const dir = path.posix.dirname(target);
     let finalMode = mode;
     if (finalMode === undefined) {
@@ -88,7 +98,8 @@ export class SftpFiles {
       if (existing && fileType(existing.mode) === "file") finalMode = existing.mode & 0o7777;
     }
     const tmp = tempSibling(target);
-    const open = () => this.call<Buffer>(`open ${tmp}`, (s, done) => s.open(tmp, "wx", { mode: finalMode ?? 0o666 }, done));
+    const open = () =>
+      this.call<Buffer>(`open ${tmp}`, (s, done) => s.open(tmp, "wx", { mode: finalMode ?? 0o666 }, done));
     let handle: Buffer;
     try {
       handle = await open();
@@ -100,7 +111,8 @@ export class SftpFiles {
     let keep = true;
     try {
       keep = (await write((chunk, position) => this.writeAll(handle, chunk, position))) !== false;
-      if (keep && finalMode !== undefined) await this.call<void>(`chmod ${tmp}`, (s, done) => s.fchmod(handle, finalMode, done));
+      if (keep && finalMode !== undefined)
+        await this.call<void>(`chmod ${tmp}`, (s, done) => s.fchmod(handle, finalMode, done));
       if (keep) await this.call<void>(`fsync ${tmp}`, (s, done) => s.ext_openssh_fsync(handle, done)).catch(() => {});
     } catch (error) {
       await this.call<void>(`close ${tmp}`, (s, done) => s.close(handle, done)).catch(() => {});
@@ -132,7 +144,9 @@ export class SftpFiles {
     let unregister = () => {};
     const fail = (error: Error) => {
       unregister();
-      out.destroy(sftpCode(error) === SFTP_NO_SUCH_FILE ? new FileNotFoundError(`no such file: ${abs}`, { cause: error }) : error);
+      out.destroy(
+        sftpCode(error) === SFTP_NO_SUCH_FILE ? new FileNotFoundError(`no such file: ${abs}`, { cause: error }) : error,
+      );
     };
     unregister = this.conn().register(fail);
     out.on("close", unregister);

@@ -17,7 +17,8 @@ export function shellCommand(argv: readonly string[]): string {
 /** `NAME=value` assignments for `env`, each quoted; names are checked, not quoted. */
 export function envAssignments(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([name, value]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`not a valid environment variable name: ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new TypeError(`not a valid environment variable name: ${JSON.stringify(name)}`);
     return shellQuote(`${name}=${value}`);
   });
 }

@@ -21,7 +21,9 @@ export const sshConfigSchema = z.strictObject({
   /** known_hosts file to verify the host key against. */
   knownHostsFile: z.optional(z.string().check(z.minLength(1))),
   /** Pinned host key fingerprint, `SHA256:<base64>` as `ssh-keygen -l` prints it. */
-  hostFingerprint: z.optional(z.string().check(z.regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, "must look like SHA256:<43 base64 characters>"))),
+  hostFingerprint: z.optional(
+    z.string().check(z.regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, "must look like SHA256:<43 base64 characters>")),
+  ),
   /** Accept any host key. Insecure: anyone on the path can impersonate the host. */
   insecureAcceptAnyHostKey: z._default(z.boolean(), false),
   /** Interval between keepalive probes. */

@@ -32,8 +32,18 @@ function output(channel: ClientChannel): Promise<{ stdout: string; code: number 
 }
 
 describe("known_hosts matching", () => {
-  const key = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
-  const other = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
+  const key = Buffer.concat([
+    Buffer.from([0, 0, 0, 11]),
+    Buffer.from("ssh-ed25519"),
+    Buffer.from([0, 0, 0, 32]),
+    randomBytes(32),
+  ]);
+  const other = Buffer.concat([
+    Buffer.from([0, 0, 0, 11]),
+    Buffer.from("ssh-ed25519"),
+    Buffer.from([0, 0, 0, 32]),
+    randomBytes(32),
+  ]);
   const b64 = key.toString("base64");
 
   it("matches plain names, [host]:port, comma lists, wildcards and negations", () => {
@@ -72,8 +82,14 @@ describe("known_hosts matching", () => {
     expect(entries).toHaveLength(5);
     expect(verifyAgainstKnownHosts(entries, "example.com", 22, key)).toEqual({ ok: true });
     expect(verifyAgainstKnownHosts(entries, "10.1.1.1", 22, key)).toEqual({ ok: true });
-    expect(verifyAgainstKnownHosts(entries, "example.com", 2222, key)).toEqual({ ok: false, expected: [keyFingerprint(other)] });
-    expect(verifyAgainstKnownHosts(entries, "example.com", 22, other)).toEqual({ ok: false, expected: [keyFingerprint(key)] });
+    expect(verifyAgainstKnownHosts(entries, "example.com", 2222, key)).toEqual({
+      ok: false,
+      expected: [keyFingerprint(other)],
+    });
+    expect(verifyAgainstKnownHosts(entries, "example.com", 22, other)).toEqual({
+      ok: false,
+      expected: [keyFingerprint(key)],
+    });
     expect(verifyAgainstKnownHosts(entries, "revoked.org", 22, key).ok).toBe(false);
     expect(verifyAgainstKnownHosts(entries, "nowhere.net", 22, key)).toEqual({ ok: false, expected: [] });
   });
@@ -120,7 +136,9 @@ describe("SshConnection over a real sshd", () => {
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0));
     const [a, b] = await Promise.all([conn.sftp(), conn.sftp()]);
     expect(a).toBe(b);
-    const names = await new Promise<string[]>((resolve, reject) => a.readdir(sshd.dir, (err, list) => (err ? reject(err) : resolve(list.map((e) => e.filename)))));
+    const names = await new Promise<string[]>((resolve, reject) =>
+      a.readdir(sshd.dir, (err, list) => (err ? reject(err) : resolve(list.map((e) => e.filename)))),
+    );
     expect(names).toContain("sshd_config");
 
     const echo = net.createServer((socket) => socket.pipe(socket));
@@ -144,13 +162,17 @@ describe("SshConnection over a real sshd", () => {
     const good = make({ identityFile: undefined, privateKey, passphrase: "s3cret" });
     await good.connect();
     expect((await output(await good.exec("echo hi"))).stdout).toBe("hi\n");
-    const error = await make({ identityFile: undefined, privateKey, passphrase: "wrong" }).connect().catch((e: unknown) => e);
+    const error = await make({ identityFile: undefined, privateKey, passphrase: "wrong" })
+      .connect()
+      .catch((e: unknown) => e);
     expect(OptioConfigError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("ssh.passphrase");
   });
 
   it("names a missing identity file", async () => {
-    const error = await make({ identityFile: path.join(sshd.dir, "nope") }).connect().catch((e: unknown) => e);
+    const error = await make({ identityFile: path.join(sshd.dir, "nope") })
+      .connect()
+      .catch((e: unknown) => e);
     expect(OptioConfigError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("ssh.identityFile");
   });
@@ -185,7 +207,14 @@ describe("SshConnection when sshd dies", () => {
       const read = conn.track<Buffer>("reading a fifo", (resolve, reject) =>
         sftp.readFile(path.join(sshd.dir, "fifo"), (err, data) => (err ? reject(err) : resolve(data))),
       );
-      const settled = Promise.all([execDone, forwardDone, read].map((p) => p.then(() => null, (e: unknown) => e)));
+      const settled = Promise.all(
+        [execDone, forwardDone, read].map((p) =>
+          p.then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
+      );
       await sshd.kill();
       const errors = await withTimeout("all three to fail", settled, 8000);
       for (const error of errors) expect(ConnectionLostError.isInstance(error)).toBe(true);

@@ -1,6 +1,12 @@
 import type { Client, ClientChannel, ConnectConfig, ExecOptions, SFTPWrapper } from "ssh2";
 import { recordChannelExit } from "./channel-exit.js";
-import { ConnectionLostError, ConnectionRefusedError, NotConnectedError, OptioConfigError, OptioTimeoutError } from "./errors.js";
+import {
+  ConnectionLostError,
+  ConnectionRefusedError,
+  NotConnectedError,
+  OptioConfigError,
+  OptioTimeoutError,
+} from "./errors.js";
 import type { SSHConfig } from "./ssh-config.js";
 import { connectError, hostKeyCheck, sshCredentials, sshLabel } from "./ssh-handshake.js";
 import { StandbyExec } from "./standby-exec.js";
@@ -72,7 +78,8 @@ export class SshConnection {
   /** Opens and authenticates the connection, verifying the host key. */
   async connect(): Promise<void> {
     if (this.state === "ready") return;
-    if (this.state === "connecting" || this.state === "ending") throw new NotConnectedError(`ssh: ${this.label} is ${this.state}`);
+    if (this.state === "connecting" || this.state === "ending")
+      throw new NotConnectedError(`ssh: ${this.label} is ${this.state}`);
     const config = this.config;
     const ssh2 = await loadSsh2();
     const auth = await sshCredentials(ssh2, this.config);
@@ -105,7 +112,8 @@ export class SshConnection {
         });
         client.on("close", () => {
           markClosed();
-          if (!settled) fail(new ConnectionRefusedError(`ssh: ${this.label} closed the connection during the handshake`));
+          if (!settled)
+            fail(new ConnectionRefusedError(`ssh: ${this.label} closed the connection during the handshake`));
           else this.onLost(null);
         });
         const connectConfig: ConnectConfig = {
@@ -146,7 +154,9 @@ export class SshConnection {
     const ending = this.state === "ending";
     this.state = ending ? "closed" : "lost";
     const error = new ConnectionLostError(
-      ending ? `ssh: ${this.label} was disconnected` : `ssh: connection to ${this.label} lost${cause ? `: ${cause.message}` : ""}`,
+      ending
+        ? `ssh: ${this.label} was disconnected`
+        : `ssh: connection to ${this.label} lost${cause ? `: ${cause.message}` : ""}`,
       cause ? { cause } : undefined,
     );
     this.lostError = error;
@@ -194,7 +204,11 @@ export class SshConnection {
    * ConnectionLostError if the connection goes first and with
    * OptioTimeoutError after `boundMs` (when given).
    */
-  track<T>(what: string, start: (resolve: (value: T) => void, reject: (error: Error) => void) => void, boundMs?: number): Promise<T> {
+  track<T>(
+    what: string,
+    start: (resolve: (value: T) => void, reject: (error: Error) => void) => void,
+    boundMs?: number,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
@@ -207,7 +221,10 @@ export class SshConnection {
       };
       const unregister = this.register((error) => finish(() => reject(error)));
       if (boundMs !== undefined) {
-        timer = setTimeout(() => finish(() => reject(new OptioTimeoutError(`ssh: ${what} took longer than ${boundMs} ms`))), boundMs);
+        timer = setTimeout(
+          () => finish(() => reject(new OptioTimeoutError(`ssh: ${what} took longer than ${boundMs} ms`))),
+          boundMs,
+        );
       }
       try {
         start(

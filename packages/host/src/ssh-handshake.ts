@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import type { ConnectConfig } from "ssh2";
-import { AuthenticationError, ConnectionRefusedError, HostKeyMismatchError, OptioConfigError, OptioTimeoutError } from "./errors.js";
+import {
+  AuthenticationError,
+  ConnectionRefusedError,
+  HostKeyMismatchError,
+  OptioConfigError,
+  OptioTimeoutError,
+} from "./errors.js";
 import { keyFingerprint, knownHostsName, parseKnownHosts, verifyAgainstKnownHosts } from "./known-hosts.js";
 import type { SSHConfig } from "./ssh-config.js";
 
@@ -27,14 +33,20 @@ export async function sshCredentials(ssh2: Ssh2, config: SSHConfig): Promise<Par
     try {
       privateKey = await readFile(identityFile, "utf8");
     } catch (error) {
-      throw new OptioConfigError(`ssh.identityFile cannot be read: ${identityFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
+      throw new OptioConfigError(
+        `ssh.identityFile cannot be read: ${identityFile} (${(error as NodeJS.ErrnoException).code ?? error})`,
+        { cause: error },
+      );
     }
   }
   const out: Partial<ConnectConfig> = {};
   if (privateKey !== undefined) {
     const parsed = ssh2.utils.parseKey(privateKey, passphrase);
     if (parsed instanceof Error) {
-      throw new OptioConfigError(`${keyField} is not a usable private key${passphrase === undefined ? "" : " (or ssh.passphrase is wrong)"}: ${parsed.message}`, { cause: parsed });
+      throw new OptioConfigError(
+        `${keyField} is not a usable private key${passphrase === undefined ? "" : " (or ssh.passphrase is wrong)"}: ${parsed.message}`,
+        { cause: parsed },
+      );
     }
     out.privateKey = privateKey;
     if (passphrase !== undefined) out.passphrase = passphrase;
@@ -42,7 +54,9 @@ export async function sshCredentials(ssh2: Ssh2, config: SSHConfig): Promise<Par
   const agentSocket = agent ?? (privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined);
   if (agentSocket) out.agent = agentSocket;
   if (out.privateKey === undefined && out.agent === undefined) {
-    throw new OptioConfigError("ssh: no credentials: set ssh.identityFile, ssh.privateKey or ssh.agent (or SSH_AUTH_SOCK)");
+    throw new OptioConfigError(
+      "ssh: no credentials: set ssh.identityFile, ssh.privateKey or ssh.agent (or SSH_AUTH_SOCK)",
+    );
   }
   return out;
 }
@@ -66,7 +80,10 @@ export async function hostKeyCheck(config: SSHConfig): Promise<HostCheck> {
     try {
       text = await readFile(knownHostsFile, "utf8");
     } catch (error) {
-      throw new OptioConfigError(`ssh.knownHostsFile cannot be read: ${knownHostsFile} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
+      throw new OptioConfigError(
+        `ssh.knownHostsFile cannot be read: ${knownHostsFile} (${(error as NodeJS.ErrnoException).code ?? error})`,
+        { cause: error },
+      );
     }
     const entries = parseKnownHosts(text);
     check.verify = (key) => {
@@ -88,18 +105,29 @@ export async function hostKeyCheck(config: SSHConfig): Promise<HostCheck> {
 }
 
 /** The typed error for a failed connect. */
-export function connectError(error: Error & { level?: string; code?: string }, check: HostCheck, config: SSHConfig): Error {
+export function connectError(
+  error: Error & { level?: string; code?: string },
+  check: HostCheck,
+  config: SSHConfig,
+): Error {
   const label = sshLabel(config);
   const { host, port } = config;
   if (check.rejection !== null) {
-    return new HostKeyMismatchError(`ssh: host key of ${host}:${port} does not match: ${check.rejection}`, { cause: error });
+    return new HostKeyMismatchError(`ssh: host key of ${host}:${port} does not match: ${check.rejection}`, {
+      cause: error,
+    });
   }
-  if (error.code === "ECONNREFUSED") return new ConnectionRefusedError(`ssh: connection to ${host}:${port} refused`, { cause: error });
+  if (error.code === "ECONNREFUSED")
+    return new ConnectionRefusedError(`ssh: connection to ${host}:${port} refused`, { cause: error });
   if (error.level === "client-authentication" || error.level === "agent") {
-    return new AuthenticationError(`ssh: ${label} rejected every credential offered: ${error.message}`, { cause: error });
+    return new AuthenticationError(`ssh: ${label} rejected every credential offered: ${error.message}`, {
+      cause: error,
+    });
   }
   if (error.level === "client-timeout") {
-    return new OptioTimeoutError(`ssh: ${label} did not complete the handshake within ${config.readyTimeoutMs} ms`, { cause: error });
+    return new OptioTimeoutError(`ssh: ${label} did not complete the handshake within ${config.readyTimeoutMs} ms`, {
+      cause: error,
+    });
   }
   return new ConnectionRefusedError(`ssh: cannot connect to ${label}: ${error.message}`, { cause: error });
 }

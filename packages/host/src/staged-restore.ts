@@ -19,7 +19,12 @@ export interface RestoreTarget {
    * `onLine` and of its stderr to `onErrorLine`. A line that throws ends the
    * command's whole process tree and the call rejects with that error.
    */
-  runTar(command: string, input: ArchiveInput, onLine: (line: string) => void, onErrorLine: (line: string) => void): Promise<{ code: number | null }>;
+  runTar(
+    command: string,
+    input: ArchiveInput,
+    onLine: (line: string) => void,
+    onErrorLine: (line: string) => void,
+  ): Promise<{ code: number | null }>;
 }
 
 /** What GNU tar prints when it strips or skips a name that leaves the directory; such an entry is refused, not rewritten. */
@@ -32,7 +37,12 @@ const NAME_LEAVES = /Member name contains '\.\.'|Removing leading `[^']*' from (
  * against maxBytes at every checkpoint, so a gzip bomb stops within a
  * checkpoint of the cap whatever its headers say. The first refusal ends tar.
  */
-async function extractChecked(target: RestoreTarget, dir: string, input: ArchiveInput, limits: RestoreOptions): Promise<void> {
+async function extractChecked(
+  target: RestoreTarget,
+  dir: string,
+  input: ArchiveInput,
+  limits: RestoreOptions,
+): Promise<void> {
   const checker = new EntryChecker(limits);
   const maxBytes = limits.maxBytes ?? DEFAULT_RESTORE_MAX_BYTES;
   const messages: string[] = [];
@@ -52,7 +62,10 @@ async function extractChecked(target: RestoreTarget, dir: string, input: Archive
   };
   const source = "fd" in input ? "/proc/self/fd/0" : "-";
   const { code } = await target.runTar(extractCommand(dir, source), input, onLine, onErrorLine);
-  if (code !== 0) throw new ArchiveError(`the archive could not be extracted (exit ${code}; truncated or corrupt?): ${messages.slice(-5).join("\n")}`);
+  if (code !== 0)
+    throw new ArchiveError(
+      `the archive could not be extracted (exit ${code}; truncated or corrupt?): ${messages.slice(-5).join("\n")}`,
+    );
 }
 
 /** A hidden directory beside the workdir, on the same file system, so a rename swaps it in. */
@@ -75,7 +88,11 @@ async function runChecked(target: RestoreTarget, command: string): Promise<void>
  * staging tree renamed into the workdir's place. On any refusal the staging
  * tree is removed and the workdir is as it was.
  */
-export async function restoreStaged(target: RestoreTarget, input: ArchiveInput, options: RestoreOptions = {}): Promise<void> {
+export async function restoreStaged(
+  target: RestoreTarget,
+  input: ArchiveInput,
+  options: RestoreOptions = {},
+): Promise<void> {
   const replaces = (options.overlay?.replaces ?? []).map((p) => relativeArchiveParts(p, "overlay path").join("/"));
   if (replaces.includes("")) throw new PathEscapeError("an overlay path names the whole workdir");
   const staging = besideWorkdir(target, "restore");
@@ -86,17 +103,22 @@ export async function restoreStaged(target: RestoreTarget, input: ArchiveInput, 
   await runChecked(target, `umask 077 && mkdir -p -- ${workdir} && mkdir -m 700 -- ${staged}`);
   try {
     // Copies, not hard links: a file the archive replaces must not change the workdir's copy in place.
-    if (!(options.clear ?? true)) await runChecked(target, `cp -RP --preserve=mode,timestamps -- ${workdir}/. ${staged}/`);
+    if (!(options.clear ?? true))
+      await runChecked(target, `cp -RP --preserve=mode,timestamps -- ${workdir}/. ${staged}/`);
     await extractChecked(target, staging, input, options);
     await verifyTree(run, staging, true);
     if (options.overlay) {
-      if (replaces.length > 0) await runChecked(target, `cd ${staged} && rm -rf -- ${replaces.map(shellQuote).join(" ")}`);
+      if (replaces.length > 0)
+        await runChecked(target, `cd ${staged} && rm -rf -- ${replaces.map(shellQuote).join(" ")}`);
       await extractChecked(target, staging, { bytes: options.overlay.archive }, options);
       await verifyTree(run, staging, true);
     }
     const old = shellQuote(besideWorkdir(target, "replaced"));
     // Two renames; should the second fail, the first is undone.
-    await runChecked(target, `chmod 700 -- ${staged} && mv -T -- ${workdir} ${old} && { mv -T -- ${staged} ${workdir} || { mv -T -- ${old} ${workdir}; exit 1; }; } && rm -rf -- ${old}`);
+    await runChecked(
+      target,
+      `chmod 700 -- ${staged} && mv -T -- ${workdir} ${old} && { mv -T -- ${staged} ${workdir} || { mv -T -- ${old} ${workdir}; exit 1; }; } && rm -rf -- ${old}`,
+    );
   } catch (error) {
     await target.run(`rm -rf -- ${staged}`).catch(() => {});
     throw error;

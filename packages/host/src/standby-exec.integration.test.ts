@@ -45,7 +45,12 @@ function remoteHostFixture(maxSessions?: number): (() => RemoteHost) & { sshd: (
   beforeAll(async () => {
     sshd = await startTestSshd({ maxSessions });
     root = await mkdtemp(path.join(os.tmpdir(), "optio-standby-"));
-    host = new RemoteHost({ consumer: "standby-test", processId: "s", ssh: sshd.sshConfig(), env: { STANDBY_TEST_REMOTE_TASK_ROOT: root } });
+    host = new RemoteHost({
+      consumer: "standby-test",
+      processId: "s",
+      ssh: sshd.sshConfig(),
+      env: { STANDBY_TEST_REMOTE_TASK_ROOT: root },
+    });
     await host.connect();
   });
 
@@ -72,7 +77,9 @@ describe("RemoteHost's standby exec channel", () => {
 
   it("gives the command its stdin, output, exit status and a tree that terminate ends", async () => {
     const host = remote();
-    const piped = await host.runCommand("cat; echo err >&2; exit 3", { stdin: "line one\nOPTIO_STANDBY_END_x\nline three\n" });
+    const piped = await host.runCommand("cat; echo err >&2; exit 3", {
+      stdin: "line one\nOPTIO_STANDBY_END_x\nline three\n",
+    });
     expect(piped).toEqual({ stdout: "line one\nOPTIO_STANDBY_END_x\nline three\n", stderr: "err\n", exitCode: 3 });
     const proc = await host.spawn("sleep 600 & sleep 600 & wait");
     await host.terminate(proc, { graceMs: 200 });
@@ -141,7 +148,12 @@ describe("RemoteHost's standby on disconnect", () => {
     const sshd = await startTestSshd();
     const root = await mkdtemp(path.join(os.tmpdir(), "optio-standby-"));
     try {
-      const host = new RemoteHost({ consumer: "standby-test", processId: "d", ssh: sshd.sshConfig(), env: { STANDBY_TEST_REMOTE_TASK_ROOT: root } });
+      const host = new RemoteHost({
+        consumer: "standby-test",
+        processId: "d",
+        ssh: sshd.sshConfig(),
+        env: { STANDBY_TEST_REMOTE_TASK_ROOT: root },
+      });
       await host.connect();
       await host.runChecked("true");
       await until("a standby shell starting", async () => (await standbyShells(sshd)) !== "");

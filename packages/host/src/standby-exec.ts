@@ -44,8 +44,16 @@ export class StandbyExec {
     this.size = options.size;
     this.pty = options.pty ?? false;
     // On a PTY the terminal would echo the command and cook its bytes: it is read raw and silent, and the settings are back before it runs.
-    const [before, restore] = this.pty ? ['s=$(stty -g); stty raw -echo', 'stty "$s"; '] : ["", ""];
-    const script = [before, "c=", "while IFS= read -r l; do", `  if [ "$l" = ${this.endLine} ]; then ${restore}exec /bin/sh -c "$c"; fi`, '  c="$c$l', '"', "done"];
+    const [before, restore] = this.pty ? ["s=$(stty -g); stty raw -echo", 'stty "$s"; '] : ["", ""];
+    const script = [
+      before,
+      "c=",
+      "while IFS= read -r l; do",
+      `  if [ "$l" = ${this.endLine} ]; then ${restore}exec /bin/sh -c "$c"; fi`,
+      '  c="$c$l',
+      '"',
+      "done",
+    ];
     this.command = `exec /bin/sh -c ${shellQuote(script.filter((line) => line !== "").join("\n"))}`;
   }
 

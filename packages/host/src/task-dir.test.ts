@@ -9,13 +9,31 @@ describe("resolveTaskDir", () => {
   });
 
   it("falls back to $XDG_DATA_HOME/<consumer>, then <home>/.local/share/<consumer>", () => {
-    expect(resolveTaskDir({ consumer: "claudecode", processId: "p1", env: { XDG_DATA_HOME: "/xdg" }, home: "/home/u" })).toBe("/xdg/claudecode/p1");
-    expect(resolveTaskDir({ consumer: "claudecode", processId: "p1", env: {}, home: "/home/u" })).toBe("/home/u/.local/share/claudecode/p1");
+    expect(
+      resolveTaskDir({ consumer: "claudecode", processId: "p1", env: { XDG_DATA_HOME: "/xdg" }, home: "/home/u" }),
+    ).toBe("/xdg/claudecode/p1");
+    expect(resolveTaskDir({ consumer: "claudecode", processId: "p1", env: {}, home: "/home/u" })).toBe(
+      "/home/u/.local/share/claudecode/p1",
+    );
   });
 
   it("uses <CONSUMER>_REMOTE_TASK_ROOT or /tmp/<consumer> for a remote host", () => {
-    expect(resolveTaskDir({ consumer: "claudecode", processId: "p1", remote: true, env: { CLAUDECODE_TASK_ROOT: "/local" } })).toBe("/tmp/claudecode/p1");
-    expect(resolveTaskDir({ consumer: "claudecode", processId: "p1", remote: true, env: { CLAUDECODE_REMOTE_TASK_ROOT: "/r/" } })).toBe("/r/p1");
+    expect(
+      resolveTaskDir({
+        consumer: "claudecode",
+        processId: "p1",
+        remote: true,
+        env: { CLAUDECODE_TASK_ROOT: "/local" },
+      }),
+    ).toBe("/tmp/claudecode/p1");
+    expect(
+      resolveTaskDir({
+        consumer: "claudecode",
+        processId: "p1",
+        remote: true,
+        env: { CLAUDECODE_REMOTE_TASK_ROOT: "/r/" },
+      }),
+    ).toBe("/r/p1");
   });
 
   it("rejects unsafe process ids and consumers", () => {

@@ -11,7 +11,9 @@ const SAFE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
  */
 export function validateProcessId(id: string, what = "processId"): string {
   if (typeof id !== "string" || !SAFE_NAME.test(id) || id === "." || id === "..") {
-    throw new UnsafeProcessIdError(`${what} must be 1-128 characters of [A-Za-z0-9._-] and not "." or "..": ${JSON.stringify(id)}`);
+    throw new UnsafeProcessIdError(
+      `${what} must be 1-128 characters of [A-Za-z0-9._-] and not "." or "..": ${JSON.stringify(id)}`,
+    );
   }
   return id;
 }

@@ -19,7 +19,8 @@ export function lineFrom(child: ChildProcess, prefix: string): Promise<string> {
       child.off("exit", onExit);
       resolve(line.slice(prefix.length));
     };
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`the process exited (${code ?? signal}) before printing ${prefix}: ${buffered}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`the process exited (${code ?? signal}) before printing ${prefix}: ${buffered}`));
     child.stdout?.on("data", onData);
     child.once("exit", onExit);
   });
@@ -30,7 +31,12 @@ export function lineFrom(child: ChildProcess, prefix: string): Promise<string> {
  * printed when it exits first or `boundMs` passes. The stream is drained
  * afterwards, so a server never blocks on a full pipe.
  */
-export function printed(child: ChildProcess, stream: "stdout" | "stderr", marker: string, boundMs: number): Promise<void> {
+export function printed(
+  child: ChildProcess,
+  stream: "stdout" | "stderr",
+  marker: string,
+  boundMs: number,
+): Promise<void> {
   const output = child[stream];
   return new Promise((resolve, reject) => {
     let log = "";
@@ -42,7 +48,8 @@ export function printed(child: ChildProcess, stream: "stdout" | "stderr", marker
         resolve();
       }
     };
-    const onExit = (code: number | null, signal: string | null) => fail(new Error(`exited (${code ?? signal}) before printing "${marker}":\n${log}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(new Error(`exited (${code ?? signal}) before printing "${marker}":\n${log}`));
     const cleanup = () => {
       clearTimeout(timer);
       output?.off("data", onData);

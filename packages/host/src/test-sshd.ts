@@ -160,7 +160,11 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
     const hostKey = path.join(dir, "host_ed25519");
     const clientKey = path.join(dir, "client_ed25519");
     const wrongKey = path.join(dir, "wrong_ed25519");
-    await Promise.all([keygen(hostKey, "optio-test-host"), keygen(clientKey, "optio-test-client"), keygen(wrongKey, "optio-test-wrong")]);
+    await Promise.all([
+      keygen(hostKey, "optio-test-host"),
+      keygen(clientKey, "optio-test-client"),
+      keygen(wrongKey, "optio-test-wrong"),
+    ]);
     const hostPub = await readFile(`${hostKey}.pub`, "utf8");
     const authorizedKeys = path.join(dir, "authorized_keys");
     await writeFile(authorizedKeys, await readFile(`${clientKey}.pub`, "utf8"), { mode: 0o600 });
@@ -210,7 +214,8 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
         await exited(started, 2000);
       }
     }
-    if (!child || child.pid === undefined) throw lastError instanceof Error ? lastError : new Error("sshd did not start");
+    if (!child || child.pid === undefined)
+      throw lastError instanceof Error ? lastError : new Error("sshd did not start");
     const listener = child;
     const listenerPid = child.pid;
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${keyType} ${keyBlob}\n`);
@@ -229,7 +234,10 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
       // connections gone, a shell that was only waiting for input ends on its own; the rest get
       // SIGTERM, then SIGKILL.
       const rest = under.filter((p) => !daemons.includes(p.pid)).map((p) => p.pid);
-      for (const [sig, graceMs] of [[null, 1500], ["SIGTERM", 2000]] as const) {
+      for (const [sig, graceMs] of [
+        [null, 1500],
+        ["SIGTERM", 2000],
+      ] as const) {
         if (sig) for (const pid of rest) signal(pid, sig);
         const graceEnd = Date.now() + graceMs;
         while (rest.some(alive) && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 10));
@@ -251,7 +259,14 @@ export async function startTestSshd(options: { maxSessions?: number } = {}): Pro
       logPath,
       dir,
       home,
-      sshConfig: (overrides = {}) => ({ host: "127.0.0.1", port, username, identityFile: clientKey, knownHostsFile, ...overrides }),
+      sshConfig: (overrides = {}) => ({
+        host: "127.0.0.1",
+        port,
+        username,
+        identityFile: clientKey,
+        knownHostsFile,
+        ...overrides,
+      }),
       kill: killAll,
       stop: async () => {
         if (stopped) return;

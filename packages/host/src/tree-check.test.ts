@@ -8,11 +8,26 @@ const listing = (...entries: Array<[string, string, string]>) => entries.map((e)
 describe("checkTreeListing", () => {
   it("accepts links that stay inside, through other links, in any order", () => {
     expect(() => checkTreeListing("")).not.toThrow();
-    expect(() => checkTreeListing(listing(["l", "a/up", "../b"], ["l", "b", "c/d"], ["l", "self", "."], ["l", "x", "self/a/.."], ["l", "y", "a/up/../c"]))).not.toThrow();
+    expect(() =>
+      checkTreeListing(
+        listing(
+          ["l", "a/up", "../b"],
+          ["l", "b", "c/d"],
+          ["l", "self", "."],
+          ["l", "x", "self/a/.."],
+          ["l", "y", "a/up/../c"],
+        ),
+      ),
+    ).not.toThrow();
   });
 
   it("refuses a chain of links whose resolution leaves the tree, whatever their order", () => {
-    const chain: Array<[string, string, string]> = [["l", "x", "."], ["l", "u", "x/.."], ["l", "v", "u/.."], ["l", "w", "v/.."]];
+    const chain: Array<[string, string, string]> = [
+      ["l", "x", "."],
+      ["l", "u", "x/.."],
+      ["l", "v", "u/.."],
+      ["l", "w", "v/.."],
+    ];
     expect(() => checkTreeListing(listing(...chain))).toThrow(PathEscapeError);
     expect(() => checkTreeListing(listing(...[...chain].reverse()))).toThrow(PathEscapeError);
     expect(() => checkTreeListing(listing(["l", "d/e", "../../etc"]))).toThrow(PathEscapeError);
@@ -21,6 +36,7 @@ describe("checkTreeListing", () => {
   });
 
   it("refuses FIFOs, sockets and devices", () => {
-    for (const type of ["p", "s", "c", "b"]) expect(() => checkTreeListing(listing([type, "special", ""]))).toThrow(ArchiveError);
+    for (const type of ["p", "s", "c", "b"])
+      expect(() => checkTreeListing(listing([type, "special", ""]))).toThrow(ArchiveError);
   });
 });

@@ -24,33 +24,54 @@ export function treeCheckCommand(dir: string, hardLinks = false): string {
  */
 export function checkTreeListing(output: string): void {
   const fields = output.split("\0");
-  if (fields.length % 3 !== 1 || fields[fields.length - 1] !== "") throw new ArchiveError("unexpected output from the workdir check");
+  if (fields.length % 3 !== 1 || fields[fields.length - 1] !== "")
+    throw new ArchiveError("unexpected output from the workdir check");
   const links = new Map<string, string>();
   for (let i = 0; i + 2 < fields.length; i += 3) {
     const [type, name, target] = [fields[i]!, fields[i + 1]!, fields[i + 2]!];
-    if (type === "f") throw new ArchiveError(`${JSON.stringify(name)} is a hard link, which a restored tree may not hold`);
-    if (type !== "l") throw new ArchiveError(`${JSON.stringify(name)} is a special file (find type ${type}), which a workdir may not hold`);
-    if (target.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`);
+    if (type === "f")
+      throw new ArchiveError(`${JSON.stringify(name)} is a hard link, which a restored tree may not hold`);
+    if (type !== "l")
+      throw new ArchiveError(
+        `${JSON.stringify(name)} is a special file (find type ${type}), which a workdir may not hold`,
+      );
+    if (target.startsWith("/"))
+      throw new PathEscapeError(
+        `symlink ${JSON.stringify(name)} points to the absolute path ${JSON.stringify(target)}`,
+      );
     links.set(name, target);
   }
   for (const [name, target] of links) resolveInside(links, name.split("/").slice(0, -1), target, 0, name);
 }
 
 /** Resolves `target` from `dir` through `links` (path to target) as the kernel would; throws when it leaves the root. */
-export function resolveInside(links: ReadonlyMap<string, string>, dir: string[], target: string, depth: number, name: string): string[] {
-  if (depth > MAX_LINK_DEPTH) throw new PathEscapeError(`symlink ${JSON.stringify(name)} resolves through too many links`);
+export function resolveInside(
+  links: ReadonlyMap<string, string>,
+  dir: string[],
+  target: string,
+  depth: number,
+  name: string,
+): string[] {
+  if (depth > MAX_LINK_DEPTH)
+    throw new PathEscapeError(`symlink ${JSON.stringify(name)} resolves through too many links`);
   const stack = [...dir];
   for (const part of target.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (stack.length === 0) throw new PathEscapeError(`symlink ${JSON.stringify(name)} points outside the workdir: ${JSON.stringify(target)}`);
+      if (stack.length === 0)
+        throw new PathEscapeError(
+          `symlink ${JSON.stringify(name)} points outside the workdir: ${JSON.stringify(target)}`,
+        );
       stack.pop();
       continue;
     }
     stack.push(part);
     const linked = links.get(stack.join("/"));
     if (linked !== undefined) {
-      if (linked.startsWith("/")) throw new PathEscapeError(`symlink ${JSON.stringify(name)} resolves through the absolute link ${JSON.stringify(stack.join("/"))}`);
+      if (linked.startsWith("/"))
+        throw new PathEscapeError(
+          `symlink ${JSON.stringify(name)} resolves through the absolute link ${JSON.stringify(stack.join("/"))}`,
+        );
       stack.pop();
       stack.splice(0, stack.length, ...resolveInside(links, stack, linked, depth + 1, name));
     }
@@ -59,7 +80,11 @@ export function resolveInside(links: ReadonlyMap<string, string>, dir: string[],
 }
 
 /** Runs treeCheckCommand on the host and checks what it printed. */
-export async function verifyTree(run: (command: string) => Promise<RunResult>, dir: string, hardLinks = false): Promise<void> {
+export async function verifyTree(
+  run: (command: string) => Promise<RunResult>,
+  dir: string,
+  hardLinks = false,
+): Promise<void> {
   const { stdout, stderr, exitCode } = await run(treeCheckCommand(dir, hardLinks));
   if (exitCode !== 0) throw new ArchiveError(`checking ${dir} on disk failed (exit ${exitCode}): ${stderr.trim()}`);
   checkTreeListing(stdout);

@@ -20,13 +20,20 @@ describe("openCodeCommand", () => {
   });
 
   it("continues the last session only when asked", () => {
-    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ continueConversation: true })).argv).toEqual(["/opt/bin/opencode", "--continue"]);
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ continueConversation: true })).argv).toEqual([
+      "/opt/bin/opencode",
+      "--continue",
+    ]);
     expect(openCodeFlags(false)).toEqual([]);
   });
 
   it("gives a fresh start its first message with --prompt, as one argument", () => {
     const firstMessage = "Read AGENTS.md and do it; it's 'quoted' and $HOME stays";
-    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ firstMessage })).argv).toEqual(["/opt/bin/opencode", "--prompt", firstMessage]);
+    expect(openCodeCommand(parseOpenCodeConfig({}), launch({ firstMessage })).argv).toEqual([
+      "/opt/bin/opencode",
+      "--prompt",
+      firstMessage,
+    ]);
   });
 
   it("drops the first message when continuing, which the TUI would ignore", () => {
@@ -35,7 +42,11 @@ describe("openCodeCommand", () => {
 
   it("keeps opencode offline except for the endpoint when apiBaseUrl is set", () => {
     const env = openCodeCommand(parseOpenCodeConfig({ apiBaseUrl: "http://127.0.0.1:4000" }), launch()).env;
-    expect(env).toMatchObject({ OPENCODE_DISABLE_MODELS_FETCH: "1", npm_config_offline: "true", OPTIO_ANTHROPIC_BASE_URL: "http://127.0.0.1:4000/v1" });
+    expect(env).toMatchObject({
+      OPENCODE_DISABLE_MODELS_FETCH: "1",
+      npm_config_offline: "true",
+      OPTIO_ANTHROPIC_BASE_URL: "http://127.0.0.1:4000/v1",
+    });
     expect(openCodeCommand(parseOpenCodeConfig({}), launch()).env).not.toHaveProperty("npm_config_offline");
   });
 

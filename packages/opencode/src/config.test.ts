@@ -31,10 +31,14 @@ describe("parseOpenCodeConfig", () => {
   });
 
   it("accepts credentials as an object, a string or bytes, and a config object", () => {
-    expect(parseOpenCodeConfig({ credentials: { anthropic: { type: "api", key: "k" } } }).credentials).toEqual({ anthropic: { type: "api", key: "k" } });
+    expect(parseOpenCodeConfig({ credentials: { anthropic: { type: "api", key: "k" } } }).credentials).toEqual({
+      anthropic: { type: "api", key: "k" },
+    });
     expect(parseOpenCodeConfig({ credentials: "{}" }).credentials).toBe("{}");
     expect(parseOpenCodeConfig({ credentials: new Uint8Array([1, 2]) }).credentials).toEqual(new Uint8Array([1, 2]));
-    expect(parseOpenCodeConfig({ opencodeConfig: { model: "anthropic/claude-sonnet-4-5" } }).opencodeConfig).toEqual({ model: "anthropic/claude-sonnet-4-5" });
+    expect(parseOpenCodeConfig({ opencodeConfig: { model: "anthropic/claude-sonnet-4-5" } }).opencodeConfig).toEqual({
+      model: "anthropic/claude-sonnet-4-5",
+    });
   });
 
   it("names the field that is wrong", () => {

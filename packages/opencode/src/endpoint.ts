@@ -21,7 +21,10 @@ export const BASE_URL_VAR = "OPTIO_ANTHROPIC_BASE_URL";
  * first session had.
  */
 export function endpointConfig(): Record<string, unknown> {
-  return { $schema: "https://opencode.ai/config.json", provider: { anthropic: { options: { baseURL: `{env:${BASE_URL_VAR}}` } } } };
+  return {
+    $schema: "https://opencode.ai/config.json",
+    provider: { anthropic: { options: { baseURL: `{env:${BASE_URL_VAR}}` } } },
+  };
 }
 
 /** What a launch with `apiBaseUrl` adds to opencode's environment: the endpoint, and nothing else to reach. */

@@ -22,7 +22,11 @@ describe("the public exports", () => {
   });
 
   it("builds a task from a config", () => {
-    const task = api.createOpenCodeTask({ processId: "exports-1", name: "exports", config: { opencodeConfig: { model: "x/y" } } });
+    const task = api.createOpenCodeTask({
+      processId: "exports-1",
+      name: "exports",
+      config: { opencodeConfig: { model: "x/y" } },
+    });
     expect(task).toMatchObject({ processId: "exports-1", name: "exports" });
     expect(typeof task.run).toBe("function");
   });

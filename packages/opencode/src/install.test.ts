@@ -4,7 +4,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { AgentInstallError, AgentNotInstalledError, PackageFetchError, detectHostPlatform, workerTarballCacheDir } from "@optio/agents";
+import {
+  AgentInstallError,
+  AgentNotInstalledError,
+  PackageFetchError,
+  detectHostPlatform,
+  workerTarballCacheDir,
+} from "@optio/agents";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseOpenCodeConfig } from "./config.js";
 import { installOpenCode, openCodePlatformPackage, probeOpenCode } from "./install.js";
@@ -57,7 +63,16 @@ async function publishStandIn(version: string): Promise<string> {
   const tarball = await readFile(tgz);
   const tarballPath = `/${name}/-/${name}-${version}.tgz`;
   const integrity = `sha512-${createHash("sha512").update(tarball).digest("base64")}`;
-  routes.set(`/${name}`, Buffer.from(JSON.stringify({ name, "dist-tags": { latest: version }, versions: { [version]: { dist: { tarball: `${base}${tarballPath}`, integrity } } } })));
+  routes.set(
+    `/${name}`,
+    Buffer.from(
+      JSON.stringify({
+        name,
+        "dist-tags": { latest: version },
+        versions: { [version]: { dist: { tarball: `${base}${tarballPath}`, integrity } } },
+      }),
+    ),
+  );
   routes.set(tarballPath, tarball);
   cleanup.push(join(workerTarballCacheDir(), `${name}-${version}.tgz`));
   return name;
@@ -75,13 +90,22 @@ describe("installOpenCode", () => {
   });
 
   it("does not take a binary that prints no version for opencode", async () => {
-    expect(await probeOpenCode(ctx.host, await placeOpenCode(join(ctx.root, "other"), "#!/bin/sh\necho 'something else'\n"), ctx.home)).toBeNull();
+    expect(
+      await probeOpenCode(
+        ctx.host,
+        await placeOpenCode(join(ctx.root, "other"), "#!/bin/sh\necho 'something else'\n"),
+        ctx.home,
+      ),
+    ).toBeNull();
     expect(await probeOpenCode(ctx.host, join(ctx.root, "missing", "opencode"), ctx.home)).toBeNull();
   });
 
   it("fails naming the path when opencode is missing and installing is off", async () => {
     const dir = join(ctx.root, "empty");
-    const error = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, installIfMissing: false, registry: base })).catch((e: unknown) => e);
+    const error = await installOpenCode(
+      ctx,
+      parseOpenCodeConfig({ installDir: dir, installIfMissing: false, registry: base }),
+    ).catch((e: unknown) => e);
     expect(AgentNotInstalledError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain(join(dir, "opencode"));
     expect(hits).toEqual([]);
@@ -92,7 +116,10 @@ describe("installOpenCode", () => {
     const name = await publishStandIn(version);
     const dir = join(ctx.root, "bin");
     const cacheDir = join(ctx.root, "cache");
-    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, installCacheDir: cacheDir, registry: base }));
+    const installed = await installOpenCode(
+      ctx,
+      parseOpenCodeConfig({ installDir: dir, installCacheDir: cacheDir, registry: base }),
+    );
     expect(installed).toEqual({ binaryPath: join(dir, "opencode"), version: "1.18.34" });
     expect(hits).toEqual([`/${name}`, `/${name}/-/${name}-${version}.tgz`]);
     expect(await readlink(join(dir, "opencode"))).toBe(join(cacheDir, version, "bin", "opencode"));
@@ -100,9 +127,17 @@ describe("installOpenCode", () => {
   });
 
   it("falls through to the vendor script, which installs into OPENCODE_INSTALL_DIR", async () => {
-    routes.set("/install", Buffer.from(`set -e\nmkdir -p "$OPENCODE_INSTALL_DIR"\ncat > "$OPENCODE_INSTALL_DIR/opencode" <<'OC'\n${FAKE_OPENCODE}OC\nchmod 755 "$OPENCODE_INSTALL_DIR/opencode"\n`));
+    routes.set(
+      "/install",
+      Buffer.from(
+        `set -e\nmkdir -p "$OPENCODE_INSTALL_DIR"\ncat > "$OPENCODE_INSTALL_DIR/opencode" <<'OC'\n${FAKE_OPENCODE}OC\nchmod 755 "$OPENCODE_INSTALL_DIR/opencode"\n`,
+      ),
+    );
     const dir = join(ctx.root, "custom", "bin");
-    const installed = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: dir, registry: base, vendorScriptUrl: `${base}/install` }));
+    const installed = await installOpenCode(
+      ctx,
+      parseOpenCodeConfig({ installDir: dir, registry: base, vendorScriptUrl: `${base}/install` }),
+    );
     expect(installed).toEqual({ binaryPath: join(dir, "opencode"), version: "1.18.34" });
     expect(ctx.progress.some((m) => m.startsWith("Installing opencode with npm-registry failed"))).toBe(true);
     expect(hits.at(-1)).toBe("/install");
@@ -110,14 +145,16 @@ describe("installOpenCode", () => {
 
   it("lists every failed strategy", async () => {
     routes.set("/install", Buffer.from("echo 'unsupported' >&2\nexit 4\n"));
-    const error = await installOpenCode(ctx, parseOpenCodeConfig({ installDir: join(ctx.root, "bin"), registry: base, vendorScriptUrl: `${base}/install` })).catch((e: unknown) => e);
+    const error = await installOpenCode(
+      ctx,
+      parseOpenCodeConfig({ installDir: join(ctx.root, "bin"), registry: base, vendorScriptUrl: `${base}/install` }),
+    ).catch((e: unknown) => e);
     expect(AgentInstallError.isInstance(error)).toBe(true);
     const attempts = (error as AgentInstallError).attempts;
     expect(attempts.map((a) => a.strategy)).toEqual(["npm-registry", "vendor-script"]);
     expect(PackageFetchError.isInstance(attempts[0]?.error)).toBe(true);
     expect((error as Error).message).toContain("unsupported");
   });
-
 });
 
 describe("openCodePlatformPackage", () => {

@@ -30,7 +30,10 @@ export const openCodeRegistryPackage = {
  */
 export async function probeOpenCode(host: Host, path: string, home: string): Promise<string | null> {
   const q = shellQuote(path);
-  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, { env: { HOME: home, ...openCodeEnv(home) }, timeoutMs: 30_000 });
+  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, {
+    env: { HOME: home, ...openCodeEnv(home) },
+    timeoutMs: 30_000,
+  });
   const version = result.stdout.trim();
   return result.exitCode === 0 && /^\d+\.\d+\.\d+\S*$/.test(version) ? version : null;
 }
@@ -42,7 +45,10 @@ export const openCodeInstall: AgentInstallDescription = {
   defaultStrategies: ["npm-registry", "vendor-script"],
   registryPackage: openCodeRegistryPackage,
   // The script installs into OPENCODE_INSTALL_DIR when set (else ~/.opencode/bin).
-  vendorScript: { url: "https://opencode.ai/install", env: (targetPath) => ({ OPENCODE_INSTALL_DIR: posix.dirname(targetPath) }) },
+  vendorScript: {
+    url: "https://opencode.ai/install",
+    env: (targetPath) => ({ OPENCODE_INSTALL_DIR: posix.dirname(targetPath) }),
+  },
   probe: (ctx, path) => probeOpenCode(ctx.host, path, ctx.home),
 };
 

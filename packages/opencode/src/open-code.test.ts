@@ -17,7 +17,11 @@ describe("openCode adapter", () => {
       configSchema: openCodeConfigSchema,
       seed: OPENCODE_SEED_MANIFEST,
     });
-    expect(openCode.resume.privatePaths).toEqual(["home/.local/share/opencode", "home/.config/opencode", "home/.local/state/opencode"]);
+    expect(openCode.resume.privatePaths).toEqual([
+      "home/.local/share/opencode",
+      "home/.config/opencode",
+      "home/.local/state/opencode",
+    ]);
     expect(openCode.resume.regenerablePaths).toEqual(["home/.cache"]);
   });
 

@@ -1,5 +1,13 @@
 import { posix } from "node:path";
-import { deleteSeed as deleteAgentSeed, listSeeds as listAgentSeeds, type AdapterContext, type AgentAdapter, type BrowserMode, type SeedRecord, type StateStore } from "@optio/agents";
+import {
+  deleteSeed as deleteAgentSeed,
+  listSeeds as listAgentSeeds,
+  type AdapterContext,
+  type AgentAdapter,
+  type BrowserMode,
+  type SeedRecord,
+  type StateStore,
+} from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { OPENCODE_TMP_DIR, openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";

@@ -33,7 +33,14 @@ beforeAll(async () => {
   guard = await guardRealDirs(REAL_OPENCODE_DIRS);
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   sshd = await startTestSshd();
 });
@@ -53,9 +60,13 @@ afterAll(async () => {
 async function screenShows(page: Page, needles: string[]): Promise<string> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const text = await page.locator(".xterm-rows").innerText().catch(() => "");
+    const text = await page
+      .locator(".xterm-rows")
+      .innerText()
+      .catch(() => "");
     if (needles.every((n) => text.includes(n))) return text;
-    if (Date.now() > deadline) throw new Error(`the terminal page did not show ${JSON.stringify(needles)}; it shows:\n${text}`);
+    if (Date.now() > deadline)
+      throw new Error(`the terminal page did not show ${JSON.stringify(needles)}; it shows:\n${text}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -102,16 +113,38 @@ const firstScreen = (processId: string, config: OpenCodeTaskConfigInput) => scre
 function storedSession(workdir: string, text: string): string {
   const id = "ses_0000000000001optioResume";
   const now = Date.now();
-  const message = { role: "user", time: { created: now }, agent: "build", model: { providerID: "opencode", modelID: "big-pickle" }, id: "msg_0000000000001optioResume", sessionID: id };
+  const message = {
+    role: "user",
+    time: { created: now },
+    agent: "build",
+    model: { providerID: "opencode", modelID: "big-pickle" },
+    id: "msg_0000000000001optioResume",
+    sessionID: id,
+  };
   return JSON.stringify({
-    info: { id, slug: "optio-resume", projectID: "global", directory: workdir, title: "optio resume", version: REAL_OPENCODE_VERSION, time: { created: now, updated: now } },
-    messages: [{ info: message, parts: [{ type: "text", text, id: "prt_0000000000001optioResume", sessionID: id, messageID: message.id }] }],
+    info: {
+      id,
+      slug: "optio-resume",
+      projectID: "global",
+      directory: workdir,
+      title: "optio resume",
+      version: REAL_OPENCODE_VERSION,
+      time: { created: now, updated: now },
+    },
+    messages: [
+      {
+        info: message,
+        parts: [{ type: "text", text, id: "prt_0000000000001optioResume", sessionID: id, messageID: message.id }],
+      },
+    ],
   });
 }
 
 describe("the real opencode in a session", () => {
   it("shows its TUI through the web terminal on this machine", { timeout: 600_000 }, async () => {
-    const { text } = await firstScreen("oc-real-local", { credentials: { anthropic: { type: "api", key: "sk-ant-not-a-real-key" } } });
+    const { text } = await firstScreen("oc-real-local", {
+      credentials: { anthropic: { type: "api", key: "sk-ant-not-a-real-key" } },
+    });
     // The bottom line names the working directory: the task's workdir.
     expect(text).toContain("oc-real-local/workdir");
   });
@@ -130,7 +163,9 @@ describe("the real opencode in a session", () => {
       beforeExecute: async (hook: HookContext) => {
         const home = join(hook.workdir, "home");
         await hook.copyFile(new TextEncoder().encode(storedSession(hook.workdir, said)), join(home, "session.json"));
-        await hook.runOnHost(shellCommand([join(home, ".local/bin/opencode"), "import", join(home, "session.json")]), { env: { HOME: home, ...openCodeEnv(home) } });
+        await hook.runOnHost(shellCommand([join(home, ".local/bin/opencode"), "import", join(home, "session.json")]), {
+          env: { HOME: home, ...openCodeEnv(home) },
+        });
       },
     });
     expect(first.text).not.toContain(said);

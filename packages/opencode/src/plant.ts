@@ -28,10 +28,16 @@ export async function plantOpenCodeHome(ctx: AdapterContext, config: OpenCodeTas
     await host.writeFile(posix.join(home, AUTH_JSON), credentialFileBytes(config.credentials), { mode: 0o600 });
   }
   if (config.apiBaseUrl !== undefined) {
-    await host.writeText(posix.join(home, GLOBAL_CONFIG_JSON), `${JSON.stringify(endpointConfig(), null, 2)}\n`, { mode: 0o600 });
+    await host.writeText(posix.join(home, GLOBAL_CONFIG_JSON), `${JSON.stringify(endpointConfig(), null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
   if (config.opencodeConfig) {
     // Provider settings may hold keys, so the project config is private too.
-    await host.writeText(posix.join(ctx.workdir, "opencode.json"), `${JSON.stringify(config.opencodeConfig, null, 2)}\n`, { mode: 0o600 });
+    await host.writeText(
+      posix.join(ctx.workdir, "opencode.json"),
+      `${JSON.stringify(config.opencodeConfig, null, 2)}\n`,
+      { mode: 0o600 },
+    );
   }
 }

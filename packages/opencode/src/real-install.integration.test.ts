@@ -23,10 +23,21 @@ afterAll(async () => {
 describe("the real opencode from the npm registry", () => {
   it("installs through the registry strategy into the shared cache and runs", { timeout: 600_000 }, async () => {
     const dir = join(ctx.root, "bin");
-    const config = parseOpenCodeConfig({ installDir: dir, installStrategies: ["npm-registry"], agentVersion: REAL_OPENCODE_VERSION });
-    expect(await installOpenCode(ctx, config)).toEqual({ binaryPath: join(dir, "opencode"), version: REAL_OPENCODE_VERSION });
+    const config = parseOpenCodeConfig({
+      installDir: dir,
+      installStrategies: ["npm-registry"],
+      agentVersion: REAL_OPENCODE_VERSION,
+    });
+    expect(await installOpenCode(ctx, config)).toEqual({
+      binaryPath: join(dir, "opencode"),
+      version: REAL_OPENCODE_VERSION,
+    });
     // Caches filled before the package layout was kept hold `<version>/opencode`, newer ones `<version>/bin/opencode`.
-    expect(realpathSync(join(dir, "opencode")).startsWith(`${join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION)}/`)).toBe(true);
+    expect(
+      realpathSync(join(dir, "opencode")).startsWith(
+        `${join(homedir(), ".cache/optio/opencode", REAL_OPENCODE_VERSION)}/`,
+      ),
+    ).toBe(true);
     expect(await probeOpenCode(ctx.host, join(ctx.home, ".local/bin/opencode"), ctx.home)).toBe(REAL_OPENCODE_VERSION);
     expect((await readdir(join(homedir(), ".cache/optio/opencode"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
@@ -40,11 +51,22 @@ describe("the real opencode from the npm registry", () => {
     expect(existsSync(join(ctx.home, ".local/share/opencode/opencode.db"))).toBe(true);
     expect(await openCode.resume.canContinue(ctx)).toBe(false);
     const session = {
-      info: { id: "ses_0000000000001optioTestAa", slug: "optio-test", projectID: "global", directory: ctx.workdir, title: "optio test", version: REAL_OPENCODE_VERSION, time: { created: 1, updated: 1 } },
+      info: {
+        id: "ses_0000000000001optioTestAa",
+        slug: "optio-test",
+        projectID: "global",
+        directory: ctx.workdir,
+        title: "optio test",
+        version: REAL_OPENCODE_VERSION,
+        time: { created: 1, updated: 1 },
+      },
       messages: [],
     };
     await ctx.host.writeText(join(ctx.root, "session.json"), JSON.stringify(session));
-    await ctx.host.runChecked(`${opencode} import ${shellQuote(join(ctx.root, "session.json"))}`, { env, timeoutMs: 60_000 });
+    await ctx.host.runChecked(`${opencode} import ${shellQuote(join(ctx.root, "session.json"))}`, {
+      env,
+      timeoutMs: 60_000,
+    });
     expect(await openCode.resume.canContinue(ctx)).toBe(true);
   });
 
@@ -59,10 +81,15 @@ describe("the real opencode from the npm registry", () => {
         agentVersion: REAL_OPENCODE_VERSION,
         installCacheDir: cacheDir,
       });
-      expect(await installOpenCode(remote, config)).toEqual({ binaryPath: join(remote.root, "bin", "opencode"), version: REAL_OPENCODE_VERSION });
+      expect(await installOpenCode(remote, config)).toEqual({
+        binaryPath: join(remote.root, "bin", "opencode"),
+        version: REAL_OPENCODE_VERSION,
+      });
       expect(remote.host.kind).toBe("remote");
       expect(remote.progress.some((m) => /^Copying opencode-.+ to the host \d+\.\d\/\d+\.\d MB$/.test(m))).toBe(true);
-      expect(await probeOpenCode(remote.host, join(cacheDir, REAL_OPENCODE_VERSION, "bin", "opencode"), remote.home)).toBe(REAL_OPENCODE_VERSION);
+      expect(
+        await probeOpenCode(remote.host, join(cacheDir, REAL_OPENCODE_VERSION, "bin", "opencode"), remote.home),
+      ).toBe(REAL_OPENCODE_VERSION);
     } finally {
       await remote.dispose();
       await sshd.stop();

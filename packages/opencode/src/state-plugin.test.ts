@@ -15,7 +15,10 @@ async function runPlugin(events: Array<{ type: string; properties: Record<string
   try {
     process.env.OPTIO_AGENT_STATE_FILE = file;
     writeFileSync(join(dir, "optio-state.mjs"), STATE_PLUGIN_SOURCE);
-    const module = (await import(pathToFileURL(join(dir, "optio-state.mjs")).href)) as Record<string, () => Promise<EventHook>>;
+    const module = (await import(pathToFileURL(join(dir, "optio-state.mjs")).href)) as Record<
+      string,
+      () => Promise<EventHook>
+    >;
     const hooks = await Object.values(module)[0]!();
     for (const event of events) await hooks.event({ event });
     return readFileSync(file, "utf8").split("\n").filter(Boolean);
@@ -31,12 +34,23 @@ describe("opencode's state plugin", () => {
     const lines = await runPlugin([
       { type: "session.status", properties: { sessionID: "s", status: { type: "busy" } } },
       { type: "message.part.delta", properties: { sessionID: "s", delta: "I stop" } },
-      { type: "permission.asked", properties: { sessionID: "s", permission: "bash", patterns: ["touch proof.txt"], metadata: { command: "touch proof.txt" } } },
+      {
+        type: "permission.asked",
+        properties: {
+          sessionID: "s",
+          permission: "bash",
+          patterns: ["touch proof.txt"],
+          metadata: { command: "touch proof.txt" },
+        },
+      },
       { type: "permission.replied", properties: { sessionID: "s", requestID: "p", reply: "once" } },
       { type: "session.created", properties: { sessionID: "c", info: { id: "c", parentID: "s" } } },
       { type: "session.status", properties: { sessionID: "c", status: { type: "busy" } } },
       { type: "session.idle", properties: { sessionID: "c" } },
-      { type: "message.part.updated", properties: { part: { type: "text", sessionID: "s", text: "I stop here.", time: { start: 1, end: 2 } } } },
+      {
+        type: "message.part.updated",
+        properties: { part: { type: "text", sessionID: "s", text: "I stop here.", time: { start: 1, end: 2 } } },
+      },
       { type: "session.status", properties: { sessionID: "s", status: { type: "idle" } } },
       { type: "session.idle", properties: { sessionID: "s" } },
       { type: "question.asked", properties: { sessionID: "s", questions: [{ question: "Which file?" }] } },
@@ -62,7 +76,10 @@ describe("opencode's state plugin", () => {
   it("reads a refusal as no change (the turn's end follows) and ignores lines it cannot read", () => {
     const parse = (line: string) => openCodeStateSource.parse(line);
     expect(parse(JSON.stringify({ type: "permission.replied", reply: "reject" }))).toBeNull();
-    expect(parse(JSON.stringify({ type: "permission.updated", permission: "edit" }))).toEqual({ state: "waiting-permission", message: "edit" });
+    expect(parse(JSON.stringify({ type: "permission.updated", permission: "edit" }))).toEqual({
+      state: "waiting-permission",
+      message: "edit",
+    });
     expect(parse(JSON.stringify({ type: "session.idle" }))).toEqual({ state: "idle" });
     expect(parse("waiting-permission forged")).toBeNull();
     expect(parse("[1]")).toBeNull();

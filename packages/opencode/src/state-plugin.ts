@@ -81,7 +81,8 @@ const text = (value: unknown): string | undefined => {
   return line.length > MESSAGE_CHARS ? `${line.slice(0, MESSAGE_CHARS - 1)}…` : line;
 };
 
-const withMessage = (state: HookStateChange["state"], message: string | undefined): HookStateChange => (message ? { state, message } : { state });
+const withMessage = (state: HookStateChange["state"], message: string | undefined): HookStateChange =>
+  message ? { state, message } : { state };
 
 function changeFor(line: Json): HookStateChange | null {
   switch (line.type) {
@@ -93,7 +94,10 @@ function changeFor(line: Json): HookStateChange | null {
     case "permission.updated": {
       const permission = text(line.permission);
       const detail = text(line.detail);
-      return withMessage("waiting-permission", permission && detail ? `${permission}: ${detail}` : (permission ?? detail));
+      return withMessage(
+        "waiting-permission",
+        permission && detail ? `${permission}: ${detail}` : (permission ?? detail),
+      );
     }
     case "permission.replied":
       // A refusal ends the turn: session.idle follows.

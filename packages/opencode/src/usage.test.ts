@@ -18,13 +18,27 @@ const finished = {
 describe("parseOpenCodeUsage", () => {
   it("reads each assistant message's tokens, cost and model", () => {
     expect(parseOpenCodeUsage(JSON.stringify([row("msg_1", finished)]))).toEqual([
-      { id: "msg_1", model: "anthropic/claude-sonnet-4-6", inputTokens: 700, outputTokens: 45, cacheReadTokens: 300, cacheWriteTokens: 20, costUsd: 0.0036 },
+      {
+        id: "msg_1",
+        model: "anthropic/claude-sonnet-4-6",
+        inputTokens: 700,
+        outputTokens: 45,
+        cacheReadTokens: 300,
+        cacheWriteTokens: 20,
+        costUsd: 0.0036,
+      },
     ]);
   });
 
   it("skips a message whose call is under way (no tokens yet), rows it cannot read, and no rows at all", () => {
-    const started = { ...finished, cost: 0, tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } } };
-    expect(parseOpenCodeUsage(JSON.stringify([row("msg_2", started), { id: "msg_3", data: "{not json" }, { id: 4 }]))).toEqual([]);
+    const started = {
+      ...finished,
+      cost: 0,
+      tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
+    };
+    expect(
+      parseOpenCodeUsage(JSON.stringify([row("msg_2", started), { id: "msg_3", data: "{not json" }, { id: 4 }])),
+    ).toEqual([]);
     expect(parseOpenCodeUsage("")).toEqual([]);
   });
 });
@@ -60,6 +74,8 @@ describe("openCodeUsageCommand", () => {
 
 function run(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("sh", ["-c", command], (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile("sh", ["-c", command], (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }

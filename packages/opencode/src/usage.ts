@@ -4,7 +4,8 @@ import { shellQuote } from "@optio/host";
 import { OPENCODE_DATA_DIR } from "./plant.js";
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const count = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
 
 /**
@@ -47,7 +48,9 @@ export function parseOpenCodeUsage(output: string): UsageRecord[] {
       cacheWriteTokens: count(cache.write),
       ...(typeof message.cost === "number" && Number.isFinite(message.cost) && { costUsd: message.cost }),
     };
-    return record.inputTokens + record.outputTokens + record.cacheReadTokens + record.cacheWriteTokens > 0 ? [record] : [];
+    return record.inputTokens + record.outputTokens + record.cacheReadTokens + record.cacheWriteTokens > 0
+      ? [record]
+      : [];
   });
 }
 

@@ -43,7 +43,10 @@ process.stdin.on("data", async (line) => {
   process.stdout.write("CLOSED:\\n");
   process.exit(0);
 });`;
-  return spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PACKAGE_DIR, stdio: ["pipe", "pipe", "inherit"] });
+  return spawn(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: PACKAGE_DIR,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
 }
 
 /**
@@ -51,7 +54,11 @@ process.stdin.on("data", async (line) => {
  * `children` at once (so a test's cleanup ends it even when the start fails);
  * resolves once every one takes tasks.
  */
-export async function startWorkerProcesses(options: Omit<ChildWorkerOptions, "workerId">, ids: readonly string[], children: ChildProcess[]): Promise<ChildProcess[]> {
+export async function startWorkerProcesses(
+  options: Omit<ChildWorkerOptions, "workerId">,
+  ids: readonly string[],
+  children: ChildProcess[],
+): Promise<ChildProcess[]> {
   const started = ids.map((workerId) => spawnWorkerProcess({ ...options, workerId }));
   children.push(...started);
   await Promise.all(started.map((child) => lineFrom(child, "READY:")));
@@ -65,5 +72,8 @@ const queue = connectTaskQueue({ redisUrl: ${JSON.stringify(redisUrl)}, queueNam
 await queue.cancelTask(${JSON.stringify(processId)});
 await queue.close();
 process.stdout.write("CANCELLED:\\n");`;
-  return spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: PACKAGE_DIR, stdio: ["ignore", "pipe", "inherit"] });
+  return spawn(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: PACKAGE_DIR,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 }

@@ -34,7 +34,9 @@ afterAll(async () => {
 
 async function optio(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, ...args, "--redis-url", redis.url], { env: { ...process.env, OPTIO_SCRIPTED_ROOT: dir } });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [CLI, ...args, "--redis-url", redis.url], {
+      env: { ...process.env, OPTIO_SCRIPTED_ROOT: dir },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -45,17 +47,51 @@ async function optio(...args: string[]): Promise<{ code: number; stdout: string;
 describe("the optio command on real redis and postgres", () => {
   it("worker, submit, ls and cancel", async () => {
     const databaseUrl = await postgres.createDatabase("cli");
-    worker = spawn(process.execPath, [CLI, "worker", "--redis-url", redis.url, "--database-url", databaseUrl, "--kinds", KINDS, "--worker-id", "cli-w"], {
-      env: { ...process.env, OPTIO_SCRIPTED_ROOT: dir },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    worker = spawn(
+      process.execPath,
+      [
+        CLI,
+        "worker",
+        "--redis-url",
+        redis.url,
+        "--database-url",
+        databaseUrl,
+        "--kinds",
+        KINDS,
+        "--worker-id",
+        "cli-w",
+      ],
+      {
+        env: { ...process.env, OPTIO_SCRIPTED_ROOT: dir },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     await lineFrom(worker, "worker cli-w is taking tasks");
 
-    const done = await optio("submit", "scripted", "--process-id", "cli-1", "--payload", '{"ms":100}', "--kinds", KINDS, "--wait");
+    const done = await optio(
+      "submit",
+      "scripted",
+      "--process-id",
+      "cli-1",
+      "--payload",
+      '{"ms":100}',
+      "--kinds",
+      KINDS,
+      "--wait",
+    );
     expect(done).toMatchObject({ code: 0 });
     expect(done.stdout).toMatch(/^submitted cli-1\ncli-1: done: pid \d+\n$/);
 
-    const refused = await optio("submit", "scripted", "--process-id", "cli-bad", "--payload", '{"ms":"x"}', "--kinds", KINDS);
+    const refused = await optio(
+      "submit",
+      "scripted",
+      "--process-id",
+      "cli-bad",
+      "--payload",
+      '{"ms":"x"}',
+      "--kinds",
+      KINDS,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("task_payload_invalid");
     expect(refused.stderr).toContain("payload.ms");
@@ -64,16 +100,29 @@ describe("the optio command on real redis and postgres", () => {
     try {
       const watching = new AbortController();
       const widget = (async () => {
-        for await (const event of queue.watch({ processId: "cli-2", signal: watching.signal })) if (event.type === "task" && event.event.type === "widget") return event.event;
+        for await (const event of queue.watch({ processId: "cli-2", signal: watching.signal }))
+          if (event.type === "task" && event.event.type === "widget") return event.event;
       })();
-      expect(await optio("submit", "scripted", "--process-id", "cli-2", "--payload", '{"ms":600000}', "--kinds", KINDS)).toMatchObject({ code: 0 });
+      expect(
+        await optio("submit", "scripted", "--process-id", "cli-2", "--payload", '{"ms":600000}', "--kinds", KINDS),
+      ).toMatchObject({ code: 0 });
       const published = await widget;
       watching.abort();
 
       const listed = await optio("ls");
       expect(listed.code).toBe(0);
-      const rows = listed.stdout.trim().split("\n").map((line) => line.split("\t"));
-      expect(rows.find((r) => r[0] === "cli-2")).toEqual(["cli-2", "scripted", "running", "cli-w", "10% agent " + published?.widget?.url.split("/").at(-1), published?.widget?.url]);
+      const rows = listed.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split("\t"));
+      expect(rows.find((r) => r[0] === "cli-2")).toEqual([
+        "cli-2",
+        "scripted",
+        "running",
+        "cli-w",
+        "10% agent " + published?.widget?.url.split("/").at(-1),
+        published?.widget?.url,
+      ]);
       expect(rows.find((r) => r[0] === "cli-1")?.slice(0, 4)).toEqual(["cli-1", "scripted", "done", "cli-w"]);
 
       expect(await optio("cancel", "cli-2")).toMatchObject({ code: 0, stdout: "cancel requested for cli-2\n" });

@@ -6,9 +6,15 @@ export const connectionFields = {
   /** `redis://[user:password@]host:port[/db]` of the Redis that holds the queue. */
   redisUrl: z.string().check(z.regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")),
   /** The queue's name: workers and clients on the same name share tasks; default `optio-tasks`. */
-  queueName: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of [A-Za-z0-9._-]")), "optio-tasks"),
+  queueName: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of [A-Za-z0-9._-]")),
+    "optio-tasks",
+  ),
   /** The prefix of every Redis key the queue uses; default `optio`. */
-  prefix: z._default(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,32}$/, "must be 1-32 characters of [A-Za-z0-9._-]")), "optio"),
+  prefix: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9._-]{1,32}$/, "must be 1-32 characters of [A-Za-z0-9._-]")),
+    "optio",
+  ),
 };
 
 /**

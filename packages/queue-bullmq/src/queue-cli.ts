@@ -66,19 +66,36 @@ async function loadKinds(module: string | undefined): Promise<AnyTaskKind[]> {
   const file = required(module, "--kinds");
   const loaded = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown; kinds?: unknown };
   const kinds = loaded.kinds ?? loaded.default;
-  if (!Array.isArray(kinds)) throw new CliUsageError(`--kinds ${file}: the module must export an array of task kinds (as default or \`kinds\`)`);
+  if (!Array.isArray(kinds))
+    throw new CliUsageError(`--kinds ${file}: the module must export an array of task kinds (as default or \`kinds\`)`);
   return kinds as AnyTaskKind[];
 }
 
 function row(task: QueuedTask): string {
   const progress = task.progress ? `${task.progress.percent ?? "-"}% ${task.progress.message ?? ""}`.trim() : "";
-  const outcome = task.outcome?.status === "failed" ? task.outcome.message : task.outcome?.status === "done" ? (task.outcome.summary ?? "") : "";
-  return [task.processId, task.kind, task.state + (task.cancelRequested && task.state === "running" ? " (cancelling)" : ""), task.worker ?? "-", progress || outcome, task.widgetUrl ?? ""].join("\t");
+  const outcome =
+    task.outcome?.status === "failed"
+      ? task.outcome.message
+      : task.outcome?.status === "done"
+        ? (task.outcome.summary ?? "")
+        : "";
+  return [
+    task.processId,
+    task.kind,
+    task.state + (task.cancelRequested && task.state === "running" ? " (cancelling)" : ""),
+    task.worker ?? "-",
+    progress || outcome,
+    task.widgetUrl ?? "",
+  ].join("\t");
 }
 
 async function worker(values: Values, io: QueueCliIo): Promise<number> {
   const redisUrl = required(values["redis-url"] ?? io.env.OPTIO_REDIS_URL, "--redis-url", "OPTIO_REDIS_URL");
-  const databaseUrl = required(values["database-url"] ?? io.env.OPTIO_DATABASE_URL, "--database-url", "OPTIO_DATABASE_URL");
+  const databaseUrl = required(
+    values["database-url"] ?? io.env.OPTIO_DATABASE_URL,
+    "--database-url",
+    "OPTIO_DATABASE_URL",
+  );
   const store = new PostgresStateStore({ connectionString: databaseUrl });
   const started = await startWorker({
     redisUrl,
@@ -124,7 +141,11 @@ async function client(command: string, positionals: string[], values: Values, io
     io.out(values.json ? "" : `submitted ${processId}\n`);
     if (!values.wait) return 0;
     const outcome = await queue.waitForOutcome(processId);
-    io.out(values.json ? `${JSON.stringify({ processId, outcome })}\n` : `${processId}: ${outcome.status}${outcome.status === "failed" ? `: ${outcome.message}` : outcome.status === "done" && outcome.summary ? `: ${outcome.summary}` : ""}\n`);
+    io.out(
+      values.json
+        ? `${JSON.stringify({ processId, outcome })}\n`
+        : `${processId}: ${outcome.status}${outcome.status === "failed" ? `: ${outcome.message}` : outcome.status === "done" && outcome.summary ? `: ${outcome.summary}` : ""}\n`,
+    );
     return outcome.status === "done" ? 0 : 1;
   } finally {
     await queue.close();
@@ -147,14 +168,17 @@ export async function runQueueCli(argv: string[], io: QueueCliIo): Promise<numbe
       return values.help ? 0 : 2;
     }
     if (command === "worker") return await worker(values, io);
-    if (command === "submit" || command === "ls" || command === "cancel") return await client(command, rest, values, io);
+    if (command === "submit" || command === "ls" || command === "cancel")
+      return await client(command, rest, values, io);
     throw new CliUsageError(`unknown command ${JSON.stringify(command)} (worker, submit, ls, cancel)`);
   } catch (error) {
     if (CliUsageError.isInstance(error)) {
       io.err(`optio: ${error.message}\n`);
       return 2;
     }
-    io.err(`optio: ${OptioError.isInstance(error) ? `${error.code}: ` : ""}${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(
+      `optio: ${OptioError.isInstance(error) ? `${error.code}: ` : ""}${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

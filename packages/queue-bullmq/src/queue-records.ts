@@ -1,7 +1,11 @@
 import type { TaskEvent, TaskOutcome, UsageTotals } from "@optio/agents";
 
 /** The outcome as it travels through Redis: a failure's `error` object stays on the worker, its message travels, and so does the usage. */
-export type QueuedTaskOutcome = ({ status: "done"; summary?: string } | { status: "failed"; message: string } | { status: "cancelled" }) & { usage?: UsageTotals };
+export type QueuedTaskOutcome = (
+  | { status: "done"; summary?: string }
+  | { status: "failed"; message: string }
+  | { status: "cancelled" }
+) & { usage?: UsageTotals };
 
 /** A TaskEvent as it travels through Redis (JSON). */
 export type QueuedTaskEvent = Exclude<TaskEvent, { type: "outcome" }> | { type: "outcome"; outcome: QueuedTaskOutcome };
@@ -40,7 +44,8 @@ export interface JobData {
 export function queuedOutcome(outcome: TaskOutcome): QueuedTaskOutcome {
   const usage = outcome.usage && { usage: outcome.usage };
   if (outcome.status === "failed") return { status: "failed", message: outcome.message, ...usage };
-  if (outcome.status === "done") return { status: "done", ...(outcome.summary !== undefined && { summary: outcome.summary }), ...usage };
+  if (outcome.status === "done")
+    return { status: "done", ...(outcome.summary !== undefined && { summary: outcome.summary }), ...usage };
   return { status: "cancelled", ...usage };
 }
 
@@ -68,4 +73,8 @@ export const FIELD = {
 } as const;
 
 /** A QueueTaskEvent as a worker publishes it: the processId is the job's id. */
-export type QueueTaskMessage = QueueTaskEvent extends infer E ? (E extends QueueTaskEvent ? Omit<E, "processId"> : never) : never;
+export type QueueTaskMessage = QueueTaskEvent extends infer E
+  ? E extends QueueTaskEvent
+    ? Omit<E, "processId">
+    : never
+  : never;

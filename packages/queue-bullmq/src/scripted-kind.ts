@@ -49,24 +49,45 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
     name: `scripted ${processId}`,
     async run(ctx): Promise<TaskOutcome> {
       const ssh = hostName === undefined ? undefined : hosts[hostName];
-      if (hostName !== undefined && !ssh) return { status: "failed", message: `worker ${workerId} has no host named ${hostName}` };
+      if (hostName !== undefined && !ssh)
+        return { status: "failed", message: `worker ${workerId} has no host named ${hostName}` };
       // The task dir (and so the agent's files) lies under `root` on either kind of host.
-      const host = createHost({ consumer: "scripted", processId, env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root }, ...(ssh ? { ssh } : {}) });
+      const host = createHost({
+        consumer: "scripted",
+        processId,
+        env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root },
+        ...(ssh ? { ssh } : {}),
+      });
       await host.connect();
       try {
         const filePath = (name: string) => path.posix.join(host.taskDir, name);
         const file = (name: string) => shellQuote(filePath(name));
         const pidFile = file("agent.pid");
         const doneFile = file("agent.done");
-        let pid = ctx.resumeRequested ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0) : 0;
+        let pid = ctx.resumeRequested
+          ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0)
+          : 0;
         const adopted = pid > 0 && (await exitCodeOf(host, `kill -0 ${pid} 2>/dev/null || [ -e ${doneFile} ]`)) === 0;
         if (!adopted) {
           // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
           const script = `echo $$ >> ${file("launches")}; echo $$ > ${pidFile}.new; mv ${pidFile}.new ${pidFile}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${doneFile}`;
-          await host.runChecked(`rm -f ${pidFile} && (setsid sh -c ${shellQuote(script)} </dev/null >/dev/null 2>&1 &)`, { cwd: "/" });
-          pid = Number((await host.runChecked(`while [ ! -e ${pidFile} ]; do sleep ${POLL_S}; done; cat ${pidFile}`, { cwd: "/" })).stdout.trim());
+          await host.runChecked(
+            `rm -f ${pidFile} && (setsid sh -c ${shellQuote(script)} </dev/null >/dev/null 2>&1 &)`,
+            { cwd: "/" },
+          );
+          pid = Number(
+            (
+              await host.runChecked(`while [ ! -e ${pidFile} ]; do sleep ${POLL_S}; done; cat ${pidFile}`, { cwd: "/" })
+            ).stdout.trim(),
+          );
         }
-        const start: ScriptedStart = { worker: workerId, host: hostName ?? "local", resumed: ctx.resumeRequested, adopted, pid };
+        const start: ScriptedStart = {
+          worker: workerId,
+          host: hostName ?? "local",
+          resumed: ctx.resumeRequested,
+          adopted,
+          pid,
+        };
         await host.runChecked(`echo ${shellQuote(JSON.stringify(start))} >> ${file("starts")}`, { cwd: "/" });
         ctx.reportProgress(10, `agent ${pid}`);
         ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
@@ -80,7 +101,15 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
           return { status: "cancelled" };
         }
         const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
-        await ctx.store.insertSnapshot({ processId, agent: "scripted", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId: blob, privateBlobId: blob, encrypted: false });
+        await ctx.store.insertSnapshot({
+          processId,
+          agent: "scripted",
+          capturedAt: new Date().toISOString(),
+          endState: "done",
+          workdirBlobId: blob,
+          privateBlobId: blob,
+          encrypted: false,
+        });
         ctx.reportProgress(100, "done");
         return { status: "done", summary: `pid ${pid}` };
       } finally {
@@ -101,5 +130,8 @@ export async function scriptedLaunches(root: string, processId: string): Promise
 export async function scriptedStarts(root: string, processId: string): Promise<ScriptedStart[]> {
   const file = path.join(root, processId, "starts");
   if (!existsSync(file)) return [];
-  return (await readFile(file, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as ScriptedStart);
+  return (await readFile(file, "utf8"))
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ScriptedStart);
 }

@@ -41,21 +41,32 @@ describe("a server going away under workers in separate processes", () => {
     const store = new PostgresStateStore({ connectionString: databaseUrl });
     const ids = Array.from({ length: 10 }, (_, i) => `pg-${i}`);
     try {
-      const workers = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 }, ["o-a", "o-b"], children);
-      for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 4000 + i * 100 }, { processId: id });
-      await Promise.all(ids.map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget")));
+      const workers = await startWorkerProcesses(
+        { redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 },
+        ["o-a", "o-b"],
+        children,
+      );
+      for (const [i, id] of ids.entries())
+        await queue.submitTask("scripted", { ms: 4000 + i * 100 }, { processId: id });
+      await Promise.all(
+        ids.map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget")),
+      );
 
       await postgres.halt();
       // Redis is still there: a task submitted now is queued and run, and meets the outage too when it writes its snapshot.
       await queue.submitTask("scripted", { ms: 0 }, { processId: "pg-late" });
       const all = [...ids, "pg-late"];
-      const reports = await Promise.all(all.map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "report")));
+      const reports = await Promise.all(
+        all.map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "report")),
+      );
       for (const report of reports) {
         expect(report.type === "task" && report.event).toMatchObject({
           type: "report",
           level: "warn",
           // The worker's first use of the store may be its schema check rather than the blob itself; either way the step is named.
-          message: expect.stringMatching(/^state_store_unavailable: (writing a blob|migrating the schema): PostgreSQL is unavailable: .*the task goes on once the state store is back$/),
+          message: expect.stringMatching(
+            /^state_store_unavailable: (writing a blob|migrating the schema): PostgreSQL is unavailable: .*the task goes on once the state store is back$/,
+          ),
         });
       }
       expect(events.events.filter((e) => e.type === "outcome")).toEqual([]);
@@ -69,14 +80,23 @@ describe("a server going away under workers in separate processes", () => {
       const tasks = await queue.listTasks();
       expect(tasks.map((t) => [t.processId, t.state, t.runs]).sort()).toEqual(all.map((id) => [id, "done", 1]).sort());
       for (const id of all) {
-        expect(events.events.filter((e) => e.processId === id && e.type === "outcome"), id).toHaveLength(1);
+        expect(
+          events.events.filter((e) => e.processId === id && e.type === "outcome"),
+          id,
+        ).toHaveLength(1);
         // One agent, adopted by the run that went on after the outage, which wrote what the store had refused.
         const launches = await scriptedLaunches(root, id);
         expect(launches, id).toHaveLength(1);
         const starts = await scriptedStarts(root, id);
         expect(starts.length, id).toBeGreaterThanOrEqual(2);
-        expect(starts.every((s) => s.pid === launches[0]), id).toBe(true);
-        expect(starts.slice(1).every((s) => s.resumed && s.adopted), id).toBe(true);
+        expect(
+          starts.every((s) => s.pid === launches[0]),
+          id,
+        ).toBe(true);
+        expect(
+          starts.slice(1).every((s) => s.resumed && s.adopted),
+          id,
+        ).toBe(true);
         const snapshots = await store.listSnapshots(id);
         expect(snapshots, id).toHaveLength(1);
         const blob = Buffer.concat(await (await store.getBlob(snapshots[0]!.workdirBlobId)).toArray()).toString();
@@ -97,14 +117,21 @@ describe("a server going away under workers in separate processes", () => {
     const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
     const ids = Array.from({ length: 8 }, (_, i) => `rd-${i}`);
     try {
-      const workers = await startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 }, ["r-a", "r-b"], children);
+      const workers = await startWorkerProcesses(
+        { redisUrl: redis.url, databaseUrl, queueName, root, concurrency: 6 },
+        ["r-a", "r-b"],
+        children,
+      );
       // Some agents finish while Redis is away, some after it is back; the locks of all of them lapse meanwhile.
-      for (const [i, id] of ids.entries()) await queue.submitTask("scripted", { ms: 3000 + i * 1000 }, { processId: id });
+      for (const [i, id] of ids.entries())
+        await queue.submitTask("scripted", { ms: 3000 + i * 1000 }, { processId: id });
       const live = async () => (await queue.listTasks()).filter((t) => t.widgetUrl !== undefined).length;
       while ((await live()) < ids.length) await new Promise((resolve) => setTimeout(resolve, 100));
 
       await redis.halt();
-      const refused = await queue.submitTask("scripted", { ms: 1 }, { processId: "rd-during" }).catch((error: unknown) => error);
+      const refused = await queue
+        .submitTask("scripted", { ms: 1 }, { processId: "rd-during" })
+        .catch((error: unknown) => error);
       expect(QueueUnavailableError.isInstance(refused) && refused.code).toBe("queue_unavailable");
       await new Promise((resolve) => setTimeout(resolve, 6000));
       expect(workers.map((w) => w.exitCode ?? w.signalCode)).toEqual([null, null]);
@@ -115,9 +142,14 @@ describe("a server going away under workers in separate processes", () => {
       for (const id of ids) {
         const launches = await scriptedLaunches(root, id);
         expect(launches, id).toHaveLength(1);
-        expect((await scriptedStarts(root, id)).every((s) => s.pid === launches[0]), id).toBe(true);
+        expect(
+          (await scriptedStarts(root, id)).every((s) => s.pid === launches[0]),
+          id,
+        ).toBe(true);
       }
-      expect((await queue.listTasks()).map((t) => [t.processId, t.state]).sort()).toEqual(ids.map((id) => [id, "done"]).sort());
+      expect((await queue.listTasks()).map((t) => [t.processId, t.state]).sort()).toEqual(
+        ids.map((id) => [id, "done"]).sort(),
+      );
 
       // The workers' subscriptions came back with the connection: a cancel still stops a running task at once.
       const events = recordEvents(queue);

@@ -18,7 +18,12 @@ export function storeOutageIn(error: unknown): StateStoreUnavailableError | unde
  * a growing pause between tries. Resolves true once it answers, false when
  * `signal` aborts or `boundMs` passes first.
  */
-export async function storeIsBack(store: StateStore, processId: string, signal: AbortSignal, boundMs: number): Promise<boolean> {
+export async function storeIsBack(
+  store: StateStore,
+  processId: string,
+  signal: AbortSignal,
+  boundMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + boundMs;
   for (let pause = PROBE_MS; !signal.aborted && Date.now() < deadline; pause = Math.min(pause * 2, MAX_PROBE_MS)) {
     try {

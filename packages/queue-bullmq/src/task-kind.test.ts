@@ -4,7 +4,11 @@ import { TaskPayloadError, UnknownTaskKindError } from "./errors.js";
 import { defineTaskKind, kindNamed, kindsByName, parsePayload } from "./task-kind.js";
 
 const task = (processId: string) => ({ processId, name: processId, run: async () => ({ status: "done" as const }) });
-const review = defineTaskKind("review", z.object({ pr: z.string(), files: z.optional(z.array(z.string())) }), (_payload, { processId }) => task(processId));
+const review = defineTaskKind(
+  "review",
+  z.object({ pr: z.string(), files: z.optional(z.array(z.string())) }),
+  (_payload, { processId }) => task(processId),
+);
 
 describe("task kinds", () => {
   it("refuses a payload naming the bad field, nested ones by their path", () => {
@@ -23,7 +27,9 @@ describe("task kinds", () => {
   });
 
   it("names kinds safely, once each, and says which are known when one is missing", () => {
-    expect(() => defineTaskKind("two words", z.object({}), (_p, { processId }) => task(processId))).toThrow(UnknownTaskKindError);
+    expect(() => defineTaskKind("two words", z.object({}), (_p, { processId }) => task(processId))).toThrow(
+      UnknownTaskKindError,
+    );
     expect(() => kindsByName([review, review])).toThrow(/two task kinds are named "review"/);
     const kinds = kindsByName([review]);
     expect(kindNamed(kinds, "review")).toBe(review);

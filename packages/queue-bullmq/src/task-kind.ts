@@ -33,7 +33,10 @@ const kindNameSchema = z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must 
 /** A task kind named `name` whose payloads must pass `payload`. */
 export function defineTaskKind<P>(name: string, payload: z.ZodMiniType<P>, create: TaskKind<P>["create"]): TaskKind<P> {
   const checked = kindNameSchema.safeParse(name);
-  if (!checked.success) throw new UnknownTaskKindError(`task kind name ${JSON.stringify(name)}: ${checked.error.issues[0]?.message ?? "invalid"}`);
+  if (!checked.success)
+    throw new UnknownTaskKindError(
+      `task kind name ${JSON.stringify(name)}: ${checked.error.issues[0]?.message ?? "invalid"}`,
+    );
   return { name, payload, create };
 }
 
@@ -59,6 +62,9 @@ export function parsePayload(kind: TaskKind<unknown>, payload: unknown): unknown
 /** The registered kind named `name`, or UnknownTaskKindError. */
 export function kindNamed(kinds: ReadonlyMap<string, TaskKind<unknown>>, name: string): TaskKind<unknown> {
   const kind = kinds.get(name);
-  if (!kind) throw new UnknownTaskKindError(`no task kind named ${JSON.stringify(name)} is registered (known: ${[...kinds.keys()].join(", ") || "none"})`);
+  if (!kind)
+    throw new UnknownTaskKindError(
+      `no task kind named ${JSON.stringify(name)} is registered (known: ${[...kinds.keys()].join(", ") || "none"})`,
+    );
   return kind;
 }

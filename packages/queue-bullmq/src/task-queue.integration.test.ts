@@ -29,7 +29,13 @@ async function withQueue(name: string, body: (queue: TaskQueue, worker: () => Pr
   const queue = connectTaskQueue({ redisUrl: redis.url, queueName: name, kinds });
   const workers: TaskWorker[] = [];
   const worker = async () => {
-    const started = await startWorker({ redisUrl: redis.url, queueName: name, kinds, store: new FileStateStore({ dir: path.join(dir, `${name}-state`) }), workerId: `w${workers.length}` });
+    const started = await startWorker({
+      redisUrl: redis.url,
+      queueName: name,
+      kinds,
+      store: new FileStateStore({ dir: path.join(dir, `${name}-state`) }),
+      workerId: `w${workers.length}`,
+    });
     workers.push(started);
     return started;
   };
@@ -44,10 +50,14 @@ async function withQueue(name: string, body: (queue: TaskQueue, worker: () => Pr
 describe("a task queue on a real redis-server", () => {
   it("refuses a payload with a wrong field at submit, naming the field, and an unknown kind", async () => {
     await withQueue("refuse", async (queue) => {
-      const refused = await queue.submitTask("scripted", { ms: "soon" }, { processId: "bad-1" }).catch((error: unknown) => error);
+      const refused = await queue
+        .submitTask("scripted", { ms: "soon" }, { processId: "bad-1" })
+        .catch((error: unknown) => error);
       expect(TaskPayloadError.isInstance(refused)).toBe(true);
       expect((refused as Error).message).toContain("payload.ms");
-      const unknown = await queue.submitTask("nope", { ms: 1 }, { processId: "bad-2" }).catch((error: unknown) => error);
+      const unknown = await queue
+        .submitTask("nope", { ms: 1 }, { processId: "bad-2" })
+        .catch((error: unknown) => error);
       expect(UnknownTaskKindError.isInstance(unknown)).toBe(true);
       expect(await queue.listTasks()).toEqual([]);
     });
@@ -65,7 +75,9 @@ describe("a task queue on a real redis-server", () => {
       })();
       await worker();
       await queue.submitTask("scripted", { ms: 200 }, { processId: "run-1" });
-      const duplicate = await queue.submitTask("scripted", { ms: 200 }, { processId: "run-1" }).catch((error: unknown) => error);
+      const duplicate = await queue
+        .submitTask("scripted", { ms: 200 }, { processId: "run-1" })
+        .catch((error: unknown) => error);
       expect(TaskExistsError.isInstance(duplicate)).toBe(true);
       const outcome = await queue.waitForOutcome("run-1");
       expect(outcome.status).toBe("done");
@@ -74,7 +86,14 @@ describe("a task queue on a real redis-server", () => {
       expect(seen.some((e) => e.type === "task" && e.event.type === "widget")).toBe(true);
       expect(seen.at(-1)).toEqual({ processId: "run-1", type: "outcome", outcome });
       const [task] = await queue.listTasks();
-      expect(task).toMatchObject({ processId: "run-1", kind: "scripted", state: "done", worker: "w0", runs: 1, outcome });
+      expect(task).toMatchObject({
+        processId: "run-1",
+        kind: "scripted",
+        state: "done",
+        worker: "w0",
+        runs: 1,
+        outcome,
+      });
       expect(await scriptedStarts(path.join(dir, "run"), "run-1")).toHaveLength(1);
     });
   });
@@ -86,7 +105,8 @@ describe("a task queue on a real redis-server", () => {
       await queue.cancelTask("queued-1");
       const controller = new AbortController();
       const started = (async () => {
-        for await (const event of queue.watch({ processId: "long-1", signal: controller.signal })) if (event.type === "task" && event.event.type === "widget") return;
+        for await (const event of queue.watch({ processId: "long-1", signal: controller.signal }))
+          if (event.type === "task" && event.event.type === "widget") return;
       })();
       await worker();
       await started;
@@ -108,7 +128,9 @@ describe("a task queue on a real redis-server", () => {
       await worker();
       await queue.submitTask("scripted", { ms: 1500 }, { processId: "before-1" });
       await redis.halt();
-      const refused = await queue.submitTask("scripted", { ms: 1 }, { processId: "during-1" }).catch((error: unknown) => error);
+      const refused = await queue
+        .submitTask("scripted", { ms: 1 }, { processId: "during-1" })
+        .catch((error: unknown) => error);
       expect(QueueUnavailableError.isInstance(refused)).toBe(true);
       const listing = await queue.listTasks().catch((error: unknown) => error);
       expect(QueueUnavailableError.isInstance(listing)).toBe(true);

@@ -4,7 +4,17 @@ import { OptioError, validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions, reconnectOptions } from "./connection-options.js";
 import { QueueUnavailableError, TaskExistsError, TaskNotFoundError } from "./errors.js";
-import { cancelChannel, FIELD, type JobData, type QueuedTask, type QueuedTaskOutcome, type QueuedTaskState, type QueueTaskEvent, type QueueTaskMessage, taskKey } from "./queue-records.js";
+import {
+  cancelChannel,
+  FIELD,
+  type JobData,
+  type QueuedTask,
+  type QueuedTaskOutcome,
+  type QueuedTaskState,
+  type QueueTaskEvent,
+  type QueueTaskMessage,
+  taskKey,
+} from "./queue-records.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const queueOptionsSchema = z.object({
@@ -46,7 +56,16 @@ export interface TaskQueue {
   close(): Promise<void>;
 }
 
-const STATES: readonly string[] = ["waiting", "prioritized", "delayed", "active", "completed", "failed", "paused", "waiting-children"];
+const STATES: readonly string[] = [
+  "waiting",
+  "prioritized",
+  "delayed",
+  "active",
+  "completed",
+  "failed",
+  "paused",
+  "waiting-children",
+];
 
 /** Wraps a Redis failure in QueueUnavailableError; optio errors pass through. */
 export async function unlessUnavailable<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -54,7 +73,10 @@ export async function unlessUnavailable<T>(what: string, work: () => Promise<T>)
     return await work();
   } catch (error) {
     if (OptioError.isInstance(error)) throw error;
-    throw new QueueUnavailableError(`${what}: Redis is unavailable (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new QueueUnavailableError(
+      `${what}: Redis is unavailable (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
 }
 
@@ -76,16 +98,29 @@ function parseJson<T>(text: string | undefined): T | undefined {
 
 /** QueueEvents hands the return value over as JSON text. */
 function outcomeOf(returnvalue: unknown): QueuedTaskOutcome {
-  return (typeof returnvalue === "string" ? parseJson<QueuedTaskOutcome>(returnvalue) : returnvalue) as QueuedTaskOutcome;
+  return (
+    typeof returnvalue === "string" ? parseJson<QueuedTaskOutcome>(returnvalue) : returnvalue
+  ) as QueuedTaskOutcome;
 }
 
 /** Connects a client to the queue. Nothing is opened until the first call. */
 export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
-  const { redisUrl, queueName, prefix, kinds: kindList, connectTimeoutMs } = parseOptions(queueOptionsSchema, options, "queue");
+  const {
+    redisUrl,
+    queueName,
+    prefix,
+    kinds: kindList,
+    connectTimeoutMs,
+  } = parseOptions(queueOptionsSchema, options, "queue");
   const kinds = kindsByName(kindList);
   // A client fails fast while Redis is away (a typed error to the caller) instead of queueing commands in memory;
   // the queue shares the connection, so one reconnect serves both.
-  const redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...reconnectOptions });
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    ...reconnectOptions,
+  });
   redis.on("error", () => {});
   const queue = new Queue<JobData, QueuedTaskOutcome>(queueName, { connection: redis, prefix });
   queue.on("error", () => {});
@@ -95,7 +130,11 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     // Read on from the stream's current end, not from whenever the reader's first XREAD happens to run:
     // an event in between would be lost, and a task that ended there would never be seen to end.
     const [last] = await redis.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1);
-    const source = new QueueEvents(queueName, { connection: { url: redisUrl, ...reconnectOptions }, prefix, lastEventId: last?.[0] ?? "0-0" });
+    const source = new QueueEvents(queueName, {
+      connection: { url: redisUrl, ...reconnectOptions },
+      prefix,
+      lastEventId: last?.[0] ?? "0-0",
+    });
     source.on("error", () => {});
     // One listener pair per waiting caller: many outcomes awaited at once are expected.
     source.setMaxListeners(0);
@@ -114,7 +153,10 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     if (redis.status === "wait") await redis.connect();
     if (redis.status === "ready") return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`not connected within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      const timer = setTimeout(
+        () => settle(new Error(`not connected within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
       const onReady = () => settle();
       const settle = (error?: Error) => {
         clearTimeout(timer);
@@ -128,7 +170,10 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
 
   const describe = async (job: Job<JobData, QueuedTaskOutcome>): Promise<QueuedTask> => {
     const processId = String(job.id);
-    const [jobState, fields] = await Promise.all([job.getState(), redis.hgetall(taskKey(prefix, queueName, processId))]);
+    const [jobState, fields] = await Promise.all([
+      job.getState(),
+      redis.hgetall(taskKey(prefix, queueName, processId)),
+    ]);
     const outcome = jobState === "completed" ? job.returnvalue : undefined;
     const progress = parseJson<QueuedTask["progress"]>(fields[FIELD.progress]);
     return {
@@ -140,7 +185,11 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
       ...(progress ? { progress } : {}),
       runs: Number(fields[FIELD.runs] ?? 0),
       cancelRequested: fields[FIELD.cancel] !== undefined,
-      ...(outcome ? { outcome } : jobState === "failed" ? { outcome: { status: "failed" as const, message: job.failedReason } } : {}),
+      ...(outcome
+        ? { outcome }
+        : jobState === "failed"
+          ? { outcome: { status: "failed" as const, message: job.failedReason } }
+          : {}),
       submittedAt: new Date(job.timestamp).toISOString(),
     };
   };
@@ -152,7 +201,8 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
       const data: JobData = { kind: kind.name, payload: parsePayload(kind, payload) };
       await unlessUnavailable(`submitting ${processId}`, async () => {
         await ready();
-        if (await queue.getJob(processId)) throw new TaskExistsError(`a task ${processId} is already in the queue ${queueName}`);
+        if (await queue.getJob(processId))
+          throw new TaskExistsError(`a task ${processId} is already in the queue ${queueName}`);
         await queue.add(kind.name, data, { jobId: processId, attempts: 1 });
       });
     },
@@ -161,7 +211,8 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
       validateProcessId(processId);
       await unlessUnavailable(`cancelling ${processId}`, async () => {
         await ready();
-        if (!(await queue.getJob(processId))) throw new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`);
+        if (!(await queue.getJob(processId)))
+          throw new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`);
         // The flag outlives the message: a worker that takes the task later returns "cancelled" without running it,
         // and one that missed the message while its connection was down finds the flag when it is back.
         await redis.hsetnx(taskKey(prefix, queueName, processId), FIELD.cancel, new Date().toISOString());
@@ -200,10 +251,13 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
           };
           const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
             const message = data as QueueTaskMessage;
-            if (message && typeof message === "object" && "type" in message) push({ ...message, processId: jobId } as QueueTaskEvent);
+            if (message && typeof message === "object" && "type" in message)
+              push({ ...message, processId: jobId } as QueueTaskEvent);
           };
-          const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => push({ processId: jobId, type: "outcome", outcome: outcomeOf(returnvalue) });
-          const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => push({ processId: jobId, type: "outcome", outcome: { status: "failed", message: failedReason } });
+          const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+            push({ processId: jobId, type: "outcome", outcome: outcomeOf(returnvalue) });
+          const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) =>
+            push({ processId: jobId, type: "outcome", outcome: { status: "failed", message: failedReason } });
           const onAbort = () => wake?.();
           source.on("progress", onProgress as never);
           source.on("completed", onCompleted as never);
@@ -254,7 +308,8 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
         this.getTask(processId).then(
           (task) => {
             if (!task) finish({ error: new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`) });
-            else if (task.outcome && task.state !== "running" && task.state !== "waiting") finish({ outcome: task.outcome });
+            else if (task.outcome && task.state !== "running" && task.state !== "waiting")
+              finish({ outcome: task.outcome });
           },
           (error: unknown) => finish({ error }),
         );

@@ -35,7 +35,22 @@ export async function startTestRedis(): Promise<TestRedis> {
   const launch = async (on: number) => {
     const started = spawn(
       "redis-server",
-      ["--bind", "127.0.0.1", "--port", String(on), "--dir", dir, "--save", "", "--appendonly", "yes", "--protected-mode", "yes", "--unixsocket", ""],
+      [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(on),
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--protected-mode",
+        "yes",
+        "--unixsocket",
+        "",
+      ],
       { cwd: dir, stdio: ["ignore", "pipe", "inherit"] },
     );
     started.once("error", () => {});

@@ -1,2 +1,8 @@
 export { startTestRedis, type TestRedis } from "./test-redis.js";
-export { scriptedLaunches, scriptedStarts, scriptedTaskKind, type ScriptedPayload, type ScriptedStart } from "./scripted-kind.js";
+export {
+  scriptedLaunches,
+  scriptedStarts,
+  scriptedTaskKind,
+  type ScriptedPayload,
+  type ScriptedStart,
+} from "./scripted-kind.js";

@@ -5,7 +5,16 @@ import { type Job, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions, reconnectOptions } from "./connection-options.js";
-import { cancelChannel, FIELD, type JobData, type QueuedTaskOutcome, type QueueTaskMessage, queuedEvent, queuedOutcome, taskKey } from "./queue-records.js";
+import {
+  cancelChannel,
+  FIELD,
+  type JobData,
+  type QueuedTaskOutcome,
+  type QueueTaskMessage,
+  queuedEvent,
+  queuedOutcome,
+  taskKey,
+} from "./queue-records.js";
 import { storeIsBack, storeOutageIn } from "./store-outage.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
@@ -14,13 +23,18 @@ const workerOptionsSchema = z.object({
   /** The task kinds this worker runs; a job of another kind fails with UnknownTaskKindError. */
   kinds: z.array(z.custom<AnyTaskKind>()).check(z.minLength(1, "needs at least one task kind")),
   /** Where snapshots and seeds live; shared by every worker (a PostgresStateStore) so any of them can resume any task. */
-  store: z.custom<StateStore>((value) => typeof (value as StateStore | null)?.putBlob === "function", "must be a StateStore"),
+  store: z.custom<StateStore>(
+    (value) => typeof (value as StateStore | null)?.putBlob === "function",
+    "must be a StateStore",
+  ),
   /** How many tasks this worker runs at once; default 4. */
   concurrency: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 4),
   /** SSH hosts by name, handed to each task kind so payloads can name a host without carrying its credentials. */
   hosts: z._default(z.record(z.string(), z.custom<SSHConfigInput>()), {}),
   /** This worker's id as `listTasks` shows it; default `<hostname>-<pid>`. */
-  workerId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9._:-]"))),
+  workerId: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9._:-]")),
+  ),
   /** How long a task's lock lives without renewal: a dead worker's task is taken over within about this plus `stalledIntervalMs`; default 10 s. */
   lockMs: z._default(z.int().check(z.minimum(1000)), 10_000),
   /** How often this worker looks for tasks whose worker died; default 2.5 s. */
@@ -77,7 +91,17 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   };
 
   const record = (job: Job<JobData, QueuedTaskOutcome>, processId: string, event: TaskEvent) => {
-    if (event.type === "progress") redis.hset(keyOf(processId), FIELD.progress, JSON.stringify({ percent: event.percent, ...(event.message === undefined ? {} : { message: event.message }) })).catch(() => {});
+    if (event.type === "progress")
+      redis
+        .hset(
+          keyOf(processId),
+          FIELD.progress,
+          JSON.stringify({
+            percent: event.percent,
+            ...(event.message === undefined ? {} : { message: event.message }),
+          }),
+        )
+        .catch(() => {});
     if (event.type === "widget") {
       const key = keyOf(processId);
       (event.widget ? redis.hset(key, FIELD.widget, event.widget.url) : redis.hdel(key, FIELD.widget)).catch(() => {});
@@ -110,7 +134,13 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     const run = await redis.multi().hincrby(key, FIELD.runs, 1).hset(key, FIELD.worker, workerId).exec();
     const runNumber = Number(run?.[0]?.[1] ?? 1);
     publish(job, { type: "started", worker: workerId, run: runNumber });
-    const entry: Running = { controller: new AbortController(), job, token: token ?? "", handover: new AbortController(), handedOver: false };
+    const entry: Running = {
+      controller: new AbortController(),
+      job,
+      token: token ?? "",
+      handover: new AbortController(),
+      handedOver: false,
+    };
     running.set(processId, entry);
     try {
       // A cancel published between the check above and now reached no running task; its flag is there.
@@ -119,7 +149,12 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
       // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
       for (let resume = runNumber > 1; ; resume = true) {
         const task = await kind.create(payload, { processId, workerId, hosts });
-        const outcome = await runTask(task, { store, resume, signal: entry.controller.signal, onEvent: (event) => record(job, processId, event) }).outcome;
+        const outcome = await runTask(task, {
+          store,
+          resume,
+          signal: entry.controller.signal,
+          onEvent: (event) => record(job, processId, event),
+        }).outcome;
         if (entry.handedOver) throw new WaitingError();
         const outage = outcome.status === "failed" ? storeOutageIn(outcome.error) : undefined;
         if (!outage) return queuedOutcome(outcome);
@@ -127,7 +162,11 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
         // The store went away under the task: what it refused is not there (a blob or a snapshot is written in one
         // transaction, or not at all) and the agent lives on, so once the store answers the task goes on from where it
         // stood, adopting that agent, and writes again what was refused; one outcome is recorded either way.
-        record(job, processId, { type: "report", level: "warn", message: `${outage.code}: ${outage.message}; the task goes on once the state store is back` });
+        record(job, processId, {
+          type: "report",
+          level: "warn",
+          message: `${outage.code}: ${outage.message}; the task goes on once the state store is back`,
+        });
         const waiting = AbortSignal.any([entry.controller.signal, entry.handover.signal]);
         const back = await storeIsBack(store, processId, waiting, parsed.storeOutageMs);
         if (entry.handedOver) throw new WaitingError();

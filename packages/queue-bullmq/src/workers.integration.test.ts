@@ -42,8 +42,17 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function startWorkers(queueName: string, root: string, ids: string[], concurrency: number): Promise<ChildProcess[]> {
-  return startWorkerProcesses({ redisUrl: redis.url, databaseUrl, queueName, root, concurrency, hosts: { sshd: sshd.sshConfig() } }, ids, children);
+async function startWorkers(
+  queueName: string,
+  root: string,
+  ids: string[],
+  concurrency: number,
+): Promise<ChildProcess[]> {
+  return startWorkerProcesses(
+    { redisUrl: redis.url, databaseUrl, queueName, root, concurrency, hosts: { sshd: sshd.sshConfig() } },
+    ids,
+    children,
+  );
 }
 
 describe("workers in separate processes on real redis and postgres", () => {
@@ -54,8 +63,13 @@ describe("workers in separate processes on real redis and postgres", () => {
     const events = recordEvents(queue);
     try {
       const workers = await startWorkers(queueName, root, ["c-a", "c-b"], 2);
-      for (const id of ["long-0", "long-1", "long-2"]) await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
-      const started = await Promise.all(["long-0", "long-1", "long-2"].map((id) => events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget")));
+      for (const id of ["long-0", "long-1", "long-2"])
+        await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
+      const started = await Promise.all(
+        ["long-0", "long-1", "long-2"].map((id) =>
+          events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget"),
+        ),
+      );
       expect(started).toHaveLength(3);
       const owners = new Map((await queue.listTasks()).map((t) => [t.processId, t.worker]));
       expect(new Set(owners.values())).toEqual(new Set(["c-a", "c-b"]));
@@ -65,12 +79,20 @@ describe("workers in separate processes on real redis and postgres", () => {
         await lineFrom(canceller, "CANCELLED:");
         const asked = performance.now();
         // The owner hears of it at once (a published message), stops the agent and records the outcome within a second.
-        expect(await events.next((e) => e.processId === id && e.type === "outcome")).toMatchObject({ outcome: { status: "cancelled" } });
+        expect(await events.next((e) => e.processId === id && e.type === "outcome")).toMatchObject({
+          outcome: { status: "cancelled" },
+        });
         expect(performance.now() - asked).toBeLessThan(1000);
         expect(await queue.waitForOutcome(id)).toEqual({ status: "cancelled" });
       }
       const tasks = await queue.listTasks();
-      expect(tasks.map((t) => [t.processId, t.state, t.runs])).toEqual(expect.arrayContaining([["long-0", "cancelled", 1], ["long-1", "cancelled", 1], ["long-2", "cancelled", 1]]));
+      expect(tasks.map((t) => [t.processId, t.state, t.runs])).toEqual(
+        expect.arrayContaining([
+          ["long-0", "cancelled", 1],
+          ["long-1", "cancelled", 1],
+          ["long-2", "cancelled", 1],
+        ]),
+      );
       // The cancelled tasks' agents are gone, not left running on the host.
       for (const id of ["long-0", "long-1", "long-2"]) {
         for (const pid of await scriptedLaunches(root, id)) expect(alive(pid), `agent ${pid} of ${id}`).toBe(false);
@@ -96,14 +118,22 @@ describe("workers in separate processes on real redis and postgres", () => {
       const [killed, closed, survivor] = await startWorkers(queueName, root, ["w-kill", "w-close", "w-stay"], 10);
       for (const [i, id] of ids.entries()) {
         const host = hostOf(id);
-        await queue.submitTask("scripted", { ms: 3000 + (i % 5) * 1000, ...(host === "sshd" ? { host } : {}) }, { processId: id });
+        await queue.submitTask(
+          "scripted",
+          { ms: 3000 + (i % 5) * 1000, ...(host === "sshd" ? { host } : {}) },
+          { processId: id },
+        );
       }
       // Each of the two has a live agent of its own on each host before it goes.
       await Promise.all(
         ["w-kill", "w-close"].flatMap((worker) =>
           ["local", "sshd"].map(async (host) => {
-            const started = await events.next((e) => e.type === "started" && e.worker === worker && hostOf(e.processId) === host);
-            await events.next((e) => e.processId === started.processId && e.type === "task" && e.event.type === "widget");
+            const started = await events.next(
+              (e) => e.type === "started" && e.worker === worker && hostOf(e.processId) === host,
+            );
+            await events.next(
+              (e) => e.processId === started.processId && e.type === "task" && e.event.type === "widget",
+            );
           }),
         ),
       );
@@ -122,14 +152,28 @@ describe("workers in separate processes on real redis and postgres", () => {
         const launches = await scriptedLaunches(root, id);
         expect(launches, id).toHaveLength(1);
         expect(starts.length, id).toBeGreaterThan(0);
-        expect(starts.every((s) => s.pid === launches[0] && s.host === hostOf(id)), id).toBe(true);
-        expect(starts.slice(1).every((s) => s.adopted), id).toBe(true);
-        expect(events.events.filter((e) => e.processId === id && e.type === "outcome"), id).toHaveLength(1);
+        expect(
+          starts.every((s) => s.pid === launches[0] && s.host === hostOf(id)),
+          id,
+        ).toBe(true);
+        expect(
+          starts.slice(1).every((s) => s.adopted),
+          id,
+        ).toBe(true);
+        expect(
+          events.events.filter((e) => e.processId === id && e.type === "outcome"),
+          id,
+        ).toHaveLength(1);
         // A run handed over at the moment its agent finished may store a snapshot too; the task's state is there either way.
         expect((await store.listSnapshots(id)).length, id).toBeGreaterThanOrEqual(1);
       }
       // A task whose worker went (killed, or handed over by close) after launching its agent went on elsewhere with that agent, adopted, on either host.
-      const takenOver: Record<string, number> = { "w-kill local": 0, "w-kill sshd": 0, "w-close local": 0, "w-close sshd": 0 };
+      const takenOver: Record<string, number> = {
+        "w-kill local": 0,
+        "w-kill sshd": 0,
+        "w-close local": 0,
+        "w-close sshd": 0,
+      };
       for (const id of ids) {
         const starts = await scriptedStarts(root, id);
         for (const [i, start] of starts.entries()) {

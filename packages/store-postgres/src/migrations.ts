@@ -59,11 +59,17 @@ export async function migrate(client: pg.ClientBase, schemaName: string): Promis
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`optio-store-postgres:${schemaName}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_version`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${s}.schema_version`,
+    );
     const current = rows[0]?.version ?? 0;
     if (current > MIGRATIONS.length) {
-      throw new StateStoreSchemaError(`schema ${schemaName} is at version ${current}, newer than this package's ${MIGRATIONS.length}`);
+      throw new StateStoreSchemaError(
+        `schema ${schemaName} is at version ${current}, newer than this package's ${MIGRATIONS.length}`,
+      );
     }
     for (let version = current + 1; version <= MIGRATIONS.length; version++) {
       await client.query((MIGRATIONS[version - 1] as (schema: string) => string)(s));

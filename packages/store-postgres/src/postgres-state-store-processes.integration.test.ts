@@ -37,7 +37,11 @@ describe("PostgresStateStore in separate processes", () => {
     const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "killed_put" });
     try {
       const previous = await store.insertSnapshot(
-        snapshotOf(await store.putBlob(Buffer.from("w")), await store.putBlob(Buffer.from("p")), "2025-01-01T00:00:00.000Z"),
+        snapshotOf(
+          await store.putBlob(Buffer.from("w")),
+          await store.putBlob(Buffer.from("p")),
+          "2025-01-01T00:00:00.000Z",
+        ),
       );
       const before = await store.listBlobIds();
       const child = spawnStoreProcess(
@@ -62,7 +66,11 @@ await store.insertSnapshot({ processId: "proc-killed", agent: "claudecode", capt
     const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "killed_between" });
     try {
       const previous = await store.insertSnapshot(
-        snapshotOf(await store.putBlob(Buffer.from("w")), await store.putBlob(Buffer.from("p")), "2025-01-01T00:00:00.000Z"),
+        snapshotOf(
+          await store.putBlob(Buffer.from("w")),
+          await store.putBlob(Buffer.from("p")),
+          "2025-01-01T00:00:00.000Z",
+        ),
       );
       const child = spawnStoreProcess(
         `${STALLED_PUT}
@@ -81,17 +89,17 @@ await store.insertSnapshot({ processId: "proc-killed", agent: "claudecode", capt
       expect(await store.latestSnapshot("proc-killed")).toEqual(previous);
       expect(await store.listSnapshots("proc-killed")).toEqual([previous]);
       // The first blob was complete and stays readable; only a snapshot record would have made it part of one.
-      expect((await (await store.getBlob(first)).toArray()).reduce((n, c: Buffer) => n + c.length, 0)).toBe(3 * 1024 * 1024);
+      expect((await (await store.getBlob(first)).toArray()).reduce((n, c: Buffer) => n + c.length, 0)).toBe(
+        3 * 1024 * 1024,
+      );
     } finally {
       await store.close();
     }
   });
 
-  it(
-    "stores and reads back a 1 GB blob unchanged, streaming it in chunks",
-    async () => {
-      const child = spawnStoreProcess(
-        `import("node:crypto").then(async ({ createHash, randomBytes }) => {
+  it("stores and reads back a 1 GB blob unchanged, streaming it in chunks", async () => {
+    const child = spawnStoreProcess(
+      `import("node:crypto").then(async ({ createHash, randomBytes }) => {
 const store = new PostgresStateStore({ connectionString, schema });
 const MB = 1024 * 1024;
 const block = randomBytes(MB);
@@ -115,16 +123,14 @@ await store.deleteBlob(id);
 await store.close();
 process.stdout.write("RESULT:" + JSON.stringify({ bytes, same: inHash.digest("hex") === outHash.digest("hex"), peakMb: hwm / 1024 }) + "\\n");
 });`,
-        server.connectionString(),
-        "one_gb",
-      );
-      const result = JSON.parse(await lineFrom(child, "RESULT:")) as { bytes: number; same: boolean; peakMb: number };
-      expect(await exitOf(child)).toBe(0);
-      expect(result.bytes).toBe(1024 * 1024 * 1024);
-      expect(result.same).toBe(true);
-      // Its memory goal is judged in the bench (pg_blob_peak_rss_mb); this prints the peak for the record.
-      process.stdout.write(`1 GB blob: peak RSS ${result.peakMb.toFixed(1)} MB\n`);
-    },
-    900_000,
-  );
+      server.connectionString(),
+      "one_gb",
+    );
+    const result = JSON.parse(await lineFrom(child, "RESULT:")) as { bytes: number; same: boolean; peakMb: number };
+    expect(await exitOf(child)).toBe(0);
+    expect(result.bytes).toBe(1024 * 1024 * 1024);
+    expect(result.same).toBe(true);
+    // Its memory goal is judged in the bench (pg_blob_peak_rss_mb); this prints the peak for the record.
+    process.stdout.write(`1 GB blob: peak RSS ${result.peakMb.toFixed(1)} MB\n`);
+  }, 900_000);
 });

@@ -23,7 +23,10 @@ stateStoreSuite("PostgresStateStore", async () => {
   return { store, listBlobIds: () => store.listBlobIds(), cleanup: () => store.close() };
 });
 
-async function versionRows(connectionString: string, schema: string): Promise<Array<{ version: number; applied_at: Date }>> {
+async function versionRows(
+  connectionString: string,
+  schema: string,
+): Promise<Array<{ version: number; applied_at: Date }>> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -43,7 +46,13 @@ describe("PostgresStateStore schema", () => {
       expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
       const later = new PostgresStateStore({ connectionString: url });
       try {
-        await later.insertSeed({ agent: "claudecode", createdAt: "2025-01-01T00:00:00.000Z", blobId: "b", encrypted: false, sourceProcessId: "p" });
+        await later.insertSeed({
+          agent: "claudecode",
+          createdAt: "2025-01-01T00:00:00.000Z",
+          blobId: "b",
+          encrypted: false,
+          sourceProcessId: "p",
+        });
         expect(await versionRows(url, "optio")).toEqual(applied);
         expect(await stores[0]?.listSeeds()).toHaveLength(1);
       } finally {
@@ -55,7 +64,9 @@ describe("PostgresStateStore schema", () => {
   });
 
   it("refuses bad options, naming the field", () => {
-    expect(() => new PostgresStateStore({ connectionString: "postgres://x", schema: "Bad-Name" })).toThrow(/options\.schema/);
+    expect(() => new PostgresStateStore({ connectionString: "postgres://x", schema: "Bad-Name" })).toThrow(
+      /options\.schema/,
+    );
     expect(() => new PostgresStateStore({})).toThrow(/options\.connectionString/);
   });
 });
@@ -67,10 +78,20 @@ describe("PostgresStateStore when the server goes away", () => {
       const id = await store.putBlob(Buffer.from("before the outage"));
       await server.halt();
       await expect(store.getBlob(id)).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
-      await expect(store.putBlob(Buffer.alloc(2 * 1024 * 1024, 3))).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await expect(store.putBlob(Buffer.alloc(2 * 1024 * 1024, 3))).rejects.toSatisfy(
+        StateStoreUnavailableError.isInstance,
+      );
       await expect(store.listSeeds()).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
       // The error names what was being done, so a worker's report says which step of a task met the outage.
-      const snapshot = { processId: "outage-1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done" as const, workdirBlobId: id, privateBlobId: id, encrypted: false };
+      const snapshot = {
+        processId: "outage-1",
+        agent: "claudecode",
+        capturedAt: new Date().toISOString(),
+        endState: "done" as const,
+        workdirBlobId: id,
+        privateBlobId: id,
+        encrypted: false,
+      };
       const refused = await store.insertSnapshot(snapshot).catch((error: unknown) => error);
       expect(StateStoreUnavailableError.isInstance(refused) && refused.code).toBe("state_store_unavailable");
       expect((refused as Error).message).toMatch(/^inserting a snapshot of outage-1: PostgreSQL is unavailable/);

@@ -36,7 +36,15 @@ const DEFAULT_CHUNK = 1024 * 1024;
 const READ_SLICE = 48 * 1024;
 // SQLSTATE classes and codes that mean the server went away or is not taking connections.
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[123]|53300)/;
-const UNAVAILABLE_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND"]);
+const UNAVAILABLE_ERRNO = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+]);
 
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -83,7 +91,14 @@ function snapshotOf(row: SnapshotRow): SnapshotRecord {
 }
 
 function seedOf(row: SeedRow): SeedRecord {
-  return { id: row.id, agent: row.agent, createdAt: row.created_at, blobId: row.blob_id, encrypted: row.encrypted, sourceProcessId: row.source_process_id };
+  return {
+    id: row.id,
+    agent: row.agent,
+    createdAt: row.created_at,
+    blobId: row.blob_id,
+    encrypted: row.encrypted,
+    sourceProcessId: row.source_process_id,
+  };
 }
 
 const SNAPSHOT_COLUMNS = "id, process_id, agent, captured_at, end_state, workdir_blob_id, private_blob_id, encrypted";
@@ -108,10 +123,13 @@ export class PostgresStateStore implements StateStore {
     const parsed = z.safeParse(optionsSchema, options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new OptioConfigError(`PostgresStateStore options.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`);
+      throw new OptioConfigError(
+        `PostgresStateStore options.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`,
+      );
     }
     const { connectionString, pool, schema = "optio", chunkBytes = DEFAULT_CHUNK } = parsed.data;
-    if (!pool && !connectionString) throw new OptioConfigError("PostgresStateStore options.connectionString: required when no pool is given");
+    if (!pool && !connectionString)
+      throw new OptioConfigError("PostgresStateStore options.connectionString: required when no pool is given");
     this.schema = schema;
     this.chunkBytes = chunkBytes;
     this.ownsPool = !pool;
@@ -119,7 +137,13 @@ export class PostgresStateStore implements StateStore {
     // An idle connection the server drops emits an error on the pool; the next query reconnects, so it is not fatal.
     if (this.ownsPool) this.pool.on("error", () => {});
     const q = (name: string) => `"${schema}".${name}`;
-    this.t = { blobs: q("blobs"), chunks: q("blob_chunks"), snapshots: q("snapshots"), seeds: q("seeds"), version: q("schema_version") };
+    this.t = {
+      blobs: q("blobs"),
+      chunks: q("blob_chunks"),
+      snapshots: q("snapshots"),
+      seeds: q("seeds"),
+      version: q("schema_version"),
+    };
   }
 
   /** Closes the store's own connections (not a pool handed in). */
@@ -129,7 +153,10 @@ export class PostgresStateStore implements StateStore {
 
   /** The schema version this store's tables are at, migrating first when needed. */
   async schemaVersion(): Promise<number> {
-    const { rows } = await this.query<{ version: number }>("reading the schema version", `SELECT max(version) AS version FROM ${this.t.version}`);
+    const { rows } = await this.query<{ version: number }>(
+      "reading the schema version",
+      `SELECT max(version) AS version FROM ${this.t.version}`,
+    );
     return rows[0]?.version ?? 0;
   }
 
@@ -139,7 +166,10 @@ export class PostgresStateStore implements StateStore {
       return await work();
     } catch (error) {
       if (OptioError.isInstance(error)) throw error;
-      if (isConnectionFailure(error)) throw new StateStoreUnavailableError(`${what}: PostgreSQL is unavailable: ${describe(error)}`, { cause: error });
+      if (isConnectionFailure(error))
+        throw new StateStoreUnavailableError(`${what}: PostgreSQL is unavailable: ${describe(error)}`, {
+          cause: error,
+        });
       throw error;
     }
   }
@@ -160,7 +190,11 @@ export class PostgresStateStore implements StateStore {
   }
 
   /** Runs one statement; `what` names the operation in a StateStoreUnavailableError. */
-  private async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    what: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
     await this.ready();
     return this.guard(what, () => this.pool.query<R>(text, values));
   }
@@ -178,7 +212,11 @@ export class PostgresStateStore implements StateStore {
           let seq = 0;
           let size = 0;
           await forEachBlock(data, this.chunkBytes, async (block) => {
-            await client.query(`INSERT INTO ${this.t.chunks} (blob_id, seq, data) VALUES ($1, $2, $3)`, [id, seq++, block]);
+            await client.query(`INSERT INTO ${this.t.chunks} (blob_id, seq, data) VALUES ($1, $2, $3)`, [
+              id,
+              seq++,
+              block,
+            ]);
             size += block.byteLength;
           });
           await client.query(`UPDATE ${this.t.blobs} SET size = $2, chunks = $3 WHERE id = $1`, [id, size, seq]);
@@ -202,7 +240,11 @@ export class PostgresStateStore implements StateStore {
 
   async getBlob(id: string): Promise<Readable> {
     checkStateId(id, "blob id");
-    const { rows } = await this.query<{ chunks: number }>(`reading blob ${id}`, `SELECT chunks FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    const { rows } = await this.query<{ chunks: number }>(
+      `reading blob ${id}`,
+      `SELECT chunks FROM ${this.t.blobs} WHERE id = $1`,
+      [id],
+    );
     const head = rows[0];
     if (!head) throw new StateNotFoundError(`no blob with id ${id}`);
     let seq = 0;
@@ -211,7 +253,9 @@ export class PostgresStateStore implements StateStore {
     // the heap instead of piling up as large objects until a full collection.
     const nextSlice = async (): Promise<Buffer | null> => {
       while (seq < head.chunks) {
-        const { rows: [row] } = await this.query<{ data: Buffer | null }>(
+        const {
+          rows: [row],
+        } = await this.query<{ data: Buffer | null }>(
           `reading blob ${id}`,
           `SELECT substring(data FROM $3 FOR $4) AS data FROM ${this.t.chunks} WHERE blob_id = $1 AND seq = $2`,
           [id, seq, offset + 1, READ_SLICE],
@@ -248,7 +292,17 @@ export class PostgresStateStore implements StateStore {
       `inserting a snapshot of ${stored.processId}`,
       `INSERT INTO ${this.t.snapshots} (id, process_id, agent, captured_at, captured_ms, end_state, workdir_blob_id, private_blob_id, encrypted)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [stored.id, stored.processId, stored.agent, stored.capturedAt, Date.parse(stored.capturedAt), stored.endState, stored.workdirBlobId, stored.privateBlobId, stored.encrypted],
+      [
+        stored.id,
+        stored.processId,
+        stored.agent,
+        stored.capturedAt,
+        Date.parse(stored.capturedAt),
+        stored.endState,
+        stored.workdirBlobId,
+        stored.privateBlobId,
+        stored.encrypted,
+      ],
     );
     return stored;
   }
@@ -292,14 +346,26 @@ export class PostgresStateStore implements StateStore {
     await this.query(
       "inserting a seed",
       `INSERT INTO ${this.t.seeds} (id, agent, created_at, created_ms, blob_id, encrypted, source_process_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [stored.id, stored.agent, stored.createdAt, Date.parse(stored.createdAt), stored.blobId, stored.encrypted, stored.sourceProcessId],
+      [
+        stored.id,
+        stored.agent,
+        stored.createdAt,
+        Date.parse(stored.createdAt),
+        stored.blobId,
+        stored.encrypted,
+        stored.sourceProcessId,
+      ],
     );
     return stored;
   }
 
   async getSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(`reading seed ${id}`, `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`, [id]);
+    const { rows } = await this.query<SeedRow>(
+      `reading seed ${id}`,
+      `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`,
+      [id],
+    );
     return rows[0] ? seedOf(rows[0]) : null;
   }
 
@@ -314,7 +380,11 @@ export class PostgresStateStore implements StateStore {
 
   async deleteSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(`deleting seed ${id}`, `DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`, [id]);
+    const { rows } = await this.query<SeedRow>(
+      `deleting seed ${id}`,
+      `DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`,
+      [id],
+    );
     return rows[0] ? seedOf(rows[0]) : null;
   }
 

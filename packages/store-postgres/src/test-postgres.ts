@@ -51,7 +51,9 @@ async function serverAccount(): Promise<Account | undefined> {
   const known = accountOf(RUN_AS);
   if (known) return known;
   // Two test processes may race to create it; either way it exists afterwards.
-  await execFileAsync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_AS]).catch(() => {});
+  await execFileAsync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_AS]).catch(
+    () => {},
+  );
   const made = accountOf(RUN_AS);
   if (!made) throw new Error(`cannot create the user ${RUN_AS} to run PostgreSQL as`);
   return made;
@@ -76,13 +78,20 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     const started = spawn(
       path.join(BIN, "postgres"),
       [
-        "-D", dataDir,
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", `port=${on}`,
-        "-c", `unix_socket_directories=${dir}`,
-        "-c", "shared_buffers=32MB",
-        "-c", "max_connections=60",
-        "-c", "logging_collector=off",
+        "-D",
+        dataDir,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        `port=${on}`,
+        "-c",
+        `unix_socket_directories=${dir}`,
+        "-c",
+        "shared_buffers=32MB",
+        "-c",
+        "max_connections=60",
+        "-c",
+        "logging_collector=off",
       ],
       { ...as, stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -108,7 +117,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   try {
     if (account) await chown(dir, account.uid, account.gid);
-    await execFileAsync(path.join(BIN, "initdb"), ["-D", dataDir, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"], as);
+    await execFileAsync(
+      path.join(BIN, "initdb"),
+      ["-D", dataDir, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+      as,
+    );
     port = await launchOnFreePort(launch);
   } catch (error) {
     await halt();

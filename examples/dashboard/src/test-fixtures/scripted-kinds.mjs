@@ -8,6 +8,13 @@ import * as z from "zod/mini";
 import { kinds as dashboardKinds } from "../queue-kinds.mjs";
 
 const scripted = scriptedTaskKind(process.env.OPTIO_SCRIPTED_ROOT);
-const payload = z.object({ instructions: z.string().check(z.regex(/^\d+$/, "must be the milliseconds the agent works")) });
+const payload = z.object({
+  instructions: z.string().check(z.regex(/^\d+$/, "must be the milliseconds the agent works")),
+});
 
-export const kinds = [...dashboardKinds, defineTaskKind("scripted", payload, ({ instructions }, context) => scripted.create({ ms: Number(instructions) }, context))];
+export const kinds = [
+  ...dashboardKinds,
+  defineTaskKind("scripted", payload, ({ instructions }, context) =>
+    scripted.create({ ms: Number(instructions) }, context),
+  ),
+];

@@ -5,7 +5,9 @@ import { optionHelp, permissionModeOption, runOptionSpecs } from "./cli-options.
 
 describe("permissionModeOption", () => {
   it("is offered when the config schema has permissionMode, listing its values", () => {
-    const schema = defineAgentConfigSchema({ permissionMode: z.enum(["default", "plan", "bypassPermissions"]).default("default") });
+    const schema = defineAgentConfigSchema({
+      permissionMode: z.enum(["default", "plan", "bypassPermissions"]).default("default"),
+    });
     const option = permissionModeOption(schema);
     expect(option?.name).toBe("permission-mode");
     expect(option?.description).toContain("default, plan, bypassPermissions");

@@ -26,20 +26,80 @@ export interface CliExtraOption extends CliOptionSpec {
 }
 
 export const runOptionSpecs: readonly CliOptionSpec[] = [
-  { name: "instructions-file", type: "string", valueName: "FILE", description: "Read the instructions from FILE (`-` reads stdin) instead of the positional argument." },
-  { name: "ssh", type: "string", valueName: "USER@HOST[:PORT]", description: "Run on this SSH host instead of locally." },
-  { name: "identity", type: "string", valueName: "KEY", description: "Private key file for --ssh (default: ssh-agent)." },
-  { name: "known-hosts", type: "string", valueName: "FILE", description: "Verify the SSH host key against this known_hosts file." },
-  { name: "host-fingerprint", type: "string", valueName: "SHA256:…", description: "Verify the SSH host key against this fingerprint (as `ssh-keygen -l` prints it)." },
-  { name: "insecure-accept-any-host-key", type: "boolean", description: "Accept any SSH host key. Insecure: anyone on the path can impersonate the host." },
-  { name: "process-id", type: "string", valueName: "ID", description: "Name the task (letters, digits, `.`, `_`, `-`); default `<agent>-<timestamp>`. Resume needs it." },
+  {
+    name: "instructions-file",
+    type: "string",
+    valueName: "FILE",
+    description: "Read the instructions from FILE (`-` reads stdin) instead of the positional argument.",
+  },
+  {
+    name: "ssh",
+    type: "string",
+    valueName: "USER@HOST[:PORT]",
+    description: "Run on this SSH host instead of locally.",
+  },
+  {
+    name: "identity",
+    type: "string",
+    valueName: "KEY",
+    description: "Private key file for --ssh (default: ssh-agent).",
+  },
+  {
+    name: "known-hosts",
+    type: "string",
+    valueName: "FILE",
+    description: "Verify the SSH host key against this known_hosts file.",
+  },
+  {
+    name: "host-fingerprint",
+    type: "string",
+    valueName: "SHA256:…",
+    description: "Verify the SSH host key against this fingerprint (as `ssh-keygen -l` prints it).",
+  },
+  {
+    name: "insecure-accept-any-host-key",
+    type: "boolean",
+    description: "Accept any SSH host key. Insecure: anyone on the path can impersonate the host.",
+  },
+  {
+    name: "process-id",
+    type: "string",
+    valueName: "ID",
+    description: "Name the task (letters, digits, `.`, `_`, `-`); default `<agent>-<timestamp>`. Resume needs it.",
+  },
   { name: "resume", type: "boolean", description: "Continue the task --process-id from its latest snapshot." },
-  { name: "seed", type: "string", valueName: "ID", description: "Start from a saved seed (a login and settings); see `seeds list`." },
+  {
+    name: "seed",
+    type: "string",
+    valueName: "ID",
+    description: "Start from a saved seed (a login and settings); see `seeds list`.",
+  },
   { name: "save-seed", type: "boolean", description: "Save a seed when a fresh task ends and print its id." },
-  { name: "install-dir", type: "string", valueName: "DIR", description: "Where the agent's binary lives or is installed." },
-  { name: "api-base-url", type: "string", valueName: "URL", description: "Point the agent at this model API endpoint (a gateway, a proxy); give its key with --env." },
-  { name: "env", type: "string", multiple: true, valueName: "NAME=VALUE", description: "Add a variable to the agent's environment (repeatable); the only way a credential variable reaches it." },
-  { name: "json", type: "boolean", description: "Print one JSON object per task event on stdout, then the outcome; nothing else on stdout." },
+  {
+    name: "install-dir",
+    type: "string",
+    valueName: "DIR",
+    description: "Where the agent's binary lives or is installed.",
+  },
+  {
+    name: "api-base-url",
+    type: "string",
+    valueName: "URL",
+    description: "Point the agent at this model API endpoint (a gateway, a proxy); give its key with --env.",
+  },
+  {
+    name: "env",
+    type: "string",
+    multiple: true,
+    valueName: "NAME=VALUE",
+    description:
+      "Add a variable to the agent's environment (repeatable); the only way a credential variable reaches it.",
+  },
+  {
+    name: "json",
+    type: "boolean",
+    description: "Print one JSON object per task event on stdout, then the outcome; nothing else on stdout.",
+  },
   { name: "open", type: "boolean", description: "Open the agent's terminal page in the default browser." },
   { name: "help", short: "h", type: "boolean", description: "Show this help." },
 ];
@@ -58,14 +118,22 @@ export const seedsListOptionSpecs: readonly CliOptionSpec[] = [
   { name: "help", short: "h", type: "boolean", description: "Show this help." },
 ];
 
-export const seedsDeleteOptionSpecs: readonly CliOptionSpec[] = [{ name: "help", short: "h", type: "boolean", description: "Show this help." }];
+export const seedsDeleteOptionSpecs: readonly CliOptionSpec[] = [
+  { name: "help", short: "h", type: "boolean", description: "Show this help." },
+];
 
 export const globalOptionSpecs: readonly CliOptionSpec[] = [
   { name: "help", short: "h", type: "boolean", description: "Show this help." },
   { name: "version", type: "boolean", description: "Print the version." },
 ];
 
-type Def = { type?: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; shape?: Record<string, z.core.$ZodType>; entries?: Record<string, string | number> };
+type Def = {
+  type?: string;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  shape?: Record<string, z.core.$ZodType>;
+  entries?: Record<string, string | number>;
+};
 
 function defOf(schema: z.core.$ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -121,7 +189,9 @@ export function optionHelp(specs: readonly CliOptionSpec[]): string {
   return specs
     .map((spec, i) => {
       const flag = flags[i] ?? "";
-      return flag.length + 2 > width ? `  ${flag}\n  ${" ".repeat(width)}${spec.description}` : `  ${flag.padEnd(width)}${spec.description}`;
+      return flag.length + 2 > width
+        ? `  ${flag}\n  ${" ".repeat(width)}${spec.description}`
+        : `  ${flag.padEnd(width)}${spec.description}`;
     })
     .join("\n");
 }

@@ -55,7 +55,9 @@ describe("EventPrinter", () => {
     p.event({ type: "agent-state", state: "working", timestamp: 1 });
     p.event({ type: "agent-state", state: "waiting-permission", timestamp: 2, message: "Bash: touch x" });
     p.event({ type: "attention", reason: "Claude Code asks for permission: Bash: touch x" });
-    expect(out.text).toBe("STATE working\nSTATE waiting-permission: Bash: touch x\nATTENTION: Claude Code asks for permission: Bash: touch x\n");
+    expect(out.text).toBe(
+      "STATE working\nSTATE waiting-permission: Bash: touch x\nATTENTION: Claude Code asks for permission: Bash: touch x\n",
+    );
   });
 
   it("carries agent-state and attention events in JSON mode", () => {
@@ -63,7 +65,9 @@ describe("EventPrinter", () => {
     const p = new EventPrinter(out, sink(), true);
     p.event({ type: "agent-state", state: "idle", timestamp: 5, message: "I stop here." });
     p.event({ type: "attention", reason: "waits" });
-    expect(out.text).toBe(`{"type":"agent-state","state":"idle","timestamp":5,"message":"I stop here."}\n{"type":"attention","reason":"waits"}\n`);
+    expect(out.text).toBe(
+      `{"type":"agent-state","state":"idle","timestamp":5,"message":"I stop here."}\n{"type":"attention","reason":"waits"}\n`,
+    );
   });
 
   it("prints JSON lines only on stdout in JSON mode", () => {
@@ -83,7 +87,15 @@ describe("jsonLine", () => {
     const cyclic: Record<string, unknown> = { n: 1n };
     cyclic.self = cyclic;
     expect(JSON.parse(jsonLine(cyclic))).toEqual({ n: "1", self: "[circular]" });
-    const failed = outcomeJson({ status: "failed", message: "m", error: Object.assign(new Error("boom"), { code: "x" }) });
-    expect(JSON.parse(jsonLine(failed))).toEqual({ status: "failed", message: "m", error: { name: "Error", message: "boom", code: "x" } });
+    const failed = outcomeJson({
+      status: "failed",
+      message: "m",
+      error: Object.assign(new Error("boom"), { code: "x" }),
+    });
+    expect(JSON.parse(jsonLine(failed))).toEqual({
+      status: "failed",
+      message: "m",
+      error: { name: "Error", message: "boom", code: "x" },
+    });
   });
 });

@@ -33,7 +33,8 @@ export function outcomeJson(outcome: TaskOutcome): Record<string, unknown> {
   return outcome.status === "failed" ? { ...outcome, error: errorJson(outcome.error) } : { ...outcome };
 }
 
-const percentText = (percent: number | null) => (percent === null ? "[ -- ]" : `[${String(Math.round(percent)).padStart(3)}%]`);
+const percentText = (percent: number | null) =>
+  percent === null ? "[ -- ]" : `[${String(Math.round(percent)).padStart(3)}%]`;
 
 /**
  * Renders task events for a person (or as JSON lines). Progress before the

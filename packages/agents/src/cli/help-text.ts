@@ -42,5 +42,12 @@ function runHelpBody(runSpecs: readonly CliOptionSpec[]): string {
 
 /** `run --help`. */
 export function runHelpText(bin: string, adapter: AgentAdapter<never>, runSpecs: readonly CliOptionSpec[]): string {
-  return [`Usage: ${bin} run [INSTRUCTIONS] [options]`, "", `Runs ${adapter.displayName} as a task.`, "", runHelpBody(runSpecs), ""].join("\n");
+  return [
+    `Usage: ${bin} run [INSTRUCTIONS] [options]`,
+    "",
+    `Runs ${adapter.displayName} as a task.`,
+    "",
+    runHelpBody(runSpecs),
+    "",
+  ].join("\n");
 }

@@ -23,7 +23,12 @@ afterEach(async () => {
 });
 
 /** Resolves once `predicate` holds for the output so far; rejects after `ms`. */
-function waitForOutput(read: () => string, predicate: (text: string) => boolean, ms: number, what: string): Promise<void> {
+function waitForOutput(
+  read: () => string,
+  predicate: (text: string) => boolean,
+  ms: number,
+  what: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       clearInterval(poll);
@@ -67,11 +72,21 @@ describe("optio CLI Ctrl-C", () => {
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
 
-    await waitForOutput(() => stdout, (text) => /^STATUS \[ -- \] tick \d+/m.test(text), 90_000, "a STATUS line");
+    await waitForOutput(
+      () => stdout,
+      (text) => /^STATUS \[ -- \] tick \d+/m.test(text),
+      90_000,
+      "a STATUS line",
+    );
     child.kill("SIGINT");
     const [code] = await Promise.race([
       exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 60 s after SIGINT; stdout:\n${stdout}\nstderr:\n${stderr}`)), 60_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`no exit within 60 s after SIGINT; stdout:\n${stdout}\nstderr:\n${stderr}`)),
+          60_000,
+        ),
+      ),
     ]);
 
     expect(code, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(130);

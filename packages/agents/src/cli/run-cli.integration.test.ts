@@ -27,7 +27,9 @@ afterEach(async () => {
 
 async function run(scenario: string, ...args: string[]) {
   const io = sandbox.io();
-  const code = await runCli(adapter, ["run", "do the thing", "--env", `OPTIO_SCENARIO=${scenario}`, ...args], io, { bin: "optio-scripted" });
+  const code = await runCli(adapter, ["run", "do the thing", "--env", `OPTIO_SCENARIO=${scenario}`, ...args], io, {
+    bin: "optio-scripted",
+  });
   return { code, stdout: io.stdout.text, stderr: io.stderr.text };
 }
 

@@ -32,7 +32,10 @@ describe("runCli argument errors", () => {
     [["run", "--ssh", "u@h:99999"], /--ssh port must be 1–65535/],
     [["run", "--env", "NOEQUALS"], /--env must look like NAME=VALUE/],
     [["run", "--env", "1BAD=x"], /--env name "1BAD" is not a valid variable name/],
-    [["run", "--ssh", "u@h", "--known-hosts", "kh", "--host-fingerprint", `SHA256:${"A".repeat(43)}`], /--known-hosts and --host-fingerprint cannot be used together/],
+    [
+      ["run", "--ssh", "u@h", "--known-hosts", "kh", "--host-fingerprint", `SHA256:${"A".repeat(43)}`],
+      /--known-hosts and --host-fingerprint cannot be used together/,
+    ],
     [["run", "--identity", "key"], /--identity only makes sense with --ssh/],
     [["run", "--ssh", "u@h", "--host-fingerprint", "MD5:aa"], /invalid configuration at ssh.hostFingerprint/],
     [["run", "--process-id", "../escape"], /--process-id may hold only/],
@@ -60,7 +63,9 @@ describe("runCli argument errors", () => {
     await writeFile(join(sandbox.cwd, "task.md"), "do it");
     const result = await cli(["run", "inline", "--instructions-file", "task.md"]);
     expect(result.code).toBe(2);
-    expect(result.stderrLines).toEqual([expect.stringMatching(/either as an argument or with --instructions-file, not both/)]);
+    expect(result.stderrLines).toEqual([
+      expect.stringMatching(/either as an argument or with --instructions-file, not both/),
+    ]);
   });
 
   it("validates adapter-specific values through the adapter's schema", async () => {
@@ -80,7 +85,8 @@ describe("runCli help and version", () => {
     const result = await cli(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    for (const command of ["run [INSTRUCTIONS]", "seeds list", "seeds delete ID", "--version"]) expect(result.stdout).toContain(command);
+    for (const command of ["run [INSTRUCTIONS]", "seeds list", "seeds delete ID", "--version"])
+      expect(result.stdout).toContain(command);
     for (const spec of [...runOptionSpecs, ...seedsListOptionSpecs]) {
       expect(result.stdout).toContain(`--${spec.name}`);
       expect(result.stdout).toContain(spec.description);
@@ -89,7 +95,10 @@ describe("runCli help and version", () => {
   });
 
   it("run --help documents the run options, and -h works too", async () => {
-    for (const argv of [["run", "--help"], ["run", "-h"]]) {
+    for (const argv of [
+      ["run", "--help"],
+      ["run", "-h"],
+    ]) {
       const result = await cli(argv);
       expect(result.code).toBe(0);
       for (const spec of runOptionSpecs) expect(result.stdout).toContain(`--${spec.name}`);
@@ -99,7 +108,10 @@ describe("runCli help and version", () => {
   it("offers --permission-mode (with its values) when the config schema has the field, and extra options from the bin", async () => {
     const withMode = {
       ...adapter,
-      configSchema: defineAgentConfigSchema({ permissionMode: z.enum(["default", "plan"]).optional(), tools: z.array(z.string()).default([]) }),
+      configSchema: defineAgentConfigSchema({
+        permissionMode: z.enum(["default", "plan"]).optional(),
+        tools: z.array(z.string()).default([]),
+      }),
     };
     const io = sandbox.io();
     const extra = {
@@ -129,8 +141,20 @@ describe("runCli seeds", () => {
   it("lists and deletes this agent's seeds only", async () => {
     const store = new FileStateStore({ dir: sandbox.stateDir });
     const blobId = await store.putBlob(new Uint8Array([1, 2, 3]));
-    const mine = await store.insertSeed({ agent: adapter.id, createdAt: "2026-01-02T03:04:05.000Z", blobId, encrypted: false, sourceProcessId: "p-1" });
-    const other = await store.insertSeed({ agent: `${adapter.id}-other`, createdAt: "2026-01-02T03:04:05.000Z", blobId, encrypted: false, sourceProcessId: "p-2" });
+    const mine = await store.insertSeed({
+      agent: adapter.id,
+      createdAt: "2026-01-02T03:04:05.000Z",
+      blobId,
+      encrypted: false,
+      sourceProcessId: "p-1",
+    });
+    const other = await store.insertSeed({
+      agent: `${adapter.id}-other`,
+      createdAt: "2026-01-02T03:04:05.000Z",
+      blobId,
+      encrypted: false,
+      sourceProcessId: "p-2",
+    });
 
     const listed = await cli(["seeds", "list"]);
     expect(listed.code).toBe(0);
@@ -139,7 +163,12 @@ describe("runCli seeds", () => {
     expect(listed.stdout).not.toContain(other.id);
 
     const json = await cli(["seeds", "list", "--json"]);
-    expect(json.stdout.trim().split("\n").map((line) => JSON.parse(line))).toEqual([mine]);
+    expect(
+      json.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([mine]);
 
     const refused = await cli(["seeds", "delete", other.id]);
     expect(refused.code).toBe(1);

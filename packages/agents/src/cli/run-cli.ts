@@ -73,7 +73,11 @@ function usageFromParseError(error: unknown): CliUsageError {
 function parse(args: string[], specs: readonly CliOptionSpec[], allowPositionals: boolean) {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const spec of specs) {
-    options[spec.name] = { type: spec.type, ...(spec.short && { short: spec.short }), ...(spec.multiple && { multiple: true }) };
+    options[spec.name] = {
+      type: spec.type,
+      ...(spec.short && { short: spec.short }),
+      ...(spec.multiple && { multiple: true }),
+    };
   }
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
@@ -94,7 +98,8 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
     const eq = item.indexOf("=");
     const name = eq < 0 ? item : item.slice(0, eq);
     if (eq < 0) throw new CliUsageError(`--env must look like NAME=VALUE, got ${JSON.stringify(item)}`);
-    if (!ENV_NAME.test(name)) throw new CliUsageError(`--env name ${JSON.stringify(name)} is not a valid variable name`);
+    if (!ENV_NAME.test(name))
+      throw new CliUsageError(`--env name ${JSON.stringify(name)} is not a valid variable name`);
     env[name] = item.slice(eq + 1);
   }
   return env;
@@ -113,14 +118,18 @@ function issueText(issues: readonly { path: readonly PropertyKey[]; message: str
   return `invalid configuration${path ? ` at ${path}` : ""}: ${issue.message}`;
 }
 
-function runSpecsFor(adapter: AgentAdapter<never>, options: RunCliOptions): { specs: CliOptionSpec[]; extras: CliExtraOption[] } {
+function runSpecsFor(
+  adapter: AgentAdapter<never>,
+  options: RunCliOptions,
+): { specs: CliOptionSpec[]; extras: CliExtraOption[] } {
   const extras: CliExtraOption[] = [];
   const permissionMode = permissionModeOption(adapter.configSchema);
   if (permissionMode && !options.extraOptions?.some((o) => o.name === permissionMode.name)) extras.push(permissionMode);
   extras.push(...(options.extraOptions ?? []));
   const builtin = runOptionSpecs.filter((s) => s.name !== "help");
   for (const extra of extras) {
-    if (runOptionSpecs.some((s) => s.name === extra.name)) throw new TypeError(`extra option --${extra.name} clashes with a built-in option`);
+    if (runOptionSpecs.some((s) => s.name === extra.name))
+      throw new TypeError(`extra option --${extra.name} clashes with a built-in option`);
   }
   const help = runOptionSpecs.filter((s) => s.name === "help");
   return { specs: [...builtin, ...extras, ...help], extras };
@@ -160,7 +169,11 @@ export async function runCli<C extends AgentTaskConfig>(
       return EXIT_DONE;
     }
     const unknown = positionals[0];
-    throw new CliUsageError(unknown === undefined ? "missing command: run or seeds" : `unknown command ${JSON.stringify(unknown)}: use run or seeds`);
+    throw new CliUsageError(
+      unknown === undefined
+        ? "missing command: run or seeds"
+        : `unknown command ${JSON.stringify(unknown)}: use run or seeds`,
+    );
   } catch (error) {
     if (CliUsageError.isInstance(error)) {
       fullIo.stderr.write(`${bin}: ${error.message.replace(/\s*\n\s*/g, " ")} (see ${bin} --help)\n`);
@@ -183,17 +196,26 @@ function sshFlagsOf(values: Record<string, CliOptionValue | undefined>): SshFlag
 }
 
 /** `ps` lists the task sessions on the host; `kill ID` ends one with every process of it. */
-async function sessionsCommand(agent: string, bin: string, command: "ps" | "kill", args: string[], io: CliIo): Promise<number> {
+async function sessionsCommand(
+  agent: string,
+  bin: string,
+  command: "ps" | "kill",
+  args: string[],
+  io: CliIo,
+): Promise<number> {
   const { values, positionals } = parse(args, sessionsOptionSpecs, command === "kill");
   if (values.help) {
-    io.stdout.write(`Usage: ${bin} ${command === "ps" ? "ps" : "kill PROCESS_ID"} [options]\n\n${optionHelp(sessionsOptionSpecs)}\n`);
+    io.stdout.write(
+      `Usage: ${bin} ${command === "ps" ? "ps" : "kill PROCESS_ID"} [options]\n\n${optionHelp(sessionsOptionSpecs)}\n`,
+    );
     return EXIT_DONE;
   }
   const ssh = sshConfigFromFlags(sshFlagsOf(values as Record<string, CliOptionValue | undefined>), io.cwd);
   const where = { agent, ...(ssh && { ssh }), env: io.env };
   if (command === "kill") {
     const [processId, ...more] = positionals;
-    if (processId === undefined || more.length > 0 || !PROCESS_ID.test(processId)) throw new CliUsageError("kill takes exactly one process id");
+    if (processId === undefined || more.length > 0 || !PROCESS_ID.test(processId))
+      throw new CliUsageError("kill takes exactly one process id");
     if (!(await endTaskSession({ ...where, processId }))) {
       io.stderr.write(`${bin}: no running session for task ${processId}\n`);
       return EXIT_FAILED;
@@ -202,9 +224,14 @@ async function sessionsCommand(agent: string, bin: string, command: "ps" | "kill
     return EXIT_DONE;
   }
   const sessions = await listTaskSessions(where);
-  if (values.json) for (const s of sessions) io.stdout.write(`${jsonLine({ ...s, startedAt: s.startedAt.toISOString() })}\n`);
+  if (values.json)
+    for (const s of sessions) io.stdout.write(`${jsonLine({ ...s, startedAt: s.startedAt.toISOString() })}\n`);
   else if (sessions.length === 0) io.stdout.write(`No ${agent} task sessions.\n`);
-  else for (const s of sessions) io.stdout.write(`${s.processId}  ${s.alive ? `running, agent pid ${s.agentPid ?? "?"}` : "exited"}  since ${s.startedAt.toISOString()}\n`);
+  else
+    for (const s of sessions)
+      io.stdout.write(
+        `${s.processId}  ${s.alive ? `running, agent pid ${s.agentPid ?? "?"}` : "exited"}  since ${s.startedAt.toISOString()}\n`,
+      );
   return EXIT_DONE;
 }
 
@@ -225,29 +252,38 @@ async function runCommand(
   const str = (name: string) => values[name] as string | undefined;
   const flag = (name: string) => values[name] === true;
 
-  if (positionals.length > 1) throw new CliUsageError(`expected one instructions argument (quote it), got ${positionals.length}`);
+  if (positionals.length > 1)
+    throw new CliUsageError(`expected one instructions argument (quote it), got ${positionals.length}`);
   const instructionsFile = str("instructions-file");
   if (positionals.length === 1 && instructionsFile !== undefined) {
     throw new CliUsageError("give the instructions either as an argument or with --instructions-file, not both");
   }
   const explicitId = str("process-id");
   if (explicitId !== undefined && !PROCESS_ID.test(explicitId)) {
-    throw new CliUsageError(`--process-id may hold only letters, digits, ".", "_" and "-", got ${JSON.stringify(explicitId)}`);
+    throw new CliUsageError(
+      `--process-id may hold only letters, digits, ".", "_" and "-", got ${JSON.stringify(explicitId)}`,
+    );
   }
   const resume = flag("resume");
-  if (resume && explicitId === undefined) throw new CliUsageError("--resume needs --process-id: the id of the task to continue");
+  if (resume && explicitId === undefined)
+    throw new CliUsageError("--resume needs --process-id: the id of the task to continue");
   const processId = explicitId ?? defaultProcessId(adapter.id);
   const env = parseEnvFlags((values.env as string[] | undefined) ?? []);
   const sshFlags = sshFlagsOf(values);
   const ssh = sshConfigFromFlags(sshFlags, io.cwd);
   const rawInstallDir = str("install-dir");
   const installDir =
-    rawInstallDir !== undefined && !ssh && !isAbsolute(rawInstallDir) && !rawInstallDir.startsWith("~") ? resolve(io.cwd, rawInstallDir) : rawInstallDir;
+    rawInstallDir !== undefined && !ssh && !isAbsolute(rawInstallDir) && !rawInstallDir.startsWith("~")
+      ? resolve(io.cwd, rawInstallDir)
+      : rawInstallDir;
 
   let instructions = positionals[0] ?? "";
   if (instructionsFile !== undefined) {
     try {
-      instructions = instructionsFile === "-" ? await readStdin(io.stdin) : await readFile(resolve(io.cwd, instructionsFile), "utf8");
+      instructions =
+        instructionsFile === "-"
+          ? await readStdin(io.stdin)
+          : await readFile(resolve(io.cwd, instructionsFile), "utf8");
     } catch (error) {
       throw new CliUsageError(`cannot read --instructions-file ${instructionsFile}: ${(error as Error).message}`);
     }
@@ -298,7 +334,9 @@ async function runCommand(
     config: config as never,
   });
   const where = ssh ? `on ${ssh.username}@${ssh.host}${ssh.port ? `:${ssh.port}` : ""}` : "on this machine";
-  printer.say(`${resume ? "Resuming" : "Starting"} ${adapter.displayName} task ${processId} ${where} (Ctrl-C cancels and saves it)`);
+  printer.say(
+    `${resume ? "Resuming" : "Starting"} ${adapter.displayName} task ${processId} ${where} (Ctrl-C cancels and saves it)`,
+  );
 
   const run = runTask(task, { store: createStore(io.env), resume, handleSigint: true });
   let savedState = false;
@@ -364,7 +402,10 @@ async function seedsCommand(agent: string, bin: string, args: string[], io: CliI
     } else if (seeds.length === 0) {
       io.stdout.write(`No seeds saved for ${agent}.\n`);
     } else {
-      for (const seed of seeds) io.stdout.write(`${seed.id}  ${seed.createdAt}  from ${seed.sourceProcessId}${seed.encrypted ? "  (encrypted)" : ""}\n`);
+      for (const seed of seeds)
+        io.stdout.write(
+          `${seed.id}  ${seed.createdAt}  from ${seed.sourceProcessId}${seed.encrypted ? "  (encrypted)" : ""}\n`,
+        );
     }
     return EXIT_DONE;
   }
@@ -390,5 +431,9 @@ async function seedsCommand(agent: string, bin: string, args: string[], io: CliI
     io.stdout.write(`Usage:\n  ${bin} seeds list [--json]\n  ${bin} seeds delete ID\n`);
     return EXIT_DONE;
   }
-  throw new CliUsageError(sub === undefined ? "seeds needs a subcommand: list or delete" : `unknown seeds subcommand ${JSON.stringify(sub)}: use list or delete`);
+  throw new CliUsageError(
+    sub === undefined
+      ? "seeds needs a subcommand: list or delete"
+      : `unknown seeds subcommand ${JSON.stringify(sub)}: use list or delete`,
+  );
 }

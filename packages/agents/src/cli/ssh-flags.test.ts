@@ -9,9 +9,12 @@ describe("parseSshTarget", () => {
     expect(parseSshTarget("dev@[::1]:22")).toEqual({ username: "dev", host: "::1", port: 22 });
   });
 
-  it.each(["example.org", "@host", "dev@", "dev@host:", "dev@host:0", "dev@host:70000", "dev@host:ab", "a b@host"])("rejects %j", (text) => {
-    expect(() => parseSshTarget(text)).toThrow(CliUsageError);
-  });
+  it.each(["example.org", "@host", "dev@", "dev@host:", "dev@host:0", "dev@host:70000", "dev@host:ab", "a b@host"])(
+    "rejects %j",
+    (text) => {
+      expect(() => parseSshTarget(text)).toThrow(CliUsageError);
+    },
+  );
 });
 
 describe("sshConfigFromFlags", () => {
@@ -34,7 +37,9 @@ describe("sshConfigFromFlags", () => {
     expect(() => sshConfigFromFlags({ ssh: "u@h", knownHosts: "kh", hostFingerprint: "SHA256:x" }, "/w")).toThrow(
       /--known-hosts and --host-fingerprint cannot be used together/,
     );
-    expect(() => sshConfigFromFlags({ ssh: "u@h", hostFingerprint: "SHA256:x", insecureAcceptAnyHostKey: true }, "/w")).toThrow(CliUsageError);
+    expect(() =>
+      sshConfigFromFlags({ ssh: "u@h", hostFingerprint: "SHA256:x", insecureAcceptAnyHostKey: true }, "/w"),
+    ).toThrow(CliUsageError);
   });
 
   it("gives back the flags for the resume command", () => {

@@ -21,7 +21,8 @@ export function parseSshTarget(text: string): { username: string; host: string; 
   const host = rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost;
   if (rawPort === undefined) return { username, host };
   const port = Number(rawPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`--ssh port must be 1–65535, got ${rawPort}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CliUsageError(`--ssh port must be 1–65535, got ${rawPort}`);
   return { username, host, port };
 }
 
@@ -44,7 +45,8 @@ export function sshConfigFromFlags(flags: SshFlags, cwd: string): SSHConfigInput
     flags.hostFingerprint !== undefined && "--host-fingerprint",
     flags.insecureAcceptAnyHostKey && "--insecure-accept-any-host-key",
   ].filter((v): v is string => Boolean(v));
-  if (verifiers.length > 1) throw new CliUsageError(`${verifiers.join(" and ")} cannot be used together: choose one way to check the host key`);
+  if (verifiers.length > 1)
+    throw new CliUsageError(`${verifiers.join(" and ")} cannot be used together: choose one way to check the host key`);
   const target = parseSshTarget(flags.ssh);
   return {
     ...target,

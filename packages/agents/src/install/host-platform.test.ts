@@ -11,7 +11,11 @@ describe("parsePlatformProbe", () => {
   });
 
   it("names an unsupported OS or CPU in a typed error", () => {
-    for (const [probe, found] of [["FreeBSD\namd64\nglibc\n", '"FreeBSD"'], ["Linux\nriscv64\nglibc\n", '"riscv64"'], ["Linux\narmv7l\nglibc\n", '"armv7l"']] as const) {
+    for (const [probe, found] of [
+      ["FreeBSD\namd64\nglibc\n", '"FreeBSD"'],
+      ["Linux\nriscv64\nglibc\n", '"riscv64"'],
+      ["Linux\narmv7l\nglibc\n", '"armv7l"'],
+    ] as const) {
       let error: unknown;
       try {
         parsePlatformProbe(probe);

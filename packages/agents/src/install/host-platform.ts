@@ -18,7 +18,7 @@ const ARCH_NAMES: Record<string, HostPlatform["arch"]> = {
 
 // One round trip: uname twice, then musl evidence (ldd's banner, or the musl loader on disk).
 const PROBE =
-  'uname -s; uname -m; if { ldd --version 2>&1 || true; } | grep -qi musl || ls /lib/ld-musl-* >/dev/null 2>&1; then echo musl; else echo glibc; fi';
+  "uname -s; uname -m; if { ldd --version 2>&1 || true; } | grep -qi musl || ls /lib/ld-musl-* >/dev/null 2>&1; then echo musl; else echo glibc; fi";
 
 /** The host's OS, CPU and libc, in the names npm platform packages use. */
 export async function detectHostPlatform(host: Host, options?: { signal?: AbortSignal }): Promise<HostPlatform> {
@@ -28,12 +28,20 @@ export async function detectHostPlatform(host: Host, options?: { signal?: AbortS
 
 /** Reads the probe's three lines: `uname -s`, `uname -m`, `musl` or `glibc`. */
 export function parsePlatformProbe(stdout: string): HostPlatform {
-  const [osName = "", machine = "", libcName = ""] = stdout.trim().split(/\r?\n/).map((l) => l.trim());
+  const [osName = "", machine = "", libcName = ""] = stdout
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.trim());
   const os = OS_NAMES[osName];
-  if (!os) throw new UnsupportedPlatformError(`unsupported host OS ${JSON.stringify(osName)} (uname -s); supported: Linux, Darwin`);
+  if (!os)
+    throw new UnsupportedPlatformError(
+      `unsupported host OS ${JSON.stringify(osName)} (uname -s); supported: Linux, Darwin`,
+    );
   const arch = ARCH_NAMES[machine];
   if (!arch) {
-    throw new UnsupportedPlatformError(`unsupported host CPU ${JSON.stringify(machine)} (uname -m); supported: x86_64, aarch64/arm64`);
+    throw new UnsupportedPlatformError(
+      `unsupported host CPU ${JSON.stringify(machine)} (uname -m); supported: x86_64, aarch64/arm64`,
+    );
   }
   return { os, arch, libc: os === "darwin" ? null : libcName === "musl" ? "musl" : "glibc" };
 }

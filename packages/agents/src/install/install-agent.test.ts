@@ -18,13 +18,21 @@ let abort: AbortController;
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-install-agent-"));
-  host = new LocalHost({ consumer: "installtest", processId: "p1", env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") } });
+  host = new LocalHost({
+    consumer: "installtest",
+    processId: "p1",
+    env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") },
+  });
   await host.connect();
   progress = [];
   abort = new AbortController();
   const home = join(root, "home");
   await mkdir(home, { recursive: true });
-  const hook = { host, signal: abort.signal, reportProgress: (_p: number | null, m?: string) => progress.push(m ?? "") } as unknown as HookContext;
+  const hook = {
+    host,
+    signal: abort.signal,
+    reportProgress: (_p: number | null, m?: string) => progress.push(m ?? ""),
+  } as unknown as HookContext;
   ctx = { host, hook, workdir: root, home, signal: abort.signal };
 });
 afterEach(async () => {
@@ -33,7 +41,9 @@ afterEach(async () => {
 });
 
 async function probeTool(h: Host, path: string): Promise<string | null> {
-  const result = await h.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, { timeoutMs: 10_000 });
+  const result = await h.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, {
+    timeoutMs: 10_000,
+  });
   return result.exitCode === 0 && result.stdout.includes("(Tool)") ? (result.stdout.split(" ")[0] ?? "") : null;
 }
 
@@ -58,7 +68,10 @@ describe("installAgentBinary", () => {
   it("uses the binary already in the install dir without running a strategy, and links it into the home", async () => {
     const path = await writeTool(join(root, "bin", "tool"));
     const ran: string[] = [];
-    const result = await installAgentBinary(ctx, spec({ strategies: [{ name: "never", run: async () => void ran.push("never") }] }));
+    const result = await installAgentBinary(
+      ctx,
+      spec({ strategies: [{ name: "never", run: async () => void ran.push("never") }] }),
+    );
     expect(result).toEqual({ binaryPath: path, version: "4.5.6" });
     expect(ran).toEqual([]);
     expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(path);
@@ -69,7 +82,9 @@ describe("installAgentBinary", () => {
   it("fails naming the path when the binary is missing and installing is off", async () => {
     const error = await installAgentBinary(ctx, spec({ installIfMissing: false })).catch((e: unknown) => e);
     expect(AgentNotInstalledError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toBe(`tool is not installed at ${join(root, "bin", "tool")} and installIfMissing is false`);
+    expect((error as Error).message).toBe(
+      `tool is not installed at ${join(root, "bin", "tool")} and installIfMissing is false`,
+    );
   });
 
   it("tries strategies in order, keeps each failure, and links a binary a strategy placed elsewhere", async () => {
@@ -115,7 +130,13 @@ describe("installAgentBinary", () => {
   });
 
   it("writes the target itself when a strategy installs straight into the install dir", async () => {
-    const result = await installAgentBinary(ctx, spec({ installDir: join(root, "direct"), strategies: [{ name: "script", run: async (_c, path) => void (await writeTool(path)) }] }));
+    const result = await installAgentBinary(
+      ctx,
+      spec({
+        installDir: join(root, "direct"),
+        strategies: [{ name: "script", run: async (_c, path) => void (await writeTool(path)) }],
+      }),
+    );
     expect(result.binaryPath).toBe(join(root, "direct", "tool"));
     expect(await readlink(join(ctx.home, ".local/bin/tool"))).toBe(join(root, "direct", "tool"));
   });
@@ -148,7 +169,8 @@ describe("installAgentBinary", () => {
       probed.push(path);
       return probeTool(h, path);
     };
-    const otherTool = (version: string) => `#!/bin/sh\n[ "$1" = --version ] && { echo "${version} (Tool)"; exit 0; }\nexit 1\n`;
+    const otherTool = (version: string) =>
+      `#!/bin/sh\n[ "$1" = --version ] && { echo "${version} (Tool)"; exit 0; }\nexit 1\n`;
     beforeEach(() => {
       probed.length = 0;
     });
@@ -188,9 +210,17 @@ describe("installAgentBinary", () => {
       const path = await writeTool(join(root, "bin", "tool"));
       await installAgentBinary(ctx, spec({ probe: counting }));
       await chmod(path, 0o644);
-      expect(AgentNotInstalledError.isInstance(await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e))).toBe(true);
+      expect(
+        AgentNotInstalledError.isInstance(
+          await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       await rm(path);
-      expect(AgentNotInstalledError.isInstance(await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e))).toBe(true);
+      expect(
+        AgentNotInstalledError.isInstance(
+          await installAgentBinary(ctx, spec({ probe: counting, installIfMissing: false })).catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       expect(probed).toEqual([path, path, path]);
     });
   });

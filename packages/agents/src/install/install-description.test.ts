@@ -20,14 +20,22 @@ let progress: string[];
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-install-description-"));
-  host = new LocalHost({ consumer: "installtest", processId: "p1", env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") } });
+  host = new LocalHost({
+    consumer: "installtest",
+    processId: "p1",
+    env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") },
+  });
   await host.connect();
   server = await startStaticServer();
   progress = [];
   const signal = new AbortController().signal;
   const home = join(root, "home");
   await mkdir(home, { recursive: true });
-  const hook = { host, signal, reportProgress: (_p: number | null, m?: string) => progress.push(m ?? "") } as unknown as HookContext;
+  const hook = {
+    host,
+    signal,
+    reportProgress: (_p: number | null, m?: string) => progress.push(m ?? ""),
+  } as unknown as HookContext;
   ctx = { host, hook, workdir: root, home, signal };
 });
 afterEach(async () => {
@@ -52,7 +60,9 @@ const tool = (overrides: Partial<AgentInstallDescription> = {}): AgentInstallDes
   defaultStrategies: ["vendor-script"],
   vendorScript: { url: `${server.url}/default.sh`, env: (target) => ({ TOOL_DIR: join(target, "..") }) },
   probe: async (c, path) => {
-    const result = await c.host.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, { timeoutMs: 10_000 });
+    const result = await c.host.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, {
+      timeoutMs: 10_000,
+    });
     return result.exitCode === 0 && result.stdout.includes("(Tool)") ? (result.stdout.split(" ")[0] ?? "") : null;
   },
   ...overrides,
@@ -83,13 +93,21 @@ describe("installAgent", () => {
     const bin = join(root, "bin");
     const elsewhere = join(root, "vendor-place", "tool");
     server.route("/default.sh", 200, vendorScript(elsewhere));
-    const installed = await installAgent(ctx, settings({ installDir: bin }), tool({ vendorScript: { url: `${server.url}/default.sh`, installsTo: elsewhere } }));
+    const installed = await installAgent(
+      ctx,
+      settings({ installDir: bin }),
+      tool({ vendorScript: { url: `${server.url}/default.sh`, installsTo: elsewhere } }),
+    );
     expect(installed.binaryPath).toBe(join(bin, "tool"));
     expect(await realpath(join(bin, "tool"))).toBe(elsewhere);
   });
 
   it("refuses a strategy the agent has no description for before running anything", async () => {
-    const error = await installAgent(ctx, settings({ installDir: join(root, "bin"), installStrategies: ["npm-registry", "vendor-script"] }), tool()).catch((e: unknown) => e);
+    const error = await installAgent(
+      ctx,
+      settings({ installDir: join(root, "bin"), installStrategies: ["npm-registry", "vendor-script"] }),
+      tool(),
+    ).catch((e: unknown) => e);
     expect(OptioConfigError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("config.installStrategies");
     expect((error as Error).message).toContain("npm registry");
@@ -101,7 +119,12 @@ describe("installAgent", () => {
     const registry = { agent: "tool", packageName: "tool-pkg", binaryInPackage: "tool" };
     const error = await installAgent(
       ctx,
-      settings({ installDir: join(root, "bin"), installStrategies: ["vendor-script", "npm-registry"], registry: server.url, installCacheDir: join(root, "cache") }),
+      settings({
+        installDir: join(root, "bin"),
+        installStrategies: ["vendor-script", "npm-registry"],
+        registry: server.url,
+        installCacheDir: join(root, "cache"),
+      }),
       tool({ registryPackage: registry }),
     ).catch((e: unknown) => e);
     expect(AgentInstallError.isInstance(error)).toBe(true);

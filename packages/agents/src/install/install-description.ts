@@ -40,20 +40,37 @@ export interface AgentInstallDescription {
 /** The base config's install settings. */
 export type AgentInstallSettings = Pick<
   AgentTaskConfig,
-  "installIfMissing" | "installDir" | "installStrategies" | "agentVersion" | "installCacheDir" | "registry" | "vendorScriptUrl"
+  | "installIfMissing"
+  | "installDir"
+  | "installStrategies"
+  | "agentVersion"
+  | "installCacheDir"
+  | "registry"
+  | "vendorScriptUrl"
 >;
 
 /** Where an agent lives unless `installDir` says otherwise. */
 export const DEFAULT_INSTALL_DIR = "~/.local/bin";
 
-function strategyFor(ctx: AdapterContext, name: InstallStrategyName, settings: AgentInstallSettings, agent: AgentInstallDescription): AgentInstallStrategy {
+function strategyFor(
+  ctx: AdapterContext,
+  name: InstallStrategyName,
+  settings: AgentInstallSettings,
+  agent: AgentInstallDescription,
+): AgentInstallStrategy {
   if (name === "npm-registry") {
     const registryPackage = agent.registryPackage;
-    if (!registryPackage) throw new OptioConfigError(`config.installStrategies: ${agent.name} is not published in the npm registry`);
+    if (!registryPackage)
+      throw new OptioConfigError(`config.installStrategies: ${agent.name} is not published in the npm registry`);
     return {
       name,
       async run() {
-        const spec = { ...registryPackage, version: settings.agentVersion, registry: settings.registry, cacheDir: settings.installCacheDir };
+        const spec = {
+          ...registryPackage,
+          version: settings.agentVersion,
+          registry: settings.registry,
+          cacheDir: settings.installCacheDir,
+        };
         return (await installFromRegistry(ctx.hook, spec)).binaryPath;
       },
     };
@@ -63,11 +80,16 @@ function strategyFor(ctx: AdapterContext, name: InstallStrategyName, settings: A
   return {
     name,
     async run(_ctx, targetPath) {
-      await installViaVendorScript(ctx.hook, { url: settings.vendorScriptUrl ?? script.url, env: script.env?.(targetPath) });
+      await installViaVendorScript(ctx.hook, {
+        url: settings.vendorScriptUrl ?? script.url,
+        env: script.env?.(targetPath),
+      });
       if ((await agent.probe(ctx, targetPath)) !== null || !script.installsTo) return;
       const placed = await expandHostPath(ctx.host, script.installsTo);
       if (placed !== targetPath && (await agent.probe(ctx, placed)) !== null) return placed;
-      throw new AgentNotInstalledError(`the vendor installer finished but neither ${targetPath} nor ${placed} runs as ${agent.name}`);
+      throw new AgentNotInstalledError(
+        `the vendor installer finished but neither ${targetPath} nor ${placed} runs as ${agent.name}`,
+      );
     },
   };
 }
@@ -78,7 +100,11 @@ function strategyFor(ctx: AdapterContext, name: InstallStrategyName, settings: A
  * `<home>/.local/bin`. A strategy the agent cannot be installed by is an
  * OptioConfigError before anything is tried.
  */
-export async function installAgent(ctx: AdapterContext, settings: AgentInstallSettings, agent: AgentInstallDescription): Promise<InstalledAgent> {
+export async function installAgent(
+  ctx: AdapterContext,
+  settings: AgentInstallSettings,
+  agent: AgentInstallDescription,
+): Promise<InstalledAgent> {
   const names = settings.installStrategies ?? agent.defaultStrategies;
   const strategies = names.map((name) => strategyFor(ctx, name, settings, agent));
   return installAgentBinary(ctx, {

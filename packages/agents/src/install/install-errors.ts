@@ -25,7 +25,13 @@ export class VendorScriptError extends optioErrorClass("vendor_script_failed", "
   readonly exitCode: number | null;
   readonly stderrTail: string;
 
-  constructor(url: string, exitCode: number | null, stderrTail: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    url: string,
+    exitCode: number | null,
+    stderrTail: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.url = url;
     this.exitCode = exitCode;

@@ -5,7 +5,8 @@ import { resolveRegistryPackage, takesEntry } from "./registry-package.js";
 
 const linux: HostPlatform = { os: "linux", arch: "x64", libc: "glibc" };
 const mac: HostPlatform = { os: "darwin", arch: "arm64", libc: null };
-const triple = (p: HostPlatform) => `${p.arch === "x64" ? "x86_64" : "aarch64"}-${p.os === "darwin" ? "apple-darwin" : "unknown-linux-musl"}`;
+const triple = (p: HostPlatform) =>
+  `${p.arch === "x64" ? "x86_64" : "aarch64"}-${p.os === "darwin" ? "apple-darwin" : "unknown-linux-musl"}`;
 
 describe("resolveRegistryPackage", () => {
   const codexLike = {
@@ -19,14 +20,27 @@ describe("resolveRegistryPackage", () => {
     expect(resolveRegistryPackage(codexLike, linux)).toEqual({
       packageName: "@openai/codex",
       binary: "vendor/x86_64-unknown-linux-musl/bin/codex",
-      paths: ["vendor/x86_64-unknown-linux-musl/bin/codex", "vendor/x86_64-unknown-linux-musl/codex-path/rg", "vendor/x86_64-unknown-linux-musl/codex-resources"],
+      paths: [
+        "vendor/x86_64-unknown-linux-musl/bin/codex",
+        "vendor/x86_64-unknown-linux-musl/codex-path/rg",
+        "vendor/x86_64-unknown-linux-musl/codex-resources",
+      ],
     });
     expect(resolveRegistryPackage(codexLike, mac).binary).toBe("vendor/aarch64-apple-darwin/bin/codex");
   });
 
   it("takes fixed values as they are, with the executable once and first", () => {
-    const spec = { agent: "t", packageName: (p: HostPlatform) => `tool-${p.os}-${p.arch}`, binaryInPackage: "bin/tool", files: ["./bin/tool", "lib/"] };
-    expect(resolveRegistryPackage(spec, mac)).toEqual({ packageName: "tool-darwin-arm64", binary: "bin/tool", paths: ["bin/tool", "lib"] });
+    const spec = {
+      agent: "t",
+      packageName: (p: HostPlatform) => `tool-${p.os}-${p.arch}`,
+      binaryInPackage: "bin/tool",
+      files: ["./bin/tool", "lib/"],
+    };
+    expect(resolveRegistryPackage(spec, mac)).toEqual({
+      packageName: "tool-darwin-arm64",
+      binary: "bin/tool",
+      paths: ["bin/tool", "lib"],
+    });
   });
 
   it("refuses a path outside the package, naming the field", () => {

@@ -13,12 +13,21 @@ let host: RemoteHost;
 let root: string;
 let server: StaticServer;
 const progress: string[] = [];
-const ctx = (): InstallContext => ({ host, reportProgress: (_p, m) => progress.push(m ?? ""), signal: new AbortController().signal });
+const ctx = (): InstallContext => ({
+  host,
+  reportProgress: (_p, m) => progress.push(m ?? ""),
+  signal: new AbortController().signal,
+});
 
 beforeAll(async () => {
   sshd = await startTestSshd();
   root = await mkdtemp(join(tmpdir(), "optio-registry-ssh-"));
-  host = new RemoteHost({ consumer: "installtest", processId: "ssh", ssh: sshd.sshConfig(), env: { INSTALLTEST_REMOTE_TASK_ROOT: join(root, "tasks") } });
+  host = new RemoteHost({
+    consumer: "installtest",
+    processId: "ssh",
+    ssh: sshd.sshConfig(),
+    env: { INSTALLTEST_REMOTE_TASK_ROOT: join(root, "tasks") },
+  });
   await host.connect();
   server = await startStaticServer();
 });
@@ -33,7 +42,13 @@ afterAll(async () => {
 describe("installers over SSH", () => {
   it("installs a registry package on the remote host over SFTP, twice at once, intact", async () => {
     const cacheDir = join(root, "remote-cache");
-    const spec = { agent: "is-number", packageName: () => "is-number", binaryInPackage: "index.js", version: "7.0.0", cacheDir };
+    const spec = {
+      agent: "is-number",
+      packageName: () => "is-number",
+      binaryInPackage: "index.js",
+      version: "7.0.0",
+      cacheDir,
+    };
     const [a, b] = await Promise.all([installFromRegistry(ctx(), spec), installFromRegistry(ctx(), spec)]);
     expect(a).toEqual({ binaryPath: join(cacheDir, "7.0.0", "index.js"), version: "7.0.0" });
     expect(b).toEqual(a);

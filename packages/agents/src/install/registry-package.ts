@@ -12,7 +12,13 @@ import { extract as tarExtract } from "tar-stream";
 import type { HookContext } from "../spec/hook-context.js";
 import { detectHostPlatform, type HostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, InvalidRegistrySpecError, PackageFetchError } from "./install-errors.js";
-import { agentCacheDir, CACHE_MANIFEST, completeCachedBinary, publishDir, type CacheManifest } from "./version-cache.js";
+import {
+  agentCacheDir,
+  CACHE_MANIFEST,
+  completeCachedBinary,
+  publishDir,
+  type CacheManifest,
+} from "./version-cache.js";
 
 /** What an installer needs from a HookContext. */
 export type InstallContext = Pick<HookContext, "host" | "reportProgress" | "signal">;
@@ -104,7 +110,10 @@ export function workerTarballCacheDir(): string {
  * and verifies the tarball (cached on the worker), streams the executable
  * out of it to the host, and publishes `<cacheDir>/<version>/` in one rename.
  */
-export async function installFromRegistry(ctx: InstallContext, spec: RegistryPackageSpec): Promise<RegistryInstallResult> {
+export async function installFromRegistry(
+  ctx: InstallContext,
+  spec: RegistryPackageSpec,
+): Promise<RegistryInstallResult> {
   const { host, signal } = ctx;
   const platform = await detectHostPlatform(host, { signal });
   const { packageName: name, binary, paths } = resolveRegistryPackage(spec, platform);
@@ -138,7 +147,8 @@ export async function installFromRegistry(ctx: InstallContext, spec: RegistryPac
     await host.mkdir(tempDir, { mode: 0o755 });
     const sizes = await uploadEntries(ctx, tarball, paths, binary, tempDir, label);
     const missing = paths.filter((p) => ![...sizes.keys()].some((entry) => takesEntry([p], entry)));
-    if (missing.length) throw new PackageFetchError(tarball, null, `${label} has no ${missing.map((p) => `package/${p}`).join(", ")}`);
+    if (missing.length)
+      throw new PackageFetchError(tarball, null, `${label} has no ${missing.map((p) => `package/${p}`).join(", ")}`);
     const manifest: CacheManifest = { package: name, version: packageVersion, binary, size: sizes.get(binary) ?? 0 };
     await host.writeText(posix.join(tempDir, CACHE_MANIFEST), JSON.stringify(manifest));
     await publishDir(host, tempDir, versionDir, platform);
@@ -147,7 +157,12 @@ export async function installFromRegistry(ctx: InstallContext, spec: RegistryPac
   }
   // Whether ours or a concurrent installer's rename won, the dir must now be complete.
   const published = await completeCachedBinary(host, versionDir);
-  if (!published) throw new PackageFetchError(dist.tarball, null, `${versionDir} exists but is not a complete install of ${label}; remove it and retry`);
+  if (!published)
+    throw new PackageFetchError(
+      dist.tarball,
+      null,
+      `${versionDir} exists but is not a complete install of ${label}; remove it and retry`,
+    );
   return { binaryPath: published.binaryPath, version };
 }
 
@@ -161,7 +176,11 @@ async function fetchOk(url: string, signal: AbortSignal, headers: Record<string,
   }
   if (!response.ok) {
     await response.body?.cancel();
-    throw new PackageFetchError(url, response.status, `fetching ${url} failed: HTTP ${response.status} ${response.statusText}`.trim());
+    throw new PackageFetchError(
+      url,
+      response.status,
+      `fetching ${url} failed: HTTP ${response.status} ${response.statusText}`.trim(),
+    );
   }
   return response;
 }
@@ -176,7 +195,9 @@ interface FetchedPackument {
 
 async function packument(registry: string, name: string, signal: AbortSignal): Promise<FetchedPackument> {
   const url = `${registry}/${name.replace("/", "%2f")}`;
-  const response = await fetchOk(url, signal, { accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" });
+  const response = await fetchOk(url, signal, {
+    accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8",
+  });
   return { url, name, body: (await response.json()) as Packument };
 }
 
@@ -197,10 +218,13 @@ function expectedDigest(name: string, dist: Dist): { algorithm: string; expected
   const candidates = (dist.integrity ?? "").split(/\s+/).filter(Boolean);
   for (const algorithm of ["sha512", "sha384", "sha256"]) {
     const found = candidates.find((c) => c.startsWith(`${algorithm}-`));
-    if (found) return { algorithm, expected: found.slice(algorithm.length + 1).replace(/\?.*$/, ""), encoding: "base64" };
+    if (found)
+      return { algorithm, expected: found.slice(algorithm.length + 1).replace(/\?.*$/, ""), encoding: "base64" };
   }
   if (dist.shasum) return { algorithm: "sha1", expected: dist.shasum.toLowerCase(), encoding: "hex" };
-  throw new IntegrityMismatchError(`${name}: the registry published no integrity for ${dist.tarball}; refusing to install unverified bytes`);
+  throw new IntegrityMismatchError(
+    `${name}: the registry published no integrity for ${dist.tarball}; refusing to install unverified bytes`,
+  );
 }
 
 function hashingTransform(hash: Hash, onBytes?: (n: number) => void): Transform {
@@ -251,7 +275,11 @@ async function verifiedTarball(ctx: InstallContext, name: string, version: strin
     const response = await fetchOk(dist.tarball, ctx.signal);
     const length = Number(response.headers.get("content-length"));
     const hash = createHash(algorithm);
-    const progress = progressReporter(ctx, `Downloading ${name}@${version}`, Number.isFinite(length) && length > 0 ? length : null);
+    const progress = progressReporter(
+      ctx,
+      `Downloading ${name}@${version}`,
+      Number.isFinite(length) && length > 0 ? length : null,
+    );
     try {
       await pipeline(
         Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
@@ -261,11 +289,18 @@ async function verifiedTarball(ctx: InstallContext, name: string, version: strin
       );
     } catch (error) {
       ctx.signal.throwIfAborted();
-      throw new PackageFetchError(dist.tarball, null, `downloading ${dist.tarball} failed: ${(error as Error).message}`, { cause: error });
+      throw new PackageFetchError(
+        dist.tarball,
+        null,
+        `downloading ${dist.tarball} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const actual = hash.digest(encoding);
     if (actual !== expected) {
-      throw new IntegrityMismatchError(`${name}@${version}: ${dist.tarball} has ${algorithm} ${actual}, the registry says ${expected}; nothing was installed`);
+      throw new IntegrityMismatchError(
+        `${name}@${version}: ${dist.tarball} has ${algorithm} ${actual}, the registry says ${expected}; nothing was installed`,
+      );
     }
     await rename(part, path);
     return path;
@@ -296,7 +331,11 @@ async function uploadEntries(
   try {
     for await (const item of extract) {
       const inPackage = posix.normalize(item.header.name.split("/").slice(1).join("/"));
-      const wanted = item.header.type === "file" && !inPackage.startsWith("../") && !sizes.has(inPackage) && takesEntry(paths, inPackage);
+      const wanted =
+        item.header.type === "file" &&
+        !inPackage.startsWith("../") &&
+        !sizes.has(inPackage) &&
+        takesEntry(paths, inPackage);
       if (!wanted) {
         item.resume();
         continue;

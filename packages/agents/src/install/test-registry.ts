@@ -5,7 +5,9 @@ import { gzipSync } from "node:zlib";
 import { pack as tarPack } from "tar-stream";
 
 /** A gzipped npm-style tarball holding `package/<path>` for each file. */
-export async function makePackageTarball(files: Record<string, { content: string | Uint8Array; mode?: number }>): Promise<Buffer> {
+export async function makePackageTarball(
+  files: Record<string, { content: string | Uint8Array; mode?: number }>,
+): Promise<Buffer> {
   const pack = tarPack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -70,7 +72,11 @@ export function publishFakePackage(
   tarball: Uint8Array,
   options: { integrity?: string } = {},
 ): { packumentPath: string; tarballPath: string } {
-  const { packumentPath, tarballPaths } = publishFakeVersions(server, name, { latest: version, versions: { [version]: tarball }, integrity: options.integrity });
+  const { packumentPath, tarballPaths } = publishFakeVersions(server, name, {
+    latest: version,
+    versions: { [version]: tarball },
+    integrity: options.integrity,
+  });
   return { packumentPath, tarballPath: tarballPaths[version] ?? "" };
 }
 
@@ -86,7 +92,11 @@ export function publishFakeVersions(
   for (const [version, tarball] of Object.entries(options.versions)) {
     const tarballPath = `/${name}/-/${name.split("/").pop()}-${version}.tgz`;
     tarballPaths[version] = tarballPath;
-    versions[version] = { name, version, dist: { tarball: `${server.url}${tarballPath}`, integrity: options.integrity ?? sri(tarball) } };
+    versions[version] = {
+      name,
+      version,
+      dist: { tarball: `${server.url}${tarballPath}`, integrity: options.integrity ?? sri(tarball) },
+    };
     server.route(tarballPath, 200, tarball);
   }
   const packument = { name, "dist-tags": options.latest ? { latest: options.latest } : {}, versions };

@@ -16,7 +16,11 @@ const ctx = (): InstallContext => ({ host, reportProgress: () => {}, signal: new
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-vendor-"));
-  host = new LocalHost({ consumer: "installtest", processId: "vendor", env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") } });
+  host = new LocalHost({
+    consumer: "installtest",
+    processId: "vendor",
+    env: { INSTALLTEST_TASK_ROOT: join(root, "tasks") },
+  });
   await host.connect();
   server = await startStaticServer();
 });
@@ -30,8 +34,15 @@ afterAll(async () => {
 describe("installViaVendorScript", () => {
   it("fetches the script on the host and runs it with the given variables", async () => {
     const bin = join(root, "bin");
-    server.route("/install.sh", 200, `set -e\nmkdir -p '${bin}'\nprintf '#!/bin/sh\\necho "%s"\\n' "$GREETING" > '${bin}/tool'\nchmod 755 '${bin}/tool'\n`);
-    await installViaVendorScript(ctx(), { url: `${server.url}/install.sh`, env: { GREETING: "hello from the installer" } });
+    server.route(
+      "/install.sh",
+      200,
+      `set -e\nmkdir -p '${bin}'\nprintf '#!/bin/sh\\necho "%s"\\n' "$GREETING" > '${bin}/tool'\nchmod 755 '${bin}/tool'\n`,
+    );
+    await installViaVendorScript(ctx(), {
+      url: `${server.url}/install.sh`,
+      env: { GREETING: "hello from the installer" },
+    });
     expect((await host.runChecked(join(bin, "tool"))).stdout).toBe("hello from the installer\n");
     expect(server.hits.get("/install.sh")).toBe(1);
   });
@@ -55,7 +66,9 @@ describe("installViaVendorScript", () => {
   it("falls back to wget when curl is not on the host's PATH", async () => {
     const which = await host.runCommand("command -v wget");
     const pathDir = join(root, "no-curl");
-    await host.runChecked(`mkdir -p '${pathDir}' && for t in sh bash mktemp rm wget cat mkdir chmod; do p=$(command -v $t) && ln -sf "$p" '${pathDir}'/$t; done`);
+    await host.runChecked(
+      `mkdir -p '${pathDir}' && for t in sh bash mktemp rm wget cat mkdir chmod; do p=$(command -v $t) && ln -sf "$p" '${pathDir}'/$t; done`,
+    );
     const marker = join(root, "wget-marker");
     server.route("/wget.sh", 200, `echo done > '${marker}'\n`);
     const error = await installViaVendorScript(

@@ -43,7 +43,9 @@ function parseStamp(text: string): VerifiedStamp | null {
   try {
     const value = JSON.parse(text) as Partial<VerifiedStamp> | null;
     const numbers = [value?.size, value?.mode, value?.mtimeMs].every((n) => typeof n === "number");
-    return numbers && typeof value?.binary === "string" && typeof value.version === "string" ? (value as VerifiedStamp) : null;
+    return numbers && typeof value?.binary === "string" && typeof value.version === "string"
+      ? (value as VerifiedStamp)
+      : null;
   } catch {
     return null;
   }
@@ -63,7 +65,10 @@ export async function checkVerifiedStamp(host: Host, targetPath: string): Promis
     currentFile(host, targetPath).catch(() => null),
   ]);
   const stamp = text === null ? null : parseStamp(text);
-  const same = stamp !== null && file !== null && (["binary", "size", "mode", "mtimeMs"] as const).every((key) => stamp[key] === file[key]);
+  const same =
+    stamp !== null &&
+    file !== null &&
+    (["binary", "size", "mode", "mtimeMs"] as const).every((key) => stamp[key] === file[key]);
   return { version: same ? stamp.version : null, file };
 }
 
@@ -72,7 +77,12 @@ export async function checkVerifiedStamp(host: Host, targetPath: string): Promis
  * binary replaced meanwhile no longer matches, so it is probed again). An
  * install dir that cannot be written to just keeps being probed.
  */
-export async function writeVerifiedStamp(host: Host, targetPath: string, file: StampedFile, version: string): Promise<void> {
+export async function writeVerifiedStamp(
+  host: Host,
+  targetPath: string,
+  file: StampedFile,
+  version: string,
+): Promise<void> {
   const stamp: VerifiedStamp = { ...file, version };
   await host.writeText(verifiedStampPath(targetPath), `${JSON.stringify(stamp)}\n`).catch(() => undefined);
 }

@@ -28,14 +28,24 @@ export async function agentCacheDir(host: Host, agent: string, cacheDir?: string
 }
 
 /** The binary of a published version dir, or null when the dir is missing or incomplete. */
-export async function completeCachedBinary(host: Host, versionDir: string): Promise<{ binaryPath: string; manifest: CacheManifest } | null> {
+export async function completeCachedBinary(
+  host: Host,
+  versionDir: string,
+): Promise<{ binaryPath: string; manifest: CacheManifest } | null> {
   let manifest: CacheManifest;
   try {
-    manifest = JSON.parse((await host.readFile(posix.join(versionDir, CACHE_MANIFEST))).toString("utf8")) as CacheManifest;
+    manifest = JSON.parse(
+      (await host.readFile(posix.join(versionDir, CACHE_MANIFEST))).toString("utf8"),
+    ) as CacheManifest;
   } catch {
     return null;
   }
-  if (typeof manifest.binary !== "string" || manifest.binary.startsWith("/") || manifest.binary.split("/").includes("..")) return null;
+  if (
+    typeof manifest.binary !== "string" ||
+    manifest.binary.startsWith("/") ||
+    manifest.binary.split("/").includes("..")
+  )
+    return null;
   const binaryPath = posix.join(versionDir, manifest.binary);
   const stat = await host.stat(binaryPath);
   return stat?.type === "file" && stat.size === manifest.size ? { binaryPath, manifest } : null;
@@ -46,13 +56,20 @@ export async function completeCachedBinary(host: Host, versionDir: string): Prom
  * installer published first, ours is removed and `false` comes back: the
  * caller checks the winner's dir instead.
  */
-export async function publishDir(host: Host, tempDir: string, target: string, platform: HostPlatform): Promise<boolean> {
+export async function publishDir(
+  host: Host,
+  tempDir: string,
+  target: string,
+  platform: HostPlatform,
+): Promise<boolean> {
   const tmp = shellQuote(tempDir);
   const dst = shellQuote(target);
   // GNU and busybox `mv -T` rename(2) the dir and fail when the target is a
   // non-empty dir; BSD mv has no -T, so darwin checks first (a tiny window).
   const move = platform.os === "darwin" ? `[ ! -e ${dst} ] && mv ${tmp} ${dst}` : `mv -T ${tmp} ${dst} 2>/dev/null`;
-  const result = await host.runCommand(`if ${move}; then echo published; else rm -rf ${tmp}; echo lost; fi`, { timeoutMs: 60_000 });
+  const result = await host.runCommand(`if ${move}; then echo published; else rm -rf ${tmp}; echo lost; fi`, {
+    timeoutMs: 60_000,
+  });
   return result.stdout.trim() === "published";
 }
 

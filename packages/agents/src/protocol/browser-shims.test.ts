@@ -78,7 +78,10 @@ describe("browserShims", () => {
     for (const line of lines.slice(0, -1)) {
       expect(parseLogLine(line, "redirect")).toEqual({ type: "browser", url: TRICKY_URL });
     }
-    expect(parseLogLine(lines.at(-1) ?? "", "redirect")).toEqual({ type: "browser", url: "http://127.0.0.1:9/x?a=1&b=2" });
+    expect(parseLogLine(lines.at(-1) ?? "", "redirect")).toEqual({
+      type: "browser",
+      url: "http://127.0.0.1:9/x?a=1&b=2",
+    });
   });
 
   it("redirect shims write one line per URL, skip options, and refuse a URL with a line break", async () => {

@@ -52,7 +52,7 @@ function redirectScript(name: string, logPath: string): string {
     "status=0",
     'for url in "$@"; do',
     "  case $url in",
-    '    -*) continue ;;',
+    "    -*) continue ;;",
     `    *"$cr"* | *'`,
     `'*)`,
     `      echo "${name}: refusing a URL that contains a line break" >&2`,

@@ -17,7 +17,12 @@ describe("deliverables and readAgentFile over RemoteHost (real sshd)", () => {
   beforeAll(async () => {
     sshd = await startTestSshd();
     root = await mkdtemp(path.join(os.tmpdir(), "optio-deliverables-it-"));
-    host = new RemoteHost({ consumer: "optio-deliv-it", processId: "p1", ssh: sshd.sshConfig(), env: { OPTIO_DELIV_IT_REMOTE_TASK_ROOT: root } });
+    host = new RemoteHost({
+      consumer: "optio-deliv-it",
+      processId: "p1",
+      ssh: sshd.sshConfig(),
+      env: { OPTIO_DELIV_IT_REMOTE_TASK_ROOT: root },
+    });
     await host.connect();
   });
   afterAll(async () => {
@@ -42,7 +47,10 @@ describe("deliverables and readAgentFile over RemoteHost (real sshd)", () => {
     for (const name of ["pipe.md", "big.md", "ok.md"]) await queue.push(`deliverables/${name}`);
     await queue.drain();
     expect(delivered).toEqual([["ok.md", "fine ✓"]]);
-    expect(reports).toEqual([expect.stringMatching(/pipe\.md" skipped: .*not a regular file/), expect.stringMatching(/big\.md" skipped: it is 33 bytes, over the limit of 32 bytes/)]);
+    expect(reports).toEqual([
+      expect.stringMatching(/pipe\.md" skipped: .*not a regular file/),
+      expect.stringMatching(/big\.md" skipped: it is 33 bytes, over the limit of 32 bytes/),
+    ]);
   });
 
   it("never delivers outside content nor blocks while the agent swaps a directory for a link and a file for a FIFO in a loop", async () => {

@@ -40,20 +40,31 @@ describe("resolveDeliverablePath", () => {
     await writeFile(path.join(deliverables, "sub", "a.md"), "a");
     const real = await host.realpath(path.join(deliverables, "sub", "a.md"));
     const realWorkdir = await host.realpath(host.workdir);
-    expect(await resolveDeliverablePath(host, "deliverables/sub/a.md")).toEqual({ ok: true, absolute: real, relative: "sub/a.md", realWorkdir });
+    expect(await resolveDeliverablePath(host, "deliverables/sub/a.md")).toEqual({
+      ok: true,
+      absolute: real,
+      relative: "sub/a.md",
+      realWorkdir,
+    });
     expect(await resolveDeliverablePath(host, ` ${path.join(deliverables, "sub", "a.md")} `)).toEqual({
       ok: true,
       absolute: real,
       relative: "sub/a.md",
       realWorkdir,
     });
-    expect(await resolveDeliverablePath(host, "./deliverables/x/../sub/a.md")).toMatchObject({ ok: true, relative: "sub/a.md" });
+    expect(await resolveDeliverablePath(host, "./deliverables/x/../sub/a.md")).toMatchObject({
+      ok: true,
+      relative: "sub/a.md",
+    });
   });
 
   it("follows a symlink that stays inside deliverables/", async () => {
     await writeFile(path.join(deliverables, "target.md"), "t");
     await symlink("target.md", path.join(deliverables, "link.md"));
-    expect(await resolveDeliverablePath(host, "deliverables/link.md")).toMatchObject({ ok: true, relative: "target.md" });
+    expect(await resolveDeliverablePath(host, "deliverables/link.md")).toMatchObject({
+      ok: true,
+      relative: "target.md",
+    });
   });
 
   it.each([
@@ -86,9 +97,15 @@ describe("resolveDeliverablePath", () => {
 
   it("refuses a directory and a missing deliverables/ dir", async () => {
     await mkdir(path.join(deliverables, "dir"));
-    expect(await resolveDeliverablePath(host, "deliverables/dir")).toMatchObject({ ok: false, reason: expect.stringMatching(/not a regular file/) });
+    expect(await resolveDeliverablePath(host, "deliverables/dir")).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a regular file/),
+    });
     await rm(deliverables, { recursive: true });
-    expect(await resolveDeliverablePath(host, "deliverables/a.md")).toMatchObject({ ok: false, reason: expect.stringMatching(/no deliverables/) });
+    expect(await resolveDeliverablePath(host, "deliverables/a.md")).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no deliverables/),
+    });
   });
 
   it("refuses everything when deliverables/ itself is a symlink out of the workdir", async () => {
@@ -128,7 +145,16 @@ describe("createDeliverableQueue", () => {
         delivered.push([relative, text]);
       },
     });
-    for (const raw of ["deliverables/one.md", "../x", "/etc/passwd", "deliverables/escape.md", "deliverables/bin.dat", "deliverables/boom.md", "deliverables/gone.md", "deliverables/two.md"]) {
+    for (const raw of [
+      "deliverables/one.md",
+      "../x",
+      "/etc/passwd",
+      "deliverables/escape.md",
+      "deliverables/bin.dat",
+      "deliverables/boom.md",
+      "deliverables/gone.md",
+      "deliverables/two.md",
+    ]) {
       await queue.push(raw);
     }
     // one.md is held at the gate; gone.md disappears before its turn comes.
@@ -169,7 +195,9 @@ describe("createDeliverableQueue", () => {
     });
 
     const accepted: boolean[] = Array.from({ length: count }, () => false);
-    const pushes = Array.from({ length: count }, (_, i) => queue.push(`deliverables/f${i}.txt`).then(() => void (accepted[i] = true)));
+    const pushes = Array.from({ length: count }, (_, i) =>
+      queue.push(`deliverables/f${i}.txt`).then(() => void (accepted[i] = true)),
+    );
     await settle();
     await settle();
     // One item in flight at the gate plus 64 pending; the rest wait in push.
@@ -188,12 +216,19 @@ describe("createDeliverableQueue", () => {
     await writeFile(path.join(deliverables, "fits.md"), "y".repeat(10));
     const delivered: string[] = [];
     const { reports, report } = collectReports();
-    const queue = createDeliverableQueue({ host, report, maxBytes: 10, deliver: async (relative) => void delivered.push(relative) });
+    const queue = createDeliverableQueue({
+      host,
+      report,
+      maxBytes: 10,
+      deliver: async (relative) => void delivered.push(relative),
+    });
     await queue.push("deliverables/big.md");
     await queue.push("deliverables/fits.md");
     await queue.drain();
     expect(delivered).toEqual(["fits.md"]);
-    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/big\.md" skipped: it is 11 bytes, over the limit of 10 bytes/)]);
+    expect(reports.map((r) => r.message)).toEqual([
+      expect.stringMatching(/big\.md" skipped: it is 11 bytes, over the limit of 10 bytes/),
+    ]);
   });
 
   /** The host, with `swap` run right after the check of the path's last step: what an agent racing the worker could do. */
@@ -225,11 +260,17 @@ describe("createDeliverableQueue", () => {
     });
     const delivered: string[] = [];
     const { reports, report } = collectReports();
-    const queue = createDeliverableQueue({ host: swapped, report, deliver: async (_relative, text) => void delivered.push(text) });
+    const queue = createDeliverableQueue({
+      host: swapped,
+      report,
+      deliver: async (_relative, text) => void delivered.push(text),
+    });
     await queue.push("deliverables/sub/r.md");
     await queue.drain();
     expect(delivered).toEqual([]);
-    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/sub\/r\.md" skipped: sub is not a directory/)]);
+    expect(reports.map((r) => r.message)).toEqual([
+      expect.stringMatching(/sub\/r\.md" skipped: sub is not a directory/),
+    ]);
   });
 
   it("does not block on a FIFO swapped in for the file after the check", async () => {
@@ -243,7 +284,9 @@ describe("createDeliverableQueue", () => {
     const queue = createDeliverableQueue({ host: swapped, report, deliver: async () => {} });
     await queue.push("deliverables/pipe.md");
     await queue.drain();
-    expect(reports.map((r) => r.message)).toEqual([expect.stringMatching(/pipe\.md" skipped: it is not a regular file/)]);
+    expect(reports.map((r) => r.message)).toEqual([
+      expect.stringMatching(/pipe\.md" skipped: it is not a regular file/),
+    ]);
   });
 
   it("drain waits for what was pushed before it and resolves at once when idle", async () => {
@@ -288,7 +331,9 @@ describe("createDeliverableQueue", () => {
   });
 
   it("rejects a capacity that is not a positive integer", () => {
-    expect(() => createDeliverableQueue({ host, capacity: 0, report: () => {}, deliver: async () => {} })).toThrow(RangeError);
+    expect(() => createDeliverableQueue({ host, capacity: 0, report: () => {}, deliver: async () => {} })).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -5,7 +5,9 @@ import type { ReportLevel } from "../spec/task-context.js";
 import { DELIVERABLES_DIR } from "./documentation.js";
 import { type BelowRead, readBelow } from "./read-below.js";
 
-export type DeliverablePathResult = { ok: true; absolute: string; relative: string; realWorkdir: string } | { ok: false; reason: string };
+export type DeliverablePathResult =
+  | { ok: true; absolute: string; relative: string; realWorkdir: string }
+  | { ok: false; reason: string };
 
 // Host paths are POSIX on every host optio drives (local Linux/macOS, SSH).
 const posix = path.posix;
@@ -43,7 +45,10 @@ export async function resolveDeliverablePath(host: Host, raw: string): Promise<D
   const real = await host.realpath(candidate);
   if (real === null) return { ok: false, reason: `${JSON.stringify(trimmed)} does not exist` };
   if (!isStrictlyInside(realDir, real)) {
-    return { ok: false, reason: `${JSON.stringify(trimmed)} resolves to ${real}, which is not inside ${DELIVERABLES_DIR}/` };
+    return {
+      ok: false,
+      reason: `${JSON.stringify(trimmed)} resolves to ${real}, which is not inside ${DELIVERABLES_DIR}/`,
+    };
   }
   const stat = await host.stat(real);
   if (stat?.type !== "file") return { ok: false, reason: `${JSON.stringify(trimmed)} is not a regular file` };
@@ -82,7 +87,8 @@ export function createDeliverableQueue(options: DeliverableQueueOptions): Delive
   const { host, deliver } = options;
   const capacity = options.capacity ?? 64;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_DELIVERABLE_BYTES;
-  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
 
   const pending: string[] = [];
   const blocked: Array<{ raw: string; accepted: () => void }> = [];
@@ -114,7 +120,13 @@ export function createDeliverableQueue(options: DeliverableQueueOptions): Delive
     }
     let read: BelowRead;
     try {
-      read = await readBelow(host, resolved.realWorkdir, posix.relative(resolved.realWorkdir, resolved.absolute).split("/"), maxBytes, "maxDeliverableBytes");
+      read = await readBelow(
+        host,
+        resolved.realWorkdir,
+        posix.relative(resolved.realWorkdir, resolved.absolute).split("/"),
+        maxBytes,
+        "maxDeliverableBytes",
+      );
     } catch (error) {
       report("warn", `deliverable ${label} skipped: it could not be read: ${describe(error)}`);
       return;

@@ -11,19 +11,22 @@ function exampleLines(doc: string): string[] {
 }
 
 describe("protocolDocumentation", () => {
-  it.each(["ignore", "suppress", "redirect"] as const)("%s mode documents each of its keywords with syntax and example", (mode) => {
-    const doc = protocolDocumentation(mode);
-    for (const keyword of ALWAYS) {
-      expect(doc).toContain(`#### ${keyword}\n`);
-      expect(doc).toMatch(new RegExp(`Syntax: \`${keyword}`));
-      expect(doc).toMatch(new RegExp(`^echo '${keyword}`, "m"));
-    }
-    expect(doc).toContain("optio.log");
-    expect(doc).toContain("deliverables/");
-    expect(doc).toMatch(/newline/);
-    expect(doc).toMatch(/never edit, truncate or rewrite/);
-    expect(doc).toMatch(/DONE or ERROR ends the task/);
-  });
+  it.each(["ignore", "suppress", "redirect"] as const)(
+    "%s mode documents each of its keywords with syntax and example",
+    (mode) => {
+      const doc = protocolDocumentation(mode);
+      for (const keyword of ALWAYS) {
+        expect(doc).toContain(`#### ${keyword}\n`);
+        expect(doc).toMatch(new RegExp(`Syntax: \`${keyword}`));
+        expect(doc).toMatch(new RegExp(`^echo '${keyword}`, "m"));
+      }
+      expect(doc).toContain("optio.log");
+      expect(doc).toContain("deliverables/");
+      expect(doc).toMatch(/newline/);
+      expect(doc).toMatch(/never edit, truncate or rewrite/);
+      expect(doc).toMatch(/DONE or ERROR ends the task/);
+    },
+  );
 
   it("documents BROWSER only in redirect mode", () => {
     expect(protocolDocumentation("redirect")).toContain("#### BROWSER\n");

@@ -30,7 +30,8 @@ const COMMON: readonly KeywordDoc[] = [
   {
     keyword: "ATTENTION",
     syntax: "ATTENTION: <reason>",
-    meaning: "Asks the user to look at your terminal, for instance when you need a login, a decision or a permission. Keep working if you can.",
+    meaning:
+      "Asks the user to look at your terminal, for instance when you need a login, a decision or a permission. Keep working if you can.",
     example: "ATTENTION: please sign in to the package registry in the terminal",
   },
   {

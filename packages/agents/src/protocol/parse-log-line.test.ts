@@ -33,7 +33,10 @@ describe("parseLogLine", () => {
       type: "deliverable",
       path: "deliverables/report.md",
     });
-    expect(parseLogLine("DELIVERABLE: ../../etc/passwd", "ignore")).toEqual({ type: "deliverable", path: "../../etc/passwd" });
+    expect(parseLogLine("DELIVERABLE: ../../etc/passwd", "ignore")).toEqual({
+      type: "deliverable",
+      path: "../../etc/passwd",
+    });
     expect(parseLogLine("DELIVERABLE:", "ignore")).toMatchObject({ type: "invalid", keyword: "DELIVERABLE" });
     expect(parseLogLine("DELIVERABLE:    ", "ignore")).toMatchObject({ type: "invalid", keyword: "DELIVERABLE" });
   });
@@ -95,7 +98,11 @@ describe("parseLogLine", () => {
         keyword: "build.result",
         data: { ok: true, n: [1, 2] },
       });
-      expect(parseLogLine("DOMAIN_MESSAGE: count-1_x 42", "ignore")).toEqual({ type: "domain", keyword: "count-1_x", data: 42 });
+      expect(parseLogLine("DOMAIN_MESSAGE: count-1_x 42", "ignore")).toEqual({
+        type: "domain",
+        keyword: "count-1_x",
+        data: 42,
+      });
     });
 
     it.each([
@@ -111,14 +118,33 @@ describe("parseLogLine", () => {
   });
 
   it("anything else is text, blank lines included", () => {
-    for (const line of ["", "   ", "hello", "status: lower case", "STATUSES: no", "DONEX", "ERRORS: x", "xSTATUS: 5%", "Done", "ZEBRA"]) {
+    for (const line of [
+      "",
+      "   ",
+      "hello",
+      "status: lower case",
+      "STATUSES: no",
+      "DONEX",
+      "ERRORS: x",
+      "xSTATUS: 5%",
+      "Done",
+      "ZEBRA",
+    ]) {
       expect(parseLogLine(line, "redirect")).toEqual({ type: "text", text: line });
     }
     expect(parseLogLine("plain\r", "ignore")).toEqual({ type: "text", text: "plain" });
   });
 
   it("the mode changes only BROWSER lines", () => {
-    for (const line of ["STATUS: 5% x", "DONE", "ERROR: e", "ATTENTION: a", "DELIVERABLE: deliverables/x", 'DOMAIN_MESSAGE: k {"a":1}', "text"]) {
+    for (const line of [
+      "STATUS: 5% x",
+      "DONE",
+      "ERROR: e",
+      "ATTENTION: a",
+      "DELIVERABLE: deliverables/x",
+      'DOMAIN_MESSAGE: k {"a":1}',
+      "text",
+    ]) {
       const events = MODES.map((mode) => parseLogLine(line, mode));
       expect(events[1]).toEqual(events[0]);
       expect(events[2]).toEqual(events[0]);
@@ -128,9 +154,16 @@ describe("parseLogLine", () => {
   it("handles a 10 MiB line in each shape without trouble", () => {
     const big = "9".repeat(10 * 1024 * 1024);
     expect(parseLogLine(`STATUS: ${big}`, "ignore")).toMatchObject({ type: "status", percent: null });
-    expect(parseLogLine(`STATUS: ${"1".repeat(20)}.${big}%`, "ignore")).toMatchObject({ type: "status", percent: null });
-    expect(parseLogLine(`DOMAIN_MESSAGE: ${"k".repeat(10 * 1024 * 1024)}`, "ignore")).toMatchObject({ type: "invalid" });
-    expect(parseLogLine(`DOMAIN_MESSAGE: k "${"a".repeat(10 * 1024 * 1024)}"`, "ignore")).toMatchObject({ type: "domain" });
+    expect(parseLogLine(`STATUS: ${"1".repeat(20)}.${big}%`, "ignore")).toMatchObject({
+      type: "status",
+      percent: null,
+    });
+    expect(parseLogLine(`DOMAIN_MESSAGE: ${"k".repeat(10 * 1024 * 1024)}`, "ignore")).toMatchObject({
+      type: "invalid",
+    });
+    expect(parseLogLine(`DOMAIN_MESSAGE: k "${"a".repeat(10 * 1024 * 1024)}"`, "ignore")).toMatchObject({
+      type: "domain",
+    });
     expect(parseLogLine(`BROWSER: https://example.com/${big}`, "redirect")).toMatchObject({ type: "browser" });
     expect(parseLogLine(`DONE${" ".repeat(10 * 1024 * 1024)}x`, "ignore")).toMatchObject({ type: "text" });
     expect(parseLogLine(" ".repeat(10 * 1024 * 1024), "ignore")).toMatchObject({ type: "text" });

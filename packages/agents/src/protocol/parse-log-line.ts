@@ -1,7 +1,15 @@
 import type { BrowserMode } from "../spec/browser-mode.js";
 
 /** The keywords an agent may start an optio.log line with. */
-export const LOG_KEYWORDS = ["STATUS", "DELIVERABLE", "DONE", "ERROR", "BROWSER", "ATTENTION", "DOMAIN_MESSAGE"] as const;
+export const LOG_KEYWORDS = [
+  "STATUS",
+  "DELIVERABLE",
+  "DONE",
+  "ERROR",
+  "BROWSER",
+  "ATTENTION",
+  "DOMAIN_MESSAGE",
+] as const;
 export type LogKeyword = (typeof LOG_KEYWORDS)[number];
 
 /** What one optio.log line means. */
@@ -67,7 +75,8 @@ function hasControlCharacter(value: string): boolean {
 }
 
 function parseStatus(payload: string): LogEvent {
-  if (payload === "") return { type: "invalid", keyword: "STATUS", reason: "STATUS needs a percentage, a message or both" };
+  if (payload === "")
+    return { type: "invalid", keyword: "STATUS", reason: "STATUS needs a percentage, a message or both" };
   const match = PERCENT.exec(payload);
   if (!match) return { type: "status", percent: null, message: payload };
   const percent = Math.min(100, Math.max(0, Math.round(Number(match[1]))));
@@ -80,7 +89,8 @@ function parseBrowser(payload: string, mode: BrowserMode): LogEvent {
   }
   const url = stripQuotes(payload).trim();
   if (url === "") return { type: "invalid", keyword: "BROWSER", reason: "BROWSER needs a URL" };
-  if (hasControlCharacter(url)) return { type: "invalid", keyword: "BROWSER", reason: "the URL contains control characters" };
+  if (hasControlCharacter(url))
+    return { type: "invalid", keyword: "BROWSER", reason: "the URL contains control characters" };
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -88,19 +98,33 @@ function parseBrowser(payload: string, mode: BrowserMode): LogEvent {
     return { type: "invalid", keyword: "BROWSER", reason: "not a valid URL" };
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    return { type: "invalid", keyword: "BROWSER", reason: `only http and https URLs may be opened, not ${parsed.protocol}` };
+    return {
+      type: "invalid",
+      keyword: "BROWSER",
+      reason: `only http and https URLs may be opened, not ${parsed.protocol}`,
+    };
   }
   return { type: "browser", url };
 }
 
 function parseDomain(payload: string): LogEvent {
   const match = DOMAIN_KEYWORD.exec(payload);
-  if (!match) return { type: "invalid", keyword: "DOMAIN_MESSAGE", reason: "DOMAIN_MESSAGE needs a keyword made of letters, digits, _ . -" };
+  if (!match)
+    return {
+      type: "invalid",
+      keyword: "DOMAIN_MESSAGE",
+      reason: "DOMAIN_MESSAGE needs a keyword made of letters, digits, _ . -",
+    };
   const keyword = match[0];
   const rest = payload.slice(keyword.length);
-  if (rest === "") return { type: "invalid", keyword: "DOMAIN_MESSAGE", reason: `DOMAIN_MESSAGE ${keyword} has no JSON data` };
+  if (rest === "")
+    return { type: "invalid", keyword: "DOMAIN_MESSAGE", reason: `DOMAIN_MESSAGE ${keyword} has no JSON data` };
   if (!isBlank(rest.charCodeAt(0))) {
-    return { type: "invalid", keyword: "DOMAIN_MESSAGE", reason: "the DOMAIN_MESSAGE keyword must be followed by a space and JSON data" };
+    return {
+      type: "invalid",
+      keyword: "DOMAIN_MESSAGE",
+      reason: "the DOMAIN_MESSAGE keyword must be followed by a space and JSON data",
+    };
   }
   try {
     return { type: "domain", keyword, data: JSON.parse(rest) as unknown };

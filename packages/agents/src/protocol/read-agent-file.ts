@@ -18,7 +18,11 @@ export interface ReadAgentFileOptions {
  * special file fails with UnsafeFileError, a file over the cap with
  * FileTooLargeError, a path outside the workdir with PathEscapeError.
  */
-export async function readAgentFile(host: Host, path: string, options: ReadAgentFileOptions = {}): Promise<Buffer | null> {
+export async function readAgentFile(
+  host: Host,
+  path: string,
+  options: ReadAgentFileOptions = {},
+): Promise<Buffer | null> {
   const maxBytes = options.maxBytes ?? DEFAULT_AGENT_FILE_MAX_BYTES;
   const relative = posix.relative(host.workdir, posix.resolve(host.workdir, path));
   if (relative === "" || relative.startsWith("../") || relative === ".." || posix.isAbsolute(relative)) {

@@ -42,12 +42,26 @@ const KINDS = { missing: "missing", big: "big", no: "unsafe" } as const;
  * any link among them or in the file's place, and at most `maxBytes`;
  * `cap` names the limit in the reason. Never blocks on a FIFO.
  */
-export async function readBelow(host: Host, root: string, parts: readonly string[], maxBytes: number, cap: string): Promise<BelowRead> {
-  const { stdout, stderr, exitCode } = await host.runCommand(["perl", "-e", READER, root, String(maxBytes), cap, ...parts].map(shellQuote).join(" "));
-  if (exitCode !== 0) return { ok: false, kind: "unsafe", reason: `it could not be read (exit ${exitCode}): ${stderr.trim()}` };
+export async function readBelow(
+  host: Host,
+  root: string,
+  parts: readonly string[],
+  maxBytes: number,
+  cap: string,
+): Promise<BelowRead> {
+  const { stdout, stderr, exitCode } = await host.runCommand(
+    ["perl", "-e", READER, root, String(maxBytes), cap, ...parts].map(shellQuote).join(" "),
+  );
+  if (exitCode !== 0)
+    return { ok: false, kind: "unsafe", reason: `it could not be read (exit ${exitCode}): ${stderr.trim()}` };
   if (stdout.startsWith("ok:")) return { ok: true, bytes: Buffer.from(stdout.slice(3), "hex") };
   const colon = stdout.indexOf(":");
   const kind = KINDS[stdout.slice(0, colon) as keyof typeof KINDS];
-  if (colon === -1 || kind === undefined) return { ok: false, kind: "unsafe", reason: `unexpected output from the reader: ${JSON.stringify(stdout.slice(0, 200))}` };
+  if (colon === -1 || kind === undefined)
+    return {
+      ok: false,
+      kind: "unsafe",
+      reason: `unexpected output from the reader: ${JSON.stringify(stdout.slice(0, 200))}`,
+    };
   return { ok: false, kind, reason: stdout.slice(colon + 1) };
 }

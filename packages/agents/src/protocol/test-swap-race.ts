@@ -53,11 +53,19 @@ while (1) {
     }
     await Promise.race([
       queue.drain(),
-      new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`deliverable reads did not all end within ${boundMs} ms`)), boundMs - (Date.now() - started))),
+      new Promise((_resolve, reject) =>
+        setTimeout(
+          () => reject(new Error(`deliverable reads did not all end within ${boundMs} ms`)),
+          boundMs - (Date.now() - started),
+        ),
+      ),
     ]);
     expect(delivered.filter((d) => d.includes(OUTSIDE_TEXT))).toEqual([]);
     expect(delivered.length + skipped.length).toBe(2 * reads);
-    expect(delivered.every((d) => d === "d/f.md:inside" || d === "d/p.md:inside"), delivered.join(", ")).toBe(true);
+    expect(
+      delivered.every((d) => d === "d/f.md:inside" || d === "d/p.md:inside"),
+      delivered.join(", "),
+    ).toBe(true);
   } finally {
     await host.terminate(loop, { graceMs: 500 });
   }

@@ -21,10 +21,12 @@ export function bytesStream(bytes: Uint8Array): Readable {
  * part of.
  */
 export function safeRelativePath(path: string, what: string): string {
-  if (typeof path !== "string" || path.includes("\0")) throw new ResumePathError(`${what} is not a usable path: ${JSON.stringify(path)}`);
+  if (typeof path !== "string" || path.includes("\0"))
+    throw new ResumePathError(`${what} is not a usable path: ${JSON.stringify(path)}`);
   if (path.startsWith("/")) throw new ResumePathError(`${what} must be relative, got ${JSON.stringify(path)}`);
   const parts = path.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) throw new ResumePathError(`${what} must not contain "..": ${JSON.stringify(path)}`);
-  if (parts.length === 0) throw new ResumePathError(`${what} must name something inside its directory: ${JSON.stringify(path)}`);
+  if (parts.length === 0)
+    throw new ResumePathError(`${what} must name something inside its directory: ${JSON.stringify(path)}`);
   return parts.join("/");
 }

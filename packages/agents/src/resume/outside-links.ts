@@ -29,8 +29,14 @@ export function leavesWorkdir(linkPath: string, target: string): boolean {
  * what its restore cannot put back.
  */
 export async function findOutsideLinks(host: Host, signal?: AbortSignal): Promise<OutsideLink[]> {
-  const result = await host.runCommand(`cd ${shellQuote(host.workdir)} && find . -type l -printf '%P\\0%l\\0'`, { timeoutMs: 120_000, signal });
-  if (result.exitCode !== 0) throw new Error(`listing the workdir's symlinks failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`);
+  const result = await host.runCommand(`cd ${shellQuote(host.workdir)} && find . -type l -printf '%P\\0%l\\0'`, {
+    timeoutMs: 120_000,
+    signal,
+  });
+  if (result.exitCode !== 0)
+    throw new Error(
+      `listing the workdir's symlinks failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`,
+    );
   const fields = result.stdout.split("\0");
   const links: OutsideLink[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -28,7 +28,11 @@ describe("refreshOnResume", () => {
   beforeEach(async () => {
     reports = [];
     root = await tempDir("optio-refresh");
-    host = new LocalHost({ consumer: "optio-resume-test", processId: "p1", env: { OPTIO_RESUME_TEST_TASK_ROOT: root } });
+    host = new LocalHost({
+      consumer: "optio-resume-test",
+      processId: "p1",
+      env: { OPTIO_RESUME_TEST_TASK_ROOT: root },
+    });
     await host.connect();
     for (const f of render(initial)) await host.writeText(f.path, f.content);
     // An old mtime shows whether a file was rewritten.
@@ -83,7 +87,13 @@ describe("refreshOnResume", () => {
   });
 
   it("reports a hook that returns something other than a config", async () => {
-    const result = await refreshOnResume({ host, config: initial, onResumeRefresh: async () => 42 as unknown as Cfg, render, report });
+    const result = await refreshOnResume({
+      host,
+      config: initial,
+      onResumeRefresh: async () => 42 as unknown as Cfg,
+      render,
+      report,
+    });
     expect(result).toEqual({ config: initial, refreshed: [] });
     expect(reports[0]![0]).toBe("warn");
   });

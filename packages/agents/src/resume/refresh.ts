@@ -55,13 +55,19 @@ export async function refreshOnResume<C>(options: RefreshOnResumeOptions<C>): Pr
     if (returned === undefined) {
       next = config;
     } else if (typeof returned !== "object" || returned === null) {
-      report("warn", `onResumeRefresh returned ${returned === null ? "null" : typeof returned}, not a config; continuing with the previous config`);
+      report(
+        "warn",
+        `onResumeRefresh returned ${returned === null ? "null" : typeof returned}, not a config; continuing with the previous config`,
+      );
       return { config, refreshed: [] };
     } else {
       next = returned as C;
     }
   } catch (error) {
-    report("warn", `onResumeRefresh failed and was ignored; continuing with the previous config: ${error instanceof Error ? error.message : String(error)}`);
+    report(
+      "warn",
+      `onResumeRefresh failed and was ignored; continuing with the previous config: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return { config, refreshed: [] };
   }
 

@@ -14,7 +14,11 @@ describe("resume.log and optio.log rotation", () => {
 
   beforeEach(async () => {
     root = await tempDir("optio-resume-log");
-    host = new LocalHost({ consumer: "optio-resume-test", processId: "p1", env: { OPTIO_RESUME_TEST_TASK_ROOT: root } });
+    host = new LocalHost({
+      consumer: "optio-resume-test",
+      processId: "p1",
+      env: { OPTIO_RESUME_TEST_TASK_ROOT: root },
+    });
     await host.connect();
   });
   afterEach(async () => {

@@ -22,7 +22,8 @@ export async function rotateOptioLog(host: Host): Promise<void> {
 /** The line `appendResumeLog` writes: `<ISO-8601 UTC>[ REFRESHED:<a>,<b>]`. */
 export function resumeLogLine(refreshed: readonly string[], now: Date = new Date()): string {
   for (const file of refreshed) {
-    if (/[\n\r,]/.test(file)) throw new RangeError(`a refreshed file name cannot hold a comma or a line break: ${JSON.stringify(file)}`);
+    if (/[\n\r,]/.test(file))
+      throw new RangeError(`a refreshed file name cannot hold a comma or a line break: ${JSON.stringify(file)}`);
   }
   return refreshed.length > 0 ? `${now.toISOString()} REFRESHED:${refreshed.join(",")}` : now.toISOString();
 }

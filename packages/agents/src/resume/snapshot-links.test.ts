@@ -18,7 +18,11 @@ describe("snapshots and the links a restore would refuse", () => {
   let store: FileStateStore;
 
   const newHost = async (processId: string) => {
-    const h = new LocalHost({ consumer: "optio-resume-test", processId, env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") } });
+    const h = new LocalHost({
+      consumer: "optio-resume-test",
+      processId,
+      env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") },
+    });
     await h.connect();
     return h;
   };
@@ -54,11 +58,17 @@ describe("snapshots and the links a restore would refuse", () => {
     const leftOut: string[] = [];
     const record = await capture({ onLinkLeftOut: (link) => leftOut.push(`${link.path} -> ${link.target}`) });
     // The .venv link is never archived (a default exclude), so it is not reported.
-    expect(leftOut.sort()).toEqual(["home/.claude/tmp/arg0/claude -> /usr/bin/env", "project/up -> ../../outside", "project/we*ird[1] -> /etc"]);
+    expect(leftOut.sort()).toEqual([
+      "home/.claude/tmp/arg0/claude -> /usr/bin/env",
+      "project/up -> ../../outside",
+      "project/we*ird[1] -> /etc",
+    ]);
 
     const privateNames = [...(await readTarGz(await store.getBlob(record.privateBlobId))).keys()];
     expect(privateNames).toContain("home/.claude/.credentials.json");
-    expect(privateNames.filter((n) => n.startsWith("home/.claude/cache") || n === "home/.claude/tmp/arg0/claude")).toEqual([]);
+    expect(
+      privateNames.filter((n) => n.startsWith("home/.claude/cache") || n === "home/.claude/tmp/arg0/claude"),
+    ).toEqual([]);
     const workdirNames = [...(await readTarGz(await store.getBlob(record.workdirBlobId))).keys()];
     expect(workdirNames).toEqual(expect.arrayContaining(["project/main-link", "project/weXird1"]));
     expect(workdirNames.filter((n) => n === "project/we*ird[1]" || n === "project/up")).toEqual([]);

@@ -14,7 +14,10 @@ import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } 
 import { aesGcm, rawTarGz, readTarGz, tempDir } from "./test-archives.js";
 
 const SECRET = "sk-ant-oat01-REMOTE-TEST-CREDENTIAL";
-const RESUME: SnapshotPaths = { privatePaths: ["home/.claude", "home/.claude.json"], regenerablePaths: ["home/.local/share/claude"] };
+const RESUME: SnapshotPaths = {
+  privatePaths: ["home/.claude", "home/.claude.json"],
+  regenerablePaths: ["home/.local/share/claude"],
+};
 const FILES: Record<string, string | Buffer> = {
   "project/main.ts": "export {};\n",
   "project/data.bin": randomBytes(512 * 1024),
@@ -73,13 +76,25 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
     const { encrypt, decrypt } = aesGcm();
     const source = await remote("p1");
     await plant(source);
-    const record = await captureSnapshot({ host: source, store, agent: "claudecode", processId: "p1", endState: "done", resume: RESUME, encrypt });
+    const record = await captureSnapshot({
+      host: source,
+      store,
+      agent: "claudecode",
+      processId: "p1",
+      endState: "done",
+      resume: RESUME,
+      encrypt,
+    });
     expect(record.encrypted).toBe(true);
     expect(await source.stat("home/.claude")).toBeNull();
 
     const workdirNames = [...(await readTarGz(await store.getBlob(record.workdirBlobId))).keys()];
-    expect(workdirNames).toEqual(expect.arrayContaining(["project/main.ts", "project/data.bin", "home/.config/x/settings.json", "optio.log"]));
-    expect(workdirNames.filter((n) => under(n, [...RESUME.privatePaths, ...(RESUME.regenerablePaths ?? [])]))).toEqual([]);
+    expect(workdirNames).toEqual(
+      expect.arrayContaining(["project/main.ts", "project/data.bin", "home/.config/x/settings.json", "optio.log"]),
+    );
+    expect(workdirNames.filter((n) => under(n, [...RESUME.privatePaths, ...(RESUME.regenerablePaths ?? [])]))).toEqual(
+      [],
+    );
     const privateStored = await readAllBytes(await store.getBlob(record.privateBlobId));
     expect(privateStored.includes(Buffer.from(SECRET))).toBe(false);
     const privateNames = [...(await readTarGz(Buffer.from(await decrypt(privateStored)))).keys()];
@@ -101,9 +116,17 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
     await appendResumeLog(target, ["CLAUDE.md"]);
     expect((await target.readFile("optio.log")).toString()).toBe("");
     expect((await target.readFile("optio.log.old")).toString()).toBe("DONE\n");
-    expect((await target.readFile("resume.log")).toString()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z REFRESHED:CLAUDE\.md\n$/);
+    expect((await target.readFile("resume.log")).toString()).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z REFRESHED:CLAUDE\.md\n$/,
+    );
 
-    const wrong = await restoreSnapshot({ host: target, store, record, resume: RESUME, decrypt: aesGcm().decrypt }).catch((e: unknown) => e);
+    const wrong = await restoreSnapshot({
+      host: target,
+      store,
+      record,
+      resume: RESUME,
+      decrypt: aesGcm().decrypt,
+    }).catch((e: unknown) => e);
     expect(SnapshotDecryptError.isInstance(wrong)).toBe(true);
   });
 
@@ -112,7 +135,10 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
     const ids: string[] = [];
     await plant(host);
     for (let i = 0; i < 6; i++) {
-      ids.push((await captureSnapshot({ host, store, agent: "claudecode", processId: "p2", endState: "done", resume: RESUME })).id);
+      ids.push(
+        (await captureSnapshot({ host, store, agent: "claudecode", processId: "p2", endState: "done", resume: RESUME }))
+          .id,
+      );
     }
     const removed = await pruneSnapshots(store, "p2");
     expect(removed.map((r) => r.id)).toEqual([ids[0]]);
@@ -129,7 +155,10 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
         { name: "out", type: "symlink", linkname: "../../.." },
         { name: "out/escaped.txt", content: "pwned" },
       ]),
-      truncated: (await rawTarGz([{ name: "big.bin", content: randomBytes(200_000).toString("hex") }])).subarray(0, 50_000),
+      truncated: (await rawTarGz([{ name: "big.bin", content: randomBytes(200_000).toString("hex") }])).subarray(
+        0,
+        50_000,
+      ),
     };
     for (const [what, bytes] of Object.entries(blobs)) {
       const bad = await store.putBlob(bytes);
@@ -161,7 +190,14 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
       },
     };
     const { encrypt, decrypt } = aesGcm();
-    const seed = await captureSeed({ host: source, store, agent: "claudecode", sourceProcessId: "seed-source", manifest, encrypt });
+    const seed = await captureSeed({
+      host: source,
+      store,
+      agent: "claudecode",
+      sourceProcessId: "seed-source",
+      manifest,
+      encrypt,
+    });
     const target = await remote("seed-target");
     await mergeSeed({
       host: target,
@@ -180,7 +216,9 @@ describe("snapshots and seeds over RemoteHost (real sshd)", () => {
       },
     });
     expect((await target.readFile("home/.claude/.credentials.json")).toString()).toContain(SECRET);
-    expect(JSON.parse((await target.readFile("home/.claude.json")).toString())).toEqual({ projects: { [target.workdir]: {} } });
+    expect(JSON.parse((await target.readFile("home/.claude.json")).toString())).toEqual({
+      projects: { [target.workdir]: {} },
+    });
     expect(await target.stat("home/.claude/projects")).toBeNull();
     expect(await target.stat("project")).toBeNull();
     expect(await readFile(path.join(target.workdir, "home/.claude/.credentials.json"), "utf8")).toContain(SECRET);

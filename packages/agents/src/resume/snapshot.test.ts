@@ -115,7 +115,11 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
   let storeDir: string;
 
   const newHost = async (processId: string) => {
-    const h = new LocalHost({ consumer: "optio-resume-test", processId, env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") } });
+    const h = new LocalHost({
+      consumer: "optio-resume-test",
+      processId,
+      env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") },
+    });
     await h.connect();
     return h;
   };
@@ -124,7 +128,15 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     await writeTree(h.workdir, PRIVATE_FILES, 0o600);
   };
   const capture = (h: LocalHost, extra: Partial<Parameters<typeof captureSnapshot>[0]> = {}) =>
-    captureSnapshot({ host: h, store, agent: "claudecode", processId: "p1", endState: "done", resume: RESUME, ...extra });
+    captureSnapshot({
+      host: h,
+      store,
+      agent: "claudecode",
+      processId: "p1",
+      endState: "done",
+      resume: RESUME,
+      ...extra,
+    });
 
   beforeEach(async () => {
     root = await tempDir("optio-snapshot");
@@ -149,7 +161,9 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     const privateEntries = await readTarGz(await store.getBlob(record.privateBlobId));
     const workdirNames = [...workdirEntries.keys()];
     const privateNames = [...privateEntries.keys()];
-    expect(workdirNames).toEqual(expect.arrayContaining(["project/src/main.ts", "CLAUDE.md", "optio.log", "home/.config/tool/settings.json"]));
+    expect(workdirNames).toEqual(
+      expect.arrayContaining(["project/src/main.ts", "CLAUDE.md", "optio.log", "home/.config/tool/settings.json"]),
+    );
     expect(workdirNames.filter((n) => under(n, RESUME.privatePaths))).toEqual([]);
     expect(privateNames.length).toBeGreaterThan(0);
     expect(privateNames.filter((n) => !under(n, RESUME.privatePaths))).toEqual([]);
@@ -168,7 +182,14 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
       await restoreSnapshot({ host: fresh, store, record, resume: RESUME });
       const restored = await walk(fresh.workdir);
       expect(restored).toEqual(
-        [...Object.keys(PRIVATE_FILES), "project/src/main.ts", "project/README.md", "CLAUDE.md", "optio.log", "home/.config/tool/settings.json"].sort(),
+        [
+          ...Object.keys(PRIVATE_FILES),
+          "project/src/main.ts",
+          "project/README.md",
+          "CLAUDE.md",
+          "optio.log",
+          "home/.config/tool/settings.json",
+        ].sort(),
       );
       for (const [rel, text] of Object.entries({ ...WORKDIR_FILES, ...PRIVATE_FILES })) {
         if (restored.includes(rel)) expect(await readFile(path.join(fresh.workdir, rel), "utf8")).toBe(text);
@@ -199,14 +220,18 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
 
     await restoreSnapshot({ host, store, record, resume: RESUME, decrypt });
     expect(await readFile(path.join(host.workdir, "home/.claude/.credentials.json"), "utf8")).toContain(SECRET);
-    expect(await readFile(path.join(host.workdir, "project/src/main.ts"), "utf8")).toBe(WORKDIR_FILES["project/src/main.ts"]);
+    expect(await readFile(path.join(host.workdir, "project/src/main.ts"), "utf8")).toBe(
+      WORKDIR_FILES["project/src/main.ts"],
+    );
   });
 
   it("fails with SnapshotDecryptError on a wrong key, before touching the workdir", async () => {
     await plant(host);
     const record = await capture(host, { encrypt: aesGcm().encrypt });
     await writeFile(path.join(host.workdir, "marker.txt"), "still here");
-    const error = await restoreSnapshot({ host, store, record, resume: RESUME, decrypt: aesGcm().decrypt }).catch((e: unknown) => e);
+    const error = await restoreSnapshot({ host, store, record, resume: RESUME, decrypt: aesGcm().decrypt }).catch(
+      (e: unknown) => e,
+    );
     expect(SnapshotDecryptError.isInstance(error)).toBe(true);
     expect((error as Error).cause).toBeInstanceOf(Error);
     expect(await readFile(path.join(host.workdir, "marker.txt"), "utf8")).toBe("still here");
@@ -225,12 +250,18 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     const good = await capture(host);
     const whole = await readAllBytes(await store.getBlob(good.workdirBlobId));
     const truncatedId = await store.putBlob(whole.subarray(0, Math.floor(whole.length / 2)));
-    const record = await store.insertSnapshot({ ...good, workdirBlobId: truncatedId, capturedAt: new Date().toISOString() });
+    const record = await store.insertSnapshot({
+      ...good,
+      workdirBlobId: truncatedId,
+      capturedAt: new Date().toISOString(),
+    });
     const before = await walk(path.join(root, "tasks"));
     const error = await restoreSnapshot({ host, store, record, resume: RESUME }).catch((e: unknown) => e);
     expect(SnapshotRestoreError.isInstance(error)).toBe(true);
     const after = await walk(path.join(root, "tasks"));
-    expect(after.filter((f) => !f.startsWith("p1/workdir/"))).toEqual(before.filter((f) => !f.startsWith("p1/workdir/")));
+    expect(after.filter((f) => !f.startsWith("p1/workdir/"))).toEqual(
+      before.filter((f) => !f.startsWith("p1/workdir/")),
+    );
   });
 
   describe("refuses hostile blobs", () => {
@@ -238,7 +269,13 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
       ["a `..` entry", [{ name: "../escaped.txt", content: "pwned" }]],
       ["a deep `..` entry", [{ name: "project/../../escaped.txt", content: "pwned" }]],
       ["an absolute path", [{ name: "ABSOLUTE", content: "pwned" }]],
-      ["a symlink pointing out, then a write through it", [{ name: "link", type: "symlink", linkname: "../.." }, { name: "link/escaped.txt", content: "pwned" }]],
+      [
+        "a symlink pointing out, then a write through it",
+        [
+          { name: "link", type: "symlink", linkname: "../.." },
+          { name: "link/escaped.txt", content: "pwned" },
+        ],
+      ],
       ["an absolute symlink", [{ name: "home/evil", type: "symlink", linkname: "OUTSIDE" }]],
     ];
     for (const slot of ["workdir", "private"] as const) {
@@ -264,7 +301,9 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
           const error = await restoreSnapshot({ host, store, record, resume: RESUME }).catch((e: unknown) => e);
           expect(SnapshotRestoreError.isInstance(error)).toBe(true);
           expect(PathEscapeError.isInstance((error as Error).cause)).toBe(true);
-          expect(await walk(root).then((files) => files.filter((f) => f.includes("escaped") || f.startsWith("outside")))).toEqual([]);
+          expect(
+            await walk(root).then((files) => files.filter((f) => f.includes("escaped") || f.startsWith("outside"))),
+          ).toEqual([]);
           expect(await stat(path.join(root, "tasks", "escaped.txt")).catch(() => null)).toBeNull();
         });
       }
@@ -282,7 +321,15 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
       ]),
     );
     const privateBlobId = await store.putBlob(await rawTarGz([{ name: "w/escaped.txt", content: "pwned" }]));
-    const record = await store.insertSnapshot({ processId: "p1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId, privateBlobId, encrypted: false });
+    const record = await store.insertSnapshot({
+      processId: "p1",
+      agent: "claudecode",
+      capturedAt: new Date().toISOString(),
+      endState: "done",
+      workdirBlobId,
+      privateBlobId,
+      encrypted: false,
+    });
     const error = await restoreSnapshot({ host, store, record, resume: RESUME }).catch((e: unknown) => e);
     expect(SnapshotRestoreError.isInstance(error)).toBe(true);
     expect(PathEscapeError.isInstance((error as Error).cause)).toBe(true);
@@ -293,14 +340,28 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
     await writeFile(path.join(host.workdir, "marker.txt"), "still here");
     // 64 MiB of zeros, some 64 KiB compressed.
     const bomb = await store.putBlob(await rawTarGz([{ name: "zeros.bin", content: "\0".repeat(64 * 1024 * 1024) }]));
-    const small = await store.putBlob(await rawTarGz([{ name: "a", content: "1" }, { name: "b", content: "2" }, { name: "c", content: "3" }]));
+    const small = await store.putBlob(
+      await rawTarGz([
+        { name: "a", content: "1" },
+        { name: "b", content: "2" },
+        { name: "c", content: "3" },
+      ]),
+    );
     const attempts: Array<[string, string, string, { maxBytes?: number; maxEntries?: number }]> = [
       ["a bomb in the workdir blob", bomb, small, { maxBytes: 8 * 1024 * 1024 }],
       ["a bomb in the private blob", small, bomb, { maxBytes: 8 * 1024 * 1024 }],
       ["too many entries", small, small, { maxEntries: 2 }],
     ];
     for (const [what, workdirBlobId, privateBlobId, limits] of attempts) {
-      const record = await store.insertSnapshot({ processId: "p1", agent: "claudecode", capturedAt: new Date().toISOString(), endState: "done", workdirBlobId, privateBlobId, encrypted: false });
+      const record = await store.insertSnapshot({
+        processId: "p1",
+        agent: "claudecode",
+        capturedAt: new Date().toISOString(),
+        endState: "done",
+        workdirBlobId,
+        privateBlobId,
+        encrypted: false,
+      });
       const error = await restoreSnapshot({ host, store, record, resume: RESUME, limits }).catch((e: unknown) => e);
       expect(SnapshotRestoreError.isInstance(error), what).toBe(true);
       expect(RestoreLimitError.isInstance((error as Error).cause), what).toBe(true);
@@ -317,9 +378,19 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
       records.push(await capture(host));
     }
     const removed = await pruneSnapshots(store, "p1");
-    expect(removed.map((r) => r.id).sort()).toEqual(records.slice(0, 2).map((r) => r.id).sort());
+    expect(removed.map((r) => r.id).sort()).toEqual(
+      records
+        .slice(0, 2)
+        .map((r) => r.id)
+        .sort(),
+    );
     const kept = await store.listSnapshots("p1");
-    expect(kept.map((r) => r.id)).toEqual(records.slice(2).map((r) => r.id).reverse());
+    expect(kept.map((r) => r.id)).toEqual(
+      records
+        .slice(2)
+        .map((r) => r.id)
+        .reverse(),
+    );
     for (const r of removed) {
       await expect(store.getBlob(r.workdirBlobId)).rejects.toThrow();
       await expect(store.getBlob(r.privateBlobId)).rejects.toThrow();
@@ -352,9 +423,14 @@ describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, uses
       await plant(host);
       await writeFile(path.join(host.workdir, "round.txt"), "second");
       const failing = trackingStore(store, 2);
-      const error = await captureSnapshot({ host, store: failing, agent: "claudecode", processId: "p1", endState: "failed", resume: RESUME }).catch(
-        (e: unknown) => e,
-      );
+      const error = await captureSnapshot({
+        host,
+        store: failing,
+        agent: "claudecode",
+        processId: "p1",
+        endState: "failed",
+        resume: RESUME,
+      }).catch((e: unknown) => e);
       expect(SnapshotError.isInstance(error)).toBe(true);
       expect(((error as Error).cause as Error).message).toBe("store went away");
       expect(failing.putIds).toHaveLength(1);

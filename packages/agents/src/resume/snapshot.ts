@@ -28,7 +28,8 @@ export interface CaptureSnapshotOptions {
   onLinkLeftOut?: (link: OutsideLink) => void;
 }
 
-const isUnder = (path: string, dirs: readonly string[]) => dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
+const isUnder = (path: string, dirs: readonly string[]) =>
+  dirs.some((dir) => path === dir || path.startsWith(`${dir}/`));
 
 function checkedPaths(paths: readonly string[] | undefined, what: string): string[] {
   return (paths ?? []).map((p) => safeRelativePath(p, what));
@@ -59,14 +60,17 @@ export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<
   try {
     const workdirExcludes = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths];
     // Only links an archive would take: the private blob leaves out the regenerable paths, the workdir blob its excludes too.
-    const archived = (path: string) => !excludedBy(path, isUnder(path, privatePaths) ? regenerablePaths : workdirExcludes);
+    const archived = (path: string) =>
+      !excludedBy(path, isUnder(path, privatePaths) ? regenerablePaths : workdirExcludes);
     const outside = (await findOutsideLinks(host)).filter((link) => archived(link.path));
     for (const link of outside) options.onLinkLeftOut?.(link);
     // Unanchored like every exclude: the link's path also matches the same path deeper down, a loss a resume survives.
     const linkExcludes = outside.map((link) => literalExclude(link.path));
 
     step = "archiving the private paths";
-    let privateBytes: Uint8Array = await readAllBytes(host.archiveWorkdir({ include: privatePaths, exclude: [...regenerablePaths, ...linkExcludes] }));
+    let privateBytes: Uint8Array = await readAllBytes(
+      host.archiveWorkdir({ include: privatePaths, exclude: [...regenerablePaths, ...linkExcludes] }),
+    );
     if (encrypt) {
       step = "encrypting the private blob";
       privateBytes = await encrypt(privateBytes);
@@ -146,11 +150,17 @@ export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<
       throw new SnapshotDecryptError(`decrypting the private blob of snapshot ${record.id} failed`, { cause: error });
     }
     if (!(privateBytes instanceof Uint8Array)) {
-      throw new SnapshotDecryptError(`sessionBlobDecrypt returned something other than bytes for snapshot ${record.id}`);
+      throw new SnapshotDecryptError(
+        `sessionBlobDecrypt returned something other than bytes for snapshot ${record.id}`,
+      );
     }
   }
 
-  const restore: RestoreOptions = { ...options.limits, clear: true, overlay: { archive: privateBytes, replaces: privatePaths } };
+  const restore: RestoreOptions = {
+    ...options.limits,
+    clear: true,
+    overlay: { archive: privateBytes, replaces: privatePaths },
+  };
   try {
     await restoreWorkdirArchive(host, store, record.workdirBlobId, restore);
   } catch (error) {
@@ -171,7 +181,12 @@ async function storeWorkdirArchive(host: Host, store: StateStore, exclude: reado
 }
 
 /** The workdir blob (and the options' overlay) in place of the workdir, from the store's file when it has one. */
-async function restoreWorkdirArchive(host: Host, store: StateStore, blobId: string, options: RestoreOptions): Promise<void> {
+async function restoreWorkdirArchive(
+  host: Host,
+  store: StateStore,
+  blobId: string,
+  options: RestoreOptions,
+): Promise<void> {
   if (!hasBlobFiles(store)) {
     await host.restoreWorkdir(await store.getBlob(blobId), options);
     return;
@@ -189,7 +204,11 @@ async function restoreWorkdirArchive(host: Host, store: StateStore, blobId: stri
  * records and blobs. Every blob is attempted; a failure is thrown afterwards
  * as a SnapshotError. Returns the removed records.
  */
-export async function pruneSnapshots(store: StateStore, processId: string, keep = DEFAULT_SNAPSHOT_KEEP): Promise<SnapshotRecord[]> {
+export async function pruneSnapshots(
+  store: StateStore,
+  processId: string,
+  keep = DEFAULT_SNAPSHOT_KEEP,
+): Promise<SnapshotRecord[]> {
   if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a positive integer: ${keep}`);
   const removed = await store.pruneSnapshots(processId, keep);
   const failures: unknown[] = [];

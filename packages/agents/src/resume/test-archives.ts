@@ -67,7 +67,10 @@ export async function readTarGz(source: Readable | Uint8Array): Promise<Map<stri
   const entries = new Map<string, string | null>();
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
-    const name = header.name.split("/").filter((p) => p !== "" && p !== ".").join("/");
+    const name = header.name
+      .split("/")
+      .filter((p) => p !== "" && p !== ".")
+      .join("/");
     const chunks: Buffer[] = [];
     stream.on("data", (c: unknown) => void chunks.push(c as Buffer));
     stream.on("end", () => {

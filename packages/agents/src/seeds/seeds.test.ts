@@ -5,7 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "../resume/blob-bytes.js";
-import { DecryptMissingError, ResumePathError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
+import {
+  DecryptMissingError,
+  ResumePathError,
+  SeedContentError,
+  SeedError,
+  UnknownSeedError,
+} from "../resume/resume-errors.js";
 import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
 import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
@@ -21,7 +27,13 @@ const SOURCE_FILES = {
   "project/main.ts": "code\n",
 };
 
-const INCLUDE = ["home/.claude/.credentials.json", "home/.claude/settings.json", "home/.claude/plugins", "home/.claude.json", "home/.config/absent"];
+const INCLUDE = [
+  "home/.claude/.credentials.json",
+  "home/.claude/settings.json",
+  "home/.claude/plugins",
+  "home/.claude.json",
+  "home/.config/absent",
+];
 
 function adapterContext(host: LocalHost): AdapterContext {
   return {
@@ -52,7 +64,11 @@ describe("seeds over LocalHost and FileStateStore", () => {
   const hosts: LocalHost[] = [];
 
   const newHost = async (processId: string) => {
-    const h = new LocalHost({ consumer: "optio-seed-test", processId, env: { OPTIO_SEED_TEST_TASK_ROOT: path.join(root, "tasks") } });
+    const h = new LocalHost({
+      consumer: "optio-seed-test",
+      processId,
+      env: { OPTIO_SEED_TEST_TASK_ROOT: path.join(root, "tasks") },
+    });
     await h.connect();
     hosts.push(h);
     return h;
@@ -78,18 +94,48 @@ describe("seeds over LocalHost and FileStateStore", () => {
     expect(record).toMatchObject({ agent: "claudecode", sourceProcessId: "source", encrypted: false });
     expect(record.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const entries = await readTarGz(await store.getBlob(record.blobId));
-    const files = [...entries].filter(([, text]) => text !== null).map(([name]) => name).sort();
-    expect(files).toEqual(["home/.claude.json", "home/.claude/.credentials.json", "home/.claude/plugins/p1/plugin.json", "home/.claude/settings.json"]);
-    expect([...entries.keys()].filter((n) => n.includes("projects") || n.includes("bash_history") || n.startsWith("project/"))).toEqual([]);
+    const files = [...entries]
+      .filter(([, text]) => text !== null)
+      .map(([name]) => name)
+      .sort();
+    expect(files).toEqual([
+      "home/.claude.json",
+      "home/.claude/.credentials.json",
+      "home/.claude/plugins/p1/plugin.json",
+      "home/.claude/settings.json",
+    ]);
+    expect(
+      [...entries.keys()].filter(
+        (n) => n.includes("projects") || n.includes("bash_history") || n.startsWith("project/"),
+      ),
+    ).toEqual([]);
     // Capturing leaves the source workdir as it was.
-    expect(await readFile(path.join(host.workdir, "home/.claude/projects/-old-workdir/session.jsonl"), "utf8")).toBe('{"type":"user"}\n');
+    expect(await readFile(path.join(host.workdir, "home/.claude/projects/-old-workdir/session.jsonl"), "utf8")).toBe(
+      '{"type":"user"}\n',
+    );
   });
 
   it("merges into a fresh workdir over planted files, then runs consume", async () => {
-    const record = await captureSeed({ host: await source(), store, agent: "claudecode", sourceProcessId: "source", manifest });
+    const record = await captureSeed({
+      host: await source(),
+      store,
+      agent: "claudecode",
+      sourceProcessId: "source",
+      manifest,
+    });
     const fresh = await newHost("consumer");
-    await writeTree(fresh.workdir, { "home/.claude/settings.json": '{"model":"planted"}', "home/.claude/keep.txt": "planted only" });
-    const merged = await mergeSeed({ host: fresh, store, seedId: record.id, manifest, adapterContext: adapterContext(fresh), agent: "claudecode" });
+    await writeTree(fresh.workdir, {
+      "home/.claude/settings.json": '{"model":"planted"}',
+      "home/.claude/keep.txt": "planted only",
+    });
+    const merged = await mergeSeed({
+      host: fresh,
+      store,
+      seedId: record.id,
+      manifest,
+      adapterContext: adapterContext(fresh),
+      agent: "claudecode",
+    });
     expect(merged).toEqual(record);
     const read = (rel: string) => readFile(path.join(fresh.workdir, rel), "utf8");
     expect(await read("home/.claude/settings.json")).toBe('{"model":"opus"}');
@@ -103,28 +149,54 @@ describe("seeds over LocalHost and FileStateStore", () => {
 
   it("encrypts the seed blob and decrypts it on merge", async () => {
     const { encrypt, decrypt } = aesGcm();
-    const record = await captureSeed({ host: await source(), store, agent: "claudecode", sourceProcessId: "source", manifest, encrypt });
+    const record = await captureSeed({
+      host: await source(),
+      store,
+      agent: "claudecode",
+      sourceProcessId: "source",
+      manifest,
+      encrypt,
+    });
     expect(record.encrypted).toBe(true);
     const stored = await readAllBytes(await store.getBlob(record.blobId));
     expect(stored.includes(Buffer.from(SECRET))).toBe(false);
 
     const fresh = await newHost("consumer");
-    const noKey = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch((e: unknown) => e);
-    expect(DecryptMissingError.isInstance(noKey)).toBe(true);
-    const wrongKey = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE }, decrypt: aesGcm().decrypt }).catch(
+    const noKey = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
       (e: unknown) => e,
     );
+    expect(DecryptMissingError.isInstance(noKey)).toBe(true);
+    const wrongKey = await mergeSeed({
+      host: fresh,
+      store,
+      seedId: record.id,
+      manifest: { include: INCLUDE },
+      decrypt: aesGcm().decrypt,
+    }).catch((e: unknown) => e);
     expect(SeedError.isInstance(wrongKey)).toBe(true);
     expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
 
-    await mergeSeed({ host: fresh, store, seedId: record.id, manifest, decrypt, adapterContext: adapterContext(fresh) });
+    await mergeSeed({
+      host: fresh,
+      store,
+      seedId: record.id,
+      manifest,
+      decrypt,
+      adapterContext: adapterContext(fresh),
+    });
     expect(await readFile(path.join(fresh.workdir, "home/.claude/.credentials.json"), "utf8")).toContain(SECRET);
   });
 
   it("refuses an include path outside home/, naming it: seed paths are workdir-relative like private paths", async () => {
     const host = await source();
     for (const include of [[".claude/.credentials.json"], ["project/notes.md"], ["home"]]) {
-      const error = await captureSeed({ host, store, agent: "claudecode", sourceProcessId: "p", manifest: { include } }).catch((e: unknown) => e);
+      const error = await captureSeed({
+        host,
+        store,
+        agent: "claudecode",
+        sourceProcessId: "p",
+        manifest: { include },
+      }).catch((e: unknown) => e);
       expect(ResumePathError.isInstance(error), include[0]).toBe(true);
       expect((error as Error).message).toContain(JSON.stringify(include[0]));
     }
@@ -138,18 +210,35 @@ describe("seeds over LocalHost and FileStateStore", () => {
   });
 
   it("refuses a seed from another agent", async () => {
-    const record = await captureSeed({ host: await source(), store, agent: "opencode", sourceProcessId: "source", manifest });
+    const record = await captureSeed({
+      host: await source(),
+      store,
+      agent: "opencode",
+      sourceProcessId: "source",
+      manifest,
+    });
     const fresh = await newHost("consumer");
-    const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest, adapterContext: adapterContext(fresh), agent: "claudecode" }).catch(
-      (e: unknown) => e,
-    );
+    const error = await mergeSeed({
+      host: fresh,
+      store,
+      seedId: record.id,
+      manifest,
+      adapterContext: adapterContext(fresh),
+      agent: "claudecode",
+    }).catch((e: unknown) => e);
     expect(SeedError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("opencode");
   });
 
   it("accepts an empty seed", async () => {
     const empty = await newHost("empty-source");
-    const record = await captureSeed({ host: empty, store, agent: "claudecode", sourceProcessId: "empty-source", manifest: { include: INCLUDE } });
+    const record = await captureSeed({
+      host: empty,
+      store,
+      agent: "claudecode",
+      sourceProcessId: "empty-source",
+      manifest: { include: INCLUDE },
+    });
     expect([...(await readTarGz(await store.getBlob(record.blobId))).keys()]).toEqual([]);
     const fresh = await newHost("consumer");
     let consumed = 0;
@@ -188,7 +277,13 @@ describe("seeds over LocalHost and FileStateStore", () => {
 
   describe("refuses seed blobs with entries it must not write", () => {
     const cases: Array<[string, RawEntry[]]> = [
-      ["a transcript outside the include set", [{ name: "home/.claude/settings.json", content: "{}" }, { name: "home/.claude/projects/x.jsonl", content: "t" }]],
+      [
+        "a transcript outside the include set",
+        [
+          { name: "home/.claude/settings.json", content: "{}" },
+          { name: "home/.claude/projects/x.jsonl", content: "t" },
+        ],
+      ],
       ["a file outside home/", [{ name: "CLAUDE.md", content: "instructions" }]],
       ["a `..` entry", [{ name: "home/../../escaped.txt", content: "pwned" }]],
       ["an absolute path", [{ name: "/tmp/optio-seed-escaped.txt", content: "pwned" }]],
@@ -197,9 +292,17 @@ describe("seeds over LocalHost and FileStateStore", () => {
     for (const [what, entries] of cases) {
       it(what, async () => {
         const blobId = await store.putBlob(await rawTarGz(entries));
-        const record = await store.insertSeed({ agent: "claudecode", createdAt: new Date().toISOString(), blobId, encrypted: false, sourceProcessId: "x" });
+        const record = await store.insertSeed({
+          agent: "claudecode",
+          createdAt: new Date().toISOString(),
+          blobId,
+          encrypted: false,
+          sourceProcessId: "x",
+        });
         const fresh = await newHost("consumer");
-        const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch((e: unknown) => e);
+        const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
+          (e: unknown) => e,
+        );
         expect(SeedContentError.isInstance(error)).toBe(true);
         expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
         expect(await stat(path.join(fresh.workdir, "CLAUDE.md")).catch(() => null)).toBeNull();
@@ -212,9 +315,17 @@ describe("seeds over LocalHost and FileStateStore", () => {
   it("reports a corrupt seed blob as a SeedError", async () => {
     const good = await rawTarGz([{ name: "home/.claude.json", content: "{}".repeat(5000) }]);
     const blobId = await store.putBlob(good.subarray(0, Math.floor(good.length / 2)));
-    const record = await store.insertSeed({ agent: "claudecode", createdAt: new Date().toISOString(), blobId, encrypted: false, sourceProcessId: "x" });
+    const record = await store.insertSeed({
+      agent: "claudecode",
+      createdAt: new Date().toISOString(),
+      blobId,
+      encrypted: false,
+      sourceProcessId: "x",
+    });
     const fresh = await newHost("consumer");
-    const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch((e: unknown) => e);
+    const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
+      (e: unknown) => e,
+    );
     expect(SeedError.isInstance(error)).toBe(true);
     expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
   });

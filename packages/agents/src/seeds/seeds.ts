@@ -7,7 +7,13 @@ import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import type { BlobTransform } from "../spec/config.js";
 import type { SeedRecord, StateStore } from "../spec/state-store.js";
 import { bytesStream, readAllBytes, safeRelativePath } from "../resume/blob-bytes.js";
-import { DecryptMissingError, ResumePathError, SeedContentError, SeedError, UnknownSeedError } from "../resume/resume-errors.js";
+import {
+  DecryptMissingError,
+  ResumePathError,
+  SeedContentError,
+  SeedError,
+  UnknownSeedError,
+} from "../resume/resume-errors.js";
 
 /** The agent's HOME inside the workdir; seed entries live under it. */
 const HOME_DIR = "home";
@@ -16,7 +22,10 @@ const HOME_DIR = "home";
 function includePaths(manifest: Pick<SeedManifest, "include">): string[] {
   return manifest.include.map((p) => {
     const path = safeRelativePath(p, "seed include path");
-    if (!path.startsWith(`${HOME_DIR}/`)) throw new ResumePathError(`seed include path must be under ${HOME_DIR}/ (relative to the workdir): ${JSON.stringify(p)}`);
+    if (!path.startsWith(`${HOME_DIR}/`))
+      throw new ResumePathError(
+        `seed include path must be under ${HOME_DIR}/ (relative to the workdir): ${JSON.stringify(p)}`,
+      );
     return path.slice(HOME_DIR.length + 1);
   });
 }
@@ -74,7 +83,7 @@ function entryProblem(name: string, type: string, include: readonly string[]): s
   if (name.includes("\0")) return "has a NUL byte in its path";
   if (name.startsWith("/")) return "has an absolute path";
   const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) return "leaves the workdir through \"..\"";
+  if (parts.includes("..")) return 'leaves the workdir through ".."';
   if (parts.length === 0) return type === "directory" ? null : "has no name";
   if (parts[0] !== HOME_DIR) return `is outside ${HOME_DIR}/`;
   const rel = parts.slice(1).join("/");
@@ -137,8 +146,10 @@ export async function mergeSeed(options: MergeSeedOptions): Promise<SeedRecord> 
   if (options.agent !== undefined && record.agent !== options.agent) {
     throw new SeedError(`seed ${seedId} belongs to ${record.agent}, not ${options.agent}`);
   }
-  if (record.encrypted && !decrypt) throw new DecryptMissingError(`seed ${seedId} is encrypted but no sessionBlobDecrypt was given`);
-  if (manifest.consume && !adapterContext) throw new SeedError(`seed ${seedId}: the manifest's consume step needs an adapterContext`);
+  if (record.encrypted && !decrypt)
+    throw new DecryptMissingError(`seed ${seedId} is encrypted but no sessionBlobDecrypt was given`);
+  if (manifest.consume && !adapterContext)
+    throw new SeedError(`seed ${seedId}: the manifest's consume step needs an adapterContext`);
 
   let open: () => Promise<Readable>;
   try {
@@ -149,7 +160,8 @@ export async function mergeSeed(options: MergeSeedOptions): Promise<SeedRecord> 
       } catch (error) {
         throw new SeedError(`decrypting seed ${seedId} failed`, { cause: error });
       }
-      if (!(bytes instanceof Uint8Array)) throw new SeedError(`sessionBlobDecrypt returned something other than bytes for seed ${seedId}`);
+      if (!(bytes instanceof Uint8Array))
+        throw new SeedError(`sessionBlobDecrypt returned something other than bytes for seed ${seedId}`);
       const plain = bytes;
       open = async () => bytesStream(plain);
     } else {

@@ -21,13 +21,20 @@ const roots = useScriptedTaskRoots("optio-adopt-");
 type Kind = "local" | "ssh";
 
 function workerArgs(kind: Kind, mode: "start" | "resume", processId: string): WorkerArgs {
-  return { mode, stateDir: join(roots.root(), "state"), processId, ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}) };
+  return {
+    mode,
+    stateDir: join(roots.root(), "state"),
+    processId,
+    ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}),
+  };
 }
 
 const progress = (message: string) => (event: TaskEvent) => event.type === "progress" && event.message === message;
 /** The agent's own lines, as events: what `heard …` and `pid …` STATUS lines became. */
 const agentLines = (events: TaskEvent[]) =>
-  events.flatMap((e) => (e.type === "progress" && e.message !== undefined && /^(heard|pid) /.test(e.message) ? [e.message] : []));
+  events.flatMap((e) =>
+    e.type === "progress" && e.message !== undefined && /^(heard|pid) /.test(e.message) ? [e.message] : [],
+  );
 
 /** Polls a condition on files (nothing announces a write to them); fails after WORKER_WAIT_MS. */
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -47,19 +54,29 @@ function readOr(path: string, fallback: string): string {
 }
 
 describe.each(["local", "ssh"] as const)("a task whose worker was killed (%s host)", (kind) => {
-  it("is adopted by a resume in another process: same agent, no event lost or repeated", { timeout: 300_000 }, async () => {
+  it("is adopted by a resume in another process: same agent, no event lost or repeated", {
+    timeout: 300_000,
+  }, async () => {
     const processId = `adopt-${kind}`;
     const taskDir = join(roots.taskRoot(kind), processId);
     const logPath = join(taskDir, "workdir", "optio.log");
-    const recordedLines = () => (JSON.parse(readOr(join(taskDir, "session.json"), '{"logLines":-1}')) as { logLines: number }).logLines;
-    const host: Host = createHost({ consumer: taskConsumer("scripted"), processId, ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}) });
+    const recordedLines = () =>
+      (JSON.parse(readOr(join(taskDir, "session.json"), '{"logLines":-1}')) as { logLines: number }).logLines;
+    const host: Host = createHost({
+      consumer: taskConsumer("scripted"),
+      processId,
+      ...(kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {}),
+    });
     const type = (text: string) => sendText(host, tmuxSessionFor(host), text, { submit: true, settleMs: 0 });
     let first: Worker | null = null;
     let second: Worker | null = null;
     let passed = false;
     try {
       first = new Worker(workerArgs(kind, "start", processId));
-      await first.waitFor("the launch", (e) => e.type === "progress" && /^Scripted agent is (working|waiting)/.test(e.message ?? ""));
+      await first.waitFor(
+        "the launch",
+        (e) => e.type === "progress" && /^Scripted agent is (working|waiting)/.test(e.message ?? ""),
+      );
       await host.connect();
       await type("pid");
       const isPid = (e: TaskEvent) => e.type === "progress" && /^pid \d+$/.test(e.message ?? "");
@@ -67,7 +84,10 @@ describe.each(["local", "ssh"] as const)("a task whose worker was killed (%s hos
       await type("one");
       await first.waitFor("heard one", progress("heard one"));
       // Killed only once it has recorded every line it turned into an event: then none may come twice.
-      const linesInLog = () => readOr(logPath, "").split("\n").filter((l) => l !== "").length;
+      const linesInLog = () =>
+        readOr(logPath, "")
+          .split("\n")
+          .filter((l) => l !== "").length;
       await until("the first worker to record the log lines it handled", () => recordedLines() === linesInLog());
       first.kill();
       expect(await first.exited).toBe(null);
@@ -81,19 +101,30 @@ describe.each(["local", "ssh"] as const)("a task whose worker was killed (%s hos
       await second.waitFor("heard two", progress("heard two"));
       // onResumeRefresh ran for the adopted agent and named what it rewrote where the agent looks at its next message.
       expect(readFileSync(join(taskDir, "workdir", "AGENTS.md"), "utf8")).toContain("the refreshed instructions");
-      expect(readFileSync(join(taskDir, "workdir", "resume.log"), "utf8").trim().split("\n")).toEqual([expect.any(String), expect.stringMatching(/ REFRESHED:AGENTS\.md$/)]);
+      expect(
+        readFileSync(join(taskDir, "workdir", "resume.log"), "utf8")
+          .trim()
+          .split("\n"),
+      ).toEqual([expect.any(String), expect.stringMatching(/ REFRESHED:AGENTS\.md$/)]);
       await type("pid");
       expect(agentLines([await second.waitFor("the agent's pid", isPid)])).toEqual([pid]);
       await type("quit");
       expect(await second.exited).toBe(0);
 
       // beforeExecute prepared the agent that was adopted: it does not run again.
-      const ranBeforeExecute = (w: Worker) => w.events.filter((e) => (e as { type: string }).type === "beforeExecute").length;
+      const ranBeforeExecute = (w: Worker) =>
+        w.events.filter((e) => (e as { type: string }).type === "beforeExecute").length;
       expect([ranBeforeExecute(first), ranBeforeExecute(second)]).toEqual([1, 0]);
       expect(agentLines(first.events)).toEqual(["heard pid", pid, "heard one"]);
       expect(agentLines(second.events)).toEqual(["heard two", "heard pid", pid, "heard quit"]);
-      expect(second.events).toContainEqual({ type: "report", level: "info", message: "Scripted agent from an earlier worker is still running for this task; adopting it" });
-      expect(second.events.filter((e) => e.type === "progress" && /Restoring|Starting|installation/.test(e.message ?? ""))).toEqual([]);
+      expect(second.events).toContainEqual({
+        type: "report",
+        level: "info",
+        message: "Scripted agent from an earlier worker is still running for this task; adopting it",
+      });
+      expect(
+        second.events.filter((e) => e.type === "progress" && /Restoring|Starting|installation/.test(e.message ?? "")),
+      ).toEqual([]);
       expect(second.events.at(-1)).toEqual({ type: "outcome", outcome: { status: "done", summary: "asked to quit" } });
       await until("every process of the task to end", () => processesOf(taskDir).length === 0).catch((error: Error) => {
         throw new Error(`${error.message}: ${processesOf(taskDir).join("; ")}`);

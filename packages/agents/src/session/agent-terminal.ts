@@ -10,12 +10,28 @@ export interface AgentTerminal {
 }
 
 /** Serves the agent's tmux session to browsers with the configured backend. */
-export async function publishAgentTerminal(hook: HookContext, session: TmuxSession, options: TerminalOptions): Promise<AgentTerminal> {
+export async function publishAgentTerminal(
+  hook: HookContext,
+  session: TmuxSession,
+  options: TerminalOptions,
+): Promise<AgentTerminal> {
   if (options.backend === "builtin") {
-    return publishTerminal(hook.processId, { host: hook.host, session }, { readOnly: options.readOnly, allowedOrigins: options.allowedOrigins });
+    return publishTerminal(
+      hook.processId,
+      { host: hook.host, session },
+      { readOnly: options.readOnly, allowedOrigins: options.allowedOrigins },
+    );
   }
-  const ttyd = await ensureTtyd(hook, { installIfMissing: options.installTtydIfMissing, installDir: options.ttydInstallDir });
-  const instance = await launchTtyd(hook.host, { ttydPath: ttyd.path, session, maxViewers: options.maxViewers, readOnly: options.readOnly });
+  const ttyd = await ensureTtyd(hook, {
+    installIfMissing: options.installTtydIfMissing,
+    installDir: options.ttydInstallDir,
+  });
+  const instance = await launchTtyd(hook.host, {
+    ttydPath: ttyd.path,
+    session,
+    maxViewers: options.maxViewers,
+    readOnly: options.readOnly,
+  });
   const url = new URL(instance.url);
   url.username = instance.credential.username;
   url.password = instance.credential.password;

@@ -68,7 +68,12 @@ interface PointResult {
 }
 
 /** Starts a task, cancels it `delayMs` after runTask (or after its widget event) and reports how it ended. */
-async function cancelAt(kind: Kind, processId: string, anchor: "start" | "widget", delayMs: number): Promise<PointResult> {
+async function cancelAt(
+  kind: Kind,
+  processId: string,
+  anchor: "start" | "widget",
+  delayMs: number,
+): Promise<PointResult> {
   let cancelledAt = 0;
   const cancelLater = (cancel: () => void) => {
     const fire = () => {
@@ -129,22 +134,26 @@ describe.each(["local", "ssh"] as const)("a cancel at any instant of the start (
     timings = await measureStart(kind);
   }, 120_000);
 
-  it.each(["start", "widget"] as const)("ends cancelled, in time, with no process left, when it comes after the %s", { timeout: 600_000 }, async (anchor) => {
-    const span = anchor === "start" ? timings.tickMs : timings.tickMs - timings.widgetMs;
-    const results: Array<{ delayMs: number } & PointResult> = [];
-    for (const delayMs of delays(span)) {
-      const result = await cancelAt(kind, `sweep-${kind}-${anchor}-${delayMs}`, anchor, delayMs);
-      results.push({ delayMs, ...result });
-    }
-    expect(results.length).toBeGreaterThanOrEqual(anchor === "start" ? 10 : 5);
-    console.info(
-      `${kind}, after the ${anchor} (start ${Math.round(timings.tickMs)} ms, widget at ${Math.round(timings.widgetMs)} ms): ` +
-        results.map((r) => `${r.delayMs} ms → ${Math.round(r.cancelToOutcomeMs)} ms`).join(", "),
-    );
-    expect(results.map((r) => ({ delayMs: r.delayMs, outcome: r.outcome, left: r.left }))).toEqual(
-      results.map((r) => ({ delayMs: r.delayMs, outcome: { status: "cancelled" }, left: [] })),
-    );
-  });
+  it.each(["start", "widget"] as const)(
+    "ends cancelled, in time, with no process left, when it comes after the %s",
+    { timeout: 600_000 },
+    async (anchor) => {
+      const span = anchor === "start" ? timings.tickMs : timings.tickMs - timings.widgetMs;
+      const results: Array<{ delayMs: number } & PointResult> = [];
+      for (const delayMs of delays(span)) {
+        const result = await cancelAt(kind, `sweep-${kind}-${anchor}-${delayMs}`, anchor, delayMs);
+        results.push({ delayMs, ...result });
+      }
+      expect(results.length).toBeGreaterThanOrEqual(anchor === "start" ? 10 : 5);
+      console.info(
+        `${kind}, after the ${anchor} (start ${Math.round(timings.tickMs)} ms, widget at ${Math.round(timings.widgetMs)} ms): ` +
+          results.map((r) => `${r.delayMs} ms → ${Math.round(r.cancelToOutcomeMs)} ms`).join(", "),
+      );
+      expect(results.map((r) => ({ delayMs: r.delayMs, outcome: r.outcome, left: r.left }))).toEqual(
+        results.map((r) => ({ delayMs: r.delayMs, outcome: { status: "cancelled" }, left: [] })),
+      );
+    },
+  );
 });
 
 describe.each(["local", "ssh"] as const)("a cancel while connecting (%s host)", (kind) => {

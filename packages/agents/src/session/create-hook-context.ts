@@ -67,12 +67,17 @@ export function createHookContext(options: HookContextOptions): HookContext {
     await host.mkdir(posix.dirname(path));
     const fetchCommand = `if command -v curl >/dev/null 2>&1; then curl -fsSL -o ${shellQuote(partial)} ${shellQuote(url)}; else wget -q -O ${shellQuote(partial)} ${shellQuote(url)}; fi`;
     const poll = setInterval(() => {
-      void host.stat(partial).then((s) => s && ctx.reportProgress(null, `Downloading ${url}: ${formatBytes(s.size)}`), () => undefined);
+      void host.stat(partial).then(
+        (s) => s && ctx.reportProgress(null, `Downloading ${url}: ${formatBytes(s.size)}`),
+        () => undefined,
+      );
     }, 500);
     try {
       const result = await host.runCommand(fetchCommand, { signal: options.operationSignal() });
       if (result.exitCode !== 0) {
-        throw new DownloadError(`download of ${url} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-300)}`);
+        throw new DownloadError(
+          `download of ${url} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-300)}`,
+        );
       }
       if (download.sha256) {
         const sum = await host.runChecked(`sha256sum ${shellQuote(partial)}`);
@@ -117,8 +122,14 @@ export function createHookContext(options: HookContextOptions): HookContext {
     resolveTarget,
     async runOnHost(command: string, run: RunOnHostOptions = {}) {
       const cwd = run.cwd === undefined ? undefined : await resolveTarget(run.cwd);
-      const result = await host.runCommand(command, { cwd, env: run.env, timeoutMs: run.timeoutMs, signal: options.operationSignal() });
-      if ((run.check ?? true) && result.exitCode !== 0) throw new HostCommandError(command, result.exitCode, result.stderr);
+      const result = await host.runCommand(command, {
+        cwd,
+        env: run.env,
+        timeoutMs: run.timeoutMs,
+        signal: options.operationSignal(),
+      });
+      if ((run.check ?? true) && result.exitCode !== 0)
+        throw new HostCommandError(command, result.exitCode, result.stderr);
       return result;
     },
     async copyFile(source, target, copy = {}) {
@@ -133,7 +144,10 @@ export function createHookContext(options: HookContextOptions): HookContext {
           if (now - last < 250 && sent !== total) return;
           last = now;
           const pct = total ? Math.round((sent / total) * 100) : null;
-          ctx.reportProgress(null, `Copying ${posix.basename(path)}: ${formatBytes(sent)}${total ? ` of ${formatBytes(total)}` : ""}${pct === null ? "" : ` (${pct}%)`}`);
+          ctx.reportProgress(
+            null,
+            `Copying ${posix.basename(path)}: ${formatBytes(sent)}${total ? ` of ${formatBytes(total)}` : ""}${pct === null ? "" : ` (${pct}%)`}`,
+          );
         },
       });
     },

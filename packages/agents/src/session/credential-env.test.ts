@@ -4,13 +4,23 @@ import { isCredentialVariable, scrubCredentialsScript } from "./credential-env.j
 
 describe("credential variables", () => {
   it("recognises the usual credential names", () => {
-    for (const name of ["OPENAI_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "GH_TOKEN", "DB_PASSWORD", "MY_SECRET"]) {
+    for (const name of [
+      "OPENAI_API_KEY",
+      "ANTHROPIC_AUTH_TOKEN",
+      "ANTHROPIC_BASE_URL",
+      "AWS_SECRET_ACCESS_KEY",
+      "GITHUB_TOKEN",
+      "GH_TOKEN",
+      "DB_PASSWORD",
+      "MY_SECRET",
+    ]) {
       expect(isCredentialVariable(name), name).toBe(true);
     }
   });
 
   it("leaves ordinary variables alone", () => {
-    for (const name of ["PATH", "HOME", "LANG", "TERM", "KEYBOARD", "TOKENIZER_PATH"]) expect(isCredentialVariable(name), name).toBe(false);
+    for (const name of ["PATH", "HOME", "LANG", "TERM", "KEYBOARD", "TOKENIZER_PATH"])
+      expect(isCredentialVariable(name), name).toBe(false);
   });
 
   it("unsets them in a real shell and keeps the rest", () => {

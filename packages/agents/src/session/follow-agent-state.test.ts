@@ -37,12 +37,22 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const states = () => log.events.map((e) => (e.type === "agent-state" ? e.state : e.type === "attention" ? `attention: ${e.reason}` : e.type));
+const states = () =>
+  log.events.map((e) =>
+    e.type === "agent-state" ? e.state : e.type === "attention" ? `attention: ${e.reason}` : e.type,
+  );
 
 describe("the agent-state follower", () => {
   it("reports changes once each, and asks for attention once per wait for a person", async () => {
     const changes: string[] = [];
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent", onChange: (c) => changes.push(c.state) });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: plain,
+      displayName: "Agent",
+      onChange: (c) => changes.push(c.state),
+    });
     follower.starting();
     follower.follow();
     await appendFile(file, "working\nworking\nwaiting-permission Bash: ls\n");
@@ -65,17 +75,35 @@ describe("the agent-state follower", () => {
 
   it("an adopted agent's earlier lines are not reported again: only the state they end in, then new lines", async () => {
     await writeFile(file, "working\nwaiting-permission Bash: ls\nworking\nwaiting-permission Bash: rm\n");
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: plain,
+      displayName: "Agent",
+    });
     follower.follow({ adopted: true });
     await log.waitFor((e) => e.type === "attention");
     await appendFile(file, "working\nidle all done\n");
     await log.waitFor((e) => e.type === "agent-state" && e.state === "idle");
     await follower.exited();
-    expect(states()).toEqual(["waiting-permission", "attention: Agent asks for permission: Bash: rm", "working", "idle", "exited"]);
+    expect(states()).toEqual([
+      "waiting-permission",
+      "attention: Agent asks for permission: Bash: rm",
+      "working",
+      "idle",
+      "exited",
+    ]);
   });
 
   it("an adopted agent whose file is still empty reports only new lines", async () => {
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: plain,
+      displayName: "Agent",
+    });
     follower.follow({ adopted: true });
     await appendFile(file, "working\n");
     await log.waitFor((e) => e.type === "agent-state" && e.state === "working");
@@ -84,7 +112,13 @@ describe("the agent-state follower", () => {
   });
 
   it("a turn that ends and stays unfinished becomes waiting-input with one attention", async () => {
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: plain,
+      displayName: "Agent",
+    });
     follower.follow();
     await appendFile(file, "working\nidle I stop here.\n");
     await log.waitFor((e) => e.type === "attention");
@@ -92,11 +126,24 @@ describe("the agent-state follower", () => {
     await appendFile(file, "working\n");
     await log.waitFor((e) => e.type === "agent-state" && e.state === "working", { from: 3 });
     await follower.exited();
-    expect(states()).toEqual(["working", "idle", "waiting-input", "attention: Agent ended its turn without reporting DONE and waits for input: I stop here.", "working", "exited"]);
+    expect(states()).toEqual([
+      "working",
+      "idle",
+      "waiting-input",
+      "attention: Agent ended its turn without reporting DONE and waits for input: I stop here.",
+      "working",
+      "exited",
+    ]);
   });
 
   it("an end within the grace after a turn asks for nothing", async () => {
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: plain, displayName: "Agent" });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: plain,
+      displayName: "Agent",
+    });
     follower.follow();
     await appendFile(file, "working\nidle\n");
     await log.waitFor((e) => e.type === "agent-state" && e.state === "idle");
@@ -106,7 +153,13 @@ describe("the agent-state follower", () => {
   });
 
   it("without a source reports only starting and exited", async () => {
-    const follower = createAgentStateFollower({ ctx: eventTaskContext(root, log.onEvent), host, path: file, source: undefined, displayName: "Agent" });
+    const follower = createAgentStateFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      path: file,
+      source: undefined,
+      displayName: "Agent",
+    });
     follower.starting();
     follower.follow();
     await appendFile(file, "waiting-permission x\n");

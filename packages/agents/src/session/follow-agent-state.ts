@@ -87,7 +87,8 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
   }
 
   async function tail(reader: AgentStateSource, adopted: boolean): Promise<void> {
-    const onLongLine = (head: string) => ctx.report("warn", `agent state: a line over ${MAX_STATE_LINE_BYTES} bytes was dropped: ${head.slice(0, 80)}…`);
+    const onLongLine = (head: string) =>
+      ctx.report("warn", `agent state: a line over ${MAX_STATE_LINE_BYTES} bytes was dropped: ${head.slice(0, 80)}…`);
     try {
       let skip = 0;
       if (adopted) {
@@ -95,7 +96,11 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
         skip = before.lines;
         if (before.last) change(before.last.state, before.last.message);
       }
-      for await (const batch of host.tailLines(path, { signal: stop.signal, maxLineBytes: MAX_STATE_LINE_BYTES, onLongLine })) {
+      for await (const batch of host.tailLines(path, {
+        signal: stop.signal,
+        maxLineBytes: MAX_STATE_LINE_BYTES,
+        onLongLine,
+      })) {
         for (const line of batch) {
           if (skip > 0) {
             skip -= 1;
@@ -106,7 +111,11 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
         }
       }
     } catch (error) {
-      if (!stop.signal.aborted) ctx.report("warn", `following the agent's state stopped: ${error instanceof Error ? error.message : String(error)}`);
+      if (!stop.signal.aborted)
+        ctx.report(
+          "warn",
+          `following the agent's state stopped: ${error instanceof Error ? error.message : String(error)}`,
+        );
     }
   }
 

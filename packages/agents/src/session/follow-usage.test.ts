@@ -12,10 +12,16 @@ import { eventTaskContext } from "./test-fixtures/event-task-context.js";
 function parseLine(line: string): UsageRecord[] {
   const [id, model, input, output] = line.split(" ");
   if (!id || !model || output === undefined) return [];
-  return [{ id, model, inputTokens: Number(input), outputTokens: Number(output), cacheReadTokens: 0, cacheWriteTokens: 0 }];
+  return [
+    { id, model, inputTokens: Number(input), outputTokens: Number(output), cacheReadTokens: 0, cacheWriteTokens: 0 },
+  ];
 }
 
-const fileSource: UsageFileSource = { kind: "file", path: (where) => join(where.home, "records.log"), parse: parseLine };
+const fileSource: UsageFileSource = {
+  kind: "file",
+  path: (where) => join(where.home, "records.log"),
+  parse: parseLine,
+};
 
 let root: string;
 let host: Host;
@@ -65,7 +71,11 @@ describe("the usage follower", () => {
   });
 
   it("polls a command source in the workdir, and has no totals while the command finds nothing", async () => {
-    const source: UsageCommandSource = { kind: "command", command: () => "cat store.txt 2>/dev/null", parse: (output) => output.split("\n").flatMap(parseLine) };
+    const source: UsageCommandSource = {
+      kind: "command",
+      command: () => "cat store.txt 2>/dev/null",
+      parse: (output) => output.split("\n").flatMap(parseLine),
+    };
     const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
     follower.follow();
     await writeFile(join(root, "store.txt"), "t1 m 7 3\n");
@@ -73,27 +83,49 @@ describe("the usage follower", () => {
     await writeFile(join(root, "store.txt"), "t1 m 7 3\nt2 m 1 1\n");
     expect(await follower.finish()).toMatchObject({ turns: 2, inputTokens: 8, outputTokens: 4 });
 
-    const empty = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: { ...source, command: () => "cat missing 2>/dev/null" }, where });
+    const empty = createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: { ...source, command: () => "cat missing 2>/dev/null" },
+      where,
+    });
     empty.follow();
     expect(await empty.finish()).toBeUndefined();
   });
 
   it("warns once when the command fails saying why", async () => {
-    const source: UsageCommandSource = { kind: "command", command: () => "echo 'no-such-tool: not found' >&2; exit 127", parse: () => [] };
+    const source: UsageCommandSource = {
+      kind: "command",
+      command: () => "echo 'no-such-tool: not found' >&2; exit 127",
+      parse: () => [],
+    };
     const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
     follower.follow();
     await log.waitFor((e) => e.type === "report");
     expect(await follower.finish()).toBeUndefined();
-    expect(log.events).toEqual([{ type: "report", level: "warn", message: "reading the agent's usage failed: no-such-tool: not found" }]);
+    expect(log.events).toEqual([
+      { type: "report", level: "warn", message: "reading the agent's usage failed: no-such-tool: not found" },
+    ]);
   });
 
   it("settles once the command shows every turn recorded, for at most settleMs, and at once without a settleMs", async () => {
-    const source: UsageCommandSource = { kind: "command", command: () => "cat state.txt", parse: () => [], settleMs: 300, settled: (output) => output.trim() === "recorded" };
+    const source: UsageCommandSource = {
+      kind: "command",
+      command: () => "cat state.txt",
+      parse: () => [],
+      settleMs: 300,
+      settled: (output) => output.trim() === "recorded",
+    };
     await writeFile(join(root, "state.txt"), "under way\n");
     const started = Date.now();
     await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where }).settle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: { ...source, settleMs: 10_000 }, where });
+    const follower = createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: { ...source, settleMs: 10_000 },
+      where,
+    });
     const settling = follower.settle();
     setTimeout(() => void writeFile(join(root, "state.txt"), "recorded\n"), 400);
     const waited = Date.now();

@@ -77,7 +77,11 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
 
   async function tail(path: string, parse: (line: string) => UsageRecord[]): Promise<void> {
     try {
-      for await (const batch of host.tailLines(path, { signal: stop.signal, maxLineBytes: MAX_USAGE_LINE_BYTES, onLongLine: () => undefined })) {
+      for await (const batch of host.tailLines(path, {
+        signal: stop.signal,
+        maxLineBytes: MAX_USAGE_LINE_BYTES,
+        onLongLine: () => undefined,
+      })) {
         for (const line of batch) count(parseSafely(() => parse(line)));
       }
     } catch (error) {
@@ -85,8 +89,16 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
     }
   }
 
-  async function runCommand(command: string, parse: (output: string) => UsageRecord[], signal?: AbortSignal): Promise<void> {
-    const result = await host.runCommand(command, { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS, ...(signal && { signal }) });
+  async function runCommand(
+    command: string,
+    parse: (output: string) => UsageRecord[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const result = await host.runCommand(command, {
+      cwd: where.workdir,
+      timeoutMs: USAGE_COMMAND_TIMEOUT_MS,
+      ...(signal && { signal }),
+    });
     if (result.exitCode === 0) count(parseSafely(() => parse(result.stdout)));
     else if (result.stderr.trim().length > 0) warn(new Error(result.stderr.trim().split("\n")[0]));
   }
@@ -109,13 +121,16 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
   return {
     follow: () => {
       if (!source) return;
-      following = source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
+      following =
+        source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
     },
     settle: async () => {
       if (source?.kind !== "command" || !source.settleMs) return;
       const deadline = Date.now() + source.settleMs;
       while (Date.now() < deadline) {
-        const result = await host.runCommand(source.command(where), { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS }).catch(() => null);
+        const result = await host
+          .runCommand(source.command(where), { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS })
+          .catch(() => null);
         if (result?.exitCode === 0 && source.settled?.(result.stdout)) return;
         await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
       }

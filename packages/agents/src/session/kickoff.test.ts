@@ -16,7 +16,9 @@ describe("first messages", () => {
   });
 
   it("kicks off a fresh start, naming the instructions file", () => {
-    expect(firstMessageFor(config({ consumerInstructions: "Write a poem" }), fresh)).toBe(defaultKickoffPrompt("CLAUDE.md"));
+    expect(firstMessageFor(config({ consumerInstructions: "Write a poem" }), fresh)).toBe(
+      defaultKickoffPrompt("CLAUDE.md"),
+    );
     expect(defaultKickoffPrompt("CLAUDE.md")).toContain("CLAUDE.md");
   });
 

@@ -20,7 +20,8 @@ export interface WrapperOptions {
 }
 
 function exportLine(name: string, value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`not a valid environment variable name: ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new TypeError(`not a valid environment variable name: ${JSON.stringify(name)}`);
   return `export ${name}=${shellQuote(value)}`;
 }
 
@@ -63,7 +64,10 @@ export interface LaunchOptions extends WrapperOptions {
 export async function launchAgent(options: LaunchOptions): Promise<void> {
   const { host, session, scriptPath } = options;
   // Two writes at once: over SSH each is a round trip.
-  await settleAll([host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 }), writeTmuxConfig(host, session)]);
+  await settleAll([
+    host.writeText(scriptPath, wrapperScript(options), { mode: 0o700 }),
+    writeTmuxConfig(host, session),
+  ]);
   await newTmuxSession(host, session, ["/bin/sh", scriptPath], options.workdir);
 }
 

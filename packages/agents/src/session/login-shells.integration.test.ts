@@ -67,7 +67,7 @@ beforeEach(async () => {
 function bashrc(gate: boolean): string {
   return [
     'case "$BASH_EXECUTION_STRING" in *OPTIO_STANDBY_END_*) kind=ahead ;; *) kind=direct ;; esac',
-    'if [ -t 0 ]; then mode=pty; else mode=exec; fi',
+    "if [ -t 0 ]; then mode=pty; else mode=exec; fi",
     `echo "$$ $kind $mode" >> "$HOME/logins"`,
     `sleep ${SLOW_RC_S}`,
     ...(gate

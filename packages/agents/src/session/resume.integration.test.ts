@@ -51,7 +51,10 @@ function aesGcm(key: Buffer) {
 /** Runs the worker process; `onLine` may signal it. Resolves with its exit code and parsed lines. */
 function runWorker(args: string[], onLine?: (line: Record<string, unknown>, child: ReturnType<typeof spawn>) => void) {
   return new Promise<{ code: number | null; lines: Array<Record<string, unknown>> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, ...args], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [worker, ...args], {
+      env: process.env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const lines: Array<Record<string, unknown>> = [];
     createInterface({ input: child.stdout! }).on("line", (text) => {
       const line = JSON.parse(text) as Record<string, unknown>;
@@ -66,7 +69,12 @@ function runWorker(args: string[], onLine?: (line: Record<string, unknown>, chil
 let n = 0;
 async function session(
   config: Record<string, unknown>,
-  options: { resume?: boolean; processId?: string; control?: (e: TaskEvent, cancel: () => void) => void; adapter?: AgentAdapter<AgentTaskConfig> } = {},
+  options: {
+    resume?: boolean;
+    processId?: string;
+    control?: (e: TaskEvent, cancel: () => void) => void;
+    adapter?: AgentAdapter<AgentTaskConfig>;
+  } = {},
 ) {
   const processId = options.processId ?? `resume-${++n}`;
   const store = new FileStateStore({ dir: stateDir });
@@ -85,7 +93,8 @@ async function session(
 
 const argsOf = (events: TaskEvent[]) => progressMessages(events).find((m) => m.startsWith("args:")) ?? "";
 
-const progressMessages = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "progress" && e.message ? [e.message] : []));
+const progressMessages = (events: TaskEvent[]) =>
+  events.flatMap((e) => (e.type === "progress" && e.message ? [e.message] : []));
 
 describe("resume", () => {
   it("continues a cancelled session in a new process with its workdir and private state", async () => {
@@ -96,7 +105,11 @@ describe("resume", () => {
     expect(first.code).toBe(130);
     expect(first.lines).toContainEqual({ type: "saved-state" });
     // The last progress line says the snapshot is done, not that it is under way.
-    expect(first.lines.filter((l) => l.type === "progress").at(-1)).toEqual({ type: "progress", percent: null, message: "Snapshot saved" });
+    expect(first.lines.filter((l) => l.type === "progress").at(-1)).toEqual({
+      type: "progress",
+      percent: null,
+      message: "Snapshot saved",
+    });
     const snapshot = await new FileStateStore({ dir: stateDir }).latestSnapshot(processId);
     expect(snapshot).toMatchObject({ processId, endState: "cancelled" });
 
@@ -105,7 +118,11 @@ describe("resume", () => {
     const restored = second.lines.find((l) => l.type === "restored");
     expect(restored?.notes).toBe("kept across processes\n");
     expect(String(restored?.conversation)).toMatch(/^turn \d+\n$/);
-    expect(second.lines).toContainEqual({ type: "progress", percent: null, message: "continuing the earlier conversation" });
+    expect(second.lines).toContainEqual({
+      type: "progress",
+      percent: null,
+      message: "continuing the earlier conversation",
+    });
   });
 
   it("tells a resumed session that continues its conversation it was interrupted, never the kickoff again; without a transcript nothing", async () => {
@@ -117,7 +134,10 @@ describe("resume", () => {
     expect(second.outcome.status).toBe("done");
     expect(argsOf(second.events)).toBe(`args: --continue --message ${defaultResumePrompt("AGENTS.md")}`);
     const scripted = createScriptedAdapter();
-    const noTranscript: AgentAdapter<AgentTaskConfig> = { ...scripted, resume: { ...scripted.resume, canContinue: async () => false } };
+    const noTranscript: AgentAdapter<AgentTaskConfig> = {
+      ...scripted,
+      resume: { ...scripted.resume, canContinue: async () => false },
+    };
     const third = await session(config, { resume: true, processId: first.processId, adapter: noTranscript });
     expect(third.outcome.status).toBe("done");
     expect(argsOf(third.events)).toBe("args:");
@@ -192,7 +212,10 @@ describe("resume", () => {
     const first = await session({ env: { OPTIO_SCENARIO: "happy" } }, { adapter });
     expect(first.outcome.status).toBe("done");
     installDone = false;
-    const second = await session({ env: { OPTIO_SCENARIO: "happy" } }, { adapter, resume: true, processId: first.processId });
+    const second = await session(
+      { env: { OPTIO_SCENARIO: "happy" } },
+      { adapter, resume: true, processId: first.processId },
+    );
     expect(second.outcome.status).toBe("done");
     expect(asked).toEqual([true]);
   });
@@ -239,7 +262,10 @@ describe("resume", () => {
     const privateBlob = await readFile(join(stateDir, "blobs", snapshot!.privateBlobId));
     expect(privateBlob.length).toBeGreaterThan(28);
     expect(privateBlob.includes(Buffer.from("planted"))).toBe(false);
-    const second = await session({ env: { OPTIO_SCENARIO: "happy" }, ...aesGcm(randomBytes(32)) }, { resume: true, processId: first.processId });
+    const second = await session(
+      { env: { OPTIO_SCENARIO: "happy" }, ...aesGcm(randomBytes(32)) },
+      { resume: true, processId: first.processId },
+    );
     expect(second.outcome.status).toBe("failed");
     expect(progressMessages(second.events)).not.toContain("reading the instructions");
   });
@@ -252,9 +278,14 @@ describe("resume", () => {
 
   it("ignores seedId on resume with a warning", async () => {
     const first = await session({ env: { OPTIO_SCENARIO: "happy" } });
-    const second = await session({ env: { OPTIO_SCENARIO: "happy" }, seedId: "anything" }, { resume: true, processId: first.processId });
+    const second = await session(
+      { env: { OPTIO_SCENARIO: "happy" }, seedId: "anything" },
+      { resume: true, processId: first.processId },
+    );
     expect(second.outcome.status).toBe("done");
-    expect(second.events.some((e) => e.type === "report" && e.level === "warn" && e.message.includes("seedId"))).toBe(true);
+    expect(second.events.some((e) => e.type === "report" && e.level === "warn" && e.message.includes("seedId"))).toBe(
+      true,
+    );
   });
 
   it("saves a seed from a fresh session and merges it into a new one", async () => {

@@ -32,15 +32,23 @@ function scriptAdapter(script: string): AgentAdapter<AgentTaskConfig> {
 }
 
 let counter = 0;
-async function run(script: string, config: Record<string, unknown> = {}): Promise<{ outcome: TaskOutcome; events: TaskEvent[] }> {
+async function run(
+  script: string,
+  config: Record<string, unknown> = {},
+): Promise<{ outcome: TaskOutcome; events: TaskEvent[] }> {
   counter += 1;
-  const task = createAgentTask(scriptAdapter(script), { processId: `session-${counter}`, name: "t", config: { supportsResume: false, ...config } });
+  const task = createAgentTask(scriptAdapter(script), {
+    processId: `session-${counter}`,
+    name: "t",
+    config: { supportsResume: false, ...config },
+  });
   const events: TaskEvent[] = [];
   const outcome = await runTask(task, { store, onEvent: (e) => events.push(e) }).outcome;
   return { outcome, events };
 }
 
-const messages = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "progress" && e.message !== undefined ? [e.message] : []));
+const messages = (events: TaskEvent[]) =>
+  events.flatMap((e) => (e.type === "progress" && e.message !== undefined ? [e.message] : []));
 const reports = (events: TaskEvent[]) => events.flatMap((e) => (e.type === "report" ? [e.message] : []));
 
 describe("runAgentSession with hostile agents", () => {
@@ -48,15 +56,21 @@ describe("runAgentSession with hostile agents", () => {
     // kill -9 of the wrapper (the agent's parent): no exit line reaches the log, only the pane's death tells.
     const { outcome, events } = await run("echo 'STATUS: 10% started' >> optio.log; kill -9 $PPID; sleep 1");
     expect(outcome.status).toBe("failed");
-    expect(outcome.status === "failed" && outcome.message).toMatch(/^the agent exited.* without reporting DONE or ERROR/);
+    expect(outcome.status === "failed" && outcome.message).toMatch(
+      /^the agent exited.* without reporting DONE or ERROR/,
+    );
     expect(events).toContainEqual({ type: "progress", percent: 10, message: "started" });
   });
 
   it("cuts a 50 MB log line as it arrives, reports it once and still acts on the DONE after it", async () => {
-    const { outcome, events } = await run("head -c 52428800 /dev/zero | tr '\\0' a >> optio.log; echo >> optio.log; echo 'DONE: big' >> optio.log");
+    const { outcome, events } = await run(
+      "head -c 52428800 /dev/zero | tr '\\0' a >> optio.log; echo >> optio.log; echo 'DONE: big' >> optio.log",
+    );
     expect(outcome).toEqual({ status: "done", summary: "big" });
     expect(messages(events).some((m) => m.startsWith("aaa"))).toBe(false);
-    expect(reports(events).filter((m) => /^optio\.log: a line over 1048576 bytes was cut and dropped: a+…$/.test(m))).toHaveLength(1);
+    expect(
+      reports(events).filter((m) => /^optio\.log: a line over 1048576 bytes was cut and dropped: a+…$/.test(m)),
+    ).toHaveLength(1);
   });
 
   it("fails the session when optio.log is replaced by a link to /dev/zero, without reading it", async () => {
@@ -84,7 +98,9 @@ describe("runAgentSession with hostile agents", () => {
   });
 
   it("loses none of 10,000 STATUS lines written at once, in order", async () => {
-    const { outcome, events } = await run("awk 'BEGIN { for (i = 1; i <= 10000; i++) print \"STATUS: line \" i }' >> optio.log; echo DONE >> optio.log");
+    const { outcome, events } = await run(
+      "awk 'BEGIN { for (i = 1; i <= 10000; i++) print \"STATUS: line \" i }' >> optio.log; echo DONE >> optio.log",
+    );
     expect(outcome.status).toBe("done");
     const lines = messages(events).filter((m) => m.startsWith("line "));
     expect(lines).toHaveLength(10_000);
@@ -106,7 +122,9 @@ describe("runAgentSession with hostile agents", () => {
       "echo 'DELIVERABLE: deliverables/ok.txt' >> optio.log",
       "echo DONE >> optio.log",
     ].join("; ");
-    const { outcome, events } = await run(script, { onDeliverable: (_ctx: unknown, path: string, text: string) => void got.push(`${path}=${text}`) });
+    const { outcome, events } = await run(script, {
+      onDeliverable: (_ctx: unknown, path: string, text: string) => void got.push(`${path}=${text}`),
+    });
     expect(outcome.status).toBe("done");
     expect(got).toEqual(["ok.txt=fine\n"]);
     const warned = reports(events).join("\n");
@@ -114,7 +132,9 @@ describe("runAgentSession with hostile agents", () => {
   });
 
   it("reports DOMAIN_MESSAGE with bad JSON and passes good ones on", async () => {
-    const { outcome, events } = await run("echo 'DOMAIN_MESSAGE: pr {oops' >> optio.log; echo 'DOMAIN_MESSAGE: pr {\"n\": 1}' >> optio.log; echo DONE >> optio.log");
+    const { outcome, events } = await run(
+      "echo 'DOMAIN_MESSAGE: pr {oops' >> optio.log; echo 'DOMAIN_MESSAGE: pr {\"n\": 1}' >> optio.log; echo DONE >> optio.log",
+    );
     expect(outcome.status).toBe("done");
     expect(events).toContainEqual({ type: "domain", keyword: "pr", data: { n: 1 } });
     expect(events.filter((e) => e.type === "domain")).toHaveLength(1);
@@ -122,19 +142,26 @@ describe("runAgentSession with hostile agents", () => {
   });
 
   it("never opens a javascript: URL and strips quotes from a real one", async () => {
-    const { outcome, events } = await run("echo 'BROWSER: javascript:alert(1)' >> optio.log; echo \"BROWSER: 'https://example.test/a b'\" >> optio.log; echo DONE >> optio.log");
+    const { outcome, events } = await run(
+      "echo 'BROWSER: javascript:alert(1)' >> optio.log; echo \"BROWSER: 'https://example.test/a b'\" >> optio.log; echo DONE >> optio.log",
+    );
     expect(outcome.status).toBe("done");
     expect(events.filter((e) => e.type === "browser")).toEqual([{ type: "browser", url: "https://example.test/a b" }]);
     expect(reports(events).some((m) => m.includes("BROWSER"))).toBe(true);
   });
 
   it("refuses a processId with shell metacharacters", () => {
-    expect(() => createAgentTask(createScriptedAdapter(), { processId: "x; rm -rf /", name: "t", config: {} })).toThrow(UnsafeProcessIdError);
+    expect(() => createAgentTask(createScriptedAdapter(), { processId: "x; rm -rf /", name: "t", config: {} })).toThrow(
+      UnsafeProcessIdError,
+    );
   });
 
   it("hands env values with quotes, newlines and spaces to the agent intact", async () => {
     const weird = "a 'b' \"c\"\n$d `e` \\f";
-    const { outcome, events } = await run("printf 'STATUS: %s\\n' \"$(printf %s \"$WEIRD\" | od -An -tx1 | tr -d ' \\n')\" >> optio.log; echo DONE >> optio.log", { env: { WEIRD: weird } });
+    const { outcome, events } = await run(
+      "printf 'STATUS: %s\\n' \"$(printf %s \"$WEIRD\" | od -An -tx1 | tr -d ' \\n')\" >> optio.log; echo DONE >> optio.log",
+      { env: { WEIRD: weird } },
+    );
     expect(outcome.status).toBe("done");
     expect(messages(events)).toContain(Buffer.from(weird).toString("hex"));
   });
@@ -143,9 +170,12 @@ describe("runAgentSession with hostile agents", () => {
     process.env.FOO_API_KEY = "leaked";
     process.env.ANTHROPIC_BASE_URL = "leaked";
     try {
-      const { events } = await run("echo \"STATUS: foo=${FOO_API_KEY:-unset} anthropic=${ANTHROPIC_BASE_URL:-unset} bar=${BAR_API_KEY:-unset}\" >> optio.log; echo DONE >> optio.log", {
-        env: { BAR_API_KEY: "given" },
-      });
+      const { events } = await run(
+        'echo "STATUS: foo=${FOO_API_KEY:-unset} anthropic=${ANTHROPIC_BASE_URL:-unset} bar=${BAR_API_KEY:-unset}" >> optio.log; echo DONE >> optio.log',
+        {
+          env: { BAR_API_KEY: "given" },
+        },
+      );
       expect(messages(events)).toContain("foo=unset anthropic=unset bar=given");
     } finally {
       delete process.env.FOO_API_KEY;
@@ -198,7 +228,10 @@ describe("runAgentSession with hostile agents", () => {
         },
       },
     });
-    const run = runTask(task, { store, onEvent: (e) => e.type === "progress" && e.message === "tick 1" && run.cancel() });
+    const run = runTask(task, {
+      store,
+      onEvent: (e) => e.type === "progress" && e.message === "tick 1" && run.cancel(),
+    });
     expect(await run.outcome).toEqual({ status: "cancelled" });
     expect(hostname).toBe("after-cancel");
   });
@@ -284,7 +317,10 @@ describe("runAgentSession with hostile agents", () => {
         await new Promise((r) => setTimeout(r, 100));
         screen = await task.readScreen().catch(() => "");
       }
-      const texts = Array.from({ length: 20 }, (_, i) => `text${i}-${String.fromCharCode(97 + i).repeat(2048 - `text${i}-`.length)}`);
+      const texts = Array.from(
+        { length: 20 },
+        (_, i) => `text${i}-${String.fromCharCode(97 + i).repeat(2048 - `text${i}-`.length)}`,
+      );
       await Promise.all(texts.map((text) => task.sendText(text, { submit: true })));
       await done;
       expect(heard).toEqual(texts);

@@ -76,7 +76,11 @@ async function resumeFromSnapshot<C extends AgentTaskConfig>(
 }
 
 /** Asks `onResumeRefresh` for the config to continue with and rewrites the files derived from it that changed. */
-function refreshConfig<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ config: C; refreshed: string[] }> {
+function refreshConfig<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+): Promise<{ config: C; refreshed: string[] }> {
   return refreshOnResume<C>({
     host: state.host,
     config: state.config,
@@ -86,7 +90,11 @@ function refreshConfig<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Age
   });
 }
 
-async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<void> {
+async function prepareFresh<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+): Promise<void> {
   const { config, host, adapterCtx } = state;
   await adapter.plant(adapterCtx, config);
   if (config.seedId) {
@@ -103,7 +111,10 @@ async function prepareFresh<C extends AgentTaskConfig>(ctx: TaskContext, adapter
       limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
     });
   }
-  await settleAll([host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)), host.writeText(PROTOCOL_LOG_FILE, "")]);
+  await settleAll([
+    host.writeText(adapter.instructionsFile, instructionsFor(adapter, config)),
+    host.writeText(PROTOCOL_LOG_FILE, ""),
+  ]);
 }
 
 async function writeShims(host: Host, shims: BrowserShims): Promise<void> {
@@ -122,7 +133,11 @@ async function launch<C extends AgentTaskConfig>(
   const { config, host, adapterCtx } = state;
   if (!launchHost.hasTmux) throw tmuxMissingError(host);
   const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
-  const firstMessage = firstMessageFor(config, { fresh: state.fresh, continueConversation, instructionsFile: adapter.instructionsFile });
+  const firstMessage = firstMessageFor(config, {
+    fresh: state.fresh,
+    continueConversation,
+    instructionsFile: adapter.instructionsFile,
+  });
   const typed = typesFirstMessage(adapter, continueConversation);
   const command = adapter.command(config, {
     workdir: host.workdir,
@@ -152,7 +167,10 @@ async function launch<C extends AgentTaskConfig>(
   });
   state.launched = true;
   // Until the agent's own STATUS lines arrive, say what it is doing rather than that it is starting.
-  ctx.reportProgress(null, firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`);
+  ctx.reportProgress(
+    null,
+    firstMessage !== undefined ? `${adapter.displayName} is working…` : `${adapter.displayName} is waiting for input`,
+  );
   return typed && firstMessage !== undefined ? { typed: firstMessage } : {};
 }
 
@@ -175,17 +193,25 @@ async function serveTerminal<C extends AgentTaskConfig>(ctx: TaskContext, state:
  * for, planting otherwise), serves the terminal and installs at once, and
  * launches the agent.
  */
-async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>): Promise<{ typed?: string }> {
+async function startAgent<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+): Promise<{ typed?: string }> {
   const { host, hook, adapterCtx } = state;
   const installConfig = state.config;
-  const resumed = ctx.resumeRequested && installConfig.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
+  const resumed =
+    ctx.resumeRequested && installConfig.supportsResume ? await resumeFromSnapshot(ctx, adapter, state) : null;
   ctx.signal.throwIfAborted();
   const shimDir = posix.join(host.taskDir, "shims");
   const shims = browserShims(adapter.browser, { shimDir, logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE) });
   // A fresh start empties the workdir and makes the agent's home and the deliverables dir, in the same round trip.
   const launchHost = await prepareLaunchHost(host, {
     remove: resumed ? [] : [host.workdir],
-    dirs: [...(resumed ? [] : [adapterCtx.home, host.resolvePath(DELIVERABLES_DIR)]), ...(shims.files.length > 0 ? [shimDir] : [])],
+    dirs: [
+      ...(resumed ? [] : [adapterCtx.home, host.resolvePath(DELIVERABLES_DIR)]),
+      ...(shims.files.length > 0 ? [shimDir] : []),
+    ],
   });
   ctx.signal.throwIfAborted();
   ctx.reportProgress(null, `Checking the ${adapter.displayName} installation…`);
@@ -220,7 +246,12 @@ async function startAgent<C extends AgentTaskConfig>(ctx: TaskContext, adapter: 
  * does, and files it rewrites are named in resume.log, which the agent reads
  * at its next message.
  */
-async function adopt<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, record: SessionRecord): Promise<void> {
+async function adopt<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+  record: SessionRecord,
+): Promise<void> {
   ctx.report("info", `${adapter.displayName} from an earlier worker is still running for this task; adopting it`);
   state.fresh = record.fresh;
   state.launched = true;
@@ -231,7 +262,10 @@ async function adopt<C extends AgentTaskConfig>(ctx: TaskContext, adapter: Agent
 }
 
 /** Records how far the log has been followed; a failed write is reported once and the task goes on. */
-function lineRecorder<C extends AgentTaskConfig>(ctx: TaskContext, state: SessionState<C>): (logLines: number) => Promise<void> {
+function lineRecorder<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  state: SessionState<C>,
+): (logLines: number) => Promise<void> {
   let failed = false;
   return async (logLines) => {
     try {
@@ -239,7 +273,10 @@ function lineRecorder<C extends AgentTaskConfig>(ctx: TaskContext, state: Sessio
     } catch (error) {
       if (failed) return;
       failed = true;
-      ctx.report("warn", `recording how far optio.log was followed failed (a worker adopting this task may repeat events): ${describe(error)}`);
+      ctx.report(
+        "warn",
+        `recording how far optio.log was followed failed (a worker adopting this task may repeat events): ${describe(error)}`,
+      );
     }
   };
 }
@@ -295,7 +332,13 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
       agentSession: () => (agentRunning ? tmux : null),
       operationSignal: () => state?.operationSignal ?? ctx.signal,
     });
-    const adapterCtx: AdapterContext = { host, hook, workdir: host.workdir, home: posix.join(host.workdir, "home"), signal: ctx.signal };
+    const adapterCtx: AdapterContext = {
+      host,
+      hook,
+      workdir: host.workdir,
+      home: posix.join(host.workdir, "home"),
+      signal: ctx.signal,
+    };
     state = {
       config,
       operationSignal: ctx.signal,
@@ -322,7 +365,13 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
         displayName: adapter.displayName,
         onChange: options.onAgentState,
       }),
-      usage: createUsageFollower({ ctx, host, source: adapter.usage, where: { workdir: host.workdir, home: adapterCtx.home }, onUsage: options.onUsage }),
+      usage: createUsageFollower({
+        ctx,
+        host,
+        source: adapter.usage,
+        where: { workdir: host.workdir, home: adapterCtx.home },
+        onUsage: options.onUsage,
+      }),
     };
     const live = await hasTmuxSession(host, tmux);
     const record = live && ctx.resumeRequested ? await readSessionRecord(host) : null;
@@ -343,9 +392,13 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
     const watched = new AbortController();
     const typing =
       typed !== undefined && adapter.promptReady
-        ? typeFirstMessage({ driver: state.hook, promptReady: adapter.promptReady, text: typed, signal: AbortSignal.any([ctx.signal, watched.signal]), onMissed: (m) => ctx.report("warn", m) }).catch(
-            (error: unknown) => ctx.report("warn", `typing the first message failed: ${describe(error)}`),
-          )
+        ? typeFirstMessage({
+            driver: state.hook,
+            promptReady: adapter.promptReady,
+            text: typed,
+            signal: AbortSignal.any([ctx.signal, watched.signal]),
+            onMissed: (m) => ctx.report("warn", m),
+          }).catch((error: unknown) => ctx.report("warn", `typing the first message failed: ${describe(error)}`))
         : undefined;
     const outcome = await watchAgent({
       ctx,
@@ -365,7 +418,9 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
   } catch (error) {
     setAgentRunning(false);
     if (state?.launched) await state.agentState.exited();
-    const outcome: TaskOutcome = ctx.signal.aborted ? { status: "cancelled" } : { status: "failed", message: describe(error), error };
+    const outcome: TaskOutcome = ctx.signal.aborted
+      ? { status: "cancelled" }
+      : { status: "failed", message: describe(error), error };
     if (state) return teardown(ctx, adapter, state, outcome);
     // Stopped before the session looked inside: the task dir connect made is removed, unless a resume was asked
     // for, when it may hold a dead worker's live agent for a later resume to adopt.

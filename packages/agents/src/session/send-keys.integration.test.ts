@@ -12,11 +12,19 @@ import { useScriptedHosts } from "./test-fixtures/scripted-hosts.js";
 const hosts = useScriptedHosts("optio-send-keys-");
 
 /** Runs a `keys` task; `bytes(n)` resolves with the first n bytes the agent read, as hex. */
-async function withKeysAgent(kind: "local" | "ssh", processId: string, body: (task: AgentTask, bytes: (n: number) => Promise<string[]>) => Promise<void>) {
+async function withKeysAgent(
+  kind: "local" | "ssh",
+  processId: string,
+  body: (task: AgentTask, bytes: (n: number) => Promise<string[]>) => Promise<void>,
+) {
   const task = createAgentTask(createScriptedAdapter(), {
     processId,
     name: "keys",
-    config: { supportsResume: false, env: { OPTIO_SCENARIO: "keys" }, ...(kind === "ssh" ? { ssh: hosts.sshd.sshConfig() } : {}) },
+    config: {
+      supportsResume: false,
+      env: { OPTIO_SCENARIO: "keys" },
+      ...(kind === "ssh" ? { ssh: hosts.sshd.sshConfig() } : {}),
+    },
   });
   const seen: string[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
@@ -51,15 +59,21 @@ describe.each(["local", "ssh"] as const)("task.sendKeys (%s host)", (kind) => {
     await withKeysAgent(kind, `keys-named-${kind}`, async (task, bytes) => {
       await task.sendKeys(["Up", "Down", "Right", "Left", "Tab", "Escape", "0", "7", "9", "y", "n", "Enter"]);
       expect(await bytes(20)).toEqual(
-        ["1b 5b 41", "1b 5b 42", "1b 5b 43", "1b 5b 44", "09", "1b", "30", "37", "39", "79", "6e", "0d"].join(" ").split(" "),
+        ["1b 5b 41", "1b 5b 42", "1b 5b 43", "1b 5b 44", "09", "1b", "30", "37", "39", "79", "6e", "0d"]
+          .join(" ")
+          .split(" "),
       );
     });
   });
 
   it("refuses a key that is not named, pressing nothing of the list", { timeout: 60_000 }, async () => {
     await withKeysAgent(kind, `keys-refused-${kind}`, async (task, bytes) => {
-      await expect(task.sendKeys(["y", "C-c" as never])).rejects.toSatisfy((e: unknown) => UnsupportedKeyError.isInstance(e));
-      await expect(task.sendKeys(["rm -rf ~" as never])).rejects.toSatisfy((e: unknown) => UnsupportedKeyError.isInstance(e));
+      await expect(task.sendKeys(["y", "C-c" as never])).rejects.toSatisfy((e: unknown) =>
+        UnsupportedKeyError.isInstance(e),
+      );
+      await expect(task.sendKeys(["rm -rf ~" as never])).rejects.toSatisfy((e: unknown) =>
+        UnsupportedKeyError.isInstance(e),
+      );
       await task.sendKeys(["n"]);
       expect(await bytes(1)).toEqual(["6e"]);
     });
@@ -71,7 +85,9 @@ describe.each(["local", "ssh"] as const)("task.sendKeys (%s host)", (kind) => {
         i % 2 === 0 ? () => task.sendText(`t${i}`) : () => task.sendKeys([String(i % 10) as "1", "Tab"]),
       );
       const expected = Array.from({ length: 12 }, (_, i) =>
-        i % 2 === 0 ? [..."t", ...String(i)].map((c) => c.charCodeAt(0).toString(16)) : [(0x30 + (i % 10)).toString(16), "09"],
+        i % 2 === 0
+          ? [..."t", ...String(i)].map((c) => c.charCodeAt(0).toString(16))
+          : [(0x30 + (i % 10)).toString(16), "09"],
       ).flat();
       await Promise.all(calls.map((call) => call()));
       expect(await bytes(expected.length)).toEqual(expected);
@@ -81,8 +97,14 @@ describe.each(["local", "ssh"] as const)("task.sendKeys (%s host)", (kind) => {
 
 describe("task.sendKeys without a running agent", () => {
   it("refuses a bad key before anything else, and any key while no agent runs", async () => {
-    const task = createAgentTask(createScriptedAdapter(), { processId: "keys-idle", name: "keys", config: { supportsResume: false } });
-    await expect(task.sendKeys(["Delete" as never])).rejects.toSatisfy((e: unknown) => UnsupportedKeyError.isInstance(e));
+    const task = createAgentTask(createScriptedAdapter(), {
+      processId: "keys-idle",
+      name: "keys",
+      config: { supportsResume: false },
+    });
+    await expect(task.sendKeys(["Delete" as never])).rejects.toSatisfy((e: unknown) =>
+      UnsupportedKeyError.isInstance(e),
+    );
     await expect(task.sendKeys(["Enter"])).rejects.toSatisfy((e: unknown) => AgentNotRunningError.isInstance(e));
   });
 });

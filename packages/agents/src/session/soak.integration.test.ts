@@ -32,12 +32,16 @@ interface SoakFigures {
 
 function runSoak(): Promise<{ code: number | null; figures: SoakFigures | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", soakScript, "--cycles", String(CYCLES), "--lines", String(LINES)], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: SOAK_BOUND_MS,
-      killSignal: "SIGKILL",
-    });
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", soakScript, "--cycles", String(CYCLES), "--lines", String(LINES)],
+      {
+        cwd: repoRoot,
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: SOAK_BOUND_MS,
+        killSignal: "SIGKILL",
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -64,7 +68,9 @@ describe("soak", () => {
   it(
     `leaves nothing behind after ${CYCLES} start → cancel cycles locally and over SSH, and loses none of ${LINES} lines`,
     async () => {
-      expect(existsSync(`${repoRoot}packages/agents/dist/index.js`), "build the packages first (pnpm build)").toBe(true);
+      expect(existsSync(`${repoRoot}packages/agents/dist/index.js`), "build the packages first (pnpm build)").toBe(
+        true,
+      );
       const { code, figures, stderr } = await runSoak();
       expect(figures, stderr).not.toBeNull();
       const f = figures!;

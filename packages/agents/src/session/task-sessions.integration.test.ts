@@ -17,7 +17,10 @@ describe.each(["local", "ssh"] as const)("task sessions on the %s host (API and 
     const processId = `orphan-${kind}`;
     const ssh = kind === "ssh" ? { ssh: roots.sshd().sshConfig() } : {};
     const worker = new Worker({ mode: "start", stateDir: join(roots.root(), "state"), processId, ...ssh });
-    await worker.waitFor("the launch", (e) => e.type === "progress" && /^Scripted agent is (working|waiting)/.test(e.message ?? ""));
+    await worker.waitFor(
+      "the launch",
+      (e) => e.type === "progress" && /^Scripted agent is (working|waiting)/.test(e.message ?? ""),
+    );
     worker.kill();
     await worker.exited;
 
@@ -27,10 +30,22 @@ describe.each(["local", "ssh"] as const)("task sessions on the %s host (API and 
     const [session] = listed;
     expect(session?.agentPid).toBeGreaterThan(0);
     expect(session?.startedAt.getTime()).toBeLessThanOrEqual(before);
-    expect(processesOf(join(roots.taskRoot(kind), processId)).some((p) => p.startsWith(`${session?.agentPid} `))).toBe(true);
+    expect(processesOf(join(roots.taskRoot(kind), processId)).some((p) => p.startsWith(`${session?.agentPid} `))).toBe(
+      true,
+    );
 
     const config = roots.sshd().sshConfig();
-    const sshArgs = kind === "ssh" ? ["--ssh", `${config.username}@${config.host}:${config.port}`, "--identity", String(config.identityFile), "--known-hosts", String(config.knownHostsFile)] : [];
+    const sshArgs =
+      kind === "ssh"
+        ? [
+            "--ssh",
+            `${config.username}@${config.host}:${config.port}`,
+            "--identity",
+            String(config.identityFile),
+            "--known-hosts",
+            String(config.knownHostsFile),
+          ]
+        : [];
     const cli = async (...argv: string[]) => {
       let out = "";
       const stream = { write: (text: string) => ((out += text), true) };
@@ -39,7 +54,12 @@ describe.each(["local", "ssh"] as const)("task sessions on the %s host (API and 
     };
     const ps = await cli("ps", "--json");
     expect(ps.code).toBe(0);
-    expect(ps.out.trim().split("\n").map((line) => JSON.parse(line) as unknown)).toEqual([{ ...session, startedAt: session?.startedAt.toISOString() }]);
+    expect(
+      ps.out
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([{ ...session, startedAt: session?.startedAt.toISOString() }]);
     expect(await cli("kill", processId)).toEqual({ code: 0, out: `Ended task ${processId}.\n` });
     // The session's own tree is gone at once; the dead worker's remote tail notices its lost connection within a poll.
     const deadline = Date.now() + 10_000;

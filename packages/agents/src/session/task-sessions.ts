@@ -34,7 +34,12 @@ const SCRATCH_PREFIX = ".optio-sessions-";
  * has a task dir of its own, so this one gets a scratch dir, removed after.
  */
 async function withTaskRoot<T>(options: TaskSessionsOptions, fn: (host: Host, root: string) => Promise<T>): Promise<T> {
-  const host = createHost({ consumer: taskConsumer(options.agent), processId: `${SCRATCH_PREFIX}${randomUUID()}`, ssh: options.ssh, env: options.env });
+  const host = createHost({
+    consumer: taskConsumer(options.agent),
+    processId: `${SCRATCH_PREFIX}${randomUUID()}`,
+    ssh: options.ssh,
+    env: options.env,
+  });
   try {
     await host.connect();
     return await fn(host, posix.dirname(host.taskDir));
@@ -45,7 +50,9 @@ async function withTaskRoot<T>(options: TaskSessionsOptions, fn: (host: Host, ro
 }
 
 async function taskIds(host: Host, root: string): Promise<string[]> {
-  const r = await host.runChecked(`cd ${shellQuote(root)} && for d in * .[!.]*; do if [ -d "$d" ]; then printf '%s\\n' "$d"; fi; done`);
+  const r = await host.runChecked(
+    `cd ${shellQuote(root)} && for d in * .[!.]*; do if [ -d "$d" ]; then printf '%s\\n' "$d"; fi; done`,
+  );
   return r.stdout.split("\n").filter((id) => id !== "" && !id.startsWith(SCRATCH_PREFIX) && isProcessId(id));
 }
 
@@ -66,7 +73,14 @@ export async function listTaskSessions(options: TaskSessionsOptions): Promise<Ta
     // One round trip for every session and the process table: over SSH each command is a login.
     const panes = ids.map((id) => {
       const session = tmuxSessionAt(posix.join(root, id));
-      const look = tmuxCommand(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{session_created}");
+      const look = tmuxCommand(
+        session,
+        "list-panes",
+        "-t",
+        session.name,
+        "-F",
+        "#{pane_pid} #{pane_dead} #{session_created}",
+      );
       return `printf '%s %s\\n' ${shellQuote(id)} "$(if [ -S ${shellQuote(session.socket)} ]; then ${look} 2>/dev/null | head -n 1; fi)"`;
     });
     const r = await host.runChecked([...panes, "echo --", "ps -A -o pid= -o ppid="].join("\n"));
@@ -83,7 +97,13 @@ export async function listTaskSessions(options: TaskSessionsOptions): Promise<Ta
       if (!processId || !pid || !created) continue;
       const panePid = Number(pid);
       const alive = dead === "0";
-      found.push({ processId, panePid, agentPid: alive ? (children.get(panePid)?.[0] ?? null) : null, alive, startedAt: new Date(Number(created) * 1000) });
+      found.push({
+        processId,
+        panePid,
+        agentPid: alive ? (children.get(panePid)?.[0] ?? null) : null,
+        alive,
+        startedAt: new Date(Number(created) * 1000),
+      });
     }
     return found.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   });

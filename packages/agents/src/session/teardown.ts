@@ -25,7 +25,12 @@ function endStateOf(outcome: TaskOutcome): SnapshotEndState {
 }
 
 /** Teardown: every step runs even when an earlier one failed; failures are reported, and returned for afterExecute's rule. */
-export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adapter: AgentAdapter<C>, state: SessionState<C>, outcome: TaskOutcome): Promise<TaskOutcome> {
+export async function teardown<C extends AgentTaskConfig>(
+  ctx: TaskContext,
+  adapter: AgentAdapter<C>,
+  state: SessionState<C>,
+  outcome: TaskOutcome,
+): Promise<TaskOutcome> {
   const { config, host } = state;
   state.operationSignal = AbortSignal.timeout(TEARDOWN_HOOK_BOUND_MS);
   const step = async (what: string, fn: () => Promise<unknown>) => {
@@ -43,7 +48,10 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
   // The terminal's viewers are tmux clients of their own, so they close meanwhile.
   // A cancel stops the agent at once; an outcome the agent reported leaves it a moment to record its last turn.
   if (state.launched && outcome.status !== "cancelled") await state.usage.settle();
-  await Promise.all([step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)), step("closing the terminal", async () => state.terminal?.close())]);
+  await Promise.all([
+    step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)),
+    step("closing the terminal", async () => state.terminal?.close()),
+  ]);
   // Read once the agent has stopped: the records of its last turn are written by then.
   const usage = state.launched ? await state.usage.finish() : undefined;
   const counted: TaskOutcome = usage ? { ...outcome, usage } : outcome;
@@ -51,7 +59,14 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
   if (savesSeed && adapter.seed) {
     const manifest = adapter.seed;
     await step("saving the seed", async () => {
-      const seed = await captureSeed({ host, store: ctx.store, agent: adapter.id, sourceProcessId: ctx.processId, manifest, encrypt: config.sessionBlobEncrypt });
+      const seed = await captureSeed({
+        host,
+        store: ctx.store,
+        agent: adapter.id,
+        sourceProcessId: ctx.processId,
+        manifest,
+        encrypt: config.sessionBlobEncrypt,
+      });
       await config.onSeedSaved?.(seed.id);
     });
   }
@@ -65,10 +80,17 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
         agent: adapter.id,
         processId: ctx.processId,
         endState: endStateOf(counted),
-        resume: { ...adapter.resume, regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR] },
+        resume: {
+          ...adapter.resume,
+          regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR],
+        },
         exclude: config.workdirExclude,
         encrypt: config.sessionBlobEncrypt,
-        onLinkLeftOut: (link) => ctx.report("warn", `left out of the snapshot: the link ${link.path} -> ${link.target} leads out of the workdir, which a restore refuses`),
+        onLinkLeftOut: (link) =>
+          ctx.report(
+            "warn",
+            `left out of the snapshot: the link ${link.path} -> ${link.target} leads out of the workdir, which a restore refuses`,
+          ),
       });
       ctx.markHasSavedState();
       // Otherwise the last progress line a dashboard shows would still say the snapshot is under way.
@@ -81,7 +103,13 @@ export async function teardown<C extends AgentTaskConfig>(ctx: TaskContext, adap
     try {
       await config.afterExecute(state.hook);
     } catch (error) {
-      if (counted.status === "done") result = { status: "failed", message: `afterExecute failed: ${describe(error)}`, error, ...(usage && { usage }) };
+      if (counted.status === "done")
+        result = {
+          status: "failed",
+          message: `afterExecute failed: ${describe(error)}`,
+          error,
+          ...(usage && { usage }),
+        };
       else ctx.report("error", `afterExecute failed: ${describe(error)}`);
     }
   }

@@ -13,7 +13,10 @@ const PROMPT_WAIT_MS = 120_000;
  * line: the agent continues a conversation and cannot take one there, but
  * says how its screen shows that it takes typed input.
  */
-export function typesFirstMessage<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, continueConversation: boolean): boolean {
+export function typesFirstMessage<C extends AgentTaskConfig>(
+  adapter: AgentAdapter<C>,
+  continueConversation: boolean,
+): boolean {
   return continueConversation && adapter.firstMessageOnContinue === false && adapter.promptReady !== undefined;
 }
 
@@ -38,7 +41,10 @@ export async function typeFirstMessage(options: TypeFirstMessageOptions): Promis
   const deadline = Date.now() + waitMs;
   while (!promptReady.test(await driver.readScreen().catch(() => ""))) {
     if (signal.aborted) return;
-    if (Date.now() > deadline) return options.onMissed(`the agent's prompt did not show within ${waitMs / 1000} s; its first message was not typed`);
+    if (Date.now() > deadline)
+      return options.onMissed(
+        `the agent's prompt did not show within ${waitMs / 1000} s; its first message was not typed`,
+      );
     await sleep(PROMPT_POLL_MS, undefined, { signal }).catch(() => undefined);
   }
   if (!signal.aborted) await driver.sendText(options.text, { submit: true });

@@ -102,7 +102,8 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       case "done":
         return event.summary === undefined ? { status: "done" } : { status: "done", summary: event.summary };
       case "error":
-        if (WRAPPER_EXIT_PATTERN.test(event.message)) return { status: "failed", message: await withScreen(host, session, event.message) };
+        if (WRAPPER_EXIT_PATTERN.test(event.message))
+          return { status: "failed", message: await withScreen(host, session, event.message) };
         return { status: "failed", message: event.message };
     }
   }
@@ -111,7 +112,10 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
     const onLongLine = (head: string) => {
       linesSeen += 1;
       if (linesSeen <= skipLines) return;
-      ctx.report("warn", `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`);
+      ctx.report(
+        "warn",
+        `optio.log: a line over ${MAX_LOG_LINE_BYTES} bytes was cut and dropped: ${head.slice(0, 80)}…`,
+      );
     };
     for await (const batch of host.tailLines(logPath, { signal: stop, maxLineBytes: MAX_LOG_LINE_BYTES, onLongLine })) {
       for (const line of batch) {
@@ -147,11 +151,23 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       if (stop.aborted || outcome) return;
       ended.abort();
       // A tail that failed (optio.log not a regular file, the connection gone) leaves nothing safe to read.
-      if (await tailing.then(() => false, () => true)) return;
+      if (
+        await tailing.then(
+          () => false,
+          () => true,
+        )
+      )
+        return;
       if (outcome) return;
       // Not followed through a link, nor blocked on a FIFO, nor held past the cap: the agent may still have swapped it.
-      const text = ((await readAgentFile(host, logPath, { maxBytes: FINAL_LOG_READ_MAX_BYTES }).catch(() => null)) ?? Buffer.alloc(0)).toString("utf8");
-      const rest = text.split("\n").slice(Math.max(linesSeen, skipLines)).filter((l) => l !== "");
+      const text = (
+        (await readAgentFile(host, logPath, { maxBytes: FINAL_LOG_READ_MAX_BYTES }).catch(() => null)) ??
+        Buffer.alloc(0)
+      ).toString("utf8");
+      const rest = text
+        .split("\n")
+        .slice(Math.max(linesSeen, skipLines))
+        .filter((l) => l !== "");
       for (const line of rest) {
         outcome = await handle(line);
         if (outcome) return;
@@ -159,7 +175,11 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
       const status = pane?.exitStatus ?? null;
       outcome = {
         status: "failed",
-        message: await withScreen(host, session, `the agent exited${status === null ? "" : ` with code ${status}`} without reporting DONE or ERROR`),
+        message: await withScreen(
+          host,
+          session,
+          `the agent exited${status === null ? "" : ` with code ${status}`} without reporting DONE or ERROR`,
+        ),
       };
       return;
     }

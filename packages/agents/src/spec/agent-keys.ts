@@ -8,7 +8,27 @@ export class UnsupportedKeyError extends optioErrorClass("unsupported_key", "Uns
  * through and answer a menu or a yes/no prompt, and nothing that could type
  * a command (use sendText for text).
  */
-export const AGENT_KEYS = ["Enter", "Escape", "Tab", "Up", "Down", "Left", "Right", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "y", "n"] as const;
+export const AGENT_KEYS = [
+  "Enter",
+  "Escape",
+  "Tab",
+  "Up",
+  "Down",
+  "Left",
+  "Right",
+  "0",
+  "1",
+  "2",
+  "3",
+  "4",
+  "5",
+  "6",
+  "7",
+  "8",
+  "9",
+  "y",
+  "n",
+] as const;
 
 export type AgentKey = (typeof AGENT_KEYS)[number];
 
@@ -19,7 +39,9 @@ export function checkAgentKeys(keys: readonly unknown[]): AgentKey[] {
   if (!Array.isArray(keys)) throw new UnsupportedKeyError(`keys must be an array of key names, got ${typeof keys}`);
   keys.forEach((key, i) => {
     if (typeof key !== "string" || !allowed.has(key)) {
-      throw new UnsupportedKeyError(`key ${i} (${JSON.stringify(key) ?? String(key)}) is not one of ${AGENT_KEYS.join(", ")}`);
+      throw new UnsupportedKeyError(
+        `key ${i} (${JSON.stringify(key) ?? String(key)}) is not one of ${AGENT_KEYS.join(", ")}`,
+      );
     }
   });
   return keys as AgentKey[];

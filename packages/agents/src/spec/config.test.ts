@@ -1,4 +1,9 @@
-import { DEFAULT_RESTORE_MAX_BYTES, DEFAULT_RESTORE_MAX_ENTRIES, OptioConfigError, UnsafeProcessIdError } from "@optio/host";
+import {
+  DEFAULT_RESTORE_MAX_BYTES,
+  DEFAULT_RESTORE_MAX_ENTRIES,
+  OptioConfigError,
+  UnsafeProcessIdError,
+} from "@optio/host";
 import { describe, expect, it } from "vitest";
 import { agentTaskConfigSchema, parseAgentConfig } from "./config.js";
 import { createAgentTask } from "../task/agent-task.js";
@@ -13,20 +18,40 @@ describe("config validation up front", () => {
   });
 
   it("takes only bare http(s) origins in terminal.allowedOrigins", () => {
-    expect(parse({ terminal: { allowedOrigins: ["https://dash.example", "http://127.0.0.1:8080", "https://dash.example/"] } })).not.toThrow();
-    for (const origin of ["javascript:alert(1)", "https://dash.example/path", "ftp://dash.example", "https://user@dash.example", "https://dash.example?x=1", "dash.example"]) {
+    expect(
+      parse({
+        terminal: { allowedOrigins: ["https://dash.example", "http://127.0.0.1:8080", "https://dash.example/"] },
+      }),
+    ).not.toThrow();
+    for (const origin of [
+      "javascript:alert(1)",
+      "https://dash.example/path",
+      "ftp://dash.example",
+      "https://user@dash.example",
+      "https://dash.example?x=1",
+      "dash.example",
+    ]) {
       expect(parse({ terminal: { allowedOrigins: [origin] } }), origin).toThrow(OptioConfigError);
     }
   });
 
   it("takes the restore caps, defaulting to the host's, and refuses ones that are not positive integers", () => {
-    expect(parseAgentConfig(agentTaskConfigSchema, {})).toMatchObject({ restoreMaxBytes: DEFAULT_RESTORE_MAX_BYTES, restoreMaxEntries: DEFAULT_RESTORE_MAX_ENTRIES });
-    expect(parseAgentConfig(agentTaskConfigSchema, { restoreMaxBytes: 1024, restoreMaxEntries: 10 })).toMatchObject({ restoreMaxBytes: 1024, restoreMaxEntries: 10 });
-    for (const bad of [{ restoreMaxBytes: 0 }, { restoreMaxEntries: -1 }, { restoreMaxBytes: 1.5 }]) expect(parse(bad), JSON.stringify(bad)).toThrow(OptioConfigError);
+    expect(parseAgentConfig(agentTaskConfigSchema, {})).toMatchObject({
+      restoreMaxBytes: DEFAULT_RESTORE_MAX_BYTES,
+      restoreMaxEntries: DEFAULT_RESTORE_MAX_ENTRIES,
+    });
+    expect(parseAgentConfig(agentTaskConfigSchema, { restoreMaxBytes: 1024, restoreMaxEntries: 10 })).toMatchObject({
+      restoreMaxBytes: 1024,
+      restoreMaxEntries: 10,
+    });
+    for (const bad of [{ restoreMaxBytes: 0 }, { restoreMaxEntries: -1 }, { restoreMaxBytes: 1.5 }])
+      expect(parse(bad), JSON.stringify(bad)).toThrow(OptioConfigError);
   });
 
   it("refuses a processId too long for a path segment at create, with UnsafeProcessIdError", () => {
     const adapter = { configSchema: agentTaskConfigSchema } as unknown as Parameters<typeof createAgentTask>[0];
-    expect(() => createAgentTask(adapter, { processId: "p".repeat(5000), name: "long", config: {} })).toThrow(UnsafeProcessIdError);
+    expect(() => createAgentTask(adapter, { processId: "p".repeat(5000), name: "long", config: {} })).toThrow(
+      UnsafeProcessIdError,
+    );
   });
 });

@@ -24,7 +24,8 @@ export type BlobTransform = (data: Uint8Array) => Awaitable<Uint8Array>;
 export type SeedSavedCallback = (seedId: string) => Awaitable<void>;
 
 /** A directory on the host: absolute, or under the host user's home (`~`, `~/…`). */
-export const hostDirSchema = () => z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
+export const hostDirSchema = () =>
+  z.string().check(z.refine((p) => p.startsWith("/") || p === "~" || p.startsWith("~/"), "must start with / or ~"));
 
 /** A JSON object, as adapters take their agent's own settings files. */
 export const jsonObjectSchema = () => z.record(z.string(), z.unknown());
@@ -35,14 +36,23 @@ export type CredentialFile = z.infer<ReturnType<typeof credentialFileSchema>>;
 
 /** The bytes a credentials file is written with. */
 export function credentialFileBytes(credentials: CredentialFile): string | Uint8Array {
-  return typeof credentials === "string" || credentials instanceof Uint8Array ? credentials : JSON.stringify(credentials);
+  return typeof credentials === "string" || credentials instanceof Uint8Array
+    ? credentials
+    : JSON.stringify(credentials);
 }
 
 export const terminalOptionsSchema = z.strictObject({
   /** Viewers may only watch, never type. */
   readOnly: z._default(z.boolean(), false),
   /** Origins (scheme://host:port) allowed to open the terminal and to frame its page; the page's own origin is always allowed. */
-  allowedOrigins: z._default(z.array(z.string().check(z.refine((o) => bareOrigin(o) !== null, "must be a bare origin: http(s)://host[:port], no path"))), []),
+  allowedOrigins: z._default(
+    z.array(
+      z
+        .string()
+        .check(z.refine((o) => bareOrigin(o) !== null, "must be a bare origin: http(s)://host[:port], no path")),
+    ),
+    [],
+  ),
   /** `builtin` (xterm.js over a WebSocket) or `ttyd` (ttyd attached to the same tmux session). */
   backend: z._default(z.enum(["builtin", "ttyd"]), "builtin"),
   /** Install ttyd when the ttyd backend is chosen and it is missing. */
@@ -68,7 +78,13 @@ export const agentTaskConfigBase = z.strictObject({
   /** Points the agent at another model API endpoint (a gateway, a proxy, a test stand-in); its key goes in `env`. */
   apiBaseUrl: z.optional(z.url()),
   /** Variables for the agent's environment; also the only way a credential variable (`*_API_KEY`, …) reaches it. */
-  env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")), z.string().check(z.refine((v) => !v.includes("\0"), "must not contain a NUL byte"))), {}),
+  env: z._default(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name")),
+      z.string().check(z.refine((v) => !v.includes("\0"), "must not contain a NUL byte")),
+    ),
+    {},
+  ),
   /** Run on this SSH host instead of locally. */
   ssh: z.optional(sshConfigSchema),
   /** Install the agent when it is missing. */
@@ -115,7 +131,10 @@ export const agentTaskConfigBase = z.strictObject({
   terminal: z._default(terminalOptionsSchema, () => z.parse(terminalOptionsSchema, {})),
 });
 
-function checkEncryptPair(config: { sessionBlobEncrypt?: unknown; sessionBlobDecrypt?: unknown }, ctx: z.core.$RefinementCtx): void {
+function checkEncryptPair(
+  config: { sessionBlobEncrypt?: unknown; sessionBlobDecrypt?: unknown },
+  ctx: z.core.$RefinementCtx,
+): void {
   if (Boolean(config.sessionBlobEncrypt) !== Boolean(config.sessionBlobDecrypt)) {
     ctx.addIssue({
       code: "custom",

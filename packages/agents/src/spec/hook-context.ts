@@ -49,7 +49,11 @@ export interface HookContext extends TaskContext, AgentDriver {
   resolveTarget(path: string): Promise<string>;
   runOnHost(command: string, options?: RunOnHostOptions): Promise<RunResult>;
   /** A string source is a local path on the worker. */
-  copyFile(source: CopySource, target: string, options?: { skipIfUnchanged?: boolean; mode?: number }): Promise<PutResult>;
+  copyFile(
+    source: CopySource,
+    target: string,
+    options?: { skipIfUnchanged?: boolean; mode?: number },
+  ): Promise<PutResult>;
   readFromHost(path: string): Promise<Buffer>;
   readTextFromHost(path: string): Promise<string>;
   /** Downloads on the host itself, with byte progress; a failure removes the partial file. */

@@ -13,7 +13,11 @@ function asChunk(chunk: unknown): Uint8Array {
  * per chunk costs far more than one per block. A block handed to `sink` is
  * valid only until its promise settles.
  */
-export async function forEachBlock(data: BlobSource, blockSize: number, sink: (block: Uint8Array) => Promise<void>): Promise<void> {
+export async function forEachBlock(
+  data: BlobSource,
+  blockSize: number,
+  sink: (block: Uint8Array) => Promise<void>,
+): Promise<void> {
   const source: AsyncIterable<unknown> | Iterable<unknown> = data instanceof Uint8Array ? [data] : data;
   const block = Buffer.allocUnsafe(blockSize);
   let used = 0;

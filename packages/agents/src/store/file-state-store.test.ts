@@ -25,18 +25,30 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-stateStoreSuite("FileStateStore", async () => {
-  const dir = await tempDir();
-  const store = new FileStateStore({ dir });
-  return {
-    store,
-    listBlobIds: async () => (await listDir(path.join(dir, "blobs"))).sort(),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
-}, { blobFiles: true });
+stateStoreSuite(
+  "FileStateStore",
+  async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore({ dir });
+    return {
+      store,
+      listBlobIds: async () => (await listDir(path.join(dir, "blobs"))).sort(),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  { blobFiles: true },
+);
 
 function snapshot(processId: string, capturedAt: string): Omit<SnapshotRecord, "id"> {
-  return { processId, agent: "claudecode", capturedAt, endState: "done", workdirBlobId: "w", privateBlobId: "p", encrypted: false };
+  return {
+    processId,
+    agent: "claudecode",
+    capturedAt,
+    endState: "done",
+    workdirBlobId: "w",
+    privateBlobId: "p",
+    encrypted: false,
+  };
 }
 
 describe("FileStateStore on disk", () => {
@@ -75,7 +87,13 @@ describe("FileStateStore on disk", () => {
   it("lays records out as blobs/, snapshots/<processId>/ and seeds/, files 0600", async () => {
     const blobId = await store.putBlob(new TextEncoder().encode("b"));
     const snap = await store.insertSnapshot(snapshot("proc-1", "2025-01-01T00:00:00.000Z"));
-    const seed = await store.insertSeed({ agent: "a", createdAt: "2025-01-01T00:00:00.000Z", blobId, encrypted: false, sourceProcessId: "proc-1" });
+    const seed = await store.insertSeed({
+      agent: "a",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      blobId,
+      encrypted: false,
+      sourceProcessId: "proc-1",
+    });
     expect(await readdir(path.join(dir, "blobs"))).toEqual([blobId]);
     const [snapFile] = await readdir(path.join(dir, "snapshots", "proc-1"));
     expect(snapFile).toMatch(new RegExp(`^001735689600000-\\d{15}-\\d{9}-${snap.id}\\.json$`));
@@ -93,19 +111,29 @@ describe("FileStateStore on disk", () => {
     }
     for (const bad of ["..", "../x", "a/b"]) {
       await expect(store.listSnapshots(bad)).rejects.toSatisfy(UnsafeProcessIdError.isInstance);
-      await expect(store.insertSnapshot(snapshot(bad, "2025-01-01T00:00:00.000Z"))).rejects.toSatisfy(UnsafeProcessIdError.isInstance);
+      await expect(store.insertSnapshot(snapshot(bad, "2025-01-01T00:00:00.000Z"))).rejects.toSatisfy(
+        UnsafeProcessIdError.isInstance,
+      );
     }
-    await expect(store.insertSnapshot(snapshot("p", "yesterday"))).rejects.toSatisfy(InvalidStateRecordError.isInstance);
-    await expect(store.insertSnapshot({ ...snapshot("p", "2025-01-01T00:00:00.000Z"), workdirBlobId: "../../etc" })).rejects.toThrow(
-      /workdirBlobId/,
+    await expect(store.insertSnapshot(snapshot("p", "yesterday"))).rejects.toSatisfy(
+      InvalidStateRecordError.isInstance,
     );
+    await expect(
+      store.insertSnapshot({ ...snapshot("p", "2025-01-01T00:00:00.000Z"), workdirBlobId: "../../etc" }),
+    ).rejects.toThrow(/workdirBlobId/);
     await expect(store.pruneSnapshots("p", -1)).rejects.toSatisfy(InvalidStateRecordError.isInstance);
     expect(await listDir(path.join(dir, "snapshots"))).toEqual([]);
   });
 
   it("ignores a temp file left by a crashed write, keeps the previous record, and cleans it up on the next write", async () => {
     const first = await store.insertSnapshot(snapshot("proc-1", "2025-01-01T00:00:00.000Z"));
-    const seed = await store.insertSeed({ agent: "a", createdAt: "2025-01-01T00:00:00.000Z", blobId: "b", encrypted: false, sourceProcessId: "proc-1" });
+    const seed = await store.insertSeed({
+      agent: "a",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      blobId: "b",
+      encrypted: false,
+      sourceProcessId: "proc-1",
+    });
     const snapDir = path.join(dir, "snapshots", "proc-1");
     // A writer that died mid-record: its pid no longer exists, its JSON is cut short.
     const { stdout } = await run(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
@@ -123,7 +151,13 @@ describe("FileStateStore on disk", () => {
     expect(await store.listSeeds()).toEqual([seed]);
 
     const second = await store.insertSnapshot(snapshot("proc-1", "2025-01-02T00:00:00.000Z"));
-    await store.insertSeed({ agent: "a", createdAt: "2025-01-02T00:00:00.000Z", blobId: "b", encrypted: false, sourceProcessId: "proc-1" });
+    await store.insertSeed({
+      agent: "a",
+      createdAt: "2025-01-02T00:00:00.000Z",
+      blobId: "b",
+      encrypted: false,
+      sourceProcessId: "proc-1",
+    });
     await store.putBlob(new Uint8Array([1]));
     for (const file of crashed) await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
     expect(await store.latestSnapshot("proc-1")).toEqual(second);
@@ -183,9 +217,21 @@ describe("FileStateStore on disk", () => {
     const blobId = await store.putBlob(new TextEncoder().encode("kept"));
     const snap = await store.insertSnapshot(snapshot("proc-1", "2025-01-01T00:00:00.000Z"));
     await store.insertSnapshot(snapshot("proc-1", "2025-01-02T00:00:00.000Z"));
-    const seed = await store.insertSeed({ agent: "a", createdAt: "2025-01-01T00:00:00.000Z", blobId, encrypted: false, sourceProcessId: "proc-1" });
+    const seed = await store.insertSeed({
+      agent: "a",
+      createdAt: "2025-01-01T00:00:00.000Z",
+      blobId,
+      encrypted: false,
+      sourceProcessId: "proc-1",
+    });
     const before = await store.listSnapshots("proc-1");
-    const dirs = [dir, path.join(dir, "blobs"), path.join(dir, "seeds"), path.join(dir, "snapshots"), path.join(dir, "snapshots", "proc-1")];
+    const dirs = [
+      dir,
+      path.join(dir, "blobs"),
+      path.join(dir, "seeds"),
+      path.join(dir, "snapshots"),
+      path.join(dir, "snapshots", "proc-1"),
+    ];
 
     // root ignores permission bits, so as root the directories are made immutable instead.
     const asRoot = process.getuid?.() === 0;
@@ -207,7 +253,14 @@ describe("FileStateStore on disk", () => {
         () => store.putBlob(new TextEncoder().encode("new")),
         () => store.insertSnapshot(snapshot("proc-1", "2025-01-03T00:00:00.000Z")),
         () => store.insertSnapshot(snapshot("proc-2", "2025-01-03T00:00:00.000Z")),
-        () => store.insertSeed({ agent: "a", createdAt: "2025-01-02T00:00:00.000Z", blobId, encrypted: false, sourceProcessId: "proc-1" }),
+        () =>
+          store.insertSeed({
+            agent: "a",
+            createdAt: "2025-01-02T00:00:00.000Z",
+            blobId,
+            encrypted: false,
+            sourceProcessId: "proc-1",
+          }),
         () => store.deleteSeed(seed.id),
         () => store.deleteBlob(blobId),
         () => store.pruneSnapshots("proc-1", 1),

@@ -107,7 +107,12 @@ export class FileStateStore implements StateStore, BlobFiles {
     const fromEnv = process.env.OPTIO_STATE_DIR;
     const xdg = process.env.XDG_DATA_HOME;
     this.dir = path.resolve(
-      options.dir ?? (fromEnv ? fromEnv : xdg ? path.join(xdg, "optio", "state") : path.join(os.homedir(), ".local", "share", "optio", "state")),
+      options.dir ??
+        (fromEnv
+          ? fromEnv
+          : xdg
+            ? path.join(xdg, "optio", "state")
+            : path.join(os.homedir(), ".local", "share", "optio", "state")),
     );
   }
 
@@ -200,7 +205,8 @@ export class FileStateStore implements StateStore, BlobFiles {
       throw new StateCorruptError(`${file} is not valid JSON`, { cause: error });
     }
     const result = z.safeParse(schema, value);
-    if (!result.success) throw new StateCorruptError(`${file} is not a valid record: ${result.error.issues[0]?.message ?? "invalid"}`);
+    if (!result.success)
+      throw new StateCorruptError(`${file} is not a valid record: ${result.error.issues[0]?.message ?? "invalid"}`);
     return result.data;
   }
 
@@ -256,7 +262,10 @@ export class FileStateStore implements StateStore, BlobFiles {
   private async snapshotNames(processId: string): Promise<string[]> {
     const dir = this.snapshotDir(processId);
     const names = await namesIn(dir);
-    return names.filter((name) => SNAPSHOT_NAME.test(name)).sort().reverse();
+    return names
+      .filter((name) => SNAPSHOT_NAME.test(name))
+      .sort()
+      .reverse();
   }
 
   async latestSnapshot(processId: string): Promise<SnapshotRecord | null> {

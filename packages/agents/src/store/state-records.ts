@@ -45,7 +45,8 @@ export function newStateId(): string {
 
 /** `id` when it matches STATE_ID_PATTERN; InvalidStateIdError naming `what` otherwise. */
 export function checkStateId(id: string, what: string): string {
-  if (typeof id !== "string" || !STATE_ID_PATTERN.test(id)) throw new InvalidStateIdError(`${what} must match [A-Za-z0-9_-]+: ${JSON.stringify(id)}`);
+  if (typeof id !== "string" || !STATE_ID_PATTERN.test(id))
+    throw new InvalidStateIdError(`${what} must match [A-Za-z0-9_-]+: ${JSON.stringify(id)}`);
   return id;
 }
 
@@ -68,6 +69,7 @@ export function checkSeedInput(record: Omit<SeedRecord, "id">): Omit<SeedRecord,
 
 /** `keep` for pruneSnapshots, checked. */
 export function checkKeepCount(keep: number): number {
-  if (!Number.isInteger(keep) || keep < 0) throw new InvalidStateRecordError(`keep must be a non-negative integer, got ${keep}`);
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new InvalidStateRecordError(`keep must be a non-negative integer, got ${keep}`);
   return keep;
 }

@@ -23,7 +23,10 @@ export interface AgentTaskOptions<I> {
 export interface AgentTask extends Task, AgentDriver {}
 
 /** A Task that runs one session of `adapter`; any engine (or `runTask`) can run it. */
-export function createAgentTask<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentTaskOptions<unknown>): AgentTask {
+export function createAgentTask<C extends AgentTaskConfig>(
+  adapter: AgentAdapter<C>,
+  options: AgentTaskOptions<unknown>,
+): AgentTask {
   validateProcessId(options.processId);
   const config = parseAgentConfig(adapter.configSchema, options.config);
   let running: AgentDriver | null = null;

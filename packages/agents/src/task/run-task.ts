@@ -61,7 +61,8 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
     signal: controller.signal,
     resumeRequested: options.resume ?? false,
     store: options.store ?? new FileStateStore(),
-    reportProgress: (percent, message) => emit({ type: "progress", percent, ...(message === undefined ? {} : { message }) }),
+    reportProgress: (percent, message) =>
+      emit({ type: "progress", percent, ...(message === undefined ? {} : { message }) }),
     setWidget: (widget) => emit({ type: "widget", widget }),
     requestBrowserOpen: (url) => emit({ type: "browser", url }),
     needAttention: (reason) => emit({ type: "attention", reason }),
@@ -78,7 +79,9 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
     try {
       result = await task.run(ctx);
     } catch (error) {
-      result = controller.signal.aborted ? { status: "cancelled" } : { status: "failed", message: error instanceof Error ? error.message : String(error), error };
+      result = controller.signal.aborted
+        ? { status: "cancelled" }
+        : { status: "failed", message: error instanceof Error ? error.message : String(error), error };
     } finally {
       if (options.handleSigint) process.off("SIGINT", onSigint);
       options.signal?.removeEventListener("abort", cancel);

@@ -160,9 +160,18 @@ const PAGE_STYLE = `html, body { margin: 0; padding: 0; height: 100%; background
 `;
 
 export const ASSETS: Readonly<Record<string, StaticAsset>> = {
-  "xterm.js": { contentType: "text/javascript; charset=utf-8", source: { file: require.resolve("@xterm/xterm/lib/xterm.js") } },
-  "xterm.css": { contentType: "text/css; charset=utf-8", source: { file: require.resolve("@xterm/xterm/css/xterm.css") } },
-  "addon-fit.js": { contentType: "text/javascript; charset=utf-8", source: { file: require.resolve("@xterm/addon-fit/lib/addon-fit.js") } },
+  "xterm.js": {
+    contentType: "text/javascript; charset=utf-8",
+    source: { file: require.resolve("@xterm/xterm/lib/xterm.js") },
+  },
+  "xterm.css": {
+    contentType: "text/css; charset=utf-8",
+    source: { file: require.resolve("@xterm/xterm/css/xterm.css") },
+  },
+  "addon-fit.js": {
+    contentType: "text/javascript; charset=utf-8",
+    source: { file: require.resolve("@xterm/addon-fit/lib/addon-fit.js") },
+  },
   "terminal.js": { contentType: "text/javascript; charset=utf-8", source: { text: PAGE_SCRIPT } },
   "terminal.css": { contentType: "text/css; charset=utf-8", source: { text: PAGE_STYLE } },
 };

@@ -34,9 +34,7 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type AuthMessage = z.infer<typeof authMessageSchema>;
 
-export type ServerMessage =
-  | { type: "ready"; readOnly: boolean }
-  | { type: "exit"; reason: string };
+export type ServerMessage = { type: "ready"; readOnly: boolean } | { type: "exit"; reason: string };
 
 /** Parses one text frame; null for anything that is not a valid message. */
 export function parseClientMessage(text: string): ClientMessage | null {

@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalHost } from "@optio/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTmuxSession, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import {
+  hasTmuxSession,
+  readScreen,
+  startTmuxSession,
+  stopTmuxSession,
+  tmuxSessionFor,
+  type TmuxSession,
+} from "./tmux.js";
 import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
 import { probeSocket, socketUrl, waitFor } from "./test-browser.js";
 
@@ -18,13 +25,42 @@ function generator(seed: number): () => number {
   };
 }
 
-const PIECES = ["/t/", "/ws", "%", "%E0%A4%A", "%ZZ", "%C0%AF", "%00", "%", "..", "//", "/assets/", "?", "#", "ro=1", "&", "[", "]", "@", ":", "\\", "é", "\u{1F600}", "%FF", "%2F", "task"];
+const PIECES = [
+  "/t/",
+  "/ws",
+  "%",
+  "%E0%A4%A",
+  "%ZZ",
+  "%C0%AF",
+  "%00",
+  "%",
+  "..",
+  "//",
+  "/assets/",
+  "?",
+  "#",
+  "ro=1",
+  "&",
+  "[",
+  "]",
+  "@",
+  ":",
+  "\\",
+  "é",
+  "\u{1F600}",
+  "%FF",
+  "%2F",
+  "task",
+];
 
 function fuzzPath(random: () => number): string {
   let path = random() < 0.9 ? "/" : "";
   const parts = 1 + Math.floor(random() * 6);
   for (let i = 0; i < parts; i++) {
-    path += random() < 0.7 ? PIECES[Math.floor(random() * PIECES.length)] : randomBytes(1 + Math.floor(random() * 4)).toString("latin1");
+    path +=
+      random() < 0.7
+        ? PIECES[Math.floor(random() * PIECES.length)]
+        : randomBytes(1 + Math.floor(random() * 4)).toString("latin1");
   }
   return path;
 }
@@ -36,9 +72,13 @@ function fuzzRequest(random: () => number, taskId: string): Buffer {
   const headers = ["Host: 127.0.0.1"];
   if (random() < 0.5) {
     headers.push("Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13");
-    if (random() < 0.7) headers.push(`Sec-WebSocket-Key: ${random() < 0.5 ? randomBytes(16).toString("base64") : fuzzPath(random)}`);
+    if (random() < 0.7)
+      headers.push(`Sec-WebSocket-Key: ${random() < 0.5 ? randomBytes(16).toString("base64") : fuzzPath(random)}`);
   }
-  if (random() < 0.4) headers.push(`Origin: ${["http://127.0.0.1", "null", "javascript:x", fuzzPath(random), "http://[::1"][Math.floor(random() * 5)]}`);
+  if (random() < 0.4)
+    headers.push(
+      `Origin: ${["http://127.0.0.1", "null", "javascript:x", fuzzPath(random), "http://[::1"][Math.floor(random() * 5)]}`,
+    );
   if (random() < 0.2) headers.push(`X-Long: ${"a".repeat(Math.floor(random() * 20_000))}`);
   if (random() < 0.2) headers.push(`Bad Header\u0001: ${randomBytes(8).toString("latin1")}`);
   if (random() < 0.1) headers.push("Content-Length: -1");
@@ -122,12 +162,18 @@ describe("the terminal server under malformed requests", () => {
     );
     const serverErrors = [...statuses].filter(([status]) => status >= 500);
     expect(serverErrors).toEqual([]);
-    expect([...statuses.keys()].every((status) => status === 0 || status === 101 || (status >= 200 && status < 500))).toBe(true);
+    expect(
+      [...statuses.keys()].every((status) => status === 0 || status === 101 || (status >= 200 && status < 500)),
+    ).toBe(true);
     expect([...statuses.keys()].some((status) => status >= 400)).toBe(true);
 
     const page = await fetch(published.url.split("#")[0]!);
     expect(page.status).toBe(200);
-    const viewer = await probeSocket(socketUrl(published.url), { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: published.token, cols: 80, rows: 24 })], closeAfterReady: true });
+    const viewer = await probeSocket(socketUrl(published.url), {
+      origin: server.origin,
+      frames: [JSON.stringify({ type: "auth", token: published.token, cols: 80, rows: 24 })],
+      closeAfterReady: true,
+    });
     expect(viewer.sawReady).toBe(true);
     expect(await hasTmuxSession(host, session)).toBe(true);
   }, 180_000);

@@ -15,14 +15,32 @@ const session = { socket: "/tmp/optio-test.sock", name: "optio" };
 
 describe("parseClientMessage", () => {
   it("accepts the four message types", () => {
-    expect(parseClientMessage('{"type":"auth","token":"abc","cols":80,"rows":24}')).toEqual({ type: "auth", token: "abc", cols: 80, rows: 24 });
+    expect(parseClientMessage('{"type":"auth","token":"abc","cols":80,"rows":24}')).toEqual({
+      type: "auth",
+      token: "abc",
+      cols: 80,
+      rows: 24,
+    });
     expect(parseClientMessage('{"type":"input","data":"ls\\r"}')).toEqual({ type: "input", data: "ls\r" });
-    expect(parseClientMessage('{"type":"resize","cols":120,"rows":40}')).toEqual({ type: "resize", cols: 120, rows: 40 });
+    expect(parseClientMessage('{"type":"resize","cols":120,"rows":40}')).toEqual({
+      type: "resize",
+      cols: 120,
+      rows: 40,
+    });
     expect(parseClientMessage('{"type":"ack","chars":4096}')).toEqual({ type: "ack", chars: 4096 });
   });
 
   it("rejects malformed, unknown and out-of-range messages", () => {
-    for (const text of ["", "nope", "[]", '{"type":"shell","cmd":"id"}', '{"type":"resize","cols":0,"rows":24}', '{"type":"resize","cols":80,"rows":5000}', '{"type":"ack","chars":-1}', '{"type":"auth"}']) {
+    for (const text of [
+      "",
+      "nope",
+      "[]",
+      '{"type":"shell","cmd":"id"}',
+      '{"type":"resize","cols":0,"rows":24}',
+      '{"type":"resize","cols":80,"rows":5000}',
+      '{"type":"ack","chars":-1}',
+      '{"type":"auth"}',
+    ]) {
       expect(parseClientMessage(text)).toBeNull();
     }
   });
@@ -156,7 +174,9 @@ describe("loading ws", () => {
       console.log(JSON.stringify({ page: page.status, afterPage, upgraded, afterUpgrade: loaded() }));
       await server.close();
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: fileURLToPath(new URL(".", import.meta.url)) });
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL(".", import.meta.url)),
+    });
     expect(JSON.parse(stdout)).toEqual({ page: 200, afterPage: false, upgraded: 101, afterUpgrade: true });
   });
 });

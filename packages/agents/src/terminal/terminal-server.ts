@@ -88,7 +88,10 @@ class Publication {
 
 function normalizeOrigin(value: string): string {
   const origin = bareOrigin(value);
-  if (origin === null) throw new OptioConfigError(`allowedOrigins: ${JSON.stringify(value)} is not an origin (http(s)://host[:port], no path)`);
+  if (origin === null)
+    throw new OptioConfigError(
+      `allowedOrigins: ${JSON.stringify(value)} is not an origin (http(s)://host[:port], no path)`,
+    );
   return origin;
 }
 
@@ -120,14 +123,20 @@ export class TerminalServer {
     this.#options = options;
     this.port = (http.address() as AddressInfo).port;
     this.origin = `http://${urlHostFor(options.bindAddress)}:${this.port}`;
-    this.#ownOrigins = new Set([this.origin, `http://127.0.0.1:${this.port}`, `http://localhost:${this.port}`, `http://[::1]:${this.port}`]);
+    this.#ownOrigins = new Set([
+      this.origin,
+      `http://127.0.0.1:${this.port}`,
+      `http://localhost:${this.port}`,
+      `http://[::1]:${this.port}`,
+    ]);
     // A handler that throws would end the whole worker: anything unforeseen in a request becomes a 400.
     http.on("request", (req, res) => {
       try {
         this.#onRequest(req, res);
       } catch {
         if (res.headersSent) res.destroy();
-        else res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end("bad request\n");
+        else
+          res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }).end("bad request\n");
       }
     });
     http.on("upgrade", (req, socket, head) => {
@@ -142,7 +151,8 @@ export class TerminalServer {
   static async start(options: TerminalServerOptions = {}): Promise<TerminalServer> {
     const parsed = z.safeParse(terminalServerOptionsSchema, options);
     if (!parsed.success) throw new OptioConfigError(`terminal server options: ${z.prettifyError(parsed.error)}`);
-    if (parsed.data.lowWater >= parsed.data.highWater) throw new OptioConfigError("terminal server options: lowWater must be below highWater");
+    if (parsed.data.lowWater >= parsed.data.highWater)
+      throw new OptioConfigError("terminal server options: lowWater must be below highWater");
     const http = createServer();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -162,7 +172,10 @@ export class TerminalServer {
     if (!TASK_ID.test(taskId) || taskId === "." || taskId === "..") {
       throw new OptioConfigError(`taskId ${JSON.stringify(taskId)} must be 1-128 characters of [A-Za-z0-9._-]`);
     }
-    const parsed = z.safeParse(publishOptionsSchema, { readOnly: target.readOnly, allowedOrigins: target.allowedOrigins });
+    const parsed = z.safeParse(publishOptionsSchema, {
+      readOnly: target.readOnly,
+      allowedOrigins: target.allowedOrigins,
+    });
     if (!parsed.success) throw new OptioConfigError(`publish options: ${z.prettifyError(parsed.error)}`);
     const origins = parsed.data.allowedOrigins.map(normalizeOrigin);
     const token = randomBytes(32).toString("base64url");
@@ -256,12 +269,17 @@ export class TerminalServer {
     }
     const origin = req.headers.origin;
     const originOk =
-      origin === undefined ? this.#options.acceptMissingOrigin : this.#ownOrigins.has(origin) || publication.allowedOrigins.includes(origin);
+      origin === undefined
+        ? this.#options.acceptMissingOrigin
+        : this.#ownOrigins.has(origin) || publication.allowedOrigins.includes(origin);
     if (!originOk) {
       refuse(socket, 403, "Forbidden");
       return;
     }
-    this.#wss ??= import("ws").then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false }));
+    this.#wss ??= import("ws").then(
+      ({ WebSocketServer }) =>
+        new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024, perMessageDeflate: false }),
+    );
     this.#wss.then(
       (wss) => {
         if (this.#closed || socket.destroyed) {
@@ -274,7 +292,14 @@ export class TerminalServer {
     );
   }
 
-  #accept(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, publication: Publication, url: URL): void {
+  #accept(
+    wss: WebSocketServer,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    publication: Publication,
+    url: URL,
+  ): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (!publication.isOpen()) {
         ws.close(CloseCode.goingAway, "terminal no longer published");
@@ -348,7 +373,11 @@ export async function closeSharedTerminalServer(): Promise<void> {
  * shared server. Hand `url` to the user (or an iframe); call `close()` when
  * the task ends.
  */
-export async function publishTerminal(taskId: string, target: TerminalTarget, options: PublishOptions = {}): Promise<PublishedTerminal> {
+export async function publishTerminal(
+  taskId: string,
+  target: TerminalTarget,
+  options: PublishOptions = {},
+): Promise<PublishedTerminal> {
   const server = await sharedTerminalServer();
   return server.publish(taskId, { ...target, ...options });
 }

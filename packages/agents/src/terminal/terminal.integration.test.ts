@@ -7,10 +7,27 @@ import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { hasTmuxSession, paneState, readScreen, startTmuxSession, stopTmuxSession, tmuxSessionFor, type TmuxSession } from "./tmux.js";
+import {
+  hasTmuxSession,
+  paneState,
+  readScreen,
+  startTmuxSession,
+  stopTmuxSession,
+  tmuxSessionFor,
+  type TmuxSession,
+} from "./tmux.js";
 import { CloseCode } from "./protocol.js";
 import { TerminalServer, type PublishedTerminal } from "./terminal-server.js";
-import { countingPtys, launchChromium, probeSocket, readOnlyUrl, screenText, socketUrl, waitFor, waitForScreen } from "./test-browser.js";
+import {
+  countingPtys,
+  launchChromium,
+  probeSocket,
+  readOnlyUrl,
+  screenText,
+  socketUrl,
+  waitFor,
+  waitForScreen,
+} from "./test-browser.js";
 
 const PROGRAM = `printf 'hello from the agent\\n'
 while IFS= read -r line; do
@@ -120,7 +137,9 @@ async function unpublishProgram(raw: Host | undefined, fixture: Partial<Publishe
 function pageScenarios(fixture: () => Published): void {
   it("shows the program's output, sends typed keys to it, and shares the screen between pages", async () => {
     const { raw, counted, session, server, published, taskId } = fixture();
-    expect(published.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/t/${taskId}#token=[A-Za-z0-9_-]{43}$`));
+    expect(published.url).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/t/${taskId}#token=[A-Za-z0-9_-]{43}$`),
+    );
     const before = counted.opened();
     const page = await browser.newPage();
     await page.goto(published.url);
@@ -183,10 +202,16 @@ function pageScenarios(fixture: () => Published): void {
     const { counted, server, published } = fixture();
     const before = counted.opened();
     const wsUrl = socketUrl(published.url);
-    const wrong = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "auth", token: `${published.token}x` })] });
+    const wrong = await probeSocket(wsUrl, {
+      origin: server.origin,
+      frames: [JSON.stringify({ type: "auth", token: `${published.token}x` })],
+    });
     expect(wrong.closeCode).toBe(CloseCode.policyViolation);
     expect(wrong.received).toBe(0);
-    const foreign = await probeSocket(wsUrl, { origin: "http://evil.example", frames: [JSON.stringify({ type: "auth", token: published.token })] });
+    const foreign = await probeSocket(wsUrl, {
+      origin: "http://evil.example",
+      frames: [JSON.stringify({ type: "auth", token: published.token })],
+    });
     expect(foreign.status).toBe(403);
     expect(counted.opened()).toBe(before);
   });
@@ -200,7 +225,11 @@ describe("terminal over a local host", () => {
   let published: PublishedTerminal;
 
   beforeAll(async () => {
-    raw = new LocalHost({ consumer: "optio-terminal-test", processId: "local-task", env: { OPTIO_TERMINAL_TEST_TASK_ROOT: root } });
+    raw = new LocalHost({
+      consumer: "optio-terminal-test",
+      processId: "local-task",
+      env: { OPTIO_TERMINAL_TEST_TASK_ROOT: root },
+    });
     ({ counted, session, server, published } = await publishProgram(raw, "local-task"));
   });
 
@@ -261,23 +290,32 @@ describe("terminal over a local host", () => {
     await page.setViewportSize({ width: 700, height: 400 });
     const refitted = await waitFor(async () => {
       const size = await page.evaluate(() => {
-        const { term } = (window as unknown as { optioTerminal: { term: { cols: number; rows: number } } }).optioTerminal;
+        const { term } = (window as unknown as { optioTerminal: { term: { cols: number; rows: number } } })
+          .optioTerminal;
         return { cols: term.cols, rows: term.rows };
       });
       return size.cols < fitted.cols ? size : null;
     }, "the page to refit");
-    await waitFor(async () => {
-      await page.keyboard.type("size");
-      await page.keyboard.press("Enter");
-      return (await screenText(page)).includes(`size=${refitted.rows} ${refitted.cols}`);
-    }, "the program to see the new size", 15_000, 300);
+    await waitFor(
+      async () => {
+        await page.keyboard.type("size");
+        await page.keyboard.press("Enter");
+        return (await screenText(page)).includes(`size=${refitted.rows} ${refitted.cols}`);
+      },
+      "the program to see the new size",
+      15_000,
+      300,
+    );
     await page.close();
   });
 
   it("refuses a client that skips auth or sends garbage, a missing Origin, an unknown task and a silent client, opening no PTY", async () => {
     const before = counted.opened();
     const wsUrl = socketUrl(published.url);
-    const notAuth = await probeSocket(wsUrl, { origin: server.origin, frames: [JSON.stringify({ type: "input", data: "ls\r" })] });
+    const notAuth = await probeSocket(wsUrl, {
+      origin: server.origin,
+      frames: [JSON.stringify({ type: "input", data: "ls\r" })],
+    });
     expect(notAuth.closeCode).toBe(CloseCode.policyViolation);
     const garbage = await probeSocket(wsUrl, { origin: server.origin, frames: ["not json"] });
     expect(garbage.closeCode).toBe(CloseCode.policyViolation);
@@ -302,7 +340,11 @@ describe("terminal over a local host", () => {
   });
 
   it("accepts an allowed origin and puts it in frame-ancestors", async () => {
-    const embedded = server.publish("embedded", { host: counted.host, session, allowedOrigins: ["https://dashboard.example"] });
+    const embedded = server.publish("embedded", {
+      host: counted.host,
+      session,
+      allowedOrigins: ["https://dashboard.example"],
+    });
     try {
       const res = await fetch(`${server.origin}/t/embedded`);
       const csp = res.headers.get("content-security-policy") ?? "";
@@ -356,7 +398,11 @@ describe("terminal over a local host", () => {
     expect(server.viewerCount("temporary")).toBe(0);
     // Unpublished is final: the page does not try again (its first retry would come after 0.5 s).
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(await page.evaluate(() => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState)).toBe(3);
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState,
+      ),
+    ).toBe(3);
     expect(await page.locator("#status").textContent()).toBe("disconnected: terminal closed");
     expect(server.viewerCount("temporary")).toBe(0);
     expect((await fetch(`${server.origin}/t/temporary`)).status).toBe(404);
@@ -420,7 +466,11 @@ describe("terminal over a local host", () => {
 
   it("drops a viewer that stops answering pings, detaching its tmux client, and keeps one that answers", async () => {
     const clients = async () =>
-      (await raw.runCommand(shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, "list-clients", "-t", session.name]))).stdout
+      (
+        await raw.runCommand(
+          shellCommand(["env", "-u", "TMUX", "tmux", "-S", session.socket, "list-clients", "-t", session.name]),
+        )
+      ).stdout
         .split("\n")
         .filter((line) => line.trim() !== "").length;
     const beating = await TerminalServer.start({ heartbeatMs: 200 });
@@ -511,7 +561,9 @@ describe("terminal over a local host", () => {
       await stopTmuxSession(raw, short);
       await waitForScreen(page, "[session ended]");
       await waitFor(() => server.viewerCount("short") === 0, "the viewer to be dropped");
-      const state = await page.evaluate(() => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState);
+      const state = await page.evaluate(
+        () => (window as unknown as { optioTerminal: { socket: WebSocket } }).optioTerminal.socket.readyState,
+      );
       expect(state).toBe(3);
     } finally {
       await page.close();

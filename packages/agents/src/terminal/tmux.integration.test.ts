@@ -23,7 +23,12 @@ describe("startTmuxSession", () => {
   it("executes an argv as given, with no shell reading its words", async () => {
     const session = tmuxSessionFor(host);
     const script = 'printf "<%s>" "$@"; printf "\\n"; exec sleep 600';
-    await startTmuxSession(host, session, ["/bin/sh", "-c", script, "sh", "two words", "$HOME", "it's", "a;b"], host.workdir);
+    await startTmuxSession(
+      host,
+      session,
+      ["/bin/sh", "-c", script, "sh", "two words", "$HOME", "it's", "a;b"],
+      host.workdir,
+    );
     try {
       let screen = "";
       for (let i = 0; i < 50 && !screen.includes(">"); i++) {

@@ -51,7 +51,11 @@ export async function writeTmuxConfig(host: Host, session: TmuxSession): Promise
   // The task dir exists (mode 0700) from connect on; over SSH every skipped command is a round trip saved.
   if (dir !== host.taskDir) await host.mkdir(dir, { mode: 0o700 });
   // Options come from a config file read at server start: set afterwards, a fast agent could exit first and take the pane with it.
-  await host.writeText(`${session.socket}.conf`, ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"), { mode: 0o600 });
+  await host.writeText(
+    `${session.socket}.conf`,
+    ["set -g remain-on-exit on", "set -g status off", "set -g history-limit 10000", ""].join("\n"),
+    { mode: 0o600 },
+  );
 }
 
 /**
@@ -61,14 +65,39 @@ export async function writeTmuxConfig(host: Host, session: TmuxSession): Promise
  * the user's shell; an argv is executed directly, which skips that shell's
  * startup (over SSH, bash then reads ~/.bashrc).
  */
-export async function newTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
+export async function newTmuxSession(
+  host: Host,
+  session: TmuxSession,
+  command: string | readonly string[],
+  cwd: string,
+): Promise<void> {
   await host.runChecked(
-    tmuxCommand(session, "-f", `${session.socket}.conf`, "new-session", "-d", "-s", session.name, "-x", String(TMUX_COLS), "-y", String(TMUX_ROWS), "-c", cwd, ...(typeof command === "string" ? [command] : command)),
+    tmuxCommand(
+      session,
+      "-f",
+      `${session.socket}.conf`,
+      "new-session",
+      "-d",
+      "-s",
+      session.name,
+      "-x",
+      String(TMUX_COLS),
+      "-y",
+      String(TMUX_ROWS),
+      "-c",
+      cwd,
+      ...(typeof command === "string" ? [command] : command),
+    ),
   );
 }
 
 /** writeTmuxConfig, then newTmuxSession. */
-export async function startTmuxSession(host: Host, session: TmuxSession, command: string | readonly string[], cwd: string): Promise<void> {
+export async function startTmuxSession(
+  host: Host,
+  session: TmuxSession,
+  command: string | readonly string[],
+  cwd: string,
+): Promise<void> {
   await writeTmuxConfig(host, session);
   await newTmuxSession(host, session, command, cwd);
 }
@@ -87,7 +116,9 @@ export interface PaneState {
 }
 
 export async function paneState(host: Host, session: TmuxSession): Promise<PaneState | null> {
-  const r = await host.runCommand(tmuxCommand(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"));
+  const r = await host.runCommand(
+    tmuxCommand(session, "list-panes", "-t", session.name, "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status}"),
+  );
   if (r.exitCode !== 0) return null;
   const [pid, dead, status] = r.stdout.trim().split(/\s+/);
   if (!pid) return null;
@@ -95,7 +126,11 @@ export async function paneState(host: Host, session: TmuxSession): Promise<PaneS
 }
 
 /** The visible screen as text, trailing blank lines dropped; `scrollback` lines of history above it are included when asked. */
-export async function readScreen(host: Host, session: TmuxSession, options: { scrollback?: number } = {}): Promise<string> {
+export async function readScreen(
+  host: Host,
+  session: TmuxSession,
+  options: { scrollback?: number } = {},
+): Promise<string> {
   const history = options.scrollback ? ["-S", `-${options.scrollback}`] : [];
   const r = await host.runChecked(tmuxCommand(session, "capture-pane", "-p", ...history, "-t", session.name));
   return r.stdout.replace(/\s+$/, "");
@@ -108,7 +143,12 @@ export interface TmuxSendOptions {
 }
 
 /** Pastes literal text (bracketed when the program asked for it), then optionally Enter. */
-export async function sendText(host: Host, session: TmuxSession, text: string, options: TmuxSendOptions = {}): Promise<void> {
+export async function sendText(
+  host: Host,
+  session: TmuxSession,
+  text: string,
+  options: TmuxSendOptions = {},
+): Promise<void> {
   if (text.length > 0) {
     await host.runChecked(tmuxCommand(session, "load-buffer", "-b", "optio-input", "-"), { stdin: text });
     await host.runChecked(tmuxCommand(session, "paste-buffer", "-p", "-d", "-b", "optio-input", "-t", session.name));
@@ -155,5 +195,7 @@ export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs 
   const pane = await paneState(host, session);
   if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
   // One command, not three: over SSH each is a round trip.
-  await host.runCommand(`${tmuxCommand(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`);
+  await host.runCommand(
+    `${tmuxCommand(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`,
+  );
 }

@@ -51,7 +51,11 @@ const requests: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-ttyd-"));
-  host = new LocalHost({ consumer: "optio-ttyd-test", processId: "ttyd-task", env: { OPTIO_TTYD_TEST_TASK_ROOT: root } });
+  host = new LocalHost({
+    consumer: "optio-ttyd-test",
+    processId: "ttyd-task",
+    env: { OPTIO_TTYD_TEST_TASK_ROOT: root },
+  });
   await host.connect();
   release = createServer((req, res) => {
     requests.push(req.url ?? "");
@@ -85,7 +89,10 @@ describe("ensureTtyd", () => {
   it("downloads the asset for the host's CPU on the host, then finds it without downloading again", async () => {
     const dir = join(root, "bin");
     const progress: string[] = [];
-    const first = await ensureTtyd({ host, reportProgress: (_p, m) => progress.push(m ?? "") }, { installDir: dir, releaseBase });
+    const first = await ensureTtyd(
+      { host, reportProgress: (_p, m) => progress.push(m ?? "") },
+      { installDir: dir, releaseBase },
+    );
     const arch = (await host.runChecked("uname -m")).stdout.trim();
     expect(first).toEqual({ path: `${dir}/ttyd`, version: "ttyd version 1.7.7-standin", installed: true });
     expect(requests).toEqual([`/1.7.7/ttyd.${arch}`]);
@@ -98,7 +105,10 @@ describe("ensureTtyd", () => {
 
   it("removes the partial file when the download fails", async () => {
     const dir = join(root, "failed");
-    const error = await ensureTtyd({ host }, { installDir: dir, releaseBase: releaseBase.replace("/1.7.7", "/missing") }).catch((e: unknown) => e);
+    const error = await ensureTtyd(
+      { host },
+      { installDir: dir, releaseBase: releaseBase.replace("/1.7.7", "/missing") },
+    ).catch((e: unknown) => e);
     expect(TtydInstallError.isInstance(error)).toBe(true);
     expect(String((error as Error).message)).toContain("/missing/ttyd.");
     expect(await readdir(dir)).toEqual([]);
@@ -106,7 +116,10 @@ describe("ensureTtyd", () => {
 
   it("fails when what was downloaded is not ttyd", async () => {
     const dir = join(root, "broken");
-    const error = await ensureTtyd({ host }, { installDir: dir, releaseBase: releaseBase.replace("/1.7.7", "/broken") }).catch((e: unknown) => e);
+    const error = await ensureTtyd(
+      { host },
+      { installDir: dir, releaseBase: releaseBase.replace("/1.7.7", "/broken") },
+    ).catch((e: unknown) => e);
     expect(TtydInstallError.isInstance(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(/not a ttyd binary/);
   });
@@ -117,14 +130,36 @@ describe("launchTtyd", () => {
     const dir = join(root, "launch");
     const { path } = await ensureTtyd({ host }, { installDir: dir, releaseBase });
     const session = tmuxSessionFor(host);
-    const ttyd = await launchTtyd(host, { ttydPath: path, session, maxViewers: 3, credential: { username: "viewer", password: "s3cret" } });
+    const ttyd = await launchTtyd(host, {
+      ttydPath: path,
+      session,
+      maxViewers: 3,
+      credential: { username: "viewer", password: "s3cret" },
+    });
     try {
       expect(ttyd.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect((await fetch(ttyd.url)).status).toBe(401);
-      const res = await fetch(ttyd.url, { headers: { Authorization: `Basic ${Buffer.from("viewer:s3cret").toString("base64")}` } });
+      const res = await fetch(ttyd.url, {
+        headers: { Authorization: `Basic ${Buffer.from("viewer:s3cret").toString("base64")}` },
+      });
       expect(res.status).toBe(200);
       const argv = (await res.json()) as string[];
-      expect(argv.slice(0, 14)).toEqual(["-W", "-i", "127.0.0.1", "-p", "0", "-m", "3", "-T", "xterm-256color", "-c", "viewer:s3cret", "--", "/bin/sh", "-c"]);
+      expect(argv.slice(0, 14)).toEqual([
+        "-W",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "-m",
+        "3",
+        "-T",
+        "xterm-256color",
+        "-c",
+        "viewer:s3cret",
+        "--",
+        "/bin/sh",
+        "-c",
+      ]);
       // The script waits for the session, then attaches to it.
       expect(argv[14]).toContain("attach-session");
       expect(argv[14]).toContain(session.socket);
@@ -143,7 +178,9 @@ describe("launchTtyd", () => {
       expect(ttyd.credential.username).toBe("optio");
       expect(ttyd.credential.password.length).toBeGreaterThanOrEqual(20);
       const res = await fetch(ttyd.url, {
-        headers: { Authorization: `Basic ${Buffer.from(`${ttyd.credential.username}:${ttyd.credential.password}`).toString("base64")}` },
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${ttyd.credential.username}:${ttyd.credential.password}`).toString("base64")}`,
+        },
       });
       const argv = (await res.json()) as string[];
       expect(argv).not.toContain("-W");

@@ -16,7 +16,11 @@ import "../spec/zod-locale.js";
 export const TTYD_VERSION = "1.7.7";
 export const TTYD_RELEASE_BASE = `https://github.com/tsl0922/ttyd/releases/download/${TTYD_VERSION}`;
 
-const ARCH_ASSETS: Readonly<Record<string, string>> = { x86_64: "ttyd.x86_64", aarch64: "ttyd.aarch64", armv7l: "ttyd.armv7l" };
+const ARCH_ASSETS: Readonly<Record<string, string>> = {
+  x86_64: "ttyd.x86_64",
+  aarch64: "ttyd.aarch64",
+  armv7l: "ttyd.armv7l",
+};
 
 /** What ensureTtyd needs from a HookContext (a HookContext fits). */
 export interface TtydDeps {
@@ -49,7 +53,9 @@ export interface TtydInstallation {
 /** The release asset for a host's `uname -s` and `uname -m`. */
 export function ttydAssetFor(os: string, arch: string): string {
   if (os !== "Linux") {
-    throw new TtydUnsupportedPlatformError(`ttyd can only be installed automatically on Linux; the host runs ${JSON.stringify(os)}. Install ttyd there yourself.`);
+    throw new TtydUnsupportedPlatformError(
+      `ttyd can only be installed automatically on Linux; the host runs ${JSON.stringify(os)}. Install ttyd there yourself.`,
+    );
   }
   const asset = ARCH_ASSETS[arch];
   if (!asset) {
@@ -70,8 +76,12 @@ async function ttydVersion(host: Host, path: string): Promise<string | null> {
 
 async function hostAsset(host: Host): Promise<string> {
   const r = await host.runCommand("uname -s && uname -m");
-  if (r.exitCode !== 0) throw new TtydInstallError(`uname failed on the host (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 200)}`);
-  const [os = "", arch = ""] = r.stdout.trim().split(/\r?\n/).map((line) => line.trim());
+  if (r.exitCode !== 0)
+    throw new TtydInstallError(`uname failed on the host (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 200)}`);
+  const [os = "", arch = ""] = r.stdout
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.trim());
   return ttydAssetFor(os, arch);
 }
 
@@ -92,7 +102,9 @@ export async function ensureTtyd(deps: TtydDeps, options: EnsureTtydOptions = {}
   const found = await ttydVersion(host, path);
   if (found) return { path, version: found, installed: false };
   if (!installIfMissing) {
-    throw new TtydMissingError(`ttyd is not installed at ${path} on the ${host.kind} host, and installIfMissing is false`);
+    throw new TtydMissingError(
+      `ttyd is not installed at ${path} on the ${host.kind} host, and installIfMissing is false`,
+    );
   }
 
   const asset = await hostAsset(host);
@@ -108,19 +120,30 @@ export async function ensureTtyd(deps: TtydDeps, options: EnsureTtydOptions = {}
       { timeoutMs: downloadTimeoutMs, signal: deps.signal },
     );
     if (download.exitCode !== 0) {
-      throw new TtydInstallError(`downloading ${url} on the host failed (exit ${download.exitCode}): ${download.stderr.trim().slice(0, 500)}`);
+      throw new TtydInstallError(
+        `downloading ${url} on the host failed (exit ${download.exitCode}): ${download.stderr.trim().slice(0, 500)}`,
+      );
     }
-    const install = await host.runCommand(`${shellCommand(["chmod", "755", partial])} && ${shellCommand(["mv", "-f", partial, path])}`);
+    const install = await host.runCommand(
+      `${shellCommand(["chmod", "755", partial])} && ${shellCommand(["mv", "-f", partial, path])}`,
+    );
     if (install.exitCode !== 0) {
-      throw new TtydInstallError(`installing ttyd to ${path} failed (exit ${install.exitCode}): ${install.stderr.trim().slice(0, 500)}`);
+      throw new TtydInstallError(
+        `installing ttyd to ${path} failed (exit ${install.exitCode}): ${install.stderr.trim().slice(0, 500)}`,
+      );
     }
   } catch (error) {
     await host.remove(partial).catch(() => undefined);
     if (TtydInstallError.isInstance(error)) throw error;
-    throw new TtydInstallError(`downloading ${url} on the host failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new TtydInstallError(`downloading ${url} on the host failed: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
   }
   const version = await ttydVersion(host, path);
-  if (!version) throw new TtydInstallError(`${url} was installed at ${path}, but \`ttyd --version\` does not answer; the download is not a ttyd binary for this host`);
+  if (!version)
+    throw new TtydInstallError(
+      `${url} was installed at ${path}, but \`ttyd --version\` does not answer; the download is not a ttyd binary for this host`,
+    );
   return { path, version, installed: true };
 }
 
@@ -153,11 +176,19 @@ export const launchTtydOptionsSchema = z.object({
   /** The ttyd binary on the host (from ensureTtyd). */
   ttydPath: z.string().check(z.minLength(1)),
   /** The task's tmux session. */
-  session: z.custom<TmuxSession>((v) => typeof v === "object" && v !== null && "socket" in v && "name" in v, "a TmuxSession"),
+  session: z.custom<TmuxSession>(
+    (v) => typeof v === "object" && v !== null && "socket" in v && "name" in v,
+    "a TmuxSession",
+  ),
   /** Most clients ttyd serves at once; 0 means no limit. */
   maxViewers: z._default(z.int().check(z.gte(0)), 0),
   /** HTTP basic credential ttyd demands; a random one when omitted. */
-  credential: z.optional(z.object({ username: z.string().check(z.regex(/^[^:\s]+$/, "no colon or whitespace")), password: z.string().check(z.minLength(1)) })),
+  credential: z.optional(
+    z.object({
+      username: z.string().check(z.regex(/^[^:\s]+$/, "no colon or whitespace")),
+      password: z.string().check(z.minLength(1)),
+    }),
+  ),
   /** Viewers attach with `tmux attach -r` and ttyd runs without -W. */
   readOnly: z._default(z.boolean(), false),
   /** Bound on ttyd printing its port. */
@@ -186,7 +217,18 @@ export async function launchTtyd(host: Host, options: LaunchTtydOptions): Promis
   if (!parsed.success) throw new TtydLaunchError(`launchTtyd options: ${z.prettifyError(parsed.error)}`);
   const { ttydPath, session, maxViewers, readOnly, readyTimeoutMs } = parsed.data;
   const credential = parsed.data.credential ?? { username: "optio", password: randomBytes(18).toString("base64url") };
-  const argv = [ttydPath, ...(readOnly ? [] : ["-W"]), "-i", "127.0.0.1", "-p", "0", "-m", String(maxViewers), "-T", "xterm-256color"];
+  const argv = [
+    ttydPath,
+    ...(readOnly ? [] : ["-W"]),
+    "-i",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "-m",
+    String(maxViewers),
+    "-T",
+    "xterm-256color",
+  ];
   argv.push("-c", `${credential.username}:${credential.password}`, "--");
   const command = `exec ${shellCommand(argv)} ${attachCommand(session, { readOnly })}`;
 
@@ -203,7 +245,10 @@ export async function launchTtyd(host: Host, options: LaunchTtydOptions): Promis
     tunnel = await host.openTunnel(hostPort);
   } catch (error) {
     await host.terminate(handle, { graceMs: 1000 });
-    throw new TtydLaunchError(`ttyd listens on port ${hostPort} of the host, but the tunnel to it failed: ${(error as Error)?.message ?? error}`, { cause: error });
+    throw new TtydLaunchError(
+      `ttyd listens on port ${hostPort} of the host, but the tunnel to it failed: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
   }
   let closing: Promise<void> | null = null;
   return {
@@ -234,7 +279,10 @@ function waitForPort(handle: ProcessHandle, timeoutMs: number): Promise<number> 
       else resolve(port as number);
     };
     const timer = setTimeout(
-      () => finish(new TtydLaunchError(`ttyd did not report its port within ${timeoutMs} ms; its output:\n${tail.join("\n")}`)),
+      () =>
+        finish(
+          new TtydLaunchError(`ttyd did not report its port within ${timeoutMs} ms; its output:\n${tail.join("\n")}`),
+        ),
       timeoutMs,
     );
     lines.on("line", (line) => {

@@ -68,7 +68,10 @@ export class Viewer {
     this.#options = options;
     this.#onClosed = onClosed;
     this.#readOnly = target.readOnly || options.readOnlyRequested;
-    this.#authTimer = setTimeout(() => this.close(CloseCode.policyViolation, "authentication timed out"), options.authTimeoutMs);
+    this.#authTimer = setTimeout(
+      () => this.close(CloseCode.policyViolation, "authentication timed out"),
+      options.authTimeoutMs,
+    );
     // A client that vanished without closing (a sleeping laptop, a dropped network) would otherwise keep
     // its tmux client attached, and tmux sizes the window for every client, until TCP gives up hours later.
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs).unref();
@@ -147,7 +150,10 @@ export class Viewer {
         env: { TERM: "xterm-256color", LC_CTYPE: "C.UTF-8" },
       });
     } catch (error) {
-      this.close(CloseCode.internalError, `could not open the terminal: ${String((error as Error)?.message ?? error).slice(0, 80)}`);
+      this.close(
+        CloseCode.internalError,
+        `could not open the terminal: ${String((error as Error)?.message ?? error).slice(0, 80)}`,
+      );
       return;
     }
     if (this.#state === "closed") {

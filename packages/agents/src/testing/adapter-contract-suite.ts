@@ -50,7 +50,10 @@ async function processesUsing(path: string): Promise<number[]> {
  * agent placed where the adapter looks for its binary: locally and, with
  * `ssh`, on a real SSH host. Call it from a test file of the adapter.
  */
-export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AdapterContractOptions): void {
+export function adapterContractSuite<C extends AgentTaskConfig>(
+  adapter: AgentAdapter<C>,
+  options: AdapterContractOptions,
+): void {
   const generic = adapter as unknown as AgentAdapter<AgentTaskConfig>;
 
   describe(`${adapter.displayName} adapter contract`, () => {
@@ -71,7 +74,9 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
     });
 
     it("rejects an unknown config field, naming it", () => {
-      expect(() => createAgentTask(adapter, { processId: "p1", name: "x", config: { notAField: 1 } })).toThrowError(/notAField/);
+      expect(() => createAgentTask(adapter, { processId: "p1", name: "x", config: { notAField: 1 } })).toThrowError(
+        /notAField/,
+      );
       try {
         createAgentTask(adapter, { processId: "p1", name: "x", config: { notAField: 1 } });
       } catch (error) {
@@ -80,19 +85,27 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
     });
 
     it("rejects a bad env variable name, naming the field", () => {
-      expect(() => createAgentTask(adapter, { processId: "p1", name: "x", config: { env: { "BAD NAME": "x" } } })).toThrowError(/env/);
+      expect(() =>
+        createAgentTask(adapter, { processId: "p1", name: "x", config: { env: { "BAD NAME": "x" } } }),
+      ).toThrowError(/env/);
     });
 
     it("returns argv with the binary first", () => {
       const config = z.parse(adapter.configSchema, {});
-      const command = adapter.command(config, { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", continueConversation: false, asRoot: false });
+      const command = adapter.command(config, {
+        workdir: "/w",
+        home: "/w/home",
+        binaryPath: "/bin/agent",
+        continueConversation: false,
+        asRoot: false,
+      });
       expect(command.argv[0]).toBe("/bin/agent");
     });
 
     it("puts a first message into argv, whole, only when the session gives one", () => {
       const config = z.parse(adapter.configSchema, {});
       const base = { workdir: "/w", home: "/w/home", binaryPath: "/bin/agent", asRoot: false };
-      const message = "Read the file and do the task; it's \"quoted\".";
+      const message = 'Read the file and do the task; it\'s "quoted".';
       for (const continueConversation of [false, true]) {
         const takesIt = !continueConversation || adapter.firstMessageOnContinue !== false;
         const argv = adapter.command(config, { ...base, continueConversation, firstMessage: message }).argv;
@@ -114,7 +127,11 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         fx.installDir = join(fx.root, "bin");
         await rm(fx.installDir, { recursive: true, force: true });
         await import("node:fs/promises").then((fs) => fs.mkdir(fx.installDir, { recursive: true }));
-        await writeFile(join(fx.installDir, options.placeScriptedAgent.binaryName), scriptedAgentScript({ versionOutput: options.placeScriptedAgent.versionOutput }), { mode: 0o755 });
+        await writeFile(
+          join(fx.installDir, options.placeScriptedAgent.binaryName),
+          scriptedAgentScript({ versionOutput: options.placeScriptedAgent.versionOutput }),
+          { mode: 0o755 },
+        );
         fx.store = new FileStateStore({ dir: join(fx.root, "state") });
         for (const remote of [false, true]) {
           const key = envKey(generic, remote);
@@ -150,7 +167,14 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         };
         const task = createAgentTask(adapter, { processId, name: scenario, config });
         const events: TaskEvent[] = [];
-        const running = runTask(task, { store: fx.store, resume: run.resume, onEvent: (e) => { events.push(e); control?.(events, running.cancel); } });
+        const running = runTask(task, {
+          store: fx.store,
+          resume: run.resume,
+          onEvent: (e) => {
+            events.push(e);
+            control?.(events, running.cancel);
+          },
+        });
         const outcome: TaskOutcome = await running.outcome;
         return { outcome, events, processId };
       }
@@ -181,21 +205,36 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
         expect(outcome.status).toBe("done");
         const args = events.find((e) => e.type === "progress" && e.message?.startsWith("args:"));
         expect(args && args.type === "progress" && args.message).toContain(kickoff);
-        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is working…` });
+        expect(events).toContainEqual({
+          type: "progress",
+          percent: null,
+          message: `${adapter.displayName} is working…`,
+        });
       });
 
       it("autoStart false: the agent starts without a first message, waiting for a person", async () => {
-        const { outcome, events } = await session("happy", { autoStart: false, env: { OPTIO_SCENARIO: "happy", OPTIO_ECHO_ARGS: "1" } });
+        const { outcome, events } = await session("happy", {
+          autoStart: false,
+          env: { OPTIO_SCENARIO: "happy", OPTIO_ECHO_ARGS: "1" },
+        });
         expect(outcome.status).toBe("done");
         const args = events.find((e) => e.type === "progress" && e.message?.startsWith("args:"));
         expect(args).toBeDefined();
-        expect(args && args.type === "progress" && args.message).not.toContain(defaultKickoffPrompt(adapter.instructionsFile));
-        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is waiting for input` });
+        expect(args && args.type === "progress" && args.message).not.toContain(
+          defaultKickoffPrompt(adapter.instructionsFile),
+        );
+        expect(events).toContainEqual({
+          type: "progress",
+          percent: null,
+          message: `${adapter.displayName} is waiting for input`,
+        });
       });
 
       it("deliverable: onDeliverable gets its path and text", async () => {
         const got: Array<[string, string]> = [];
-        const { outcome } = await session("deliverable", { onDeliverable: (_ctx: unknown, path: string, text: string) => void got.push([path, text]) });
+        const { outcome } = await session("deliverable", {
+          onDeliverable: (_ctx: unknown, path: string, text: string) => void got.push([path, text]),
+        });
         expect(outcome.status).toBe("done");
         expect(got).toEqual([["report.md", "# Report\n\nAll good.\n"]]);
       });
@@ -215,16 +254,30 @@ export function adapterContractSuite<C extends AgentTaskConfig>(adapter: AgentAd
       it("save, restore, continue: what the agent left (a cache, an absolute link) never breaks the resume", async () => {
         const regenerable = adapter.resume.regenerablePaths?.[0];
         const link = `${adapter.resume.privatePaths[0]}/optio-contract-link`;
-        const env = { OPTIO_SCENARIO: "leave-state", OPTIO_LEFT_CACHE: `${regenerable ?? "home/.optio-contract"}/optio-contract-cache`, OPTIO_LEFT_LINK: link };
+        const env = {
+          OPTIO_SCENARIO: "leave-state",
+          OPTIO_LEFT_CACHE: `${regenerable ?? "home/.optio-contract"}/optio-contract-cache`,
+          OPTIO_LEFT_LINK: link,
+        };
         const processId = `contract-round-trip-${Math.random().toString(36).slice(2, 8)}`;
         const first = await session("leave-state", { supportsResume: true, env }, undefined, { processId });
         expect(first.outcome).toEqual({ status: "done", summary: "turn 1, cache absent" });
-        const warned = first.events.filter((e) => e.type === "report" && e.level === "warn").map((e) => (e as { message: string }).message);
-        expect(warned).toContainEqual(expect.stringContaining(`left out of the snapshot: the link ${link} -> /usr/bin/env`));
+        const warned = first.events
+          .filter((e) => e.type === "report" && e.level === "warn")
+          .map((e) => (e as { message: string }).message);
+        expect(warned).toContainEqual(
+          expect.stringContaining(`left out of the snapshot: the link ${link} -> /usr/bin/env`),
+        );
 
-        const second = await session("leave-state", { supportsResume: true, env }, undefined, { processId, resume: true });
+        const second = await session("leave-state", { supportsResume: true, env }, undefined, {
+          processId,
+          resume: true,
+        });
         // The earlier turn came back with the workdir; a regenerable cache did not.
-        expect(second.outcome).toEqual({ status: "done", summary: `turn 2, cache ${regenerable ? "absent" : "present"}` });
+        expect(second.outcome).toEqual({
+          status: "done",
+          summary: `turn 2, cache ${regenerable ? "absent" : "present"}`,
+        });
       });
 
       it("cancel: cancelled, and no process of the agent is left", async () => {

@@ -18,7 +18,9 @@ export interface AdapterTestContext extends AdapterContext {
  * given) in a temp task root, with a created 0700 HOME, and the part of a
  * HookContext that install, plant and resume checks use (host, progress, signal).
  */
-export async function adapterTestContext(options: { processId?: string; ssh?: SSHConfigInput } = {}): Promise<AdapterTestContext> {
+export async function adapterTestContext(
+  options: { processId?: string; ssh?: SSHConfigInput } = {},
+): Promise<AdapterTestContext> {
   const root = await mkdtemp(join(tmpdir(), "optio-adapter-test-"));
   const tasks = join(root, "tasks");
   const host = createHost({
@@ -30,7 +32,12 @@ export async function adapterTestContext(options: { processId?: string; ssh?: SS
   await host.connect();
   const progress: string[] = [];
   const signal = new AbortController().signal;
-  const hook = { host, workdir: host.workdir, signal, reportProgress: (_p: number | null, message?: string) => progress.push(message ?? "") };
+  const hook = {
+    host,
+    workdir: host.workdir,
+    signal,
+    reportProgress: (_p: number | null, message?: string) => progress.push(message ?? ""),
+  };
   const home = join(host.workdir, "home");
   await host.mkdir(home, { mode: 0o700 });
   return {

@@ -14,7 +14,13 @@ import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
 import type { UsageTotals } from "../spec/usage.js";
 import { taskRootsIn } from "./task-roots.js";
 import { guardRealDirs, type RealDirsGuard, type RealDirsGuardOptions } from "./real-dirs-guard.js";
-import { isConversationRequest, startScriptedModel, type RecordedRequest, type ScriptedModel, type ScriptedTurn } from "./scripted-model.js";
+import {
+  isConversationRequest,
+  startScriptedModel,
+  type RecordedRequest,
+  type ScriptedModel,
+  type ScriptedTurn,
+} from "./scripted-model.js";
 
 export interface AgentWorkSuiteOptions {
   /** The config fields that install (or reuse) the pinned real binary in `installDir`. */
@@ -42,8 +48,15 @@ const SUMMARY = "wrote a poem about tmux";
 const RESUMED_SUMMARY = "finished after the interruption";
 
 /** The scripted work: the deliverable with its protocol lines, then DONE, then a closing word. */
-function scriptedWork(shellTool: string): { write: ScriptedTurn; done: ScriptedTurn; close: ScriptedTurn; finishResumed: ScriptedTurn } {
-  const shell = (command: string, description: string): ScriptedTurn["toolCalls"] => [{ name: shellTool, input: { command, description } }];
+function scriptedWork(shellTool: string): {
+  write: ScriptedTurn;
+  done: ScriptedTurn;
+  close: ScriptedTurn;
+  finishResumed: ScriptedTurn;
+} {
+  const shell = (command: string, description: string): ScriptedTurn["toolCalls"] => [
+    { name: shellTool, input: { command, description } },
+  ];
   const poem = POEM.replaceAll("\n", "\\n");
   return {
     write: {
@@ -54,10 +67,16 @@ function scriptedWork(shellTool: string): { write: ScriptedTurn; done: ScriptedT
       ),
       usage: { inputTokens: 900, outputTokens: 60 },
     },
-    done: { toolCalls: shell(`echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done"), usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 } },
+    done: {
+      toolCalls: shell(`echo 'DONE: ${SUMMARY}' >> optio.log`, "Report done"),
+      usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 },
+    },
     close: { text: "The poem is in deliverables/poem.txt." },
     finishResumed: {
-      toolCalls: shell(`echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log && echo 'DONE: ${RESUMED_SUMMARY}' >> optio.log`, "Report"),
+      toolCalls: shell(
+        `echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log && echo 'DONE: ${RESUMED_SUMMARY}' >> optio.log`,
+        "Report",
+      ),
       usage: { inputTokens: 1500, outputTokens: 25, cacheReadInputTokens: 800 },
     },
   };
@@ -80,7 +99,12 @@ function scriptedTotals(...turns: ScriptedTurn[]): Omit<UsageTotals, "byModel"> 
  * outcome's, which are the scripted numbers exactly; an adapter without a
  * usage source reports none.
  */
-function expectUsage(adapter: AgentAdapter, events: readonly unknown[], outcome: TaskOutcome, expected: Omit<UsageTotals, "byModel">): void {
+function expectUsage(
+  adapter: AgentAdapter,
+  events: readonly unknown[],
+  outcome: TaskOutcome,
+  expected: Omit<UsageTotals, "byModel">,
+): void {
   const reports = events.filter((e): e is Extract<TaskEvent, { type: "usage" }> => (e as TaskEvent).type === "usage");
   if (!adapter.usage) {
     expect(reports).toEqual([]);
@@ -106,8 +130,11 @@ interface CliResult {
 function runCli(path: string, args: readonly string[], cwd: string, stateDir: string): Promise<CliResult> {
   return new Promise((resolve) => {
     // Out of time, the CLI is stopped as Ctrl-C stops it: it cancels the task and stops its agent, leaving nothing running.
-    const child = execFile(process.execPath, [path, ...args], { cwd, env: { ...process.env, OPTIO_STATE_DIR: stateDir }, timeout: 420_000, killSignal: "SIGINT" }, (error, stdout, stderr) =>
-      resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [path, ...args],
+      { cwd, env: { ...process.env, OPTIO_STATE_DIR: stateDir }, timeout: 420_000, killSignal: "SIGINT" },
+      (error, stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -124,7 +151,10 @@ function cliOutcome(result: CliResult): unknown {
  * `autoStart: false`, and run from the CLI. Call it from the adapter's
  * real-binary test file; the binary is installed once into a temp dir.
  */
-export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<C>, options: AgentWorkSuiteOptions): void {
+export function agentWorkSuite<C extends AgentTaskConfig>(
+  adapter: AgentAdapter<C>,
+  options: AgentWorkSuiteOptions,
+): void {
   const kickoff = defaultKickoffPrompt(adapter.instructionsFile);
   const resumeNotice = defaultResumePrompt(adapter.instructionsFile);
   const work = scriptedWork(options.shellTool);
@@ -173,33 +203,84 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
       };
     }
 
-    function start(processId: string, url: string, extra: Record<string, unknown> = {}, onEvent?: (event: TaskEvent) => void) {
+    function start(
+      processId: string,
+      url: string,
+      extra: Record<string, unknown> = {},
+      onEvent?: (event: TaskEvent) => void,
+    ) {
       const task = createAgentTask(adapter, { processId, name: "poem", config: config(url, extra) });
-      return { task, run: runTask(task, { store: new FileStateStore({ dir: fx.stateDir }), ...(onEvent && { onEvent }) }) };
+      return {
+        task,
+        run: runTask(task, { store: new FileStateStore({ dir: fx.stateDir }), ...(onEvent && { onEvent }) }),
+      };
     }
 
     /** The adapter's CLI with the endpoint, the key and, over SSH, the test host's flags. */
-    async function cli(processId: string, url: string, ...extra: string[]): Promise<{ result: CliResult; cwd: string }> {
+    async function cli(
+      processId: string,
+      url: string,
+      ...extra: string[]
+    ): Promise<{ result: CliResult; cwd: string }> {
       const cwd = join(fx.root, `cli-${processId}`);
       await mkdir(cwd, { recursive: true });
-      const ssh = remote ? ["--ssh", `${fx.sshd.username}@127.0.0.1:${fx.sshd.port}`, "--identity", fx.sshd.identityFile, "--known-hosts", fx.sshd.knownHostsFile] : [];
-      const args = [...extra, "--process-id", processId, "--json", "--api-base-url", url, "--env", `ANTHROPIC_API_KEY=${API_KEY}`, "--install-dir", fx.installDir];
-      return { result: await runCli(options.cli.path, ["run", INSTRUCTIONS, ...args, ...ssh, ...(options.cli.flags ?? [])], cwd, fx.stateDir), cwd };
+      const ssh = remote
+        ? [
+            "--ssh",
+            `${fx.sshd.username}@127.0.0.1:${fx.sshd.port}`,
+            "--identity",
+            fx.sshd.identityFile,
+            "--known-hosts",
+            fx.sshd.knownHostsFile,
+          ]
+        : [];
+      const args = [
+        ...extra,
+        "--process-id",
+        processId,
+        "--json",
+        "--api-base-url",
+        url,
+        "--env",
+        `ANTHROPIC_API_KEY=${API_KEY}`,
+        "--install-dir",
+        fx.installDir,
+      ];
+      return {
+        result: await runCli(
+          options.cli.path,
+          ["run", INSTRUCTIONS, ...args, ...ssh, ...(options.cli.flags ?? [])],
+          cwd,
+          fx.stateDir,
+        ),
+        cwd,
+      };
     }
 
     describe(`the real ${adapter.displayName} does a task by itself (${kind})`, () => {
-      it("is kicked off, works through the scripted tool calls and ends done with its deliverable and the turns' usage", { timeout: 600_000 }, async () => {
+      it("is kicked off, works through the scripted tool calls and ends done with its deliverable and the turns' usage", {
+        timeout: 600_000,
+      }, async () => {
         // Nothing answers past DONE's turn: the agent's records end with the scripted turns whenever it is stopped.
         const m = await scriptedModel([work.write, work.done], true);
         const delivered: Array<[string, string]> = [];
         const events: TaskEvent[] = [];
-        const { run } = start(`work-${kind}`, m.url, { onDeliverable: (_ctx: unknown, path: string, text: string) => void delivered.push([path, text]) }, (e) => void events.push(e));
+        const { run } = start(
+          `work-${kind}`,
+          m.url,
+          { onDeliverable: (_ctx: unknown, path: string, text: string) => void delivered.push([path, text]) },
+          (e) => void events.push(e),
+        );
         const outcome = await run.outcome;
         expect(outcome, JSON.stringify(events.slice(-8))).toMatchObject({ status: "done", summary: SUMMARY });
         expectUsage(adapter, events, outcome, scriptedTotals(work.write, work.done));
         expect(delivered).toEqual([["poem.txt", POEM]]);
         expect(events).toContainEqual({ type: "progress", percent: 50, message: "poem written" });
-        expect(events).toContainEqual({ type: "progress", percent: null, message: `${adapter.displayName} is working…` });
+        expect(events).toContainEqual({
+          type: "progress",
+          percent: null,
+          message: `${adapter.displayName} is working…`,
+        });
         const conversation = m.requests.filter(isConversationRequest);
         expect(m.turnsUsed).toBeGreaterThanOrEqual(2);
         // The first request carries the kickoff and the key; the next one the shell tool's result.
@@ -209,7 +290,9 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         options.checkRequests?.(m.requests);
       });
 
-      it("autoStart false: waits for a person (no model request within 5 s of its prompt showing), then sendText starts the work", { timeout: 600_000 }, async () => {
+      it("autoStart false: waits for a person (no model request within 5 s of its prompt showing), then sendText starts the work", {
+        timeout: 600_000,
+      }, async () => {
         const m = await scriptedModel([work.write, work.done, work.close]);
         let waiting!: () => void;
         const launched = new Promise<void>((resolve) => (waiting = resolve));
@@ -217,14 +300,19 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
           if (e.type === "progress" && e.message === `${adapter.displayName} is waiting for input`) waiting();
         });
         await launched;
-        await until(async () => (await task.readScreen().catch(() => "")).includes(options.promptOnScreen), `${adapter.displayName}'s prompt`);
+        await until(
+          async () => (await task.readScreen().catch(() => "")).includes(options.promptOnScreen),
+          `${adapter.displayName}'s prompt`,
+        );
         await expect(m.waitForRequest(isConversationRequest, 5_000)).rejects.toThrow(/no matching request/);
         await task.sendText(`${kickoff}`, { submit: true });
         expect(await run.outcome).toMatchObject({ status: "done", summary: SUMMARY });
         expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
       });
 
-      it("cancelled after its first turn, is resumed by the CLI's --resume in a new process and continues its transcript and usage to done", { timeout: 600_000 }, async () => {
+      it("cancelled after its first turn, is resumed by the CLI's --resume in a new process and continues its transcript and usage to done", {
+        timeout: 600_000,
+      }, async () => {
         const processId = `work-resume-${kind}`;
         const first = await scriptedModel([work.write], true);
         const events: TaskEvent[] = [];
@@ -239,12 +327,26 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         const second = await scriptedModel([work.finishResumed], true);
         const { result, cwd } = await cli(processId, second.url, "--resume");
         expect(result.code, result.stderr).toBe(0);
-        expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: RESUMED_SUMMARY } });
+        expect(cliOutcome(result)).toMatchObject({
+          type: "outcome",
+          outcome: { status: "done", summary: RESUMED_SUMMARY },
+        });
         // The resumed session reads the conversation from its start: its totals continue the first session's.
-        const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as TaskEvent);
-        expectUsage(adapter, lines, (cliOutcome(result) as { outcome: TaskOutcome }).outcome, scriptedTotals(work.write, work.finishResumed));
+        const lines = result.stdout
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as TaskEvent);
+        expectUsage(
+          adapter,
+          lines,
+          (cliOutcome(result) as { outcome: TaskOutcome }).outcome,
+          scriptedTotals(work.write, work.finishResumed),
+        );
         // For the person at the terminal (stderr beside --json): one line with the sum.
-        if (adapter.usage) expect(result.stderr).toMatch(/^Usage: 2\.4k in \/ 85 out · 800 cache read \/ 0 cache write( · \$\d+\.\d\d)? \(2 turns; .+\)$/m);
+        if (adapter.usage)
+          expect(result.stderr).toMatch(
+            /^Usage: 2\.4k in \/ 85 out · 800 cache read \/ 0 cache write( · \$\d+\.\d\d)? \(2 turns; .+\)$/m,
+          );
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         // The resumed session's first request carries the earlier turn and the resume notice; the kickoff only once, from the first session.
         const resumed = messagesText(second.requests.find(isConversationRequest)!);
@@ -253,14 +355,19 @@ export function agentWorkSuite<C extends AgentTaskConfig>(adapter: AgentAdapter<
         expect(resumed.split(kickoff)).toHaveLength(2);
       });
 
-      it("runs from the CLI with --api-base-url: exits 0 with the deliverable saved", { timeout: 600_000 }, async () => {
+      it("runs from the CLI with --api-base-url: exits 0 with the deliverable saved", {
+        timeout: 600_000,
+      }, async () => {
         const processId = `work-cli-${kind}`;
         const m = await scriptedModel([work.write, work.done, work.close]);
         const { result, cwd } = await cli(processId, m.url);
         expect(result.code, result.stderr).toBe(0);
         expect(cliOutcome(result)).toMatchObject({ type: "outcome", outcome: { status: "done", summary: SUMMARY } });
         // --json carries the agent's state as its hooks reported it, from starting to exited.
-        const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; state?: string });
+        const events = result.stdout
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as { type: string; state?: string });
         const states = events.flatMap((e) => (e.type === "agent-state" ? [e.state] : []));
         expect(states[0]).toBe("starting");
         expect(states).toContain("working");

@@ -20,13 +20,16 @@ export interface ScriptedTurn {
   usage?: ScriptedUsage;
 }
 
-type ContentBlock = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+type ContentBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
 
 /** The Anthropic Messages API message for a turn; `id` names it and its tool calls. */
 export function messageOf(turn: ScriptedTurn, id: string, model: string) {
   const content: ContentBlock[] = [];
   if (turn.text !== undefined) content.push({ type: "text", text: turn.text });
-  for (const [i, call] of (turn.toolCalls ?? []).entries()) content.push({ type: "tool_use", id: `toolu_${id}_${i}`, name: call.name, input: call.input });
+  for (const [i, call] of (turn.toolCalls ?? []).entries())
+    content.push({ type: "tool_use", id: `toolu_${id}_${i}`, name: call.name, input: call.input });
   const usage = turn.usage ?? {};
   return {
     id: `msg_${id}`,
@@ -53,14 +56,22 @@ function event(type: string, data: Record<string, unknown>): string {
 export function streamEventsOf(message: ReturnType<typeof messageOf>): string {
   const { content, usage, stop_reason, ...head } = message;
   // The whole usage already at the start as well as at the end: an agent that records either one records the scripted numbers.
-  const parts = [event("message_start", { message: { ...head, content: [], stop_reason: null, usage } }), event("ping", {})];
+  const parts = [
+    event("message_start", { message: { ...head, content: [], stop_reason: null, usage } }),
+    event("ping", {}),
+  ];
   content.forEach((block, index) => {
     if (block.type === "text") {
       parts.push(event("content_block_start", { index, content_block: { type: "text", text: "" } }));
       parts.push(event("content_block_delta", { index, delta: { type: "text_delta", text: block.text } }));
     } else {
       parts.push(event("content_block_start", { index, content_block: { ...block, input: {} } }));
-      parts.push(event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) } }));
+      parts.push(
+        event("content_block_delta", {
+          index,
+          delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) },
+        }),
+      );
     }
     parts.push(event("content_block_stop", { index }));
   });

@@ -54,10 +54,12 @@ export async function guardRealDirs(options: RealDirsGuardOptions): Promise<Real
       const found: string[] = [];
       for (const dir of options.watched) {
         const canary = join(dir, canaryName);
-        if ((await readFile(canary, "utf8").catch(() => null)) !== CANARY_TEXT) found.push(`${canary}: canary changed or removed`);
+        if ((await readFile(canary, "utf8").catch(() => null)) !== CANARY_TEXT)
+          found.push(`${canary}: canary changed or removed`);
       }
       const after = new Map<string, string>();
-      for (const dir of options.watched) for (const [path, row] of await inventory(dir, canaryName)) after.set(path, row);
+      for (const dir of options.watched)
+        for (const [path, row] of await inventory(dir, canaryName)) after.set(path, row);
       for (const [path, row] of after) {
         if (!before.has(path)) found.push(`${path}: added`);
         else if (before.get(path) !== row) found.push(`${path}: modified`);

@@ -30,11 +30,14 @@ export function createScriptedAdapter(options: ScriptedAdapterOptions = {}): Age
     instructionsFile: "AGENTS.md",
     browser: options.browser ?? "redirect",
     async install(ctx, config) {
-      const dir = config.installDir ? await expandHostPath(ctx.host, config.installDir) : posix.join(ctx.host.taskDir, "bin");
+      const dir = config.installDir
+        ? await expandHostPath(ctx.host, config.installDir)
+        : posix.join(ctx.host.taskDir, "bin");
       const binaryPath = posix.join(dir, SCRIPTED_BINARY);
       const probe = await ctx.host.runCommand(`${shellQuote(binaryPath)} --version`);
       if (probe.exitCode === 0 && probe.stdout.trim() === versionOutput) return { binaryPath, version: versionOutput };
-      if (!config.installIfMissing) throw new AgentNotInstalledError(`${binaryPath} is missing and installIfMissing is false`);
+      if (!config.installIfMissing)
+        throw new AgentNotInstalledError(`${binaryPath} is missing and installIfMissing is false`);
       await ctx.host.putFile(binaryPath, Buffer.from(scriptedAgentScript({ versionOutput })), { mode: 0o755 });
       return { binaryPath, version: versionOutput };
     },

@@ -5,7 +5,18 @@ export interface ScriptedAgentOptions {
   versionOutput?: string;
 }
 
-export const SCRIPTED_SCENARIOS = ["happy", "deliverable", "error", "crash", "silent-exit", "slow", "flood", "interactive", "keys", "leave-state"] as const;
+export const SCRIPTED_SCENARIOS = [
+  "happy",
+  "deliverable",
+  "error",
+  "crash",
+  "silent-exit",
+  "slow",
+  "flood",
+  "interactive",
+  "keys",
+  "leave-state",
+] as const;
 export type ScriptedScenario = (typeof SCRIPTED_SCENARIOS)[number];
 
 /**

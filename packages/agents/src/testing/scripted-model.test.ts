@@ -10,7 +10,11 @@ afterEach(async () => {
 const tools = [{ name: "Bash", description: "runs a command", input_schema: { type: "object" } }];
 
 function post(path: string, body: unknown): Promise<Response> {
-  return fetch(`${model!.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "k" }, body: JSON.stringify(body) });
+  return fetch(`${model!.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": "k" },
+    body: JSON.stringify(body),
+  });
 }
 
 /** The server-sent events of a streamed answer, as [event, data] pairs. */
@@ -21,7 +25,10 @@ async function events(response: Response): Promise<Array<[string, Record<string,
     .filter(Boolean)
     .map((chunk) => {
       const [eventLine, dataLine] = chunk.split("\n");
-      return [eventLine!.replace(/^event: /, ""), JSON.parse(dataLine!.replace(/^data: /, "")) as Record<string, unknown>];
+      return [
+        eventLine!.replace(/^event: /, ""),
+        JSON.parse(dataLine!.replace(/^data: /, "")) as Record<string, unknown>,
+      ];
     });
 }
 
@@ -37,18 +44,27 @@ describe("startScriptedModel", () => {
   it("answers conversation requests with the scripted turns in order, as plain JSON", async () => {
     model = await startScriptedModel({
       turns: [
-        { text: "Writing the file.", toolCalls: [{ name: "Write", input: { file_path: "a.txt", content: "hi" } }], usage: { inputTokens: 120, outputTokens: 30 } },
+        {
+          text: "Writing the file.",
+          toolCalls: [{ name: "Write", input: { file_path: "a.txt", content: "hi" } }],
+          usage: { inputTokens: 120, outputTokens: 30 },
+        },
         { text: "Done." },
       ],
     });
-    const first = await (await post("/v1/messages", { model: "m1", messages: [{ role: "user", content: "go" }], tools })).json();
+    const first = await (
+      await post("/v1/messages", { model: "m1", messages: [{ role: "user", content: "go" }], tools })
+    ).json();
     expect(first).toMatchObject({
       type: "message",
       role: "assistant",
       model: "m1",
       stop_reason: "tool_use",
       usage: { input_tokens: 120, output_tokens: 30 },
-      content: [{ type: "text", text: "Writing the file." }, { type: "tool_use", name: "Write", input: { file_path: "a.txt", content: "hi" } }],
+      content: [
+        { type: "text", text: "Writing the file." },
+        { type: "tool_use", name: "Write", input: { file_path: "a.txt", content: "hi" } },
+      ],
     });
     expect(first.content[1].id).toMatch(/^toolu_/);
     const second = await (await post("/v1/messages", { model: "m1", messages: [], tools })).json();
@@ -60,7 +76,9 @@ describe("startScriptedModel", () => {
   });
 
   it("streams a turn as the Messages API's server-sent events", async () => {
-    model = await startScriptedModel({ turns: [{ text: "Running it.", toolCalls: [{ name: "Bash", input: { command: "echo hi" } }] }] });
+    model = await startScriptedModel({
+      turns: [{ text: "Running it.", toolCalls: [{ name: "Bash", input: { command: "echo hi" } }] }],
+    });
     const response = await post("/v1/messages?beta=true", { model: "m2", stream: true, messages: [], tools });
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     const seen = await events(response);
@@ -81,12 +99,29 @@ describe("startScriptedModel", () => {
     expect(seen[5]![1]).toMatchObject({ index: 1, content_block: { type: "tool_use", name: "Bash", input: {} } });
     expect(JSON.parse((seen[6]![1].delta as { partial_json: string }).partial_json)).toEqual({ command: "echo hi" });
     expect(seen[8]![1]).toMatchObject({ delta: { stop_reason: "tool_use" } });
-    expect(model.requests[0]).toMatchObject({ method: "POST", path: "/v1/messages?beta=true", turn: 0, body: { model: "m2", stream: true } });
+    expect(model.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/messages?beta=true",
+      turn: 0,
+      body: { model: "m2", stream: true },
+    });
   });
 
   it("streams the scripted usage in both message_start and message_delta", async () => {
-    const usage = { input_tokens: 700, output_tokens: 40, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 };
-    model = await startScriptedModel({ turns: [{ text: "x", usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 } }] });
+    const usage = {
+      input_tokens: 700,
+      output_tokens: 40,
+      cache_read_input_tokens: 300,
+      cache_creation_input_tokens: 20,
+    };
+    model = await startScriptedModel({
+      turns: [
+        {
+          text: "x",
+          usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 },
+        },
+      ],
+    });
     const seen = await events(await post("/v1/messages", { model: "m", stream: true, messages: [], tools }));
     expect(seen.find(([name]) => name === "message_start")![1]).toMatchObject({ message: { usage } });
     expect(seen.find(([name]) => name === "message_delta")![1]).toMatchObject({ usage });
@@ -111,7 +146,9 @@ describe("startScriptedModel", () => {
 
   it("gives side requests without tools a harmless answer that consumes no turn", async () => {
     model = await startScriptedModel({ turns: [{ text: "the real turn" }] });
-    const side = await (await post("/v1/messages", { model: "small", max_tokens: 1, messages: [{ role: "user", content: "quota" }] })).json();
+    const side = await (
+      await post("/v1/messages", { model: "small", max_tokens: 1, messages: [{ role: "user", content: "quota" }] })
+    ).json();
     expect(side).toMatchObject({ stop_reason: "end_turn", content: [{ type: "text", text: "OK" }] });
     const real = await (await post("/v1/messages", { model: "m", messages: [], tools })).json();
     expect(real.content[0].text).toBe("the real turn");
@@ -120,7 +157,13 @@ describe("startScriptedModel", () => {
 
   it("counts tokens without consuming a turn", async () => {
     model = await startScriptedModel({ turns: [{ text: "x" }] });
-    const counted = await (await post("/v1/messages/count_tokens?beta=true", { model: "m", messages: [{ role: "user", content: "a".repeat(400) }], tools })).json();
+    const counted = await (
+      await post("/v1/messages/count_tokens?beta=true", {
+        model: "m",
+        messages: [{ role: "user", content: "a".repeat(400) }],
+        tools,
+      })
+    ).json();
     expect(counted.input_tokens).toBeGreaterThan(100);
     expect(model.turnsUsed).toBe(0);
   });

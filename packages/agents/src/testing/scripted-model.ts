@@ -89,7 +89,11 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
 
   function answer(res: ServerResponse, turn: ScriptedTurn, body: { model?: unknown; stream?: unknown }): void {
     answered += 1;
-    const message = messageOf(turn, `scripted_${serverTag}_${answered}`, typeof body.model === "string" ? body.model : "scripted-model");
+    const message = messageOf(
+      turn,
+      `scripted_${serverTag}_${answered}`,
+      typeof body.model === "string" ? body.model : "scripted-model",
+    );
     if (body.stream !== true) return sendJson(res, 200, message);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     res.end(streamEventsOf(message));
@@ -106,12 +110,19 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
     for (const waiter of waiters) waiter(recorded);
 
     const route = path.split("?")[0];
-    if (recorded.method === "POST" && route === "/v1/messages/count_tokens") return sendJson(res, 200, { input_tokens: tokenEstimate(body) });
+    if (recorded.method === "POST" && route === "/v1/messages/count_tokens")
+      return sendJson(res, 200, { input_tokens: tokenEstimate(body) });
     if (recorded.method === "POST" && route === "/v1/messages") {
       const request = (body ?? {}) as { model?: unknown; stream?: unknown };
       if (turn) return answer(res, turn, request);
       if (conversation && options.holdAfterLastTurn) return;
-      return answer(res, conversation ? (options.afterLastTurn ?? { text: "Nothing more to do." }) : (options.sideAnswer ?? { text: "OK" }), request);
+      return answer(
+        res,
+        conversation
+          ? (options.afterLastTurn ?? { text: "Nothing more to do." })
+          : (options.sideAnswer ?? { text: "OK" }),
+        request,
+      );
     }
     // Reachability probes (`HEAD /api/hello`) and anything else an agent asks on the side: a plain yes.
     if (recorded.method === "HEAD") {
@@ -146,7 +157,9 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`no matching request to the scripted model within ${timeoutMs} ms (${requests.length} seen)`));
+          reject(
+            new Error(`no matching request to the scripted model within ${timeoutMs} ms (${requests.length} seen)`),
+          );
         }, timeoutMs);
         const waiter = (request: RecordedRequest) => {
           if (!match(request)) return;

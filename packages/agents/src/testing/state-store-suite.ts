@@ -2,7 +2,13 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateNotFoundError } from "../spec/errors.js";
-import { type BlobFiles, hasBlobFiles, type SeedRecord, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
+import {
+  type BlobFiles,
+  hasBlobFiles,
+  type SeedRecord,
+  type SnapshotRecord,
+  type StateStore,
+} from "../spec/state-store.js";
 
 export interface StateStoreUnderTest {
   store: StateStore;
@@ -39,7 +45,11 @@ async function digestOf(source: AsyncIterable<unknown>): Promise<{ sha256: strin
   return { sha256: hash.digest("hex"), bytes };
 }
 
-function snapshotInput(processId: string, capturedAt: string, overrides: Partial<SnapshotRecord> = {}): Omit<SnapshotRecord, "id"> {
+function snapshotInput(
+  processId: string,
+  capturedAt: string,
+  overrides: Partial<SnapshotRecord> = {},
+): Omit<SnapshotRecord, "id"> {
   return {
     processId,
     agent: "claudecode",
@@ -67,7 +77,11 @@ export interface StateStoreSuiteOptions {
  * The behaviour every StateStore must show. Call it from a vitest file with a
  * factory that makes a fresh, empty store per test.
  */
-export function stateStoreSuite(name: string, makeStore: () => Promise<StateStoreUnderTest>, options: StateStoreSuiteOptions = {}): void {
+export function stateStoreSuite(
+  name: string,
+  makeStore: () => Promise<StateStoreUnderTest>,
+  options: StateStoreSuiteOptions = {},
+): void {
   describe(`StateStore contract: ${name}`, () => {
     let current: StateStoreUnderTest;
     let store: StateStore;
@@ -99,7 +113,9 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
         const empty = await store.putBlob(new Uint8Array(0));
         expect(new Set([fromArray, fromReadable, empty]).size).toBe(3);
         expect(Buffer.concat(await (await store.getBlob(fromArray)).toArray()).toString()).toBe("hello, state store");
-        expect(Buffer.concat(await (await store.getBlob(fromReadable)).toArray()).toString()).toBe("part one, part two");
+        expect(Buffer.concat(await (await store.getBlob(fromReadable)).toArray()).toString()).toBe(
+          "part one, part two",
+        );
         expect((await (await store.getBlob(empty)).toArray()).length).toBe(0);
       });
 
@@ -111,7 +127,9 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
       });
 
       it("an unknown id is StateNotFoundError; a path-like id is refused", async () => {
-        await expect(store.getBlob("0123456789abcdef0123456789abcdef")).rejects.toSatisfy(StateNotFoundError.isInstance);
+        await expect(store.getBlob("0123456789abcdef0123456789abcdef")).rejects.toSatisfy(
+          StateNotFoundError.isInstance,
+        );
         await expect(store.getBlob("../../../../etc/passwd")).rejects.toThrow();
       });
 
@@ -176,7 +194,9 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
 
         it("an unknown id is StateNotFoundError; a path-like id is refused", async () => {
           const files = fileStore();
-          await expect(files.openBlobFile("0123456789abcdef0123456789abcdef")).rejects.toSatisfy(StateNotFoundError.isInstance);
+          await expect(files.openBlobFile("0123456789abcdef0123456789abcdef")).rejects.toSatisfy(
+            StateNotFoundError.isInstance,
+          );
           await expect(files.openBlobFile("../../../../etc/passwd")).rejects.toThrow();
         });
       });
@@ -193,7 +213,12 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
       });
 
       it("lists newest first by capture time, per processId", async () => {
-        const times = ["2025-03-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z", "2025-05-01T00:00:00.000Z", "2025-02-01T00:00:00.000Z"];
+        const times = [
+          "2025-03-01T00:00:00.000Z",
+          "2025-01-01T00:00:00.000Z",
+          "2025-05-01T00:00:00.000Z",
+          "2025-02-01T00:00:00.000Z",
+        ];
         const inserted: SnapshotRecord[] = [];
         for (const time of times) inserted.push(await store.insertSnapshot(snapshotInput("proc-a", time)));
         const other = await store.insertSnapshot(snapshotInput("proc-b", "2026-01-01T00:00:00.000Z"));
@@ -220,7 +245,12 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
 
         const removed = await store.pruneSnapshots("proc-a", 5);
         expect(removed.map((r) => r.id).sort()).toEqual([inserted[0]?.id, inserted[1]?.id].sort());
-        expect((await store.listSnapshots("proc-a")).map((r) => r.id)).toEqual(inserted.slice(2).reverse().map((r) => r.id));
+        expect((await store.listSnapshots("proc-a")).map((r) => r.id)).toEqual(
+          inserted
+            .slice(2)
+            .reverse()
+            .map((r) => r.id),
+        );
         expect(await store.pruneSnapshots("proc-a", 5)).toEqual([]);
         expect(await store.listSnapshots("proc-b")).toEqual([kept]);
 
@@ -235,7 +265,10 @@ export function stateStoreSuite(name: string, makeStore: () => Promise<StateStor
         const oldClaude = await store.insertSeed(seedInput("claudecode", "2025-01-01T00:00:00.000Z"));
         const opencode = await store.insertSeed(seedInput("opencode", "2025-02-01T00:00:00.000Z"));
         const newClaude = await store.insertSeed(seedInput("claudecode", "2025-03-01T00:00:00.000Z"));
-        expect(newClaude).toEqual({ ...seedInput("claudecode", "2025-03-01T00:00:00.000Z"), id: expect.stringMatching(ID_SHAPE) });
+        expect(newClaude).toEqual({
+          ...seedInput("claudecode", "2025-03-01T00:00:00.000Z"),
+          id: expect.stringMatching(ID_SHAPE),
+        });
 
         expect(await store.getSeed(opencode.id)).toEqual(opencode);
         expect(await store.getSeed("0123456789abcdef0123456789abcdef")).toBeNull();

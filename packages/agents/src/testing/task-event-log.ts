@@ -6,7 +6,10 @@ export interface TaskEventLog {
   /** Pass as runTask's onEvent. */
   readonly onEvent: (event: TaskEvent) => void;
   /** The first event (from `from` on) that matches; rejects after timeoutMs. Resolves with the event and its index. */
-  waitFor(match: (event: TaskEvent) => boolean, options?: { from?: number; timeoutMs?: number }): Promise<{ event: TaskEvent; index: number }>;
+  waitFor(
+    match: (event: TaskEvent) => boolean,
+    options?: { from?: number; timeoutMs?: number },
+  ): Promise<{ event: TaskEvent; index: number }>;
 }
 
 export function taskEventLog(): TaskEventLog {
@@ -31,7 +34,9 @@ export function taskEventLog(): TaskEventLog {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching event within ${timeoutMs} ms; the last ones: ${JSON.stringify(events.slice(-6))}`));
+          reject(
+            new Error(`no matching event within ${timeoutMs} ms; the last ones: ${JSON.stringify(events.slice(-6))}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

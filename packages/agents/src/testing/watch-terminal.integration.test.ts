@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 const slowTask = (processId: string) =>
-  createAgentTask(createScriptedAdapter(), { processId, name: "t", config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" } } });
+  createAgentTask(createScriptedAdapter(), {
+    processId,
+    name: "t",
+    config: { supportsResume: false, env: { OPTIO_SCENARIO: "slow" } },
+  });
 
 describe("watchTerminal", () => {
   it("hands over the terminal's URL, returns what was seen, and cancels the task", async () => {

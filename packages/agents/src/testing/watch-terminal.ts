@@ -14,7 +14,11 @@ export interface WatchedTerminal<T> {
  * `look` does or throws, the agent does not outlive the call: the task is
  * cancelled and its teardown awaited before this returns or rethrows.
  */
-export async function watchTerminal<T>(task: Task, options: Omit<RunTaskOptions, "signal">, look: (url: string) => Promise<T>): Promise<WatchedTerminal<T>> {
+export async function watchTerminal<T>(
+  task: Task,
+  options: Omit<RunTaskOptions, "signal">,
+  look: (url: string) => Promise<T>,
+): Promise<WatchedTerminal<T>> {
   const run = runTask(task, options);
   const events: TaskEvent[] = [];
   let seen: T | undefined;

@@ -3,4 +3,6 @@
 import { createScriptedAdapter } from "../../testing.js";
 import { runCli } from "../run-cli.js";
 
-process.exit(await runCli(createScriptedAdapter(), process.argv.slice(2), {}, { bin: "optio-scripted", version: "0.0.0-test" }));
+process.exit(
+  await runCli(createScriptedAdapter(), process.argv.slice(2), {}, { bin: "optio-scripted", version: "0.0.0-test" }),
+);

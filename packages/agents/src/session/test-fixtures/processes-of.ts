@@ -21,7 +21,8 @@ export function processesOf(taskDir: string): string[] {
     } catch {
       // Gone, or not ours to read.
     }
-    if (cmdline.includes(taskDir) || cwd.startsWith(taskDir) || readProc(pid, "environ").includes(taskDir)) found.push(`${pid} ${cmdline.trim()}`);
+    if (cmdline.includes(taskDir) || cwd.startsWith(taskDir) || readProc(pid, "environ").includes(taskDir))
+      found.push(`${pid} ${cmdline.trim()}`);
   }
   return found;
 }

@@ -26,7 +26,10 @@ export class Worker {
 
   constructor(args: WorkerArgs) {
     const env = { ...process.env, ...(args.ssh ? { OPTIO_TEST_SSH: JSON.stringify(args.ssh) } : {}) };
-    this.child = spawn(process.execPath, [worker, args.mode, args.stateDir, args.processId], { env, stdio: ["ignore", "pipe", "inherit"] });
+    this.child = spawn(process.execPath, [worker, args.mode, args.stateDir, args.processId], {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     createInterface({ input: this.child.stdout! }).on("line", (text) => {
       this.events.push(JSON.parse(text) as TaskEvent);
       for (const wake of this.waiters.splice(0)) wake();
@@ -45,7 +48,10 @@ export class Worker {
     for (;;) {
       const found = this.events.find(match);
       if (found) return found;
-      if (exited || Date.now() > deadline) throw new Error(`the worker ${exited ? "exited" : "timed out"} before ${what}; events: ${JSON.stringify(this.events)}`);
+      if (exited || Date.now() > deadline)
+        throw new Error(
+          `the worker ${exited ? "exited" : "timed out"} before ${what}; events: ${JSON.stringify(this.events)}`,
+        );
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 1000);
@@ -57,4 +63,3 @@ export class Worker {
     this.child.kill("SIGKILL");
   }
 }
-
