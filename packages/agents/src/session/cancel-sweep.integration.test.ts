@@ -121,10 +121,18 @@ async function cancelAt(
   return { outcome, cancelToOutcomeMs, left };
 }
 
-/** 0, 10, 20 … ms up to `spanMs` (and one step past it), at most MAX_POINTS of them. */
-function delays(spanMs: number): number[] {
-  const step = Math.max(10, Math.ceil(spanMs / (MAX_POINTS - 1) / 10) * 10);
-  return Array.from({ length: Math.min(MAX_POINTS, Math.ceil(spanMs / step) + 1) }, (_, i) => i * step);
+/**
+ * 0, 10, 20 … ms up to `spanMs` (and one step past it): coarser steps past
+ * MAX_POINTS, finer ones when a fast machine's span holds fewer than
+ * `minPoints` of them, so the sweep never shrinks with the machine's speed.
+ */
+function delays(spanMs: number, minPoints: number): number[] {
+  let step = Math.max(10, Math.ceil(spanMs / (MAX_POINTS - 1) / 10) * 10);
+  if (Math.ceil(spanMs / step) + 1 < minPoints) step = Math.max(1, Math.floor(spanMs / (minPoints - 1)));
+  return Array.from(
+    { length: Math.max(minPoints, Math.min(MAX_POINTS, Math.ceil(spanMs / step) + 1)) },
+    (_, i) => i * step,
+  );
 }
 
 describe.each(["local", "ssh"] as const)("a cancel at any instant of the start (%s host)", (kind) => {
@@ -140,11 +148,14 @@ describe.each(["local", "ssh"] as const)("a cancel at any instant of the start (
     async (anchor) => {
       const span = anchor === "start" ? timings.tickMs : timings.tickMs - timings.widgetMs;
       const results: Array<{ delayMs: number } & PointResult> = [];
-      for (const delayMs of delays(span)) {
+      const minPoints = anchor === "start" ? 10 : 5;
+      for (const delayMs of delays(span, minPoints)) {
         const result = await cancelAt(kind, `sweep-${kind}-${anchor}-${delayMs}`, anchor, delayMs);
         results.push({ delayMs, ...result });
       }
-      expect(results.length).toBeGreaterThanOrEqual(anchor === "start" ? 10 : 5);
+      expect(results.length).toBeGreaterThanOrEqual(minPoints);
+      // The sweep reaches past the whole span, however fast the machine started the task.
+      expect(results.at(-1)?.delayMs).toBeGreaterThanOrEqual(span);
       console.info(
         `${kind}, after the ${anchor} (start ${Math.round(timings.tickMs)} ms, widget at ${Math.round(timings.widgetMs)} ms): ` +
           results.map((r) => `${r.delayMs} ms → ${Math.round(r.cancelToOutcomeMs)} ms`).join(", "),
