@@ -71,4 +71,6 @@ export const claudeUsageSource: UsageFileSource = {
   kind: "file",
   path: claudeTranscriptPath,
   parse: parseClaudeTranscriptLine,
+  // claude may record the turn that wrote DONE a moment after that line shows (seen over SSH on a quiet machine).
+  settleMs: 3000,
 };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,6 +135,32 @@ describe("the usage follower", () => {
     const quick = Date.now();
     await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where }).settle();
     expect(Date.now() - quick).toBeLessThan(100);
+  });
+
+  it("settles a file source once the file holds still, so a turn written just after the end is counted", async () => {
+    const file = join(root, "records.log");
+    await writeFile(file, "m1 model-a 100 10\n");
+    const follower = createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: { ...fileSource, settleMs: 5000 },
+      where,
+    });
+    follower.follow();
+    // The agent still writes its last turn for a while after the session decided to end.
+    const writing = (async () => {
+      for (let i = 2; i <= 4; i++) {
+        await sleep(150);
+        await appendFile(file, `m${i} model-a 1 1\n`);
+      }
+    })();
+    const started = performance.now();
+    await follower.settle();
+    const waited = performance.now() - started;
+    await writing;
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(5000);
+    expect((await follower.finish())?.turns).toBe(4);
   });
 
   it("reads nothing without a source", async () => {

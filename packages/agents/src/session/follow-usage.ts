@@ -125,8 +125,21 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
         source.kind === "file" ? tail(source.path(where), source.parse) : poll(source.command(where), source.parse);
     },
     settle: async () => {
-      if (source?.kind !== "command" || !source.settleMs) return;
+      if (!source?.settleMs) return;
       const deadline = Date.now() + source.settleMs;
+      if (source.kind === "file") {
+        // Settled once the file has held still for two polls: the agent wrote what its last turn left.
+        let size = -1;
+        let still = 0;
+        while (Date.now() < deadline) {
+          const now = (await host.stat(source.path(where)).catch(() => null))?.size ?? 0;
+          still = now === size ? still + 1 : 0;
+          if (still >= 2) return;
+          size = now;
+          await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
+        }
+        return;
+      }
       while (Date.now() < deadline) {
         const result = await host
           .runCommand(source.command(where), { cwd: where.workdir, timeoutMs: USAGE_COMMAND_TIMEOUT_MS })

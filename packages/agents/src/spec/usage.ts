@@ -47,6 +47,12 @@ export interface UsageFileSource {
   path(where: UsageLocation): string;
   /** The records one line holds: none for most lines. */
   parse(line: string): UsageRecord[];
+  /**
+   * How long the agent may still be writing its last turn when the session
+   * ends with it running (DONE, ERROR): before stopping it, the session waits
+   * until the file stops growing, up to this long.
+   */
+  settleMs?: number;
 }
 
 /** The agent keeps its records where a command can read them (opencode: its SQLite store), polled. */
