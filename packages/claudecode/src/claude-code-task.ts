@@ -1,20 +1,14 @@
-import { createAgentTask, runAgentSession, type AgentTask, type TaskContext, type TaskOutcome } from "@optio/agents";
+import { type AgentTaskOptions, adapterTasks } from "@optio/agents";
 import { claudeCode } from "./claude-code.js";
 import type { ClaudeCodeTaskConfigInput } from "./config.js";
 
-export interface ClaudeCodeTaskOptions {
-  processId: string;
-  name: string;
-  description?: string;
-  config: ClaudeCodeTaskConfigInput;
-}
+/** What the task is (`processId`, `name`, `description`) and its Claude Code config. */
+export type ClaudeCodeTaskOptions = AgentTaskOptions<ClaudeCodeTaskConfigInput>;
+
+const tasks = adapterTasks<ClaudeCodeTaskConfigInput>(claudeCode);
 
 /** A Task that runs Claude Code; hand it to `runTask` or any task engine. While Claude Code runs, `sendText` and `readScreen` drive it. */
-export function createClaudeCodeTask(options: ClaudeCodeTaskOptions): AgentTask {
-  return createAgentTask(claudeCode, options);
-}
+export const createClaudeCodeTask = tasks.createTask;
 
 /** Runs one Claude Code session inside a caller-provided TaskContext. */
-export function runClaudeCodeSession(ctx: TaskContext, config: ClaudeCodeTaskConfigInput): Promise<TaskOutcome> {
-  return runAgentSession(ctx, claudeCode, config);
-}
+export const runClaudeCodeSession = tasks.runSession;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { freePort } from "./test-sshd.js";
 
 /** Resolves when `child` has exited, with its exit code or signal. */
@@ -82,4 +83,74 @@ export async function launchOnFreePort(launch: (port: number) => Promise<void>, 
     }
   }
   throw lastError instanceof Error ? lastError : new Error(`no server started in ${attempts} attempts`);
+}
+
+/** A test server on 127.0.0.1 that can be halted and started again on the same port (a Redis, a PostgreSQL). */
+export interface RestartableServer {
+  readonly port: number;
+  /** Stops the server with its clean-shutdown signal, keeping its data and port, as a restart or an outage would. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port. */
+  resume(): Promise<void>;
+  /** Stops the server and removes its dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface RestartableServerOptions {
+  /** What it is, for messages: `redis`. */
+  name: string;
+  /** The server's temp dir, removed when it stops or fails to start. */
+  dir: string;
+  /** Starts the server process on `port`. */
+  spawn(port: number): ChildProcess;
+  /** The stream and the text on it that say the server is ready, and how long it may take. */
+  ready: { stream: "stdout" | "stderr"; marker: string; boundMs: number };
+  /** The signal the server shuts down cleanly on. */
+  stopSignal: NodeJS.Signals;
+}
+
+/** Starts a server process on a free port (launchOnFreePort) and gives it halt, resume and stop. */
+export async function startRestartableServer(options: RestartableServerOptions): Promise<RestartableServer> {
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  const launch = async (port: number) => {
+    const started = options.spawn(port);
+    started.once("error", () => {});
+    try {
+      await printed(started, options.ready.stream, options.ready.marker, options.ready.boundMs);
+    } catch (error) {
+      started.kill("SIGKILL");
+      await exitOf(started);
+      throw error;
+    }
+    child = started;
+  };
+  const halt = async () => {
+    const running = child;
+    child = undefined;
+    if (!running) return;
+    running.kill(options.stopSignal);
+    await exitOf(running);
+  };
+  let port: number;
+  try {
+    port = await launchOnFreePort(launch);
+  } catch (error) {
+    await rm(options.dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    port,
+    halt,
+    async resume() {
+      if (stopped) throw new Error(`this test ${options.name} was stopped`);
+      if (!child) await launch(port);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await halt();
+      await rm(options.dir, { recursive: true, force: true });
+    },
+  };
 }

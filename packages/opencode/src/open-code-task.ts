@@ -1,20 +1,14 @@
-import { createAgentTask, runAgentSession, type AgentTask, type TaskContext, type TaskOutcome } from "@optio/agents";
-import type { OpenCodeTaskConfigInput } from "./config.js";
+import { type AgentTaskOptions, adapterTasks } from "@optio/agents";
 import { openCode } from "./open-code.js";
+import type { OpenCodeTaskConfigInput } from "./config.js";
 
-export interface OpenCodeTaskOptions {
-  processId: string;
-  name: string;
-  description?: string;
-  config: OpenCodeTaskConfigInput;
-}
+/** What the task is (`processId`, `name`, `description`) and its opencode config. */
+export type OpenCodeTaskOptions = AgentTaskOptions<OpenCodeTaskConfigInput>;
+
+const tasks = adapterTasks<OpenCodeTaskConfigInput>(openCode);
 
 /** A Task that runs opencode; hand it to `runTask` or any task engine. While opencode runs, `sendText` and `readScreen` drive it. */
-export function createOpenCodeTask(options: OpenCodeTaskOptions): AgentTask {
-  return createAgentTask(openCode, options);
-}
+export const createOpenCodeTask = tasks.createTask;
 
 /** Runs one opencode session inside a caller-provided TaskContext. */
-export function runOpenCodeSession(ctx: TaskContext, config: OpenCodeTaskConfigInput): Promise<TaskOutcome> {
-  return runAgentSession(ctx, openCode, config);
-}
+export const runOpenCodeSession = tasks.runSession;

@@ -18,6 +18,7 @@ import pg from "pg";
 import * as z from "zod/mini";
 import { StateStoreUnavailableError } from "./errors.js";
 import { migrate } from "./migrations.js";
+import { columnList, recordOf, SEED_FIELDS, SNAPSHOT_FIELDS } from "./record-columns.js";
 
 const optionsSchema = z.object({
   /** `postgres://user:password@host:port/database`; ignored when `pool` is given. */
@@ -57,52 +58,10 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-interface SnapshotRow {
-  id: string;
-  process_id: string;
-  agent: string;
-  captured_at: string;
-  end_state: SnapshotRecord["endState"];
-  workdir_blob_id: string;
-  private_blob_id: string;
-  encrypted: boolean;
-}
-
-interface SeedRow {
-  id: string;
-  agent: string;
-  created_at: string;
-  blob_id: string;
-  encrypted: boolean;
-  source_process_id: string;
-}
-
-function snapshotOf(row: SnapshotRow): SnapshotRecord {
-  return {
-    id: row.id,
-    processId: row.process_id,
-    agent: row.agent,
-    capturedAt: row.captured_at,
-    endState: row.end_state,
-    workdirBlobId: row.workdir_blob_id,
-    privateBlobId: row.private_blob_id,
-    encrypted: row.encrypted,
-  };
-}
-
-function seedOf(row: SeedRow): SeedRecord {
-  return {
-    id: row.id,
-    agent: row.agent,
-    createdAt: row.created_at,
-    blobId: row.blob_id,
-    encrypted: row.encrypted,
-    sourceProcessId: row.source_process_id,
-  };
-}
-
-const SNAPSHOT_COLUMNS = "id, process_id, agent, captured_at, end_state, workdir_blob_id, private_blob_id, encrypted";
-const SEED_COLUMNS = "id, agent, created_at, blob_id, encrypted, source_process_id";
+const SNAPSHOT_COLUMNS = columnList(SNAPSHOT_FIELDS);
+const SEED_COLUMNS = columnList(SEED_FIELDS);
+const snapshotOf = (row: Record<string, unknown>) => recordOf<SnapshotRecord>(SNAPSHOT_FIELDS, row);
+const seedOf = (row: Record<string, unknown>) => recordOf<SeedRecord>(SEED_FIELDS, row);
 
 /**
  * A StateStore in PostgreSQL, for workers on several machines sharing
@@ -318,7 +277,7 @@ export class PostgresStateStore implements StateStore {
 
   private async snapshots(processId: string, tail: string): Promise<SnapshotRecord[]> {
     validateProcessId(processId);
-    const { rows } = await this.query<SnapshotRow>(
+    const { rows } = await this.query(
       `reading the snapshots of ${processId}`,
       `SELECT ${SNAPSHOT_COLUMNS} FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC ${tail}`,
       [processId],
@@ -329,7 +288,7 @@ export class PostgresStateStore implements StateStore {
   async pruneSnapshots(processId: string, keep: number): Promise<SnapshotRecord[]> {
     checkKeepCount(keep);
     validateProcessId(processId);
-    const { rows } = await this.query<SnapshotRow & { captured_ms: string; inserted: string }>(
+    const { rows } = await this.query<{ captured_ms: string; inserted: string }>(
       `pruning the snapshots of ${processId}`,
       `DELETE FROM ${this.t.snapshots} WHERE id IN (
          SELECT id FROM ${this.t.snapshots} WHERE process_id = $1 ORDER BY captured_ms DESC, inserted DESC OFFSET $2
@@ -361,7 +320,7 @@ export class PostgresStateStore implements StateStore {
 
   async getSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(
+    const { rows } = await this.query(
       `reading seed ${id}`,
       `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE id = $1`,
       [id],
@@ -370,7 +329,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
-    const { rows } = await this.query<SeedRow>(
+    const { rows } = await this.query(
       "listing seeds",
       `SELECT ${SEED_COLUMNS} FROM ${this.t.seeds} WHERE $1::text IS NULL OR agent = $1 ORDER BY created_ms DESC, id ASC`,
       [filter.agent ?? null],
@@ -380,7 +339,7 @@ export class PostgresStateStore implements StateStore {
 
   async deleteSeed(id: string): Promise<SeedRecord | null> {
     checkStateId(id, "seed id");
-    const { rows } = await this.query<SeedRow>(
+    const { rows } = await this.query(
       `deleting seed ${id}`,
       `DELETE FROM ${this.t.seeds} WHERE id = $1 RETURNING ${SEED_COLUMNS}`,
       [id],

@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { exitOf, launchOnFreePort, printed } from "@optio/host/testing";
+import { startRestartableServer } from "@optio/host/testing";
 
 const execFileAsync = promisify(execFile);
 
@@ -70,50 +70,6 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "optio-pg-"));
   const dataDir = path.join(dir, "data");
   const user = "optio";
-  let child: ChildProcess | undefined;
-  let port = 0;
-  let stopped = false;
-
-  const launch = async (on: number) => {
-    const started = spawn(
-      path.join(BIN, "postgres"),
-      [
-        "-D",
-        dataDir,
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        `port=${on}`,
-        "-c",
-        `unix_socket_directories=${dir}`,
-        "-c",
-        "shared_buffers=32MB",
-        "-c",
-        "max_connections=60",
-        "-c",
-        "logging_collector=off",
-      ],
-      { ...as, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    started.once("error", () => {});
-    try {
-      await printed(started, "stderr", "database system is ready to accept connections", START_BOUND_MS);
-    } catch (error) {
-      started.kill("SIGKILL");
-      await exitOf(started);
-      throw error;
-    }
-    child = started;
-  };
-
-  const halt = async () => {
-    const running = child;
-    child = undefined;
-    if (!running) return;
-    // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, open transactions rolled back.
-    running.kill("SIGINT");
-    await exitOf(running);
-  };
 
   try {
     if (account) await chown(dir, account.uid, account.gid);
@@ -122,17 +78,43 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       ["-D", dataDir, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
       as,
     );
-    port = await launchOnFreePort(launch);
   } catch (error) {
-    await halt();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 
-  const connectionString = (database = "postgres") => `postgres://${user}@127.0.0.1:${port}/${database}`;
+  // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, open transactions rolled back.
+  const server = await startRestartableServer({
+    name: "postgres",
+    dir,
+    spawn: (on) =>
+      spawn(
+        path.join(BIN, "postgres"),
+        [
+          "-D",
+          dataDir,
+          "-c",
+          "listen_addresses=127.0.0.1",
+          "-c",
+          `port=${on}`,
+          "-c",
+          `unix_socket_directories=${dir}`,
+          "-c",
+          "shared_buffers=32MB",
+          "-c",
+          "max_connections=60",
+          "-c",
+          "logging_collector=off",
+        ],
+        { ...as, stdio: ["ignore", "ignore", "pipe"] },
+      ),
+    ready: { stream: "stderr", marker: "database system is ready to accept connections", boundMs: START_BOUND_MS },
+    stopSignal: "SIGINT",
+  });
+  const connectionString = (database = "postgres") => `postgres://${user}@127.0.0.1:${server.port}/${database}`;
   return {
+    ...server,
     host: "127.0.0.1",
-    port,
     user,
     dir,
     connectionString,
@@ -146,17 +128,6 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         await client.end();
       }
       return connectionString(name);
-    },
-    halt,
-    async resume() {
-      if (stopped) throw new Error("this test postgres was stopped");
-      if (!child) await launch(port);
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await halt();
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

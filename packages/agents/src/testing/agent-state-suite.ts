@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TestSshd } from "@optio/host/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentAdapter } from "../spec/agent-adapter.js";
 import type { AgentTaskConfig } from "../spec/config.js";
 import type { AgentKey } from "../spec/agent-keys.js";
@@ -13,14 +12,8 @@ import { FileStateStore } from "../store/file-state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskEvent } from "../spec/task-context.js";
-import {
-  isConversationRequest,
-  startScriptedModel,
-  type RecordedRequest,
-  type ScriptedModel,
-  type ScriptedTurn,
-} from "./scripted-model.js";
-import { taskRootsIn } from "./task-roots.js";
+import { isConversationRequest, type RecordedRequest, type ScriptedTurn } from "./scripted-model.js";
+import { realBinaryFixture } from "./real-binary-fixture.js";
 import { taskEventLog, type TaskEventLog } from "./task-event-log.js";
 
 export interface AgentStateSuiteOptions {
@@ -83,33 +76,15 @@ export function agentStateSuite<C extends AgentTaskConfig>(
   adapter: AgentAdapter<C>,
   options: AgentStateSuiteOptions,
 ): void {
-  const fx = {} as { root: string; installDir: string; sshd: TestSshd };
-  let restoreTaskRoots: (() => void) | undefined;
-  let model: ScriptedModel | undefined;
+  const fx = realBinaryFixture("state", adapter.id, options.ssh);
   const shell = (command: string): ScriptedTurn["toolCalls"] => [
     { name: options.shellTool, input: { command, description: "Run it" } },
   ];
 
-  beforeAll(async () => {
-    fx.root = await mkdtemp(join(tmpdir(), `optio-state-${adapter.id}-`));
-    fx.installDir = join(fx.root, "bin");
-    restoreTaskRoots = taskRootsIn(adapter.id, fx.root);
-    fx.sshd = await options.ssh();
-  });
-  afterEach(async () => {
-    await model?.close();
-    model = undefined;
-  });
-  afterAll(async () => {
-    await fx.sshd?.stop();
-    restoreTaskRoots?.();
-    await rm(fx.root, { recursive: true, force: true });
-  });
-
   for (const kind of ["local", "ssh"] as const) {
     function start(processId: string, turns: readonly ScriptedTurn[], extra: Record<string, unknown>) {
       return (async () => {
-        model = await startScriptedModel({ turns });
+        const model = await fx.startModel({ turns });
         const config = {
           ...options.installConfig(fx.installDir),
           consumerInstructions: "Follow the scripted steps, then report DONE.",

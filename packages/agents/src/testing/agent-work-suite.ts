@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestSshd } from "@optio/host/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentAdapter } from "../spec/agent-adapter.js";
 import type { AgentTaskConfig } from "../spec/config.js";
 import { defaultKickoffPrompt, defaultResumePrompt } from "../session/kickoff.js";
@@ -12,11 +11,10 @@ import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskEvent, TaskOutcome } from "../spec/task-context.js";
 import type { UsageTotals } from "../spec/usage.js";
-import { taskRootsIn } from "./task-roots.js";
+import { realBinaryFixture } from "./real-binary-fixture.js";
 import { guardRealDirs, type RealDirsGuard, type RealDirsGuardOptions } from "./real-dirs-guard.js";
 import {
   isConversationRequest,
-  startScriptedModel,
   type RecordedRequest,
   type ScriptedModel,
   type ScriptedTurn,
@@ -158,34 +156,18 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
   const kickoff = defaultKickoffPrompt(adapter.instructionsFile);
   const resumeNotice = defaultResumePrompt(adapter.instructionsFile);
   const work = scriptedWork(options.shellTool);
-  const fx = {} as { root: string; installDir: string; stateDir: string; guard: RealDirsGuard; sshd: TestSshd };
-  let restoreTaskRoots: (() => void) | undefined;
-  let model: ScriptedModel | undefined;
-
+  const fx = realBinaryFixture("work", adapter.id, options.ssh);
+  const own = {} as { stateDir: string; guard: RealDirsGuard };
   beforeAll(async () => {
-    fx.root = await mkdtemp(join(tmpdir(), `optio-work-${adapter.id}-`));
-    fx.installDir = join(fx.root, "bin");
-    fx.stateDir = join(fx.root, "state");
-    restoreTaskRoots = taskRootsIn(adapter.id, fx.root);
-    fx.guard = await guardRealDirs(options.realDirs);
-    fx.sshd = await options.ssh();
-  });
-  afterEach(async () => {
-    await model?.close();
-    model = undefined;
+    own.stateDir = join(fx.root, "state");
+    own.guard = await guardRealDirs(options.realDirs);
   });
   afterAll(async () => {
-    await fx.sshd?.stop();
-    await fx.guard?.release();
-    restoreTaskRoots?.();
-    await rm(fx.root, { recursive: true, force: true });
+    await own.guard?.release();
   });
 
-  async function scriptedModel(turns: readonly ScriptedTurn[], holdAfterLastTurn = false): Promise<ScriptedModel> {
-    await model?.close();
-    model = await startScriptedModel({ turns, holdAfterLastTurn });
-    return model;
-  }
+  const scriptedModel = (turns: readonly ScriptedTurn[], holdAfterLastTurn = false): Promise<ScriptedModel> =>
+    fx.startModel({ turns, holdAfterLastTurn });
 
   for (const kind of ["local", "ssh"] as const) {
     const remote = kind === "ssh";
@@ -212,7 +194,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
       const task = createAgentTask(adapter, { processId, name: "poem", config: config(url, extra) });
       return {
         task,
-        run: runTask(task, { store: new FileStateStore({ dir: fx.stateDir }), ...(onEvent && { onEvent }) }),
+        run: runTask(task, { store: new FileStateStore({ dir: own.stateDir }), ...(onEvent && { onEvent }) }),
       };
     }
 
@@ -251,7 +233,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
           options.cli.path,
           ["run", INSTRUCTIONS, ...args, ...ssh, ...(options.cli.flags ?? [])],
           cwd,
-          fx.stateDir,
+          own.stateDir,
         ),
         cwd,
       };
@@ -380,7 +362,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
 
   describe(`the real ${adapter.displayName}'s own dirs`, () => {
     it("are untouched: every task kept the agent's state in its own HOME", async () => {
-      expect(await fx.guard.changes()).toEqual([]);
+      expect(await own.guard.changes()).toEqual([]);
     });
   });
 }
