@@ -42,6 +42,7 @@ export interface CliIo {
   cwd: string;
 }
 
+/** What an adapter's bin passes `runCli` besides its argv: its name, version and extra options. */
 export interface RunCliOptions {
   /** The command's name in help and in the printed resume command; `optio-<adapter id>` by default. */
   bin?: string;

@@ -273,6 +273,8 @@ describe("seeds over LocalHost and FileStateStore", () => {
     await expect(store.getBlob(a.blobId)).rejects.toThrow();
     expect(await deleteSeed(store, a.id)).toBeNull();
     expect((await listSeeds(store, "claudecode")).map((s) => s.id)).toEqual([c.id]);
+    expect(await deleteSeed(store, b.id, "claudecode")).toBeNull();
+    expect(await store.getSeed(b.id)).toEqual(b);
   });
 
   describe("refuses seed blobs with entries it must not write", () => {

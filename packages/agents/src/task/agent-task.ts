@@ -7,6 +7,7 @@ import type { AgentDriver } from "../spec/hook-context.js";
 import { runParsedAgentSession } from "../session/run-agent-session.js";
 import type { Task } from "../spec/task-context.js";
 
+/** What `createAgentTask` needs: the task's ids and the adapter's config input. */
 export interface AgentTaskOptions<I> {
   processId: string;
   name: string;
