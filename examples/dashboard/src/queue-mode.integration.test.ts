@@ -7,7 +7,7 @@ import { exitOf, lineFrom } from "@optio/host/testing";
 import { startTestRedis, type TestRedis } from "@optio/queue-bullmq/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startQueueDashboard } from "./queue-mode.mjs";
 import { download, installStandIn, openDashboard, startFromPage, startStandInReport } from "./test-page.js";
 
@@ -78,6 +78,17 @@ afterAll(async () => {
   await Promise.all([browser?.close(), redis?.stop(), postgres?.stop()]);
   delete process.env.OPTIO_SCRIPTED_ROOT;
   if (root) await rm(root, { recursive: true, force: true });
+});
+
+// A test that failed half-way leaves no task running into the next one (the page shows the first live terminal).
+afterEach(async () => {
+  const headers = { authorization: `Bearer ${dashboard.token}` };
+  const listed = (await (await fetch(`${dashboard.origin}/api/tasks`, { headers })).json()) as {
+    processId: string;
+    status: string;
+  }[];
+  for (const task of listed.filter((t) => ["queued", "running"].includes(t.status)))
+    await fetch(`${dashboard.origin}/api/tasks/${task.processId}/cancel`, { method: "POST", headers });
 });
 
 async function submitFromPage(page: Page, instructions: string): Promise<string> {
@@ -157,6 +168,7 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
       await expect.poll(() => link.textContent(), { timeout: 30_000 }).toBe("report.md");
       expect(await download(page, link)).toEqual({ name: "report.md", text: "dashboard stand-in report\n" });
       // The agent's terminal, served by the worker that runs it.
+      await row.locator(".open-terminal").click();
       await expect
         .poll(() => page.locator("#terminal-frame").getAttribute("src"), { timeout: 30_000 })
         .toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);

@@ -156,7 +156,7 @@ export async function startQueueDashboard(options) {
       if (!task) {
         const queued = await queue.getTask(event.processId);
         if (!queued) continue;
-        task = fromQueue(queued);
+        task = tasks.get(event.processId) ?? fromQueue(queued);
         tasks.set(task.processId, task);
       }
       applyEvent(task, event);
@@ -182,13 +182,12 @@ export async function startQueueDashboard(options) {
       throw error;
     }
     const kind = kinds.find((k) => k.name === agent);
+    const submitted = { instructions, ask: ask === true, agentName: kind.displayName ?? kind.name };
     const queued = await queue.getTask(processId);
-    const task = fromQueue(queued, {
-      instructions,
-      ask: ask === true,
-      agentName: kind.displayName ?? kind.name,
-      reports: [],
-    });
+    // A worker may have taken the task already, and its first events made the row while this read was under way:
+    // that row keeps them and gains what only the submitter knows.
+    const seen = tasks.get(processId);
+    const task = seen ? Object.assign(seen, submitted) : fromQueue(queued, { ...submitted, reports: [] });
     tasks.set(processId, task);
     broadcast(task);
     return { task };

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { exitOf, lineFrom } from "@optio/host/testing";
+import { exitOf, lineFrom, printed } from "@optio/host/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scriptedTaskKind } from "./scripted-kind.js";
@@ -63,7 +63,7 @@ describe("the optio command on real redis and postgres", () => {
       ],
       {
         env: { ...process.env, OPTIO_SCRIPTED_ROOT: dir },
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["ignore", "pipe", "pipe"],
       },
     );
     await lineFrom(worker, "worker cli-w is taking tasks");
@@ -131,6 +131,18 @@ describe("the optio command on real redis and postgres", () => {
     } finally {
       await queue.close();
     }
+
+    // A worker says what goes wrong under it, and is back at work once it is over.
+    const said = printed(worker, "stderr", "optio worker: ", 15_000);
+    await redis.halt();
+    try {
+      await said;
+    } finally {
+      await redis.resume();
+    }
+    expect(
+      await optio("submit", "scripted", "--process-id", "cli-3", "--payload", '{"ms":100}', "--kinds", KINDS, "--wait"),
+    ).toMatchObject({ code: 0 });
 
     worker.kill("SIGTERM");
     await lineFrom(worker, "worker cli-w stopped");

@@ -104,6 +104,7 @@ async function worker(values: Values, io: QueueCliIo): Promise<number> {
     store,
     ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
     ...(values["worker-id"] ? { workerId: values["worker-id"] } : {}),
+    onError: (error) => io.err(`optio worker: ${error.message}\n`),
   });
   io.out(`worker ${started.id} is taking tasks\n`);
   await io.stopRequested;

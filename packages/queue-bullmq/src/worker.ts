@@ -43,6 +43,8 @@ const workerOptionsSchema = z.object({
   maxStalledCount: z._default(z.int().check(z.minimum(1)), 20),
   /** How long a task whose state store went away waits for it to come back before it fails with the store's error; default 10 min. */
   storeOutageMs: z._default(z.int().check(z.minimum(0)), 600_000),
+  /** Called with each error the worker recovers from by itself (a lost Redis connection, a failed fetch), e.g. to log it; they are dropped by default. */
+  onError: z.optional(z.custom<(error: Error) => void>((value) => typeof value === "function", "must be a function")),
 });
 
 export type WorkerOptions = z.input<typeof workerOptionsSchema>;
@@ -186,8 +188,12 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     stalledInterval: parsed.stalledIntervalMs,
     maxStalledCount: parsed.maxStalledCount,
     name: workerId,
+    // A fetch or completion that failed on a lost connection is tried again this soon, not after BullMQ's 15 s,
+    // so a worker is back at work within about a second of Redis, like its connections.
+    runRetryDelay: 1000,
   });
-  worker.on("error", () => {});
+  const onError = parsed.onError ?? (() => {});
+  worker.on("error", (error) => onError(error));
 
   // Cancels arrive as messages, so the owner stops a task as soon as it is asked; a subscriber that was
   // disconnected may have missed some, so each time it is ready again the flags of the running tasks are read.

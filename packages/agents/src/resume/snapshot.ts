@@ -4,6 +4,14 @@ import type { BlobTransform } from "../spec/config.js";
 import { hasBlobFiles, type SnapshotEndState, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
 import { readAllBytes, safeRelativePath } from "./blob-bytes.js";
 import { excludedBy, findOutsideLinks, literalExclude, type OutsideLink } from "./outside-links.js";
+import { listUnder } from "./private-listing.js";
+import {
+  listingRoots,
+  parsePrivatePaths,
+  type PrivatePatterns,
+  replacedOnRestore,
+  selectPrivate,
+} from "./private-patterns.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 
 /** How many snapshots of one processId are kept by default. */
@@ -35,12 +43,20 @@ function checkedPaths(paths: readonly string[] | undefined, what: string): strin
   return (paths ?? []).map((p) => safeRelativePath(p, what));
 }
 
+/** What the private blob takes: the plain private paths as they are, or what the patterns pick from a listing on the host. */
+async function privateSelection(host: Host, patterns: PrivatePatterns): Promise<string[]> {
+  if (patterns.literal) return [...patterns.include];
+  return selectPrivate(patterns, await listUnder(host, listingRoots(patterns)));
+}
+
 /**
  * Saves the workdir so a later session can continue it: the adapter's
  * private paths go into their own (optionally encrypted) blob, the rest of
  * the workdir minus excludes and regenerable paths is streamed into a second
- * blob, and only when both are complete is the record inserted. Regenerable
- * paths are left out of the private blob too. A symlink the restore would
+ * blob, and only when both are complete is the record inserted. Private
+ * paths may be patterns (see ResumeSpec): they are matched against a listing
+ * made on the host, and what a `!` pattern leaves out stays with the workdir.
+ * Regenerable paths are left out of the private blob too. A symlink the restore would
  * refuse is left out of both and reported through `onLinkLeftOut` (an
  * adapter whose agent makes such links declares their place regenerable).
  *
@@ -53,11 +69,13 @@ function checkedPaths(paths: readonly string[] | undefined, what: string): strin
  */
 export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<SnapshotRecord> {
   const { host, store, agent, processId, endState, encrypt } = options;
-  const privatePaths = checkedPaths(options.resume.privatePaths, "private path");
+  const patterns = parsePrivatePaths(options.resume.privatePaths);
   const regenerablePaths = checkedPaths(options.resume.regenerablePaths, "regenerable path");
   const written: string[] = [];
-  let step = "listing the workdir's symlinks";
+  let step = "listing the private paths";
   try {
+    const privatePaths = await privateSelection(host, patterns);
+    step = "listing the workdir's symlinks";
     const workdirExcludes = [...(options.exclude ?? DEFAULT_ARCHIVE_EXCLUDES), ...regenerablePaths];
     // Only links an archive would take: the private blob leaves out the regenerable paths, the workdir blob its excludes too.
     const archived = (path: string) =>
@@ -84,7 +102,7 @@ export async function captureSnapshot(options: CaptureSnapshotOptions): Promise<
     for (const path of privatePaths) await host.remove(path);
 
     step = "archiving the workdir";
-    const exclude = [...workdirExcludes, ...privatePaths, ...linkExcludes];
+    const exclude = [...workdirExcludes, ...privatePaths.map(literalExclude), ...linkExcludes];
     const workdirBlobId = await storeWorkdirArchive(host, store, exclude);
     written.push(workdirBlobId);
 
@@ -132,7 +150,7 @@ export interface RestoreSnapshotOptions {
  */
 export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<void> {
   const { host, store, record, decrypt } = options;
-  const privatePaths = checkedPaths(options.resume.privatePaths, "private path");
+  const replaces = replacedOnRestore(parsePrivatePaths(options.resume.privatePaths));
   if (record.encrypted && !decrypt) {
     throw new DecryptMissingError(`snapshot ${record.id} is encrypted but no sessionBlobDecrypt was given`);
   }
@@ -159,7 +177,7 @@ export async function restoreSnapshot(options: RestoreSnapshotOptions): Promise<
   const restore: RestoreOptions = {
     ...options.limits,
     clear: true,
-    overlay: { archive: privateBytes, replaces: privatePaths },
+    overlay: { archive: privateBytes, replaces },
   };
   try {
     await restoreWorkdirArchive(host, store, record.workdirBlobId, restore);

@@ -58,7 +58,12 @@ export interface AgentCommand {
 
 /** What of the agent's state a snapshot keeps, and whether a restored session can continue. */
 export interface ResumeSpec {
-  /** Workdir-relative paths holding the agent's private state (credentials, transcripts): snapshotted apart and encrypted. */
+  /**
+   * Workdir-relative patterns under `home/` holding the agent's private state (credentials, transcripts): snapshotted
+   * apart and encrypted. A plain path takes its whole tree; `*` and `?` match within one name (`home/.foo/*.db`), a
+   * `**` segment any number of folders; a leading `!` leaves its matches out of the private blob, whatever the order
+   * (they stay with the workdir). A pattern outside `home/` fails the task's creation with ResumePathError.
+   */
   readonly privatePaths: readonly string[];
   /** Workdir-relative paths that are regenerable weight (binaries, caches): never snapshotted. */
   readonly regenerablePaths?: readonly string[];

@@ -7,6 +7,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { agentTaskConfigSchema, parseAgentConfig } from "./config.js";
 import { createAgentTask } from "../task/agent-task.js";
+import { ResumePathError } from "../resume/resume-errors.js";
 
 const parse = (input: unknown) => () => parseAgentConfig(agentTaskConfigSchema, input);
 
@@ -53,5 +54,20 @@ describe("config validation up front", () => {
     expect(() => createAgentTask(adapter, { processId: "p".repeat(5000), name: "long", config: {} })).toThrow(
       UnsafeProcessIdError,
     );
+  });
+
+  it("refuses a private path pattern that leaves home/ at create, naming it, with ResumePathError", () => {
+    const adapter = (privatePaths: string[]) =>
+      ({
+        configSchema: agentTaskConfigSchema,
+        resume: { privatePaths, regenerablePaths: ["home/.cache"] },
+      }) as unknown as Parameters<typeof createAgentTask>[0];
+    const create = (privatePaths: string[]) => () =>
+      createAgentTask(adapter(privatePaths), { processId: "p1", name: "x", config: {} });
+    expect(create(["home/.a/**/*.jsonl", "!home/.a/log"])).not.toThrow();
+    for (const bad of ["home/../../etc/*", "!project/**"]) {
+      expect(create(["home/.a", bad])).toThrow(ResumePathError);
+      expect(create(["home/.a", bad])).toThrow(JSON.stringify(bad));
+    }
   });
 });

@@ -5,6 +5,7 @@ import { checkAgentKeys } from "../spec/agent-keys.js";
 import { AgentNotRunningError } from "../session/create-hook-context.js";
 import type { AgentDriver } from "../spec/hook-context.js";
 import { runParsedAgentSession } from "../session/run-agent-session.js";
+import { parsePrivatePaths } from "../resume/private-patterns.js";
 import type { Task } from "../spec/task-context.js";
 
 /** What `createAgentTask` needs: the task's ids and the adapter's config input. */
@@ -29,6 +30,8 @@ export function createAgentTask<C extends AgentTaskConfig>(
   options: AgentTaskOptions<unknown>,
 ): AgentTask {
   validateProcessId(options.processId);
+  // A bad resume path fails here, at creation, rather than when the first snapshot is taken.
+  parsePrivatePaths(adapter.resume.privatePaths, adapter.resume.regenerablePaths);
   const config = parseAgentConfig(adapter.configSchema, options.config);
   let running: AgentDriver | null = null;
   const driver = (): AgentDriver => {

@@ -1,6 +1,6 @@
 /** A tool call the scripted model makes: the agent runs the tool and sends its result back. */
 export interface ScriptedToolCall {
-  /** The agent's tool name, e.g. `Bash` or `Write` for claude. */
+  /** The agent's tool name, e.g. `Bash` or `Write` for claude, `exec_command` for Codex. */
   name: string;
   input: Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { isConversationRequest, startScriptedModel, type ScriptedModel } from "./scripted-model.js";
 
@@ -127,6 +128,81 @@ describe("startScriptedModel", () => {
     expect(seen.find(([name]) => name === "message_delta")![1]).toMatchObject({ usage });
   });
 
+  it("streams the same script as the OpenAI Responses API's server-sent events on /v1/responses", async () => {
+    model = await startScriptedModel({
+      turns: [
+        {
+          text: "Running it.",
+          toolCalls: [{ name: "exec_command", input: { cmd: "echo hi" } }],
+          usage: { inputTokens: 700, outputTokens: 40, cacheReadInputTokens: 300, cacheCreationInputTokens: 20 },
+        },
+      ],
+    });
+    const openaiTools = [{ type: "function", name: "exec_command", parameters: { type: "object" } }];
+    const response = await post("/v1/responses", { model: "m3", stream: true, input: [], tools: openaiTools });
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const seen = await events(response);
+    expect(seen.map(([name]) => name)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    for (const [name, data] of seen) expect(data.type).toBe(name);
+    expect(seen.map(([, data]) => data.sequence_number)).toEqual(seen.map((_, i) => i));
+    expect(seen[4]![1]).toMatchObject({ output_index: 0, delta: "Running it." });
+    expect(seen[7]![1]).toMatchObject({
+      item: { type: "message", role: "assistant", content: [{ type: "output_text", text: "Running it." }] },
+    });
+    const call = seen[11]![1].item as { type: string; name: string; call_id: string; arguments: string };
+    expect(call).toMatchObject({ type: "function_call", name: "exec_command" });
+    expect(call.call_id).toMatch(/^call_/);
+    expect(JSON.parse(call.arguments)).toEqual({ cmd: "echo hi" });
+    // OpenAI counts cached input inside input_tokens.
+    expect(seen[12]![1]).toMatchObject({
+      response: {
+        status: "completed",
+        model: "m3",
+        usage: {
+          input_tokens: 1020,
+          input_tokens_details: { cached_tokens: 300 },
+          output_tokens: 40,
+          total_tokens: 1060,
+        },
+      },
+    });
+    expect(model.requests[0]).toMatchObject({ path: "/v1/responses", turn: 0 });
+    const side = await (await post("/v1/responses", { model: "m3", input: [] })).json();
+    expect(side).toMatchObject({ object: "response", output: [{ type: "message", content: [{ text: "OK" }] }] });
+    expect(model.turnsUsed).toBe(1);
+  });
+
+  it("turns away a WebSocket upgrade with 426 so the agent falls back to HTTP at once", async () => {
+    model = await startScriptedModel({ turns: [{ text: "x" }] });
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(`${model!.url}/v1/responses`, {
+        headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13" },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(426);
+    expect(model.turnsUsed).toBe(0);
+  });
+
   it("with holdAfterLastTurn leaves a conversation request past the last turn unanswered, side requests still answered", async () => {
     model = await startScriptedModel({ turns: [{ text: "only" }], holdAfterLastTurn: true });
     await post("/v1/messages", { model: "m", messages: [], tools });
@@ -181,6 +257,8 @@ describe("startScriptedModel", () => {
     expect(isConversationRequest({ method: "POST", path: "/v1/messages?beta=true", body: { tools } })).toBe(true);
     expect(isConversationRequest({ method: "POST", path: "/v1/messages", body: { tools: [] } })).toBe(false);
     expect(isConversationRequest({ method: "POST", path: "/v1/messages/count_tokens", body: { tools } })).toBe(false);
+    expect(isConversationRequest({ method: "POST", path: "/v1/responses", body: { tools } })).toBe(true);
+    expect(isConversationRequest({ method: "GET", path: "/v1/responses", body: { tools } })).toBe(false);
   });
 
   it("closes with a connection still open", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { messageOf, streamEventsOf, type ScriptedTurn } from "./anthropic-messages.js";
+import { responseEventsOf, responseOf } from "./openai-responses.js";
 
 export type { ScriptedToolCall, ScriptedTurn, ScriptedUsage } from "./anthropic-messages.js";
 
@@ -43,9 +44,17 @@ export interface ScriptedModel {
   close(): Promise<void>;
 }
 
+/** The two model APIs the scripted model speaks, by the path an agent posts its conversation to. */
+const CONVERSATION_ROUTES = { "/v1/messages": "anthropic", "/v1/responses": "openai" } as const;
+
+function conversationApi(request: Pick<RecordedRequest, "method" | "path">) {
+  if (request.method !== "POST") return undefined;
+  return CONVERSATION_ROUTES[request.path.split("?")[0] as keyof typeof CONVERSATION_ROUTES];
+}
+
 /** A conversation request carries the agent's tools; side requests (titles, summaries, quota probes) do not. */
 export function isConversationRequest(request: Pick<RecordedRequest, "method" | "path" | "body">): boolean {
-  if (request.method !== "POST" || !/^\/v1\/messages(\?|$)/.test(request.path)) return false;
+  if (!conversationApi(request)) return false;
   const tools = (request.body as { tools?: unknown } | undefined)?.tools;
   return Array.isArray(tools) && tools.length > 0;
 }
@@ -75,7 +84,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 
 /**
  * A stand-in for a model API on 127.0.0.1 (an ephemeral port), speaking the
- * Anthropic Messages API (streamed and plain, plus `count_tokens`): each
+ * Anthropic Messages API (`/v1/messages`, plus `count_tokens`) and the OpenAI
+ * Responses API (`/v1/responses`), streamed and plain, from one script: each
  * conversation request gets the next scripted turn, side requests get a
  * harmless answer, and every request is recorded for the test to assert on.
  */
@@ -87,16 +97,19 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
   // Message ids unique across servers, as the real API's are: a resumed conversation's turns from two servers stay two turns.
   const serverTag = randomBytes(4).toString("hex");
 
-  function answer(res: ServerResponse, turn: ScriptedTurn, body: { model?: unknown; stream?: unknown }): void {
+  function answer(
+    res: ServerResponse,
+    api: "anthropic" | "openai",
+    turn: ScriptedTurn,
+    body: { model?: unknown; stream?: unknown },
+  ): void {
     answered += 1;
-    const message = messageOf(
-      turn,
-      `scripted_${serverTag}_${answered}`,
-      typeof body.model === "string" ? body.model : "scripted-model",
-    );
-    if (body.stream !== true) return sendJson(res, 200, message);
+    const id = `scripted_${serverTag}_${answered}`;
+    const model = typeof body.model === "string" ? body.model : "scripted-model";
+    const whole = api === "anthropic" ? messageOf(turn, id, model) : responseOf(turn, id, model);
+    if (body.stream !== true) return sendJson(res, 200, whole);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    res.end(streamEventsOf(message));
+    res.end("content" in whole ? streamEventsOf(whole) : responseEventsOf(whole));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -112,12 +125,20 @@ export async function startScriptedModel(options: ScriptedModelOptions): Promise
     const route = path.split("?")[0];
     if (recorded.method === "POST" && route === "/v1/messages/count_tokens")
       return sendJson(res, 200, { input_tokens: tokenEstimate(body) });
-    if (recorded.method === "POST" && route === "/v1/messages") {
+    // Codex tries a WebSocket to the Responses API first; 426 sends it to plain HTTPS at once, without retries.
+    if (req.headers.upgrade?.toLowerCase() === "websocket") {
+      res.writeHead(426, { connection: "close" });
+      res.end();
+      return;
+    }
+    const api = conversationApi(recorded);
+    if (api) {
       const request = (body ?? {}) as { model?: unknown; stream?: unknown };
-      if (turn) return answer(res, turn, request);
+      if (turn) return answer(res, api, turn, request);
       if (conversation && options.holdAfterLastTurn) return;
       return answer(
         res,
+        api,
         conversation
           ? (options.afterLastTurn ?? { text: "Nothing more to do." })
           : (options.sideAnswer ?? { text: "OK" }),
