@@ -1,5 +1,6 @@
 // `@optio/agents/cli`: the command-line runner an adapter's bin calls, and the task sessions it lists and ends.
-export { runCli, type CliIo, type RunCliOptions } from "./cli/run-cli.js";
+export { runCli, type RunCliOptions } from "./cli/run-cli.js";
+export type { CliIo } from "./cli/cli-io.js";
 export { CliUsageError, type CliExtraOption, type CliOptionSpec, type CliOptionValue } from "./cli/cli-options.js";
 export {
   endTaskSession,
