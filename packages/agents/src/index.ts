@@ -53,8 +53,13 @@ export type {
   UsageRecord,
   UsageSource,
 } from "./spec/usage.js";
-export { installAgent, type AgentInstallDescription } from "./install/install-description.js";
-export type { RegistryPackageSpec } from "./install/registry-package.js";
+export {
+  installAgent,
+  installerFor,
+  versionOutput,
+  type AgentInstallDescription,
+} from "./install/install-description.js";
+export { packagePerPlatform, type RegistryPackageSpec } from "./install/registry-package.js";
 export type { HostPlatform } from "./install/host-platform.js";
 export { readAgentFile } from "./protocol/read-agent-file.js";
 
