@@ -6,6 +6,7 @@ import type { Host } from "./host.js";
 import { archivesContract } from "./host-contract-archives.js";
 import { commandsContract } from "./host-contract-commands.js";
 import { filesContract } from "./host-contract-files.js";
+import { restoreRefusalsContract } from "./host-contract-refusals.js";
 import type { ContractScope } from "./host-contract-helpers.js";
 import { tailsContract } from "./host-contract-tails.js";
 import { terminalsContract } from "./host-contract-terminals.js";
@@ -42,6 +43,7 @@ export function hostContractSuite(name: string, setup: () => Promise<HostContrac
     commandsContract(scope);
     tailsContract(scope);
     archivesContract(scope);
+    restoreRefusalsContract(scope);
     terminalsContract(scope);
   });
 }

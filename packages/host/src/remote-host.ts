@@ -40,6 +40,7 @@ import {
   type StartOptions,
   startRemoteProcess,
 } from "./remote-process.js";
+import { archiveRemotely, type RemoteArchiveHost, runRemoteTar } from "./remote-archive.js";
 import { remotePty } from "./remote-pty.js";
 import { collectRun, processHandle } from "./remote-run.js";
 import { remoteTailScript, tailRemoteFile } from "./remote-tail.js";
@@ -289,38 +290,21 @@ export class RemoteHost extends HostBase {
   archiveWorkdir(options: ArchiveOptions = {}): Readable {
     this.requireConnected();
     const command = archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include });
-    const out = new PassThrough();
-    void this.startProcess(command, {}).then(
-      (proc) => {
-        proc.channel.end();
-        let stderr = "";
-        proc.stderr.on("data", (c: Buffer) => {
-          stderr = (stderr + c.toString("utf8")).slice(-4000);
-        });
-        proc.stdout.pipe(out, { end: false });
-        void proc.closed.then((exit) => {
-          if (exit.lost) out.destroy(exit.lost);
-          else if (!exit.signal && archiveExitOk(exit.code)) out.end();
-          else
-            out.destroy(
-              new ArchiveError(`archiving ${this.workdir} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`),
-            );
-        });
-        out.once("close", () => {
-          if (!out.writableFinished && this.conn.isReady) {
-            this.track(
-              this.killTreeNow(proc.pid, 0)
-                .catch(() => {})
-                .finally(() => proc.channel.close()),
-            );
-          }
-        });
-      },
-      (error: Error) =>
-        out.destroy(OptioError.isInstance(error) ? error : new ArchiveError("could not start tar", { cause: error })),
-    );
-    return out;
+    return archiveRemotely(this.archiveHost, command);
   }
+
+  /** The archive helpers' view of this host. */
+  private readonly archiveHost: RemoteArchiveHost = {
+    workdir: () => this.workdir,
+    start: (command) => this.startProcess(command, {}),
+    killNow: async (proc) => {
+      await this.killTreeNow(proc.pid, 0).catch(() => {});
+      proc.channel.close();
+    },
+    abandon: (proc) => {
+      if (this.conn.isReady) this.track(this.archiveHost.killNow(proc));
+    },
+  };
 
   async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
     this.requireConnected();
@@ -329,56 +313,12 @@ export class RemoteHost extends HostBase {
         taskDir: this.taskDir,
         workdir: this.workdir,
         run: (command) => this.runCommand(command),
-        runTar: (command, input, onLine, onErrorLine) => this.runTar(command, input, onLine, onErrorLine),
+        runTar: (command, input, onLine, onErrorLine) =>
+          runRemoteTar(this.archiveHost, command, input, onLine, onErrorLine),
       },
       { stream: archive },
       options,
     );
-  }
-
-  /** RestoreTarget.runTar over the connection: the archive streams into a remote tar's stdin. */
-  private async runTar(
-    command: string,
-    input: ArchiveInput,
-    onLine: (line: string) => void,
-    onErrorLine: (line: string) => void,
-  ): Promise<{ code: number | null }> {
-    const source =
-      "stream" in input
-        ? input.stream
-        : "bytes" in input
-          ? Readable.from([input.bytes])
-          : fsCreateReadStream("", { fd: input.fd, start: 0, autoClose: false });
-    let proc: RemoteProcess;
-    try {
-      proc = await this.startProcess(command, {});
-    } catch (error) {
-      source.destroy();
-      throw error;
-    }
-    let failure: unknown = null;
-    const failed = new Promise<void>((resolve) => {
-      const fail = (error: unknown) => {
-        failure ??= error;
-        resolve();
-      };
-      feedLines(proc.stdout, onLine, fail);
-      feedLines(proc.stderr, onErrorLine, fail);
-      source.once("error", (error: Error) => fail(new ArchiveError("reading the archive failed", { cause: error })));
-    });
-    source.pipe(proc.channel);
-    const outcome = await Promise.race([proc.closed, failed]);
-    if (failure) {
-      source.unpipe(proc.channel);
-      source.destroy();
-      // Nothing partial gets finished: tar dies before it sees the end of the stream.
-      await this.killTreeNow(proc.pid, 0).catch(() => {});
-      proc.channel.close();
-      throw failure;
-    }
-    const exit = outcome as RemoteExit;
-    if (exit.lost) throw exit.lost;
-    return { code: exit.code };
   }
 
   /** The archive comes over the connection, so it passes through this process on its way into the file. */

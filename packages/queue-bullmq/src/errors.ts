@@ -10,3 +10,9 @@ export class UnknownTaskKindError extends optioErrorClass("unknown_task_kind", "
 export class TaskExistsError extends optioErrorClass("task_exists", "TaskExistsError") {}
 /** No task with that processId is queued, running or recorded. */
 export class TaskNotFoundError extends optioErrorClass("task_not_found", "TaskNotFoundError") {}
+/** The task is not running (queued, or ended), so nothing can be typed into it or asked of its agent now. */
+export class TaskNotRunningError extends optioErrorClass("task_not_running", "TaskNotRunningError") {}
+/** Input for a running task was refused: not input its agent takes, refused by the agent, or no worker answered. */
+export class TaskInputError extends optioErrorClass("task_input_refused", "TaskInputError") {}
+/** The task cannot be resumed now: it is queued or running, not ended. */
+export class TaskResumeError extends optioErrorClass("task_not_resumable", "TaskResumeError") {}

@@ -7,6 +7,7 @@ export {
   type TaskQueueOptions,
   type WatchOptions,
 } from "./task-queue.js";
+export type { TaskInput } from "./task-input.js";
 export { startWorker, type CloseWorkerOptions, type TaskWorker, type WorkerOptions } from "./worker.js";
 export type {
   QueuedTask,

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
 import type { TaskOutcome } from "@optio/agents";
@@ -40,13 +40,20 @@ async function exitCodeOf(host: Host, command: string, signal?: AbortSignal): Pr
  * leaves `agent.done` when it finishes; it appends its pid to `launches`. A
  * resumed run adopts it when it is still there (same pid); each run appends
  * a line to `starts`, and a finished task stores a snapshot, so a test can
- * count agents, runs and outcomes. `root` must be the same path on every
- * host (the test sshd shares this machine's disk).
+ * count agents, runs and outcomes. Input sent to the task is appended to
+ * `input`, one line each. `root` must be the same path on every host (the
+ * test sshd shares this machine's disk).
  */
 export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
   return defineTaskKind("scripted", scriptedPayload, ({ ms, host: hostName }, { processId, workerId, hosts }) => ({
     processId,
     name: `scripted ${processId}`,
+    sendText: (text: string, options?: { submit?: boolean }) =>
+      appendFile(
+        path.join(root, processId, "input"),
+        `text ${JSON.stringify(text)}${options?.submit ? " submit" : ""}\n`,
+      ),
+    sendKeys: (keys: readonly string[]) => appendFile(path.join(root, processId, "input"), `keys ${keys.join(" ")}\n`),
     async run(ctx): Promise<TaskOutcome> {
       const ssh = hostName === undefined ? undefined : hosts[hostName];
       if (hostName !== undefined && !ssh)
@@ -134,4 +141,11 @@ export async function scriptedStarts(root: string, processId: string): Promise<S
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line) as ScriptedStart);
+}
+
+/** Every input line the task of `processId` was sent under `root`. */
+export async function scriptedInputs(root: string, processId: string): Promise<string[]> {
+  const file = path.join(root, processId, "input");
+  if (!existsSync(file)) return [];
+  return (await readFile(file, "utf8")).trim().split("\n");
 }

@@ -3,12 +3,22 @@ import os from "node:os";
 import path from "node:path";
 import { FileStateStore } from "@optio/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QueueUnavailableError, TaskExistsError, TaskPayloadError, UnknownTaskKindError } from "./errors.js";
-import { scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
+import {
+  QueueUnavailableError,
+  TaskExistsError,
+  TaskInputError,
+  TaskNotFoundError,
+  TaskNotRunningError,
+  TaskPayloadError,
+  TaskResumeError,
+  UnknownTaskKindError,
+} from "./errors.js";
+import { scriptedInputs, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue, type TaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
 import { startWorker, type TaskWorker } from "./worker.js";
 import type { QueueTaskEvent } from "./queue-records.js";
+import { recordEvents } from "./test-watch.js";
 
 let redis: TestRedis;
 let dir: string;
@@ -23,13 +33,17 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function withQueue(name: string, body: (queue: TaskQueue, worker: () => Promise<TaskWorker>) => Promise<void>) {
+async function withQueue(
+  name: string,
+  body: (queue: TaskQueue, worker: (concurrency?: number) => Promise<TaskWorker>) => Promise<void>,
+) {
   const root = path.join(dir, name);
   const kinds = [scriptedTaskKind(root)];
   const queue = connectTaskQueue({ redisUrl: redis.url, queueName: name, kinds });
   const workers: TaskWorker[] = [];
-  const worker = async () => {
+  const worker = async (concurrency?: number) => {
     const started = await startWorker({
+      ...(concurrency ? { concurrency } : {}),
       redisUrl: redis.url,
       queueName: name,
       kinds,
@@ -120,6 +134,67 @@ describe("a task queue on a real redis-server", () => {
         ["long-1", "cancelled", true],
         ["queued-1", "cancelled", true],
       ]);
+    });
+  });
+
+  it("types into a running task through whichever worker runs it, refuses what cannot be typed, and resumes an ended task", async () => {
+    await withQueue("input", async (queue, worker) => {
+      const root = path.join(dir, "input");
+      const events = recordEvents(queue);
+      try {
+        const [first, second] = await Promise.all([worker(1), worker(1)]);
+        const live = (id: string) =>
+          events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget");
+        for (const id of ["in-1", "in-2"]) await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
+        await Promise.all([live("in-1"), live("in-2")]);
+        // One task on each worker: each request reaches the one that runs its task.
+        expect([...first.running(), ...second.running()].sort()).toEqual(["in-1", "in-2"]);
+
+        await queue.sendToTask("in-1", { type: "text", text: "fix the build", submit: true });
+        await queue.sendToTask("in-2", { type: "keys", keys: ["Down", "Enter"] });
+        expect(await scriptedInputs(root, "in-1")).toEqual(['text "fix the build" submit']);
+        expect(await scriptedInputs(root, "in-2")).toEqual(["keys Down Enter"]);
+
+        const refused = async (call: Promise<void>) =>
+          call.then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        const badKey = await refused(queue.sendToTask("in-2", { type: "keys", keys: ["Nope" as "Enter"] }));
+        expect(TaskInputError.isInstance(badKey) && badKey.message).toMatch(/^input\.keys\.0: /);
+        expect(
+          TaskNotFoundError.isInstance(await refused(queue.sendToTask("nobody", { type: "text", text: "x" }))),
+        ).toBe(true);
+        expect(TaskResumeError.isInstance(await refused(queue.resumeTask("in-2")))).toBe(true);
+        expect(await scriptedInputs(root, "in-2")).toEqual(["keys Down Enter"]);
+
+        await queue.cancelTask("in-1");
+        expect(await queue.waitForOutcome("in-1")).toEqual({ status: "cancelled" });
+        const ended = await refused(queue.sendToTask("in-1", { type: "text", text: "too late" }));
+        expect(TaskNotRunningError.isInstance(ended)).toBe(true);
+
+        // Resumed: taken again by a worker, as a second run that goes on from where the first stood.
+        const before = events.events.length;
+        await queue.resumeTask("in-1");
+        await events.next(
+          (e) =>
+            events.events.indexOf(e) >= before &&
+            e.processId === "in-1" &&
+            e.type === "task" &&
+            e.event.type === "progress" &&
+            e.event.percent === 10,
+        );
+        expect(events.events.slice(before)).toContainEqual(expect.objectContaining({ type: "started", run: 2 }));
+        expect(await queue.getTask("in-1")).toMatchObject({ state: "running", runs: 2, cancelRequested: false });
+        // Whether it adopted depends on whether the killed agent was reaped yet (as a zombie it still answers kill -0).
+        expect((await scriptedStarts(root, "in-1")).map((start) => start.resumed)).toEqual([false, true]);
+        await queue.sendToTask("in-1", { type: "text", text: "go on" });
+        expect(await scriptedInputs(root, "in-1")).toEqual(['text "fix the build" submit', 'text "go on"']);
+      } finally {
+        for (const id of ["in-1", "in-2"]) await queue.cancelTask(id).catch(() => undefined);
+        await Promise.all(["in-1", "in-2"].map((id) => queue.waitForOutcome(id)));
+        await events.stop();
+      }
     });
   });
 

@@ -3,7 +3,14 @@ import { Redis } from "ioredis";
 import { OptioError, validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
 import { connectionFields, parseOptions, reconnectOptions } from "./connection-options.js";
-import { QueueUnavailableError, TaskExistsError, TaskNotFoundError } from "./errors.js";
+import {
+  QueueUnavailableError,
+  TaskExistsError,
+  TaskInputError,
+  TaskNotFoundError,
+  TaskNotRunningError,
+  TaskResumeError,
+} from "./errors.js";
 import {
   cancelChannel,
   FIELD,
@@ -15,6 +22,7 @@ import {
   type QueueTaskMessage,
   taskKey,
 } from "./queue-records.js";
+import { inputChannel, requestInput, type TaskInput, taskInputSchema } from "./task-input.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const queueOptionsSchema = z.object({
@@ -23,6 +31,8 @@ const queueOptionsSchema = z.object({
   kinds: z._default(z.array(z.custom<AnyTaskKind>()), []),
   /** How long a call waits for a lost connection to come back before failing with QueueUnavailableError; default 3 s. */
   connectTimeoutMs: z._default(z.int().check(z.minimum(0)), 3_000),
+  /** How long `sendToTask` waits for the worker running the task to say the input was typed; default 5 s. */
+  inputTimeoutMs: z._default(z.int().check(z.minimum(1)), 5_000),
 });
 
 export type TaskQueueOptions = z.input<typeof queueOptionsSchema>;
@@ -45,6 +55,20 @@ export interface TaskQueue {
   submitTask(kind: string, payload: unknown, options: SubmitOptions): Promise<void>;
   /** Asks for the task to end: a running one is stopped by its worker within a second; a queued one never runs. */
   cancelTask(processId: string): Promise<void>;
+  /**
+   * Types into a running task's agent through the worker that runs it (text,
+   * or named keys such as an answer to a permission prompt); resolves once it
+   * was typed there. TaskNotRunningError when the task is not running;
+   * TaskInputError when the input is malformed, the agent refuses it, or no
+   * worker answers within `inputTimeoutMs`.
+   */
+  sendToTask(processId: string, input: TaskInput): Promise<void>;
+  /**
+   * Runs an ended task (cancelled, failed or done) again: the worker that
+   * takes it adopts its agent if that still lives, or resumes the session from
+   * its latest snapshot. TaskResumeError while it is queued or running.
+   */
+  resumeTask(processId: string): Promise<void>;
   /** Every task the queue holds, newest first. */
   listTasks(): Promise<QueuedTask[]>;
   /** One task, or undefined. */
@@ -111,6 +135,7 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
     prefix,
     kinds: kindList,
     connectTimeoutMs,
+    inputTimeoutMs,
   } = parseOptions(queueOptionsSchema, options, "queue");
   const kinds = kindsByName(kindList);
   // A client fails fast while Redis is away (a typed error to the caller) instead of queueing commands in memory;
@@ -217,6 +242,40 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
         // and one that missed the message while its connection was down finds the flag when it is back.
         await redis.hsetnx(taskKey(prefix, queueName, processId), FIELD.cancel, new Date().toISOString());
         await redis.publish(cancelChannel(prefix, queueName), processId);
+      });
+    },
+
+    async sendToTask(processId, input) {
+      validateProcessId(processId);
+      const parsed = taskInputSchema.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new TaskInputError(`input${issue?.path.map((p) => `.${String(p)}`).join("") ?? ""}: ${issue?.message}`, {
+          cause: parsed.error,
+        });
+      }
+      await unlessUnavailable(`typing into ${processId}`, async () => {
+        await ready();
+        const job = await queue.getJob(processId);
+        if (!job) throw new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`);
+        const state = await job.getState();
+        if (state !== "active") throw new TaskNotRunningError(`task ${processId} is not running (${state})`);
+        await requestInput(redis, inputChannel(prefix, queueName), processId, parsed.data, inputTimeoutMs);
+      });
+    },
+
+    async resumeTask(processId) {
+      validateProcessId(processId);
+      await unlessUnavailable(`resuming ${processId}`, async () => {
+        await ready();
+        const job = await queue.getJob(processId);
+        if (!job) throw new TaskNotFoundError(`no task ${processId} in the queue ${queueName}`);
+        const state = await job.getState();
+        if (state !== "completed" && state !== "failed")
+          throw new TaskResumeError(`task ${processId} has not ended (${state}): only an ended task is resumed`);
+        // A cancel belonged to the run that ended; the resumed run is a new request.
+        await redis.hdel(taskKey(prefix, queueName, processId), FIELD.cancel);
+        await job.retry(state);
       });
     },
 

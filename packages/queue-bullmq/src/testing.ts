@@ -1,5 +1,6 @@
 export { startTestRedis, type TestRedis } from "./test-redis.js";
 export {
+  scriptedInputs,
   scriptedLaunches,
   scriptedStarts,
   scriptedTaskKind,

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { runTask, type StateStore, type TaskEvent } from "@optio/agents";
+import { runTask, type StateStore, type Task, type TaskEvent } from "@optio/agents";
 import type { SSHConfigInput } from "@optio/host";
 import { type Job, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -16,6 +16,7 @@ import {
   taskKey,
 } from "./queue-records.js";
 import { storeIsBack, storeOutageIn } from "./store-outage.js";
+import { deliverInput, inputChannel } from "./task-input.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
 
 const workerOptionsSchema = z.object({
@@ -74,6 +75,8 @@ interface Running {
   /** Aborted when the task is handed over, ending a wait for the store. */
   readonly handover: AbortController;
   handedOver: boolean;
+  /** The Task of the current run, which input for this task is handed to. */
+  task?: Task;
 }
 
 /** Starts a worker: it takes tasks from the queue, runs them with `runTask`, and records one outcome per task. */
@@ -151,6 +154,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
       // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
       for (let resume = runNumber > 1; ; resume = true) {
         const task = await kind.create(payload, { processId, workerId, hosts });
+        entry.task = task;
         const outcome = await runTask(task, {
           store,
           resume,
@@ -199,11 +203,15 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   // disconnected may have missed some, so each time it is ready again the flags of the running tasks are read.
   const cancels = redis.duplicate();
   cancels.on("error", () => {});
-  cancels.on("message", (_channel: string, processId: string) => running.get(processId)?.controller.abort());
+  const inputs = inputChannel(prefix, queueName);
+  cancels.on("message", (channel: string, message: string) => {
+    if (channel === inputs) deliverInput(message, (processId) => running.get(processId)?.task, redis).catch(() => {});
+    else running.get(message)?.controller.abort();
+  });
   cancels.on("ready", () => {
     abortIfCancelled([...running.keys()]).catch(() => {});
   });
-  await cancels.subscribe(cancelChannel(prefix, queueName));
+  await cancels.subscribe(cancelChannel(prefix, queueName), inputs);
 
   await worker.waitUntilReady();
 

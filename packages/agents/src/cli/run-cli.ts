@@ -30,17 +30,14 @@ import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-
 import { usageSummary } from "./usage-summary.js";
 import { openUrl } from "./open-url.js";
 import { saveDeliverable } from "./save-deliverable.js";
-import { type SshFlags, sshConfigFromFlags, sshFlagsArgv } from "./ssh-flags.js";
+import { type SshFlags, sshConfigFromFlags, sshFlagsArgv, sshFlagsOf } from "./ssh-flags.js";
 import "../spec/zod-locale.js";
+import { type CliIo, createStore, defaultIo, EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED, EXIT_USAGE } from "./cli-io.js";
+import { parse, PROCESS_ID_PATTERN } from "./parse-command-line.js";
+import { seedsCommand } from "./seeds-command.js";
+import { sessionsCommand } from "./sessions-command.js";
 
-/** Where the CLI reads and writes; the process's own streams by default, replaceable in tests and embedders. */
-export interface CliIo {
-  stdout: OutputStream;
-  stderr: OutputStream;
-  stdin: AsyncIterable<Uint8Array | string>;
-  env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
-}
+export { type CliIo, EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED, EXIT_USAGE } from "./cli-io.js";
 
 export interface RunCliOptions {
   /** The command's name in help and in the printed resume command; `optio-<adapter id>` by default. */
@@ -51,40 +48,7 @@ export interface RunCliOptions {
   extraOptions?: readonly CliExtraOption[];
 }
 
-export const EXIT_DONE = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_CANCELLED = 130;
-
-const PROCESS_ID = /^[A-Za-z0-9._-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
-}
-
-/** parseArgs' messages, cut to their first sentence and made to read as one line. */
-function usageFromParseError(error: unknown): CliUsageError {
-  const message = error instanceof Error ? error.message : String(error);
-  const first = (message.split(/\.\s/)[0] ?? message).replace(/\s+/g, " ").trim();
-  return new CliUsageError(first.charAt(0).toLowerCase() + first.slice(1), { cause: error });
-}
-
-function parse(args: string[], specs: readonly CliOptionSpec[], allowPositionals: boolean) {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
-  for (const spec of specs) {
-    options[spec.name] = {
-      type: spec.type,
-      ...(spec.short && { short: spec.short }),
-      ...(spec.multiple && { multiple: true }),
-    };
-  }
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
-  } catch (error) {
-    throw usageFromParseError(error);
-  }
-}
 
 /** `<agent>-YYYYMMDD-HHMMSS` in UTC. */
 export function defaultProcessId(agentId: string, now = new Date()): string {
@@ -135,11 +99,6 @@ function runSpecsFor(
   return { specs: [...builtin, ...extras, ...help], extras };
 }
 
-function createStore(env: CliIo["env"]): StateStore {
-  const dir = env.OPTIO_STATE_DIR;
-  return dir ? new FileStateStore({ dir }) : new FileStateStore();
-}
-
 /**
  * The command line every adapter's bin shares: `run`, `seeds list`,
  * `seeds delete`. Returns the exit code; the bin exits with it.
@@ -184,57 +143,6 @@ export async function runCli<C extends AgentTaskConfig>(
   }
 }
 
-function sshFlagsOf(values: Record<string, CliOptionValue | undefined>): SshFlags {
-  const str = (name: string) => values[name] as string | undefined;
-  return {
-    ...(str("ssh") !== undefined && { ssh: str("ssh") }),
-    ...(str("identity") !== undefined && { identity: str("identity") }),
-    ...(str("known-hosts") !== undefined && { knownHosts: str("known-hosts") }),
-    ...(str("host-fingerprint") !== undefined && { hostFingerprint: str("host-fingerprint") }),
-    ...(values["insecure-accept-any-host-key"] === true && { insecureAcceptAnyHostKey: true }),
-  };
-}
-
-/** `ps` lists the task sessions on the host; `kill ID` ends one with every process of it. */
-async function sessionsCommand(
-  agent: string,
-  bin: string,
-  command: "ps" | "kill",
-  args: string[],
-  io: CliIo,
-): Promise<number> {
-  const { values, positionals } = parse(args, sessionsOptionSpecs, command === "kill");
-  if (values.help) {
-    io.stdout.write(
-      `Usage: ${bin} ${command === "ps" ? "ps" : "kill PROCESS_ID"} [options]\n\n${optionHelp(sessionsOptionSpecs)}\n`,
-    );
-    return EXIT_DONE;
-  }
-  const ssh = sshConfigFromFlags(sshFlagsOf(values as Record<string, CliOptionValue | undefined>), io.cwd);
-  const where = { agent, ...(ssh && { ssh }), env: io.env };
-  if (command === "kill") {
-    const [processId, ...more] = positionals;
-    if (processId === undefined || more.length > 0 || !PROCESS_ID.test(processId))
-      throw new CliUsageError("kill takes exactly one process id");
-    if (!(await endTaskSession({ ...where, processId }))) {
-      io.stderr.write(`${bin}: no running session for task ${processId}\n`);
-      return EXIT_FAILED;
-    }
-    io.stdout.write(`Ended task ${processId}.\n`);
-    return EXIT_DONE;
-  }
-  const sessions = await listTaskSessions(where);
-  if (values.json)
-    for (const s of sessions) io.stdout.write(`${jsonLine({ ...s, startedAt: s.startedAt.toISOString() })}\n`);
-  else if (sessions.length === 0) io.stdout.write(`No ${agent} task sessions.\n`);
-  else
-    for (const s of sessions)
-      io.stdout.write(
-        `${s.processId}  ${s.alive ? `running, agent pid ${s.agentPid ?? "?"}` : "exited"}  since ${s.startedAt.toISOString()}\n`,
-      );
-  return EXIT_DONE;
-}
-
 async function runCommand(
   adapter: AgentAdapter<never>,
   bin: string,
@@ -259,7 +167,7 @@ async function runCommand(
     throw new CliUsageError("give the instructions either as an argument or with --instructions-file, not both");
   }
   const explicitId = str("process-id");
-  if (explicitId !== undefined && !PROCESS_ID.test(explicitId)) {
+  if (explicitId !== undefined && !PROCESS_ID_PATTERN.test(explicitId)) {
     throw new CliUsageError(
       `--process-id may hold only letters, digits, ".", "_" and "-", got ${JSON.stringify(explicitId)}`,
     );
@@ -386,54 +294,4 @@ async function runCommand(
     if (envNames.length > 0) printer.say(`  (add your --env flags again: ${envNames.join(", ")})`);
   }
   return outcome.status === "done" ? EXIT_DONE : outcome.status === "failed" ? EXIT_FAILED : EXIT_CANCELLED;
-}
-
-async function seedsCommand(agent: string, bin: string, args: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === "list") {
-    const { values } = parse(rest, seedsListOptionSpecs, false);
-    if (values.help) {
-      io.stdout.write(`Usage: ${bin} seeds list [--json]\n\n${optionHelp(seedsListOptionSpecs)}\n`);
-      return EXIT_DONE;
-    }
-    const seeds = await listSeeds(createStore(io.env), agent);
-    if (values.json) {
-      for (const seed of seeds) io.stdout.write(`${jsonLine(seed)}\n`);
-    } else if (seeds.length === 0) {
-      io.stdout.write(`No seeds saved for ${agent}.\n`);
-    } else {
-      for (const seed of seeds)
-        io.stdout.write(
-          `${seed.id}  ${seed.createdAt}  from ${seed.sourceProcessId}${seed.encrypted ? "  (encrypted)" : ""}\n`,
-        );
-    }
-    return EXIT_DONE;
-  }
-  if (sub === "delete") {
-    const { values, positionals } = parse(rest, seedsDeleteOptionSpecs, true);
-    if (values.help) {
-      io.stdout.write(`Usage: ${bin} seeds delete ID\n\n${optionHelp(seedsDeleteOptionSpecs)}\n`);
-      return EXIT_DONE;
-    }
-    const [id, ...more] = positionals;
-    if (id === undefined || more.length > 0) throw new CliUsageError("seeds delete takes exactly one seed id");
-    const store = createStore(io.env);
-    const seed = await store.getSeed(id);
-    const removed = seed?.agent === agent ? await deleteSeed(store, id) : null;
-    if (!removed) {
-      io.stderr.write(`${bin}: no ${agent} seed with id ${id}\n`);
-      return EXIT_FAILED;
-    }
-    io.stdout.write(`Deleted seed ${id}.\n`);
-    return EXIT_DONE;
-  }
-  if (sub === "--help" || sub === "-h") {
-    io.stdout.write(`Usage:\n  ${bin} seeds list [--json]\n  ${bin} seeds delete ID\n`);
-    return EXIT_DONE;
-  }
-  throw new CliUsageError(
-    sub === undefined
-      ? "seeds needs a subcommand: list or delete"
-      : `unknown seeds subcommand ${JSON.stringify(sub)}: use list or delete`,
-  );
 }

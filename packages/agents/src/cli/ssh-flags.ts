@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import type { SSHConfigInput } from "@optio/host";
-import { CliUsageError } from "./cli-options.js";
+import { type CliOptionValue, CliUsageError } from "./cli-options.js";
 
 /** The SSH-related flags of `run`, as typed. */
 export interface SshFlags {
@@ -66,4 +66,16 @@ export function sshFlagsArgv(flags: SshFlags, cwd: string): string[] {
   if (flags.hostFingerprint !== undefined) argv.push("--host-fingerprint", flags.hostFingerprint);
   if (flags.insecureAcceptAnyHostKey) argv.push("--insecure-accept-any-host-key");
   return argv;
+}
+
+/** The SSH flags among a command's parsed option values. */
+export function sshFlagsOf(values: Record<string, CliOptionValue | undefined>): SshFlags {
+  const str = (name: string) => values[name] as string | undefined;
+  return {
+    ...(str("ssh") !== undefined && { ssh: str("ssh") }),
+    ...(str("identity") !== undefined && { identity: str("identity") }),
+    ...(str("known-hosts") !== undefined && { knownHosts: str("known-hosts") }),
+    ...(str("host-fingerprint") !== undefined && { hostFingerprint: str("host-fingerprint") }),
+    ...(values["insecure-accept-any-host-key"] === true && { insecureAcceptAnyHostKey: true }),
+  };
 }

@@ -1,15 +1,16 @@
 import { LocalHost, PathEscapeError, RestoreLimitError } from "@optio/host";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type FileHandle, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type BlobSource, hasBlobFiles, type SnapshotRecord, type StateStore } from "../spec/state-store.js";
+import type { SnapshotRecord, StateStore } from "../spec/state-store.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "./blob-bytes.js";
 import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
 import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
+import { STORE_KINDS, trackingStore, walk } from "./test-stores.js";
 import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-archives.js";
 
 const run = promisify(execFile);
@@ -40,75 +41,7 @@ function under(name: string, paths: readonly string[]): boolean {
   return paths.some((p) => name === p || name.startsWith(`${p}/`));
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isDirectory()) out.push(path.relative(dir, path.join(entry.parentPath, entry.name)));
-  }
-  return out.sort();
-}
-
-/**
- * The store with every blob id it handed out; `failOnPut` makes that put
- * (1-based, putBlob or putBlobFile) fail, a streamed one after reading part of its input.
- */
-function trackingStore(inner: StateStore, failOnPut?: number): StateStore & { putIds: string[]; filePuts: number } {
-  let calls = 0;
-  const putIds: string[] = [];
-  const tracked = Object.assign(Object.create(inner) as StateStore, {
-    putIds,
-    filePuts: 0,
-    async putBlob(data: BlobSource): Promise<string> {
-      calls += 1;
-      if (calls === failOnPut) {
-        if (!(data instanceof Uint8Array)) {
-          for await (const _chunk of data as AsyncIterable<Uint8Array>) break;
-        }
-        throw new Error("store went away");
-      }
-      const id = await inner.putBlob(data);
-      putIds.push(id);
-      return id;
-    },
-  });
-  if (hasBlobFiles(inner)) {
-    Object.assign(tracked, {
-      async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
-        calls += 1;
-        tracked.filePuts += 1;
-        if (calls === failOnPut) throw new Error("store went away");
-        const id = await inner.putBlobFile(fill);
-        putIds.push(id);
-        return id;
-      },
-    });
-  }
-  return tracked;
-}
-
-/** Only the StateStore methods of `inner`, so snapshots take the streaming path. */
-function streamsOnly(inner: StateStore): StateStore {
-  return {
-    putBlob: (data) => inner.putBlob(data),
-    getBlob: (id) => inner.getBlob(id),
-    deleteBlob: (id) => inner.deleteBlob(id),
-    insertSnapshot: (record) => inner.insertSnapshot(record),
-    latestSnapshot: (processId) => inner.latestSnapshot(processId),
-    listSnapshots: (processId) => inner.listSnapshots(processId),
-    pruneSnapshots: (processId, keep) => inner.pruneSnapshots(processId, keep),
-    insertSeed: (record) => inner.insertSeed(record),
-    getSeed: (id) => inner.getSeed(id),
-    listSeeds: (filter) => inner.listSeeds(filter),
-    deleteSeed: (id) => inner.deleteSeed(id),
-  };
-}
-
-const stores: Array<[string, (inner: FileStateStore) => StateStore, boolean]> = [
-  ["FileStateStore, whose blob files tar writes and reads", (inner) => inner, true],
-  ["a store that only streams", streamsOnly, false],
-];
-
-describe.each(stores)("snapshots over LocalHost and %s", (_name, wrapStore, usesFiles) => {
+describe.each(STORE_KINDS)("snapshots over LocalHost and %s", (_name, wrapStore, usesFiles) => {
   let root: string;
   let host: LocalHost;
   let store: StateStore;
