@@ -1,13 +1,5 @@
 import { posix } from "node:path";
-import {
-  deleteSeed as deleteAgentSeed,
-  listSeeds as listAgentSeeds,
-  type AdapterContext,
-  type AgentAdapter,
-  type BrowserMode,
-  type SeedRecord,
-  type StateStore,
-} from "@optio/agents";
+import { type AdapterContext, type AgentAdapter, agentSeeds, type BrowserMode } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { claudeCodeConfigSchema, type ClaudeCodeTaskConfig } from "./config.js";
 import { claudeCommand } from "./command.js";
@@ -60,12 +52,5 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
 /** The default adapter instance. */
 export const claudeCode = createClaudeCode();
 
-/** Claude Code seeds in the store, newest first. */
-export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
-  return listAgentSeeds(store, CLAUDE_CODE_ID);
-}
-
-/** Deletes a Claude Code seed and its blob; returns the removed record, or null when there was none. */
-export function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
-  return deleteAgentSeed(store, id, CLAUDE_CODE_ID);
-}
+/** Claude Code seeds in the store (`listSeeds(store)`, newest first) and their removal (`deleteSeed(store, id)`). */
+export const { listSeeds, deleteSeed } = agentSeeds(CLAUDE_CODE_ID);

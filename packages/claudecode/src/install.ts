@@ -1,38 +1,24 @@
-import {
-  installAgent,
-  type AdapterContext,
-  type AgentInstallDescription,
-  type HostPlatform,
-  type InstalledAgent,
-  type RegistryPackageSpec,
-} from "@optio/agents";
-import { shellQuote, type Host } from "@optio/host";
-import type { ClaudeCodeTaskConfig } from "./config.js";
+import { type AgentInstallDescription, installerFor, packagePerPlatform, versionOutput } from "@optio/agents";
+import type { Host } from "@optio/host";
 
 /** Keeps claude from replacing itself inside a per-task HOME (230 MB each, wiped). */
 export const NO_AUTOUPDATE_ENV = { DISABLE_AUTOUPDATER: "1" } as const;
 
-/** `@anthropic-ai/claude-code-<os>-<arch>[-musl]`: the package holding the native binary as `package/claude`. */
-export function claudePlatformPackage(platform: HostPlatform): string {
-  return `@anthropic-ai/claude-code-${platform.os}-${platform.arch}${platform.libc === "musl" ? "-musl" : ""}`;
-}
-
-/** Where claude's native build lives in the npm registry: one package per platform, the binary at its root. */
-export const claudeRegistryPackage = {
+/** Where claude's native build lives in the npm registry: `@anthropic-ai/claude-code-<os>-<arch>[-musl]`, the binary at its root. */
+export const claudeRegistryPackage = packagePerPlatform({
   agent: "claude",
-  packageName: claudePlatformPackage,
+  prefix: "@anthropic-ai/claude-code",
   binaryInPackage: "claude",
-} as const satisfies RegistryPackageSpec;
+});
+
+/** The package holding claude's native binary for a platform. */
+export const claudePlatformPackage = claudeRegistryPackage.packageName;
 
 /** The version `claude --version` reports at `path`, or null when nothing usable is there. */
 export async function probeClaude(host: Host, path: string): Promise<string | null> {
-  const q = shellQuote(path);
-  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, {
-    env: { ...NO_AUTOUPDATE_ENV },
-    timeoutMs: 30_000,
-  });
-  if (result.exitCode !== 0 || !result.stdout.includes("Claude Code")) return null;
-  return result.stdout.trim().split(/\s+/)[0] ?? "";
+  const output = await versionOutput(host, path, { ...NO_AUTOUPDATE_ENV });
+  if (output === null || !output.includes("Claude Code")) return null;
+  return output.split(/\s+/)[0] ?? "";
 }
 
 /** How claude gets onto a host: the vendor script first (it always installs to `~/.local/bin`), then the registry. */
@@ -40,12 +26,12 @@ export const claudeInstall: AgentInstallDescription = {
   name: "claude",
   binaryName: "claude",
   defaultStrategies: ["vendor-script", "npm-registry"],
-  registryPackage: claudeRegistryPackage,
   vendorScript: {
     url: "https://claude.ai/install.sh",
     env: () => ({ ...NO_AUTOUPDATE_ENV }),
     installsTo: "~/.local/bin/claude",
   },
+  registryPackage: claudeRegistryPackage,
   probe: (ctx, path) => probeClaude(ctx.host, path),
 };
 
@@ -54,6 +40,4 @@ export const claudeInstall: AgentInstallDescription = {
  * strategy in turn; it is also linked into `<home>/.local/bin`, which the
  * command puts first on PATH (claude checks that its own dir is there).
  */
-export function installClaude(ctx: AdapterContext, config: ClaudeCodeTaskConfig): Promise<InstalledAgent> {
-  return installAgent(ctx, config, claudeInstall);
-}
+export const installClaude = installerFor(claudeInstall);

@@ -1,27 +1,17 @@
 import { posix } from "node:path";
-import {
-  installAgent,
-  type AdapterContext,
-  type AgentInstallDescription,
-  type HostPlatform,
-  type InstalledAgent,
-  type RegistryPackageSpec,
-} from "@optio/agents";
-import { shellQuote, type Host } from "@optio/host";
+import { type AgentInstallDescription, installerFor, packagePerPlatform, versionOutput } from "@optio/agents";
+import type { Host } from "@optio/host";
 import { openCodeEnv } from "./command.js";
-import type { OpenCodeTaskConfig } from "./config.js";
 
-/** `opencode-<os>-<arch>[-musl]`: the package holding the native binary as `package/bin/opencode`. */
-export function openCodePlatformPackage(platform: HostPlatform): string {
-  return `opencode-${platform.os}-${platform.arch}${platform.libc === "musl" ? "-musl" : ""}`;
-}
-
-/** Where opencode's native build lives in the npm registry: one package per platform, the binary under `bin/`. */
-export const openCodeRegistryPackage = {
+/** Where opencode's native build lives in the npm registry: `opencode-<os>-<arch>[-musl]`, the binary under `bin/`. */
+export const openCodeRegistryPackage = packagePerPlatform({
   agent: "opencode",
-  packageName: openCodePlatformPackage,
+  prefix: "opencode",
   binaryInPackage: "bin/opencode",
-} as const satisfies RegistryPackageSpec;
+});
+
+/** The package holding opencode's native binary for a platform. */
+export const openCodePlatformPackage = openCodeRegistryPackage.packageName;
 
 /**
  * The version `opencode --version` prints at `path`, or null when nothing
@@ -29,13 +19,8 @@ export const openCodeRegistryPackage = {
  * it runs with the task's HOME, never the user's.
  */
 export async function probeOpenCode(host: Host, path: string, home: string): Promise<string | null> {
-  const q = shellQuote(path);
-  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, {
-    env: { HOME: home, ...openCodeEnv(home) },
-    timeoutMs: 30_000,
-  });
-  const version = result.stdout.trim();
-  return result.exitCode === 0 && /^\d+\.\d+\.\d+\S*$/.test(version) ? version : null;
+  const version = await versionOutput(host, path, { HOME: home, ...openCodeEnv(home) });
+  return version !== null && /^\d+\.\d+\.\d+\S*$/.test(version) ? version : null;
 }
 
 /** How opencode gets onto a host: the registry first, then the vendor script (told the install dir). */
@@ -53,6 +38,4 @@ export const openCodeInstall: AgentInstallDescription = {
 };
 
 /** Finds opencode at the install dir, or installs it with each configured strategy in turn. */
-export function installOpenCode(ctx: AdapterContext, config: OpenCodeTaskConfig): Promise<InstalledAgent> {
-  return installAgent(ctx, config, openCodeInstall);
-}
+export const installOpenCode = installerFor(openCodeInstall);

@@ -1,13 +1,5 @@
 import { posix } from "node:path";
-import {
-  deleteSeed as deleteAgentSeed,
-  listSeeds as listAgentSeeds,
-  type AdapterContext,
-  type AgentAdapter,
-  type BrowserMode,
-  type SeedRecord,
-  type StateStore,
-} from "@optio/agents";
+import { type AdapterContext, type AgentAdapter, agentSeeds, type BrowserMode } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { OPENCODE_TMP_DIR, openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
@@ -83,12 +75,5 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
 /** The default adapter instance. */
 export const openCode = createOpenCode();
 
-/** opencode seeds in the store, newest first. */
-export function listSeeds(store: StateStore): Promise<SeedRecord[]> {
-  return listAgentSeeds(store, OPENCODE_ID);
-}
-
-/** Deletes an opencode seed and its blob; returns the removed record, or null when there was none. */
-export function deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null> {
-  return deleteAgentSeed(store, id, OPENCODE_ID);
-}
+/** opencode seeds in the store (`listSeeds(store)`, newest first) and their removal (`deleteSeed(store, id)`). */
+export const { listSeeds, deleteSeed } = agentSeeds(OPENCODE_ID);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterContext } from "../spec/agent-adapter.js";
 import { parseAgentConfig, agentTaskConfigSchema } from "../spec/config.js";
 import type { HookContext } from "../spec/hook-context.js";
-import { installAgent, type AgentInstallDescription } from "./install-description.js";
+import { installAgent, installerFor, versionOutput, type AgentInstallDescription } from "./install-description.js";
 import { AgentInstallError } from "./install-errors.js";
 import { startStaticServer, type StaticServer } from "./test-registry.js";
 
@@ -60,10 +60,8 @@ const tool = (overrides: Partial<AgentInstallDescription> = {}): AgentInstallDes
   defaultStrategies: ["vendor-script"],
   vendorScript: { url: `${server.url}/default.sh`, env: (target) => ({ TOOL_DIR: join(target, "..") }) },
   probe: async (c, path) => {
-    const result = await c.host.runCommand(`[ -x ${shellQuote(path)} ] && ${shellQuote(path)} --version`, {
-      timeoutMs: 10_000,
-    });
-    return result.exitCode === 0 && result.stdout.includes("(Tool)") ? (result.stdout.split(" ")[0] ?? "") : null;
+    const output = await versionOutput(c.host, path, {});
+    return output?.includes("(Tool)") ? (output.split(" ")[0] ?? "") : null;
   },
   ...overrides,
 });
@@ -137,5 +135,28 @@ describe("installAgent", () => {
     const error = await installAgent(ctx, settings({ installIfMissing: false }), tool()).catch((e: unknown) => e);
     expect((error as Error).message).toContain(`${join(homedir(), ".local/bin/tool")} and installIfMissing is false`);
     expect(server.hits.size).toBe(0);
+  });
+});
+
+describe("versionOutput and installerFor", () => {
+  it("reads --version only from an executable that exits 0, with the env given", async () => {
+    const dir = join(root, "tools");
+    await mkdir(dir, { recursive: true });
+    const write = (name: string, body: string) =>
+      host.runChecked(
+        `printf '%s' ${shellQuote(body)} > ${shellQuote(join(dir, name))} && chmod 755 ${shellQuote(join(dir, name))}`,
+      );
+    await write("good", '#!/bin/sh\necho "  $GREETING 1.2.3  "\n');
+    await write("bad", "#!/bin/sh\necho 1.0; exit 3\n");
+    expect(await versionOutput(host, join(dir, "good"), { GREETING: "hello" })).toBe("hello 1.2.3");
+    expect(await versionOutput(host, join(dir, "bad"), {})).toBeNull();
+    expect(await versionOutput(host, join(dir, "missing"), {})).toBeNull();
+  });
+
+  it("gives the adapter an install that runs installAgent with the task's settings", async () => {
+    const bin = join(root, "bin");
+    server.route("/default.sh", 200, vendorScript(join(bin, "tool")));
+    const installed = await installerFor(tool())(ctx, settings({ installDir: bin }));
+    expect(installed).toMatchObject({ binaryPath: join(bin, "tool"), version: "7.8.9" });
   });
 });

@@ -1,4 +1,4 @@
-import { OptioConfigError } from "@optio/host";
+import { type Host, OptioConfigError, shellQuote } from "@optio/host";
 import type { AdapterContext, InstalledAgent } from "../spec/agent-adapter.js";
 import type { AgentTaskConfig, InstallStrategyName } from "../spec/config.js";
 import { type AgentInstallStrategy, installAgentBinary } from "./install-agent.js";
@@ -6,6 +6,16 @@ import { AgentNotInstalledError } from "./install-errors.js";
 import { installFromRegistry, type RegistryPackageSpec } from "./registry-package.js";
 import { installViaVendorScript } from "./vendor-script.js";
 import { expandHostPath } from "./version-cache.js";
+
+/**
+ * What `<path> --version` prints (trimmed), run with `env`, when an executable
+ * is there and exits 0; null otherwise. A probe reads its version from it.
+ */
+export async function versionOutput(host: Host, path: string, env: Record<string, string>): Promise<string | null> {
+  const q = shellQuote(path);
+  const result = await host.runCommand(`[ -x ${q} ] && ${q} --version`, { env, timeoutMs: 30_000 });
+  return result.exitCode === 0 ? result.stdout.trim() : null;
+}
 
 /** The vendor's own installer, for the `vendor-script` strategy. */
 export interface VendorScriptDescription {
@@ -92,6 +102,13 @@ function strategyFor(
       );
     },
   };
+}
+
+/** An adapter's `install` for `agent`: installAgent with the task's settings. */
+export function installerFor(
+  agent: AgentInstallDescription,
+): (ctx: AdapterContext, settings: AgentInstallSettings) => Promise<InstalledAgent> {
+  return (ctx, settings) => installAgent(ctx, settings, agent);
 }
 
 /**

@@ -7,7 +7,12 @@ import { LocalHost } from "@optio/host";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectHostPlatform } from "./host-platform.js";
 import { IntegrityMismatchError, PackageFetchError } from "./install-errors.js";
-import { installFromRegistry, workerTarballCacheDir, type InstallContext } from "./registry-package.js";
+import {
+  installFromRegistry,
+  packagePerPlatform,
+  workerTarballCacheDir,
+  type InstallContext,
+} from "./registry-package.js";
 import {
   makePackageTarball,
   publishFakePackage,
@@ -280,5 +285,15 @@ describe("installFromRegistry against a local registry", () => {
     expect(PackageFetchError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("package/lib, package/bin/rg");
     expect(await readdir(cacheDir)).toEqual([]);
+  });
+});
+
+describe("packagePerPlatform", () => {
+  it("names one package per platform, with -musl only on musl", () => {
+    const spec = packagePerPlatform({ agent: "x", prefix: "@scope/x", binaryInPackage: "bin/x" });
+    expect(spec).toMatchObject({ agent: "x", binaryInPackage: "bin/x" });
+    expect(spec.packageName({ os: "linux", arch: "x64", libc: "glibc" })).toBe("@scope/x-linux-x64");
+    expect(spec.packageName({ os: "linux", arch: "arm64", libc: "musl" })).toBe("@scope/x-linux-arm64-musl");
+    expect(spec.packageName({ os: "darwin", arch: "arm64", libc: null })).toBe("@scope/x-darwin-arm64");
   });
 });

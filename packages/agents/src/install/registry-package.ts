@@ -54,6 +54,27 @@ export interface RegistryPackageSpec {
   cacheDir?: string;
 }
 
+/** An agent published as one npm package per platform, `<prefix>-<os>-<arch>[-musl]`, its executable at one path in each. */
+export interface PackagePerPlatform {
+  /** Names the host cache: `~/.cache/optio/<agent>`. */
+  agent: string;
+  /** The package names' common start, e.g. `@anthropic-ai/claude-code`. */
+  prefix: string;
+  /** The executable's path inside each package (without the leading `package/`). */
+  binaryInPackage: string;
+}
+
+/** The registry package of an agent laid out as PackagePerPlatform says (claude's and opencode's layout). */
+export function packagePerPlatform(spec: PackagePerPlatform): RegistryPackageSpec & {
+  packageName: (platform: HostPlatform) => string;
+} {
+  return {
+    agent: spec.agent,
+    packageName: (p) => `${spec.prefix}-${p.os}-${p.arch}${p.libc === "musl" ? "-musl" : ""}`,
+    binaryInPackage: spec.binaryInPackage,
+  };
+}
+
 /** What a spec names on one platform: the package, the executable and every path to take from it. */
 export interface ResolvedRegistryPackage {
   packageName: string;
