@@ -65,6 +65,7 @@ const INDEX_EXPORTS = [
   "LaunchInfo",
   "PermissionKeys",
   "RegistryPackageSpec",
+  "ReportLevel",
   "ResumePathError",
   "ResumeSpec",
   "RunAgentSessionOptions",
@@ -103,12 +104,15 @@ const INDEX_EXPORTS = [
   "defineAgentConfigSchema",
   "deleteSeed",
   "installAgent",
+  "installerFor",
   "jsonObjectSchema",
   "listSeeds",
+  "packagePerPlatform",
   "parseAgentConfig",
   "readAgentFile",
   "runAgentSession",
   "runTask",
+  "versionOutput",
 ];
 const TERMINAL_EXPORTS = [
   "PublishOptions",

@@ -7,7 +7,7 @@
 export { runTask, type RunTaskOptions, type TaskRun } from "./task/run-task.js";
 export { createAgentTask, type AgentTask, type AgentTaskOptions } from "./task/agent-task.js";
 export { runAgentSession, type RunAgentSessionOptions } from "./session/run-agent-session.js";
-export type { Task, TaskContext, TaskEvent, TaskOutcome, Widget } from "./spec/task-context.js";
+export type { ReportLevel, Task, TaskContext, TaskEvent, TaskOutcome, Widget } from "./spec/task-context.js";
 export type { AgentDriver, HookContext } from "./spec/hook-context.js";
 export { AGENT_KEYS, type AgentKey } from "./spec/agent-keys.js";
 export type { AgentState, AgentStateChange } from "./spec/agent-state.js";

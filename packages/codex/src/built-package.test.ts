@@ -27,4 +27,8 @@ describe("the built package", () => {
       "createCodexTask",
     ]);
   });
+
+  it("exports where the agent is published from /install", async () => {
+    expect(await builtExports(dist("install.js"))).toEqual(["codexRegistryPackage"]);
+  });
 });

@@ -15,16 +15,33 @@ afterEach(async () => {
 });
 
 describe("codex.resume.canContinue", () => {
+  const day = ".codex/sessions/2026/12/07";
+  const rollout = (lines: object[]) =>
+    writeFile(
+      join(ctx.home, day, "rollout-2026-12-07T17-00-00-abc.jsonl"),
+      lines.map((l) => `${JSON.stringify(l)}\n`).join(""),
+    );
+  const meta = { type: "session_meta", payload: { id: "abc", cwd: "/t/w" } };
+
   it("is false with no sessions dir, or one without a recorded conversation", async () => {
     expect(await codex.resume.canContinue(ctx)).toBe(false);
-    await mkdir(join(ctx.home, ".codex/sessions/2026/12/07"), { recursive: true });
-    await writeFile(join(ctx.home, ".codex/sessions/2026/12/07/notes.txt"), "x");
+    await mkdir(join(ctx.home, day), { recursive: true });
+    await writeFile(join(ctx.home, day, "notes.txt"), "x");
     expect(await codex.resume.canContinue(ctx)).toBe(false);
   });
 
-  it("is true once Codex recorded a rollout", async () => {
-    await mkdir(join(ctx.home, ".codex/sessions/2026/12/07"), { recursive: true });
-    await writeFile(join(ctx.home, ".codex/sessions/2026/12/07/rollout-2026-12-07T17-00-00-abc.jsonl"), "{}\n");
+  it("is false for a rollout Codex wrote before any message was sent", async () => {
+    await mkdir(join(ctx.home, day), { recursive: true });
+    await rollout([meta, { type: "event_msg", payload: { type: "task_started" } }]);
+    expect(await codex.resume.canContinue(ctx)).toBe(false);
+  });
+
+  it("is true once a rollout holds a user's message", async () => {
+    await mkdir(join(ctx.home, day), { recursive: true });
+    await rollout([
+      meta,
+      { type: "event_msg", payload: { type: "item_completed", item: { type: "UserMessage", id: "u1" } } },
+    ]);
     expect(await codex.resume.canContinue(ctx)).toBe(true);
   });
 });

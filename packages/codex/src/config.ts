@@ -7,6 +7,8 @@ export const codexConfigSchema = defineAgentConfigSchema({
   credentials: z.optional(credentialFileSchema()),
   /** Lines added to `home/.codex/config.toml` after optio's own settings (a model, a provider, MCP servers). */
   codexConfigToml: z.optional(z.string()),
+  /** Settings for every start, fresh or resumed, each passed as `-c key=value` (the value TOML): `approval_policy="never"`. */
+  codexOverrides: z._default(z.array(z.string().check(z.regex(/^[\w.-]+=/, "not key=value"))), []),
 });
 
 /** A parsed Codex task config. */

@@ -5,6 +5,7 @@ import type { UsageReport, UsageTotals } from "./usage.js";
 /** What a task shows beside its progress: the agent's web terminal, as an iframe. */
 export type Widget = { kind: "iframe"; url: string };
 
+/** How much a `report` event matters. */
 export type ReportLevel = "info" | "warn" | "error";
 
 /** What a task engine hands a running task. */
