@@ -1,14 +1,12 @@
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installFromRegistry } from "@optio/agents";
 import { isConversationRequest, startScriptedModel, type ScriptedTurn } from "@optio/agents/testing";
-import { claudeRegistryPackage } from "@optio/claudecode";
-import { LocalHost } from "@optio/host";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDashboard } from "./server.mjs";
+import { launchBrowser, pinnedClaudeDir } from "./test-servers.js";
 import { download, installStandIn, openDashboard, startFromPage, startStandInReport } from "./test-page.js";
 
 type Dashboard = Awaited<ReturnType<typeof startDashboard>>;
@@ -19,17 +17,7 @@ let dashboard: Dashboard | undefined;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
@@ -64,28 +52,6 @@ const POEM_TURNS: ScriptedTurn[] = [
     usage: { inputTokens: 2000, outputTokens: 200, cacheReadInputTokens: 300 },
   },
 ];
-
-/** An agent dir holding the real claude at the version the adapter's real-binary tests pin, linked from the shared cache. */
-async function pinnedClaudeDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const host = new LocalHost({
-    consumer: "dashboard-test",
-    processId: "install",
-    env: { DASHBOARD_TEST_TASK_ROOT: join(root, "install") },
-  });
-  await host.connect();
-  try {
-    const spec = { ...claudeRegistryPackage, version: "2.1.332" };
-    const { binaryPath } = await installFromRegistry(
-      { host, reportProgress: () => {}, signal: new AbortController().signal },
-      spec,
-    );
-    await symlink(binaryPath, join(dir, "claude"));
-  } finally {
-    await host.disconnect();
-  }
-  return dir;
-}
 
 /** Every progress message the dashboard broadcasts, in order, read from its event stream as the page reads it. */
 function recordMessages(d: Dashboard): { messages: string[]; stop: () => void } {
@@ -216,7 +182,7 @@ describe("dashboard", () => {
     };
     dashboard = await startDashboard({
       dataDir: join(root, "data"),
-      agentDir: await pinnedClaudeDir(join(root, "claude-bin")),
+      agentDir: await pinnedClaudeDir(join(root, "claude-bin"), join(root, "install")),
       env,
       log: () => {},
     });
@@ -266,7 +232,7 @@ describe("dashboard", () => {
     };
     dashboard = await startDashboard({
       dataDir: join(root, "data"),
-      agentDir: await pinnedClaudeDir(join(root, "claude-bin")),
+      agentDir: await pinnedClaudeDir(join(root, "claude-bin"), join(root, "install")),
       env,
       log: () => {},
     });

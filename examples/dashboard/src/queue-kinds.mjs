@@ -36,7 +36,8 @@ function agentKind(adapter) {
       },
     });
   });
-  return Object.assign(kind, { displayName: adapter.displayName });
+  // The dashboard answers an agent's permission prompt by typing these keys into it on its worker.
+  return Object.assign(kind, { displayName: adapter.displayName, permissionKeys: adapter.permissionKeys });
 }
 
 async function optionalOpenCode() {

@@ -8,8 +8,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   connectTaskQueue,
   TaskExistsError,
+  TaskInputError,
   TaskNotFoundError,
+  TaskNotRunningError,
   TaskPayloadError,
+  TaskResumeError,
   UnknownTaskKindError,
 } from "@optio/queue-bullmq";
 import { PostgresStateStore } from "@optio/store-postgres";
@@ -44,9 +47,27 @@ export function queueSettings(values, env) {
 }
 
 const REFUSED = [TaskPayloadError, UnknownTaskKindError, TaskExistsError];
+/** What the queue answers when a running task's agent cannot take input now: the request was fine, the moment not. */
+const NOT_NOW = [TaskNotRunningError, TaskInputError, TaskResumeError];
+const ANSWERS = ["approve", "deny"];
+
+/** What the queue kept of a task's reports, as the page shows them: its deliverables (with their blobs) and notes. */
+function fromReports(reports) {
+  const seen = { deliverables: [], reports: [], blobs: {} };
+  for (const { level, message } of reports ?? []) {
+    const stored = parseDeliverableReport(message);
+    if (!stored) seen.reports = [...seen.reports, `${level}: ${message}`].slice(-5);
+    else {
+      if (!seen.deliverables.includes(stored.path)) seen.deliverables.push(stored.path);
+      seen.blobs[stored.path] = stored.id;
+    }
+  }
+  return seen;
+}
 
 /** The page's view of a queued task, in the shape the embedded mode gives it, plus the worker that runs it. */
 function fromQueue(queued, known) {
+  const reported = fromReports(queued.reports);
   const outcome = queued.outcome;
   const ended = Boolean(outcome) && queued.state !== "running" && queued.state !== "waiting";
   return {
@@ -59,26 +80,30 @@ function fromQueue(queued, known) {
     percent: ended && outcome.status === "done" ? 100 : (queued.progress?.percent ?? null),
     message: ended && outcome.status === "done" ? (outcome.summary ?? "done") : (queued.progress?.message ?? null),
     terminalUrl: ended ? null : (queued.widgetUrl ?? null),
-    deliverables: known?.deliverables ?? [],
-    reports: known?.reports ?? [],
+    deliverables: reported.deliverables,
+    reports: reported.reports,
     savedState: false,
     startedAt: queued.submittedAt,
     outcome: outcome ? (outcome.status === "failed" ? outcome.message : (outcome.summary ?? null)) : null,
     ask: known?.ask ?? false,
     agentState: known?.agentState ?? null,
     attention: known?.attention ?? null,
-    canAnswer: false,
-    canResume: false,
     worker: queued.worker ?? null,
     usage: known?.usage ?? outcome?.usage ?? null,
-    blobs: known?.blobs ?? {},
+    blobs: reported.blobs,
   };
 }
 
 /** Applies one live event of the queue to the task's view. */
 function applyEvent(task, event) {
   if (event.type === "started")
-    Object.assign(task, { status: "running", worker: event.worker, message: `taken by ${event.worker}` });
+    Object.assign(task, {
+      status: "running",
+      worker: event.worker,
+      message: `taken by ${event.worker}`,
+      outcome: null,
+      ...(event.run > 1 && { percent: null }),
+    });
   if (event.type === "outcome") {
     const { outcome } = event;
     Object.assign(task, {
@@ -136,13 +161,24 @@ export async function startQueueDashboard(options) {
   const streams = new Set();
   let origin = "";
 
+  const kindOf = (task) => kinds.find((k) => k.name === task.agent);
+  // What the page may ask of a task, from its state: answer a waiting prompt when the agent's keys are known, or
+  // resume it once it has ended.
+  const withActions = (task) =>
+    Object.assign(task, {
+      canAnswer: Boolean(
+        task.status === "running" && task.agentState?.state === "waiting-permission" && kindOf(task)?.permissionKeys,
+      ),
+      canResume: !["queued", "running"].includes(task.status),
+    });
   const broadcast = (task) => {
+    withActions(task);
     const data = `event: task\ndata: ${JSON.stringify({ task, event: null })}\n\n`;
     for (const res of streams) res.write(data);
   };
   const refresh = async () => {
     for (const queued of await queue.listTasks()) {
-      const next = fromQueue(queued, tasks.get(queued.processId));
+      const next = withActions(fromQueue(queued, tasks.get(queued.processId)));
       if (JSON.stringify(next) === JSON.stringify(tasks.get(queued.processId))) continue;
       tasks.set(queued.processId, next);
       broadcast(next);
@@ -206,6 +242,35 @@ export async function startQueueDashboard(options) {
     await pipeline(blob, res);
   }
 
+  /** Why the page's request cannot be made of the task as it stands (status and message), or nothing. */
+  function checkRequest(action, task, body) {
+    if (action === "message" && (typeof body.text !== "string" || body.text.trim() === ""))
+      return { status: 400, error: "text must be a non-empty string" };
+    if (action === "answer" && !ANSWERS.includes(body.answer))
+      return { status: 400, error: `answer must be one of ${ANSWERS.join(", ")}` };
+    if (action === "answer" && !kindOf(task)?.permissionKeys)
+      return { status: 409, error: `${task.agentName} has no known keys for its permission prompt` };
+    if (action === "answer" && !withActions(task).canAnswer)
+      return { status: 409, error: "no permission prompt is waiting" };
+    if (action === "resume" && !withActions(task).canResume) return { status: 409, error: "the task is still running" };
+    return null;
+  }
+
+  /** Hands the page's request to the queue: typed on the worker that runs the task, or the task queued again. */
+  async function act(action, task, body) {
+    if (action === "message") return queue.sendToTask(task.processId, { type: "text", text: body.text, submit: true });
+    if (action === "answer") {
+      const keys = kindOf(task).permissionKeys;
+      return queue.sendToTask(task.processId, {
+        type: "keys",
+        keys: body.answer === "approve" ? keys.approve : keys.deny,
+      });
+    }
+    await queue.resumeTask(task.processId);
+    Object.assign(task, { status: "queued", message: "resuming", terminalUrl: null });
+    broadcast(task);
+  }
+
   async function handle(req, res) {
     const url = await admit(req, res, token);
     if (!url) return;
@@ -249,9 +314,20 @@ export async function startQueueDashboard(options) {
       broadcast(task);
       return sendJson(res, 202, task);
     }
-    return sendJson(res, 409, {
-      error: "in queue mode the dashboard submits, lists and cancels tasks; the rest happens on the workers",
-    });
+    if (req.method === "POST" && ["message", "answer", "resume"].includes(match[2]) && !match[3]) {
+      const body = await readJson(req);
+      const refused = checkRequest(match[2], task, body);
+      if (refused) return sendJson(res, refused.status, { error: refused.error });
+      try {
+        await act(match[2], task, body);
+      } catch (error) {
+        if (NOT_NOW.some((type) => type.isInstance(error))) return sendJson(res, 409, { error: errorText(error) });
+        if (TaskNotFoundError.isInstance(error)) return sendJson(res, 404, { error: "no such task in the queue" });
+        throw error;
+      }
+      return sendJson(res, 202, task);
+    }
+    return sendJson(res, 404, { error: "not found" });
   }
 
   const served = await serve(

@@ -23,8 +23,12 @@ export const INSTRUCTIONS = [
   "Report your progress as you go, then finish.",
 ].join(" ");
 
-/** Per agent: the name of its shell tool, the one tool the scripted answers call. */
-const SHELL_TOOL = { claudecode: "Bash", opencode: "bash" };
+/** Per agent: its shell tool, the one tool the scripted answers call, as its model calls it. */
+const SHELL_TOOL = {
+  claudecode: (command, description) => ({ name: "Bash", input: { command, description } }),
+  opencode: (command, description) => ({ name: "bash", input: { command, description } }),
+  codex: (command) => ({ name: "exec_command", input: { cmd: command } }),
+};
 
 /**
  * What a model would answer to INSTRUCTIONS, as tool calls in the agent's own
@@ -34,30 +38,18 @@ const SHELL_TOOL = { claudecode: "Bash", opencode: "bash" };
  */
 export function scriptedTurns(agent) {
   const shell = SHELL_TOOL[agent];
-  // The scripted model speaks the Anthropic Messages API; Codex talks to OpenAI's Responses API.
-  if (!shell)
-    throw new Error(
-      `no scripted answers for agent ${JSON.stringify(agent)} (the scripted model speaks the Anthropic Messages API)`,
-    );
+  if (!shell) throw new Error(`no scripted answers for agent ${JSON.stringify(agent)}`);
   return [
     {
       text: "Writing the haiku.",
       toolCalls: [
-        {
-          name: shell,
-          input: {
-            command:
-              "mkdir -p deliverables && printf 'Same words, new hands\\nthe job moves from shell to shell\\noptio keeps the log\\n' > deliverables/haiku.md && echo 'STATUS: 50% haiku written' >> optio.log && echo 'DELIVERABLE: deliverables/haiku.md' >> optio.log",
-            description: "Write and report the haiku",
-          },
-        },
+        shell(
+          "mkdir -p deliverables && printf 'Same words, new hands\\nthe job moves from shell to shell\\noptio keeps the log\\n' > deliverables/haiku.md && echo 'STATUS: 50% haiku written' >> optio.log && echo 'DELIVERABLE: deliverables/haiku.md' >> optio.log",
+          "Write and report the haiku",
+        ),
       ],
     },
-    {
-      toolCalls: [
-        { name: shell, input: { command: "echo 'DONE: haiku written' >> optio.log", description: "Finish" } },
-      ],
-    },
+    { toolCalls: [shell("echo 'DONE: haiku written' >> optio.log", "Finish")] },
     { text: "Done: deliverables/haiku.md." },
   ];
 }
@@ -66,7 +58,22 @@ export function scriptedTurns(agent) {
 const UNATTENDED = {
   claudecode: { permissionMode: "bypassPermissions" },
   opencode: {},
-  codex: { codexConfigToml: 'approval_policy = "never"' },
+  // Codex's commands still run in its sandbox, which lets them write the workdir only.
+  codex: { codexOverrides: ['approval_policy="never"', 'sandbox_mode="workspace-write"'] },
+};
+
+/** Per agent: the variable its model API key goes in, and what else it needs to work against the scripted model. */
+const SCRIPTED = {
+  claudecode: { keyEnv: "ANTHROPIC_API_KEY" },
+  opencode: { keyEnv: "ANTHROPIC_API_KEY" },
+  // A model Codex has no metadata for gets its plain shell tool (`exec_command`), the one the scripted answers call;
+  // no plugins, whose sync would clone a repository from github.com.
+  codex: {
+    keyEnv: "OPENAI_API_KEY",
+    config: {
+      codexOverrides: [...UNATTENDED.codex.codexOverrides, 'model="scripted-model"', "features.plugins=false"],
+    },
+  },
 };
 
 const USAGE = `usage: swap-agents --agent claudecode|opencode|codex|claudecode,opencode,… [--ssh user@host[:port] [--identity FILE] [--known-hosts FILE]]
@@ -236,8 +243,8 @@ export async function main(argv, { print = (line) => console.log(line), signal }
       // Each agent gets a stand-in of its own, answering in its own tool names from the first turn.
       const model = values.scripted ? await startScriptedModel({ turns: scriptedTurns(agent) }) : null;
       // A model API takes a key; the stand-in accepts any.
-      const agentEnv =
-        model && !env.ANTHROPIC_API_KEY ? { ...env, ANTHROPIC_API_KEY: "sk-ant-scripted-stand-in-key" } : env;
+      const { keyEnv, config } = SCRIPTED[agent];
+      const agentEnv = model && !env[keyEnv] ? { ...env, [keyEnv]: "sk-scripted-stand-in-key" } : env;
       const result = await swapAgents({
         agent,
         apiBaseUrl: model?.url ?? values["api-base-url"],
@@ -247,6 +254,7 @@ export async function main(argv, { print = (line) => console.log(line), signal }
         out: values.out && (agents.length > 1 ? join(values.out, agent) : values.out),
         stateDir: values["state-dir"],
         env: agentEnv,
+        ...(model && config && { agentConfig: config }),
         print,
         signal,
       }).finally(() => model?.close());

@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installFromRegistry } from "@optio/agents";
+import { installFromRegistry } from "@optio/agents/install";
 import { scriptedAgentScript } from "@optio/agents/testing";
-import { claudeRegistryPackage } from "@optio/claudecode";
+import { claudeRegistryPackage } from "@optio/claudecode/install";
+import { codexRegistryPackage } from "@optio/codex/install";
 import { LocalHost } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import { openCodeRegistryPackage } from "@optio/opencode";
+import { openCodeRegistryPackage } from "@optio/opencode/install";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs program without type declarations.
 import { main, scriptedTurns, swapAgents } from "./swap-agents.mjs";
@@ -65,8 +66,8 @@ async function installDirFor(agent: Agent, label: string): Promise<string> {
 const HAIKU = "Same words, new hands\nthe job moves from shell to shell\noptio keeps the log\n";
 
 /**
- * An install dir holding the real claude and opencode at the versions the
- * adapters' real-binary tests pin, linked from the shared cache (filled from
+ * An install dir holding the real claude, opencode and Codex at the versions
+ * the adapters' real-binary tests pin, linked from the shared cache (filled from
  * the npm registry when they are not there yet).
  */
 async function realAgentsDir(): Promise<string> {
@@ -83,6 +84,7 @@ async function realAgentsDir(): Promise<string> {
     const pins = [
       { ...claudeRegistryPackage, version: "2.1.332" },
       { ...openCodeRegistryPackage, version: "1.18.34" },
+      { ...codexRegistryPackage, version: "0.171.0" },
     ];
     for (const spec of pins) await symlink((await installFromRegistry(ctx, spec)).binaryPath, join(dir, spec.agent));
   } finally {
@@ -167,7 +169,7 @@ describe("swap-agents", () => {
     expect(opencode.lines[0]).toBe(`Running opencode on ${ssh.username}@${ssh.host} as swap-opencode-ssh`);
   });
 
-  it("runs the same instructions through the real claude and the real opencode against the scripted model: both done, both deliver the haiku", {
+  it("runs the same instructions through the real claude, opencode and Codex against the scripted model: all done, all deliver the haiku", {
     timeout: 900_000,
   }, async () => {
     const lines: string[] = [];
@@ -175,7 +177,7 @@ describe("swap-agents", () => {
     const code = await main(
       [
         "--agent",
-        "claudecode,opencode",
+        "claudecode,opencode,codex",
         "--scripted",
         "--install-dir",
         await realAgentsDir(),
@@ -189,36 +191,34 @@ describe("swap-agents", () => {
       },
     );
     expect(code, lines.join("\n")).toBe(0);
-    expect(lines.filter((l) => l.startsWith("outcome "))).toEqual(["outcome    done", "outcome    done"]);
-    expect(lines.filter((l) => l.startsWith("progress    50% haiku written"))).toHaveLength(2);
-    expect(lines.slice(-2)).toEqual([
+    expect(lines.filter((l) => l.startsWith("outcome "))).toEqual(Array(3).fill("outcome    done"));
+    expect(lines.filter((l) => l.startsWith("progress    50% haiku written"))).toHaveLength(3);
+    expect(lines.slice(-3)).toEqual([
       `summary    claudecode done: haiku written; haiku.md (${HAIKU.length} bytes)`,
       `summary    opencode   done: haiku written; haiku.md (${HAIKU.length} bytes)`,
+      `summary    codex      done: haiku written; haiku.md (${HAIKU.length} bytes)`,
     ]);
-    for (const agent of ["claudecode", "opencode"])
+    for (const agent of ["claudecode", "opencode", "codex"])
       expect(await readFile(join(out, agent, "haiku.md"), "utf8"), agent).toBe(HAIKU);
   });
 
   it("scripts each agent's answers in its own tool names", () => {
-    const shellTools = (agent: string) =>
-      (scriptedTurns(agent) as { toolCalls?: { name: string }[] }[]).flatMap((t) =>
-        (t.toolCalls ?? []).map((c) => c.name),
+    const calls = (agent: string) =>
+      (scriptedTurns(agent) as { toolCalls?: { name: string; input: Record<string, unknown> }[] }[]).flatMap(
+        (t) => t.toolCalls ?? [],
       );
-    expect(shellTools("claudecode")).toEqual(["Bash", "Bash"]);
-    expect(shellTools("opencode")).toEqual(["bash", "bash"]);
+    expect(calls("claudecode").map((c) => c.name)).toEqual(["Bash", "Bash"]);
+    expect(calls("opencode").map((c) => c.name)).toEqual(["bash", "bash"]);
+    expect(calls("codex").map((c) => c.name)).toEqual(["exec_command", "exec_command"]);
+    // The same commands, in each tool's own input shape.
+    expect(calls("codex").map((c) => c.input.cmd)).toEqual(calls("claudecode").map((c) => c.input.command));
     expect(() => scriptedTurns("cursor")).toThrow('no scripted answers for agent "cursor"');
   });
 
-  it("refuses an unknown agent, --scripted for Codex and a stray --identity with a usage message", async () => {
+  it("refuses an unknown agent and a stray --identity with a usage message", async () => {
     const lines: string[] = [];
     expect(await main(["--agent", "cursor"], { print: (l: string) => lines.push(l) })).toBe(2);
     expect(lines[0]).toBe('swap-agents: --agent must be one of claudecode, opencode, codex, got "cursor"');
-    lines.length = 0;
-    // Before any agent runs: the scripted model has no answers in Codex's API.
-    expect(await main(["--agent", "claudecode,codex", "--scripted"], { print: (l: string) => lines.push(l) })).toBe(2);
-    expect(lines[0]).toBe(
-      'swap-agents: no scripted answers for agent "codex" (the scripted model speaks the Anthropic Messages API)',
-    );
     lines.length = 0;
     expect(await main(["--agent", "opencode", "--identity", "k"], { print: (l: string) => lines.push(l) })).toBe(2);
     expect(lines[0]).toBe("swap-agents: --identity and --known-hosts need --ssh");

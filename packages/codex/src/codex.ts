@@ -8,28 +8,27 @@ import { AUTH_JSON, plantCodexHome } from "./plant.js";
 
 export const CODEX_ID = "codex";
 
+/** Options of a Codex adapter. */
 export interface CodexOptions {
   /** What happens when Codex opens a browser (its ChatGPT login). Default `redirect`: the URL goes to the task context. */
   browser?: BrowserMode;
 }
 
 /**
- * True when Codex recorded a conversation: each one is a
- * `sessions/YYYY/MM/DD/rollout-*.jsonl`, written once the first message is
- * sent. `resume --last` without one opens an empty picker instead.
+ * True when Codex recorded a conversation turn: a `sessions/…/rollout-*.jsonl`
+ * holding a user message. `resume --last` without one opens an empty picker instead.
  */
-async function hasRecordedSession(ctx: AdapterContext): Promise<boolean> {
+async function hasRecordedTurn(ctx: AdapterContext): Promise<boolean> {
   const sessions = shellQuote(posix.join(ctx.home, CODEX_DIR, "sessions"));
-  const result = await ctx.host.runCommand(
-    `[ -d ${sessions} ] && find ${sessions} -type f -name 'rollout-*.jsonl' | head -n 1`,
-    {
-      timeoutMs: 30_000,
-      signal: ctx.signal,
-    },
-  );
+  const rollouts = `find ${sessions} -type f -name 'rollout-*.jsonl' -exec grep -lF '"type":"UserMessage"' {} +`;
+  const result = await ctx.host.runCommand(`[ -d ${sessions} ] && ${rollouts} | head -n 1`, {
+    timeoutMs: 30_000,
+    signal: ctx.signal,
+  });
   return result.stdout.trim().length > 0;
 }
 
+/** A Codex adapter with its own options (`codex` is the default one). */
 export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskConfig> {
   return {
     specificationVersion: "agent-v1",
@@ -45,12 +44,12 @@ export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskC
       privatePaths: [`home/${CODEX_DIR}`],
       // Codex links its helper binaries under tmp/ by absolute path and stages plugins in .tmp/; it makes both again on every start.
       regenerablePaths: [`home/${CODEX_DIR}/tmp`, `home/${CODEX_DIR}/.tmp`],
-      canContinue: hasRecordedSession,
+      canContinue: hasRecordedTurn,
     },
     // The login only: config.toml names the workdir it trusts.
     seed: { include: [`home/${AUTH_JSON}`] },
   };
 }
 
-/** The default adapter instance; its seeds are `listSeeds(store, CODEX_ID)` of `@optio/agents`. */
+/** The default adapter instance; its seeds are `listSeeds(store, codex.id)` of `@optio/agents`. */
 export const codex = createCodex();

@@ -49,4 +49,24 @@ describe("codexCommand", () => {
       "go",
     ]);
   });
+
+  it("passes each codexOverrides setting as -c after the base URL, on a resumed start too", () => {
+    const config = parseCodexConfig({
+      apiBaseUrl: "http://127.0.0.1:4000",
+      codexOverrides: ['approval_policy="never"', "features.plugins=false"],
+    });
+    expect(codexCommand(config, launch({ continueConversation: true })).argv).toEqual([
+      "/opt/bin/codex",
+      "resume",
+      "--last",
+      "--no-daemon",
+      "-c",
+      'openai_base_url="http://127.0.0.1:4000/v1"',
+      "-c",
+      'approval_policy="never"',
+      "-c",
+      "features.plugins=false",
+    ]);
+    expect(() => parseCodexConfig({ codexOverrides: ["no equals sign"] })).toThrowError(/codexOverrides/);
+  });
 });

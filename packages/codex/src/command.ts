@@ -13,16 +13,8 @@ export const codexHome = (home: string): string => posix.join(home, CODEX_DIR);
  * first message as its prompt like a fresh start does. Config overrides
  * (`key=value`, the value TOML) go before the prompt.
  */
-export function codexFlags(
-  continueConversation: boolean,
-  firstMessage?: string,
-  overrides: readonly string[] = [],
-): string[] {
-  const flags = [
-    ...(continueConversation ? ["resume", "--last"] : []),
-    "--no-daemon",
-    ...overrides.flatMap((o) => ["-c", o]),
-  ];
+export function codexFlags(resume: boolean, firstMessage?: string, overrides: readonly string[] = []): string[] {
+  const flags = [...(resume ? ["resume", "--last"] : []), "--no-daemon", ...overrides.flatMap((o) => ["-c", o])];
   return firstMessage !== undefined ? [...flags, firstMessage] : flags;
 }
 
@@ -33,10 +25,11 @@ export function codexFlags(
  * `OPENAI_BASE_URL`), so a resumed task reaches the endpoint its config names now.
  */
 export function codexCommand(config: CodexTaskConfig, launch: LaunchInfo): AgentCommand {
-  const overrides =
-    config.apiBaseUrl !== undefined
-      ? [`openai_base_url=${JSON.stringify(`${config.apiBaseUrl.replace(/\/+$/, "")}/v1`)}`]
-      : [];
+  const base = config.apiBaseUrl?.replace(/\/+$/, "");
+  const overrides = [
+    ...(base !== undefined ? [`openai_base_url=${JSON.stringify(`${base}/v1`)}`] : []),
+    ...config.codexOverrides,
+  ];
   return {
     argv: [launch.binaryPath, ...codexFlags(launch.continueConversation, launch.firstMessage, overrides)],
     env: { CODEX_HOME: codexHome(launch.home) },

@@ -26,6 +26,15 @@ describe("plantCodexHome", () => {
     for (const dir of ["", ".codex"]) expect(await mode(join(ctx.home, dir)), dir || "home").toBe(0o700);
   });
 
+  it("writes an API key given as OPENAI_API_KEY as the login; explicit credentials win", async () => {
+    await plantCodexHome(ctx, parseCodexConfig({ env: { OPENAI_API_KEY: "sk-env" } }));
+    const auth = join(ctx.home, ".codex/auth.json");
+    expect(JSON.parse(await readFile(auth, "utf8"))).toEqual({ OPENAI_API_KEY: "sk-env" });
+    expect(await mode(auth)).toBe(0o600);
+    await plantCodexHome(ctx, parseCodexConfig({ env: { OPENAI_API_KEY: "sk-env" }, credentials: "{}" }));
+    expect(await readFile(auth, "utf8")).toBe("{}");
+  });
+
   it("turns the update check off, keeps the login in a file and trusts the workdir", async () => {
     await plantCodexHome(ctx, parseCodexConfig({}));
     const toml = join(ctx.home, ".codex/config.toml");

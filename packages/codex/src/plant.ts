@@ -27,7 +27,9 @@ export async function plantCodexHome(ctx: AdapterContext, config: CodexTaskConfi
   await host.writeText(posix.join(home, CONFIG_TOML), codexConfigToml(ctx.workdir, config.codexConfigToml), {
     mode: 0o600,
   });
-  if (config.credentials !== undefined) {
-    await host.writeFile(posix.join(home, AUTH_JSON), credentialFileBytes(config.credentials), { mode: 0o600 });
-  }
+  // Codex's TUI takes an API key from auth.json only, so one given as OPENAI_API_KEY (the CLI's --env) is written there.
+  const key = config.env.OPENAI_API_KEY;
+  const login = config.credentials ?? (key !== undefined ? { OPENAI_API_KEY: key } : undefined);
+  if (login !== undefined)
+    await host.writeFile(posix.join(home, AUTH_JSON), credentialFileBytes(login), { mode: 0o600 });
 }

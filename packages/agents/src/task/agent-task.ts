@@ -4,10 +4,11 @@ import { parseAgentConfig, type AgentTaskConfig } from "../spec/config.js";
 import { checkAgentKeys } from "../spec/agent-keys.js";
 import { AgentNotRunningError } from "../session/create-hook-context.js";
 import type { AgentDriver } from "../spec/hook-context.js";
-import { runAgentSession, runParsedAgentSession } from "../session/run-agent-session.js";
+import { runParsedAgentSession } from "../session/run-agent-session.js";
 import { parsePrivatePaths } from "../resume/private-patterns.js";
-import type { Task, TaskContext, TaskOutcome } from "../spec/task-context.js";
+import type { Task } from "../spec/task-context.js";
 
+/** What `createAgentTask` needs: the task's ids and the adapter's config input. */
 export interface AgentTaskOptions<I> {
   processId: string;
   name: string;
@@ -53,23 +54,5 @@ export function createAgentTask<C extends AgentTaskConfig>(
       return driver().sendKeys(keys);
     },
     readScreen: async () => driver().readScreen(),
-  };
-}
-
-/** createAgentTask and runAgentSession for one adapter, typed with its config input: what its package exports. */
-export interface AdapterTasks<I> {
-  /** A Task that runs the adapter's agent; hand it to `runTask` or any task engine. */
-  createTask(options: AgentTaskOptions<I>): AgentTask;
-  /** Runs one session of the agent inside a caller-provided TaskContext. */
-  runSession(ctx: TaskContext, config: I): Promise<TaskOutcome>;
-}
-
-/** AdapterTasks bound to `adapter`; `I` is its config's input type. */
-export function adapterTasks<I, C extends AgentTaskConfig = AgentTaskConfig>(
-  adapter: AgentAdapter<C>,
-): AdapterTasks<I> {
-  return {
-    createTask: (options) => createAgentTask(adapter, options),
-    runSession: (ctx, config) => runAgentSession(ctx, adapter, config),
   };
 }

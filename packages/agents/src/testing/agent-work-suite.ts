@@ -25,8 +25,12 @@ export interface AgentWorkSuiteOptions {
   installConfig(installDir: string): Record<string, unknown>;
   /** Config fields the agent needs to work unattended (claude: its permission mode). */
   unattendedConfig?: Record<string, unknown>;
-  /** The agent's shell tool, as its model calls it (claude: `Bash`, opencode: `bash`). */
+  /** The agent's shell tool, as its model calls it (claude: `Bash`, opencode: `bash`, Codex: `exec_command`). */
   shellTool: string;
+  /** The shell tool's input for a command; default `{ command, description }` (claude, opencode). */
+  shellInput?(command: string, description: string): Record<string, unknown>;
+  /** The variable the agent reads its API key from; default `ANTHROPIC_API_KEY`. */
+  apiKeyEnv?: string;
   /** Text the agent's screen shows once it takes typed input. */
   promptOnScreen: string;
   /** The adapter's built CLI (`dist/cli.js`) and the flags it needs besides the common ones. */
@@ -46,14 +50,17 @@ const SUMMARY = "wrote a poem about tmux";
 const RESUMED_SUMMARY = "finished after the interruption";
 
 /** The scripted work: the deliverable with its protocol lines, then DONE, then a closing word. */
-function scriptedWork(shellTool: string): {
+function scriptedWork(
+  shellTool: string,
+  shellInput: AgentWorkSuiteOptions["shellInput"] = (command, description) => ({ command, description }),
+): {
   write: ScriptedTurn;
   done: ScriptedTurn;
   close: ScriptedTurn;
   finishResumed: ScriptedTurn;
 } {
   const shell = (command: string, description: string): ScriptedTurn["toolCalls"] => [
-    { name: shellTool, input: { command, description } },
+    { name: shellTool, input: shellInput(command, description) },
   ];
   const poem = POEM.replaceAll("\n", "\\n");
   return {
@@ -114,9 +121,16 @@ function expectUsage(
   expect(Object.values(outcome.usage!.byModel).reduce((n, model) => n + model.turns, 0)).toBe(expected.turns);
 }
 
-/** A request's messages as one text, however their content is shaped. */
+/** A request's messages (the Messages API's `messages`, the Responses API's `input`) as one text, however their content is shaped. */
 export function messagesText(request: RecordedRequest): string {
-  return JSON.stringify((request.body as { messages?: unknown } | undefined)?.messages ?? []);
+  const body = request.body as { messages?: unknown; input?: unknown } | undefined;
+  return JSON.stringify(body?.messages ?? body?.input ?? []);
+}
+
+/** The key a request carries, as the Messages API (`x-api-key`) or the Responses API (a bearer token) sends it. */
+function apiKeyOf(request: RecordedRequest): string | undefined {
+  const key = request.headers["x-api-key"];
+  return typeof key === "string" ? key : request.headers.authorization?.replace(/^Bearer /, "");
 }
 
 interface CliResult {
@@ -155,7 +169,8 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
 ): void {
   const kickoff = defaultKickoffPrompt(adapter.instructionsFile);
   const resumeNotice = defaultResumePrompt(adapter.instructionsFile);
-  const work = scriptedWork(options.shellTool);
+  const work = scriptedWork(options.shellTool, options.shellInput);
+  const keyEnv = options.apiKeyEnv ?? "ANTHROPIC_API_KEY";
   const fx = realBinaryFixture("work", adapter.id, options.ssh);
   const own = {} as { stateDir: string; guard: RealDirsGuard };
   beforeAll(async () => {
@@ -178,7 +193,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
         ...options.unattendedConfig,
         consumerInstructions: INSTRUCTIONS,
         apiBaseUrl: url,
-        env: { ANTHROPIC_API_KEY: API_KEY },
+        env: { [keyEnv]: API_KEY },
         supportsResume: false,
         ...(remote && { ssh: fx.sshd.sshConfig({ readyTimeoutMs: 60_000 }) }),
         ...extra,
@@ -224,7 +239,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
         "--api-base-url",
         url,
         "--env",
-        `ANTHROPIC_API_KEY=${API_KEY}`,
+        `${keyEnv}=${API_KEY}`,
         "--install-dir",
         fx.installDir,
       ];
@@ -267,8 +282,8 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
         expect(m.turnsUsed).toBeGreaterThanOrEqual(2);
         // The first request carries the kickoff and the key; the next one the shell tool's result.
         expect(messagesText(conversation[0]!)).toContain(kickoff);
-        expect(conversation[0]!.headers["x-api-key"]).toBe(API_KEY);
-        expect(messagesText(conversation[1]!)).toContain("tool_result");
+        expect(apiKeyOf(conversation[0]!)).toBe(API_KEY);
+        expect(messagesText(conversation[1]!)).toMatch(/"(tool_result|function_call_output)"/);
         options.checkRequests?.(m.requests);
       });
 
@@ -352,7 +367,9 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
           .map((line) => JSON.parse(line) as { type: string; state?: string });
         const states = events.flatMap((e) => (e.type === "agent-state" ? [e.state] : []));
         expect(states[0]).toBe("starting");
-        expect(states).toContain("working");
+        // Without a state source the task reports only starting and exited.
+        if (adapter.agentState) expect(states).toContain("working");
+        else expect(states).toEqual(["starting", "exited"]);
         expect(states.at(-1)).toBe("exited");
         expect(await readFile(join(cwd, "deliverables", processId, "poem.txt"), "utf8")).toBe(POEM);
         expect(messagesText(m.requests.find(isConversationRequest)!)).toContain(kickoff);
