@@ -8,13 +8,10 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { installFromRegistry } from "../packages/agents/dist/index.js";
-import {
-  claudeCommand,
-  claudePlatformPackage,
-  parseClaudeCodeConfig,
-  plantClaudeHome,
-} from "../packages/claudecode/dist/index.js";
+import { parseAgentConfig } from "../packages/agents/dist/index.js";
+import { installFromRegistry } from "../packages/agents/dist/install.js";
+import { claudeCode } from "../packages/claudecode/dist/index.js";
+import { claudeRegistryPackage } from "../packages/claudecode/dist/install.js";
 import { envAssignments, LocalHost, shellCommand, shellQuote } from "../packages/host/dist/index.js";
 
 const execFileAsync = promisify(execFile);
@@ -46,7 +43,7 @@ export async function installMeasuredClaude(version) {
     };
     const installed = await installFromRegistry(
       { host, reportProgress, signal: new AbortController().signal },
-      { agent: "claude", packageName: claudePlatformPackage, binaryInPackage: "claude", version },
+      { ...claudeRegistryPackage, version },
     );
     process.stderr.write(`  claude ${installed.version} at ${installed.binaryPath}\n`);
     return installed;
@@ -115,14 +112,14 @@ export async function startBareClaude({ root, binDir, claude, configInput = {}, 
   };
   try {
     const home = join(host.workdir, "home");
-    const config = parseClaudeCodeConfig({
+    const config = parseAgentConfig(claudeCode.configSchema, {
       permissionMode: "bypassPermissions",
       agentVersion: claude.version,
       installStrategies: ["npm-registry"],
       installDir: binDir,
       ...configInput,
     });
-    await plantClaudeHome(
+    await claudeCode.plant(
       { host, hook: null, workdir: host.workdir, home, signal: new AbortController().signal },
       config,
     );
@@ -137,7 +134,7 @@ export async function startBareClaude({ root, binDir, claude, configInput = {}, 
       asRoot,
       ...(firstMessage !== undefined && { firstMessage }),
     };
-    const command = claudeCommand(config, launch);
+    const command = claudeCode.command(config, launch);
     const env = {
       HOME: home,
       TERM: "xterm-256color",

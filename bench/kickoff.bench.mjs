@@ -15,8 +15,8 @@
 // picks another): the scripted model speaks what that version asks for.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { composeInstructions, FileStateStore, runTask } from "../packages/agents/dist/index.js";
-import { isConversationRequest, startScriptedModel } from "../packages/agents/dist/testing.js";
+import { FileStateStore, runTask } from "../packages/agents/dist/index.js";
+import { composeInstructions, isConversationRequest, startScriptedModel } from "../packages/agents/dist/testing.js";
 import { claudeCode, createClaudeCodeTask } from "../packages/claudecode/dist/index.js";
 import { startTestSshd } from "../packages/host/dist/testing.js";
 import { BENCH_API_KEY, benchId, PINNED_CLAUDE, prepareClaudeBench, startBareClaude } from "./bare-claude.mjs";

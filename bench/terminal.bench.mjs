@@ -23,7 +23,7 @@ const GAP_MIN_MS = 30;
 const GAP_SPAN_MS = 100;
 /** Keystrokes typed before measuring: the first ones pay for Chromium's and xterm's first-use work (tens of ms). */
 const WARMUP = 10;
-const agentsUrl = new URL("../packages/agents/dist/index.js", import.meta.url).href;
+const agentsUrl = new URL("../packages/agents/dist/terminal.js", import.meta.url).href;
 const hostUrl = new URL("../packages/host/dist/index.js", import.meta.url).href;
 
 const WORKER = `

@@ -1,7 +1,15 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/testing.ts", "src/vitest-preset.ts"],
+  entry: [
+    "src/index.ts",
+    "src/terminal.ts",
+    "src/cli.ts",
+    "src/install.ts",
+    "src/store.ts",
+    "src/testing.ts",
+    "src/vitest-preset.ts",
+  ],
   format: ["esm"],
   dts: true,
   clean: true,

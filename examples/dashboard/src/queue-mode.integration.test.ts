@@ -19,6 +19,7 @@ let browser: Browser;
 let redis: TestRedis;
 let postgres: TestPostgres;
 let root: string;
+let databaseUrl: string;
 let dashboard: Awaited<ReturnType<typeof startQueueDashboard>>;
 const workers: ChildProcess[] = [];
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   [redis, postgres, browser] = await Promise.all([startTestRedis(), startTestPostgres(), launchBrowser()]);
   root = await mkdtemp(join(tmpdir(), "optio-dashboard-queue-"));
   process.env.OPTIO_SCRIPTED_ROOT = root;
-  const databaseUrl = await postgres.createDatabase("dashboard");
+  databaseUrl = await postgres.createDatabase("dashboard");
   const agentDir = join(root, "agent");
   await installStandIn(agentDir);
   // Task dirs live under $XDG_DATA_HOME/<agent>: keep them in the sandbox.
@@ -161,11 +162,26 @@ describe("dashboard in queue mode, with two `optio worker` processes on real red
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
     try {
-      const { row } = await startStandInReport(page, dashboard);
+      const { processId, row } = await startStandInReport(page, dashboard);
       await expect.poll(() => row.locator(".worker").textContent(), { timeout: 15_000 }).toMatch(/^on dash-[ab]$/);
       const link = row.locator("a.deliverable");
       await expect.poll(() => link.textContent(), { timeout: 30_000 }).toBe("report.md");
       expect(await download(page, link)).toEqual({ name: "report.md", text: "dashboard stand-in report\n" });
+      // A dashboard started after the report was made lists the deliverable too: the queue kept the report.
+      const later = await startQueueDashboard({ redisUrl: redis.url, databaseUrl, kinds: KINDS, log: () => {} });
+      const laterPage = await context.newPage();
+      try {
+        await openDashboard(laterPage, later);
+        const laterLink = laterPage.locator(`tr[data-process-id="${processId}"] a.deliverable`);
+        expect(await laterLink.textContent()).toBe("report.md");
+        expect(await download(laterPage, laterLink)).toEqual({
+          name: "report.md",
+          text: "dashboard stand-in report\n",
+        });
+      } finally {
+        await laterPage.close();
+        await later.close();
+      }
       // The agent's terminal, served by the worker that runs it.
       await row.locator(".open-terminal").click();
       await expect

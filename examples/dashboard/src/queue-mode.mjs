@@ -51,8 +51,23 @@ const REFUSED = [TaskPayloadError, UnknownTaskKindError, TaskExistsError];
 const NOT_NOW = [TaskNotRunningError, TaskInputError, TaskResumeError];
 const ANSWERS = ["approve", "deny"];
 
+/** What the queue kept of a task's reports, as the page shows them: its deliverables (with their blobs) and notes. */
+function fromReports(reports) {
+  const seen = { deliverables: [], reports: [], blobs: {} };
+  for (const { level, message } of reports ?? []) {
+    const stored = parseDeliverableReport(message);
+    if (!stored) seen.reports = [...seen.reports, `${level}: ${message}`].slice(-5);
+    else {
+      if (!seen.deliverables.includes(stored.path)) seen.deliverables.push(stored.path);
+      seen.blobs[stored.path] = stored.id;
+    }
+  }
+  return seen;
+}
+
 /** The page's view of a queued task, in the shape the embedded mode gives it, plus the worker that runs it. */
 function fromQueue(queued, known) {
+  const reported = fromReports(queued.reports);
   const outcome = queued.outcome;
   const ended = Boolean(outcome) && queued.state !== "running" && queued.state !== "waiting";
   return {
@@ -65,8 +80,8 @@ function fromQueue(queued, known) {
     percent: ended && outcome.status === "done" ? 100 : (queued.progress?.percent ?? null),
     message: ended && outcome.status === "done" ? (outcome.summary ?? "done") : (queued.progress?.message ?? null),
     terminalUrl: ended ? null : (queued.widgetUrl ?? null),
-    deliverables: known?.deliverables ?? [],
-    reports: known?.reports ?? [],
+    deliverables: reported.deliverables,
+    reports: reported.reports,
     savedState: false,
     startedAt: queued.submittedAt,
     outcome: outcome ? (outcome.status === "failed" ? outcome.message : (outcome.summary ?? null)) : null,
@@ -75,7 +90,7 @@ function fromQueue(queued, known) {
     attention: known?.attention ?? null,
     worker: queued.worker ?? null,
     usage: known?.usage ?? outcome?.usage ?? null,
-    blobs: known?.blobs ?? {},
+    blobs: reported.blobs,
   };
 }
 

@@ -1,13 +1,13 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installFromRegistry } from "@optio/agents";
+import { installFromRegistry } from "@optio/agents/install";
 import { scriptedAgentScript } from "@optio/agents/testing";
-import { claudeRegistryPackage } from "@optio/claudecode";
-import { codexRegistryPackage } from "@optio/codex";
+import { claudeRegistryPackage } from "@optio/claudecode/install";
+import { codexRegistryPackage } from "@optio/codex/install";
 import { LocalHost } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
-import { openCodeRegistryPackage } from "@optio/opencode";
+import { openCodeRegistryPackage } from "@optio/opencode/install";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs program without type declarations.
 import { main, scriptedTurns, swapAgents } from "./swap-agents.mjs";

@@ -1,61 +1,85 @@
-export type * from "./spec/agent-adapter.js";
-export * from "./spec/config.js";
-export type * from "./spec/browser-mode.js";
-export type * from "./spec/hook-context.js";
-export * from "./spec/state-store.js";
-export * from "./store/state-records.js";
-export * from "./store/blob-blocks.js";
-export type * from "./spec/task-context.js";
-export * from "./install/install-errors.js";
-export * from "./install/host-platform.js";
-export * from "./install/registry-package.js";
-export * from "./install/vendor-script.js";
-export * from "./install/version-cache.js";
-export * from "./resume/resume-errors.js";
-export * from "./resume/snapshot.js";
-export * from "./resume/resume-log.js";
-export * from "./resume/refresh.js";
-export * from "./seeds/seeds.js";
-export * from "./terminal/terminal-server.js";
-export { CloseCode as TerminalCloseCode } from "./terminal/protocol.js";
-export * from "./terminal/ttyd.js";
-export * from "./terminal/ttyd-errors.js";
-export * from "./spec/errors.js";
-export * from "./protocol/parse-log-line.js";
-export * from "./protocol/documentation.js";
-export * from "./protocol/deliverables.js";
-export * from "./protocol/read-agent-file.js";
-export * from "./protocol/browser-shims.js";
-export * from "./instructions.js";
-export * from "./settle-all.js";
-export * from "./store/file-state-store.js";
-export * from "./terminal/tmux.js";
-export * from "./install/install-agent.js";
-export * from "./install/install-description.js";
-export { runAgentSession, taskConsumer, type RunAgentSessionOptions } from "./session/run-agent-session.js";
-export { AgentNotRunningError } from "./session/create-hook-context.js";
-export { AGENT_KEYS, UnsupportedKeyError, type AgentKey } from "./spec/agent-keys.js";
+// The root entry: what someone embedding optio or writing an adapter uses. The
+// web terminal, the CLI runner, the installers and the store helpers are behind
+// their subpaths (`/terminal`, `/cli`, `/install`, `/store`); test helpers are in
+// `/testing`. Everything else is internal.
+
+// Running a task.
+export { runTask, type RunTaskOptions, type TaskRun } from "./task/run-task.js";
+export { createAgentTask, type AgentTask, type AgentTaskOptions } from "./task/agent-task.js";
+export { runAgentSession, type RunAgentSessionOptions } from "./session/run-agent-session.js";
+export type { ReportLevel, Task, TaskContext, TaskEvent, TaskOutcome, Widget } from "./spec/task-context.js";
+export type { AgentDriver, HookContext } from "./spec/hook-context.js";
+export { AGENT_KEYS, type AgentKey } from "./spec/agent-keys.js";
+export type { AgentState, AgentStateChange } from "./spec/agent-state.js";
+export type { UsageReport, UsageTotals } from "./spec/usage.js";
+
+// The config every adapter's schema extends.
+export {
+  agentTaskConfigSchema,
+  credentialFileBytes,
+  credentialFileSchema,
+  defineAgentConfigSchema,
+  jsonObjectSchema,
+  parseAgentConfig,
+  type AgentTaskConfig,
+  type AgentTaskConfigInput,
+  type DeliverableCallback,
+  type HookCallback,
+} from "./spec/config.js";
+
+// Where snapshots and seeds live.
+export type { BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./spec/state-store.js";
+export { FileStateStore, type FileStateStoreOptions } from "./store/file-state-store.js";
+export { deleteSeed, listSeeds } from "./seeds/seeds.js";
+
+// The adapter contract.
+export type {
+  AdapterContext,
+  AgentAdapter,
+  AgentAdapterV1,
+  AgentCommand,
+  InstalledAgent,
+  LaunchInfo,
+  PermissionKeys,
+  ResumeSpec,
+  SeedManifest,
+} from "./spec/agent-adapter.js";
+export type { BrowserMode } from "./spec/browser-mode.js";
+export { AGENT_STATE_FILE_ENV, type AgentStateSource, type HookStateChange } from "./spec/agent-state.js";
 export type {
   UsageCommandSource,
-  UsageCounts,
   UsageFileSource,
   UsageLocation,
   UsageRecord,
-  UsageReport,
   UsageSource,
-  UsageTotals,
 } from "./spec/usage.js";
 export {
-  AGENT_STATE_FILE,
-  AGENT_STATE_FILE_ENV,
-  type AgentState,
-  type AgentStateChange,
-  type AgentStateSource,
-  type HookStateChange,
-} from "./spec/agent-state.js";
-export { CREDENTIAL_ENV_PATTERNS, isCredentialVariable } from "./session/credential-env.js";
-export * from "./task/agent-task.js";
-export * from "./task/run-task.js";
-export * from "./cli/run-cli.js";
-export { CliUsageError, type CliExtraOption, type CliOptionSpec, type CliOptionValue } from "./cli/cli-options.js";
-export * from "./session/task-sessions.js";
+  installAgent,
+  installerFor,
+  versionOutput,
+  type AgentInstallDescription,
+} from "./install/install-description.js";
+export { packagePerPlatform, type RegistryPackageSpec } from "./install/registry-package.js";
+export type { HostPlatform } from "./install/host-platform.js";
+export { readAgentFile } from "./protocol/read-agent-file.js";
+
+// The errors a task's outcome or a store can carry (installing's are in `/install`).
+export {
+  InvalidStateIdError,
+  InvalidStateRecordError,
+  StateCorruptError,
+  StateNotFoundError,
+  StateWriteError,
+} from "./spec/errors.js";
+export {
+  DecryptMissingError,
+  ResumePathError,
+  SeedContentError,
+  SeedError,
+  SnapshotDecryptError,
+  SnapshotError,
+  SnapshotRestoreError,
+  UnknownSeedError,
+} from "./resume/resume-errors.js";
+export { AgentNotRunningError } from "./session/create-hook-context.js";
+export { UnsupportedKeyError } from "./spec/agent-keys.js";

@@ -10,3 +10,5 @@ export * from "./testing/agent-work-suite.js";
 export * from "./testing/task-event-log.js";
 export * from "./testing/agent-state-suite.js";
 export * from "./testing/task-roots.js";
+export { composeInstructions, type ComposeInstructionsOptions } from "./instructions.js";
+export * from "./testing/built-exports.js";

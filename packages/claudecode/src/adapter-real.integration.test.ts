@@ -1,7 +1,8 @@
 import { adapterTestContext, guardRealDirs, type AdapterTestContext, type RealDirsGuard } from "@optio/agents/testing";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { stopTmuxSession, type AgentCommand } from "@optio/agents";
+import type { AgentCommand } from "@optio/agents";
+import { stopTmuxSession } from "@optio/agents/terminal";
 import { envAssignments, shellCommand, shellQuote } from "@optio/host";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claudeCommand, ROOT_SANDBOX_NOTICE } from "./command.js";

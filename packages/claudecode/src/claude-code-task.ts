@@ -1,7 +1,8 @@
-import { createAgentTask, runAgentSession, type AgentTask, type TaskContext, type TaskOutcome } from "@optio/agents";
+import { createAgentTask, type AgentTask } from "@optio/agents";
 import { claudeCode } from "./claude-code.js";
 import type { ClaudeCodeTaskConfigInput } from "./config.js";
 
+/** What `createClaudeCodeTask` needs: the task's ids and its Claude Code config. */
 export interface ClaudeCodeTaskOptions {
   processId: string;
   name: string;
@@ -12,9 +13,4 @@ export interface ClaudeCodeTaskOptions {
 /** A Task that runs Claude Code; hand it to `runTask` or any task engine. While Claude Code runs, `sendText` and `readScreen` drive it. */
 export function createClaudeCodeTask(options: ClaudeCodeTaskOptions): AgentTask {
   return createAgentTask(claudeCode, options);
-}
-
-/** Runs one Claude Code session inside a caller-provided TaskContext. */
-export function runClaudeCodeSession(ctx: TaskContext, config: ClaudeCodeTaskConfigInput): Promise<TaskOutcome> {
-  return runAgentSession(ctx, claudeCode, config);
 }

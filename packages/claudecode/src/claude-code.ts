@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { type AdapterContext, type AgentAdapter, agentSeeds, type BrowserMode } from "@optio/agents";
+import type { AdapterContext, AgentAdapter, BrowserMode } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { claudeCodeConfigSchema, type ClaudeCodeTaskConfig } from "./config.js";
 import { claudeCommand } from "./command.js";
@@ -11,6 +11,7 @@ import { claudeUsageSource } from "./usage.js";
 
 export const CLAUDE_CODE_ID = "claudecode";
 
+/** Options of a Claude Code adapter. */
 export interface ClaudeCodeOptions {
   /** What happens when claude opens a browser (a login URL). Default `redirect`: the URL goes to the task context. */
   browser?: BrowserMode;
@@ -25,6 +26,7 @@ async function hasTranscript(ctx: AdapterContext): Promise<boolean> {
   return result.stdout.trim().length > 0;
 }
 
+/** A Claude Code adapter with its own options (`claudeCode` is the default one). */
 export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<ClaudeCodeTaskConfig> {
   return {
     specificationVersion: "agent-v1",
@@ -49,8 +51,5 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): AgentAdapter<
   };
 }
 
-/** The default adapter instance. */
+/** The default adapter instance; its seeds are `listSeeds(store, claudeCode.id)` of `@optio/agents`. */
 export const claudeCode = createClaudeCode();
-
-/** Claude Code seeds in the store (`listSeeds(store)`, newest first) and their removal (`deleteSeed(store, id)`). */
-export const { listSeeds, deleteSeed } = agentSeeds(CLAUDE_CODE_ID);

@@ -11,8 +11,10 @@ export const PERMISSION_MODES = [
   "manual",
   "dontAsk",
 ] as const;
+/** claude's `--permission-mode`. */
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
+/** The Claude Code task config: the config every agent takes, plus claude's own options. */
 export const claudeCodeConfigSchema = defineAgentConfigSchema({
   /** Claude's login: an object is written as JSON, a string or bytes verbatim, to `home/.claude/.credentials.json` (mode 0600). */
   credentialsJson: z.optional(credentialFileSchema()),
@@ -26,7 +28,9 @@ export const claudeCodeConfigSchema = defineAgentConfigSchema({
   disallowedTools: z._default(z.array(z.string().check(z.minLength(1))), []),
 });
 
+/** A parsed Claude Code task config. */
 export type ClaudeCodeTaskConfig = z.infer<typeof claudeCodeConfigSchema>;
+/** A Claude Code task config as a caller writes it. */
 export type ClaudeCodeTaskConfigInput = z.input<typeof claudeCodeConfigSchema>;
 
 /** Validates a config; the OptioConfigError names every field that is wrong. */

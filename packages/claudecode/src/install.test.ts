@@ -12,7 +12,7 @@ import {
   detectHostPlatform,
   VendorScriptError,
   workerTarballCacheDir,
-} from "@optio/agents";
+} from "@optio/agents/install";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseClaudeCodeConfig } from "./config.js";
 import { claudePlatformPackage, installClaude } from "./install.js";

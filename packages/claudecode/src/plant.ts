@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { credentialFileBytes, readAgentFile, settleAll, type AdapterContext } from "@optio/agents";
+import { credentialFileBytes, readAgentFile, type AdapterContext } from "@optio/agents";
 import type { Host } from "@optio/host";
 import type { ClaudeCodeTaskConfig } from "./config.js";
 import { withStateHooks } from "./state-hooks.js";
@@ -85,5 +85,7 @@ export async function plantClaudeHome(ctx: AdapterContext, config: ClaudeCodeTas
   writes.push(
     host.writeText(posix.join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 }),
   );
-  await settleAll(writes);
+  // Every write settles before a failure is thrown, so none is still writing when the session tears down.
+  const failed = (await Promise.allSettled(writes)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

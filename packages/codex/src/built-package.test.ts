@@ -1,12 +1,34 @@
+import { builtExports } from "@optio/agents/testing";
 import { importWithout } from "@optio/host/testing";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
+
+const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url);
 
 describe("the built package", () => {
   it("validates a config without loading the zod package", async () => {
     const check = `
-      if (m.parseCodexConfig({}).registry !== "https://registry.npmjs.org") throw new Error("defaults missing");
-      try { m.parseCodexConfig({ registry: "not a url" }); throw new Error("a bad registry was accepted"); }
+      const { parseAgentConfig } = await import(${JSON.stringify(import.meta.resolve("@optio/agents"))});
+      const parse = (input) => parseAgentConfig(m.codexConfigSchema, input);
+      if (parse({}).registry !== "https://registry.npmjs.org") throw new Error("defaults missing");
+      try { parse({ registry: "not a url" }); throw new Error("a bad registry was accepted"); }
       catch (error) { if (!error.message.includes("config.registry: Invalid URL")) throw error; }`;
-    await importWithout("zod", new URL("../dist/index.js", import.meta.url), check);
+    await importWithout("zod", dist("index.js"), check);
+  });
+
+  it("exports the adapter, its factory, its task creator, its config schema and their types, nothing else", async () => {
+    expect(await builtExports(dist("index.js"))).toEqual([
+      "CodexOptions",
+      "CodexTaskConfig",
+      "CodexTaskConfigInput",
+      "CodexTaskOptions",
+      "codex",
+      "codexConfigSchema",
+      "createCodex",
+      "createCodexTask",
+    ]);
+  });
+
+  it("exports where the agent is published from /install", async () => {
+    expect(await builtExports(dist("install.js"))).toEqual(["codexRegistryPackage"]);
   });
 });

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { type CliExtraOption, runCli } from "@optio/agents";
+import { type CliExtraOption, runCli } from "@optio/agents/cli";
 import { codex } from "./codex.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };

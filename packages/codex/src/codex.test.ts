@@ -3,7 +3,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codex } from "./codex.js";
-import * as api from "./index.js";
+import { createCodexTask } from "./codex-task.js";
+import { parseCodexConfig } from "./config.js";
 
 let ctx: AdapterTestContext;
 beforeEach(async () => {
@@ -45,17 +46,17 @@ describe("codex.resume.canContinue", () => {
   });
 });
 
-describe("the public exports", () => {
-  it("hold the adapter and a task built from a config", () => {
-    expect(api.codex.id).toBe("codex");
-    expect(api.codex.resume.regenerablePaths).toEqual(["home/.codex/tmp", "home/.codex/.tmp"]);
-    const task = api.createCodexTask({
+describe("the adapter", () => {
+  it("holds its id and builds a task from a config", () => {
+    expect(codex.id).toBe("codex");
+    expect(codex.resume.regenerablePaths).toEqual(["home/.codex/tmp", "home/.codex/.tmp"]);
+    const task = createCodexTask({
       processId: "exports-1",
       name: "exports",
       config: { codexConfigToml: 'model = "o3"' },
     });
     expect(task).toMatchObject({ processId: "exports-1", name: "exports" });
-    expect(() => api.parseCodexConfig({ codexVersion: "1" })).toThrowError(/codexVersion/);
+    expect(() => parseCodexConfig({ codexVersion: "1" })).toThrowError(/codexVersion/);
   });
 });
 

@@ -8,6 +8,7 @@ import { AUTH_JSON, plantCodexHome } from "./plant.js";
 
 export const CODEX_ID = "codex";
 
+/** Options of a Codex adapter. */
 export interface CodexOptions {
   /** What happens when Codex opens a browser (its ChatGPT login). Default `redirect`: the URL goes to the task context. */
   browser?: BrowserMode;
@@ -27,6 +28,7 @@ async function hasRecordedTurn(ctx: AdapterContext): Promise<boolean> {
   return result.stdout.trim().length > 0;
 }
 
+/** A Codex adapter with its own options (`codex` is the default one). */
 export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskConfig> {
   return {
     specificationVersion: "agent-v1",
@@ -49,5 +51,5 @@ export function createCodex(options: CodexOptions = {}): AgentAdapter<CodexTaskC
   };
 }
 
-/** The default adapter instance; its seeds are `listSeeds(store, CODEX_ID)` of `@optio/agents`. */
+/** The default adapter instance; its seeds are `listSeeds(store, codex.id)` of `@optio/agents`. */
 export const codex = createCodex();

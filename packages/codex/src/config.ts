@@ -1,6 +1,7 @@
 import { credentialFileSchema, defineAgentConfigSchema, parseAgentConfig } from "@optio/agents";
 import * as z from "zod/mini";
 
+/** The Codex task config: the config every agent takes, plus Codex's own options. */
 export const codexConfigSchema = defineAgentConfigSchema({
   /** Codex's login: an object is written as JSON, a string or bytes verbatim, to `home/.codex/auth.json` (mode 0600). */
   credentials: z.optional(credentialFileSchema()),
@@ -10,7 +11,9 @@ export const codexConfigSchema = defineAgentConfigSchema({
   codexOverrides: z._default(z.array(z.string().check(z.regex(/^[\w.-]+=/, "not key=value"))), []),
 });
 
+/** A parsed Codex task config. */
 export type CodexTaskConfig = z.infer<typeof codexConfigSchema>;
+/** A Codex task config as a caller writes it. */
 export type CodexTaskConfigInput = z.input<typeof codexConfigSchema>;
 
 /** Validates a config; the OptioConfigError names every field that is wrong. */

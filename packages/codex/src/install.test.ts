@@ -1,5 +1,5 @@
 import { adapterTestContext, type AdapterTestContext } from "@optio/agents/testing";
-import { resolveRegistryPackage } from "@optio/agents";
+import { resolveRegistryPackage } from "@optio/agents/install";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -10,7 +10,7 @@ import {
   startTmuxSession,
   stopTmuxSession,
   type TmuxSession,
-} from "@optio/agents";
+} from "@optio/agents/terminal";
 import { envAssignments, shellCommand } from "@optio/host";
 import { startTestSshd, type TestSshd } from "@optio/host/testing";
 import { chromium, type Browser } from "playwright-core";

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { runCli } from "@optio/agents";
+import { runCli } from "@optio/agents/cli";
 import { openCode } from "./open-code.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };

@@ -1,6 +1,7 @@
 import { credentialFileSchema, defineAgentConfigSchema, jsonObjectSchema, parseAgentConfig } from "@optio/agents";
 import * as z from "zod/mini";
 
+/** The opencode task config: the config every agent takes, plus opencode's own options. */
 export const openCodeConfigSchema = defineAgentConfigSchema({
   /** Written as `opencode.json` in the workdir (opencode's project config). */
   opencodeConfig: z.optional(jsonObjectSchema()),
@@ -8,7 +9,9 @@ export const openCodeConfigSchema = defineAgentConfigSchema({
   credentials: z.optional(credentialFileSchema()),
 });
 
+/** A parsed opencode task config. */
 export type OpenCodeTaskConfig = z.infer<typeof openCodeConfigSchema>;
+/** An opencode task config as a caller writes it. */
 export type OpenCodeTaskConfigInput = z.input<typeof openCodeConfigSchema>;
 
 /** Validates a config; the OptioConfigError names every field that is wrong. */

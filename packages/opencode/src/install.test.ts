@@ -10,7 +10,7 @@ import {
   PackageFetchError,
   detectHostPlatform,
   workerTarballCacheDir,
-} from "@optio/agents";
+} from "@optio/agents/install";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseOpenCodeConfig } from "./config.js";
 import { installOpenCode, openCodePlatformPackage, probeOpenCode } from "./install.js";

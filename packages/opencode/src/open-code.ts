@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { type AdapterContext, type AgentAdapter, agentSeeds, type BrowserMode } from "@optio/agents";
+import type { AdapterContext, AgentAdapter, BrowserMode } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { OPENCODE_TMP_DIR, openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
@@ -11,6 +11,7 @@ import { openCodeUsageSource } from "./usage.js";
 
 export const OPENCODE_ID = "opencode";
 
+/** Options of an opencode adapter. */
 export interface OpenCodeOptions {
   /** What happens when opencode opens a browser (a provider login). Default `redirect`: the URL goes to the task context. */
   browser?: BrowserMode;
@@ -40,6 +41,7 @@ async function hasStoredSession(ctx: AdapterContext): Promise<boolean> {
   }
 }
 
+/** An opencode adapter with its own options (`openCode` is the default one). */
 export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<OpenCodeTaskConfig> {
   return {
     specificationVersion: "agent-v1",
@@ -72,8 +74,5 @@ export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<Open
   };
 }
 
-/** The default adapter instance. */
+/** The default adapter instance; its seeds are `listSeeds(store, openCode.id)` of `@optio/agents`. */
 export const openCode = createOpenCode();
-
-/** opencode seeds in the store (`listSeeds(store)`, newest first) and their removal (`deleteSeed(store, id)`). */
-export const { listSeeds, deleteSeed } = agentSeeds(OPENCODE_ID);

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { CliUsageError } from "@optio/agents";
+import { CliUsageError } from "@optio/agents/cli";
 import { OptioError } from "@optio/host";
 import { PostgresStateStore } from "@optio/store-postgres";
 import type { QueuedTask } from "./queue-records.js";

@@ -1,4 +1,4 @@
-import type { TaskEvent, TaskOutcome, UsageTotals } from "@optio/agents";
+import type { ReportLevel, TaskEvent, TaskOutcome, UsageTotals } from "@optio/agents";
 
 /** The outcome as it travels through Redis: a failure's `error` object stays on the worker, its message travels, and so does the usage. */
 export type QueuedTaskOutcome = (
@@ -26,6 +26,8 @@ export interface QueuedTask {
   /** How many times a worker has started it (more than one after a worker died or handed it over). */
   readonly runs: number;
   readonly cancelRequested: boolean;
+  /** Its latest reports (at most REPORTS_KEPT), oldest first, so a client that starts late sees what was said. */
+  readonly reports: readonly { level: ReportLevel; message: string }[];
   readonly outcome?: QueuedTaskOutcome;
   readonly submittedAt: string;
 }
@@ -56,6 +58,14 @@ export function queuedEvent(event: TaskEvent): QueuedTaskEvent {
 /** Redis keys beside BullMQ's own, under the same prefix. */
 export function taskKey(prefix: string, queueName: string, processId: string): string {
   return `${prefix}:${queueName}:optio-task:${processId}`;
+}
+
+/** How many of a task's latest reports the queue keeps. */
+export const REPORTS_KEPT = 100;
+
+/** The Redis list of a task's latest reports. */
+export function reportsKey(prefix: string, queueName: string, processId: string): string {
+  return `${taskKey(prefix, queueName, processId)}:reports`;
 }
 
 /** The Redis channel a cancel is published on, so the owning worker stops the task at once. */

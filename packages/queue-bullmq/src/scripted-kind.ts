@@ -97,6 +97,7 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
         };
         await host.runChecked(`echo ${shellQuote(JSON.stringify(start))} >> ${file("starts")}`, { cwd: "/" });
         ctx.reportProgress(10, `agent ${pid}`);
+        ctx.report("info", `agent ${pid} ${adopted ? "adopted" : "started"} by ${workerId}`);
         ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
         try {
           // Polled from here, not by a shell loop on the host: a worker SIGKILLed mid-task would leave that loop running forever.

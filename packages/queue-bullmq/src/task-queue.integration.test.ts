@@ -107,6 +107,8 @@ describe("a task queue on a real redis-server", () => {
         worker: "w0",
         runs: 1,
         outcome,
+        // Kept by the queue, so a client that starts watching later still sees what the task said.
+        reports: [{ level: "info", message: expect.stringMatching(/^agent \d+ started by w0$/) }],
       });
       expect(await scriptedStarts(path.join(dir, "run"), "run-1")).toHaveLength(1);
     });

@@ -20,6 +20,7 @@ import {
   type QueuedTaskState,
   type QueueTaskEvent,
   type QueueTaskMessage,
+  reportsKey,
   taskKey,
 } from "./queue-records.js";
 import { inputChannel, requestInput, type TaskInput, taskInputSchema } from "./task-input.js";
@@ -195,9 +196,10 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
 
   const describe = async (job: Job<JobData, QueuedTaskOutcome>): Promise<QueuedTask> => {
     const processId = String(job.id);
-    const [jobState, fields] = await Promise.all([
+    const [jobState, fields, reports] = await Promise.all([
       job.getState(),
       redis.hgetall(taskKey(prefix, queueName, processId)),
+      redis.lrange(reportsKey(prefix, queueName, processId), 0, -1),
     ]);
     const outcome = jobState === "completed" ? job.returnvalue : undefined;
     const progress = parseJson<QueuedTask["progress"]>(fields[FIELD.progress]);
@@ -210,6 +212,7 @@ export function connectTaskQueue(options: TaskQueueOptions): TaskQueue {
       ...(progress ? { progress } : {}),
       runs: Number(fields[FIELD.runs] ?? 0),
       cancelRequested: fields[FIELD.cancel] !== undefined,
+      reports: reports.flatMap((line) => parseJson<QueuedTask["reports"][number]>(line) ?? []),
       ...(outcome
         ? { outcome }
         : jobState === "failed"

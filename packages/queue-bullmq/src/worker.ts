@@ -13,6 +13,8 @@ import {
   type QueueTaskMessage,
   queuedEvent,
   queuedOutcome,
+  REPORTS_KEPT,
+  reportsKey,
   taskKey,
 } from "./queue-records.js";
 import { storeIsBack, storeOutageIn } from "./store-outage.js";
@@ -110,6 +112,15 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     if (event.type === "widget") {
       const key = keyOf(processId);
       (event.widget ? redis.hset(key, FIELD.widget, event.widget.url) : redis.hdel(key, FIELD.widget)).catch(() => {});
+    }
+    if (event.type === "report") {
+      const key = reportsKey(prefix, queueName, processId);
+      redis
+        .multi()
+        .rpush(key, JSON.stringify({ level: event.level, message: event.message }))
+        .ltrim(key, -REPORTS_KEPT, -1)
+        .exec()
+        .catch(() => {});
     }
     publish(job, { type: "task", event: queuedEvent(event) });
   };

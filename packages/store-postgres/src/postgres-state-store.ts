@@ -1,18 +1,20 @@
 import { Readable } from "node:stream";
 import {
   type BlobSource,
-  checkKeepCount,
-  checkSeedInput,
-  checkSnapshotInput,
-  checkStateId,
-  forEachBlock,
-  newStateId,
   type SeedRecord,
   type SnapshotRecord,
   type StateStore,
   StateNotFoundError,
   StateWriteError,
 } from "@optio/agents";
+import {
+  checkKeepCount,
+  checkSeedInput,
+  checkSnapshotInput,
+  checkStateId,
+  forEachBlock,
+  newStateId,
+} from "@optio/agents/store";
 import { OptioConfigError, OptioError, validateProcessId } from "@optio/host";
 import pg from "pg";
 import * as z from "zod/mini";

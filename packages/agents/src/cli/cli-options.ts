@@ -4,6 +4,7 @@ import type * as z from "zod/mini";
 /** A command line that cannot be run as given; the CLI prints the message on one line and exits 2. */
 export class CliUsageError extends optioErrorClass("cli_usage", "CliUsageError") {}
 
+/** A parsed option's value: a string, a flag, or a repeated option's strings. */
 export type CliOptionValue = string | boolean | string[];
 
 /** One `--flag` of a command, as `node:util` parseArgs takes it, plus what help prints. */

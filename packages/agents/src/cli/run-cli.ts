@@ -39,6 +39,7 @@ import { sessionsCommand } from "./sessions-command.js";
 
 export { type CliIo, EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED, EXIT_USAGE } from "./cli-io.js";
 
+/** What an adapter's bin passes `runCli` besides its argv: its name, version and extra options. */
 export interface RunCliOptions {
   /** The command's name in help and in the printed resume command; `optio-<adapter id>` by default. */
   bin?: string;

@@ -1,6 +1,7 @@
 import type { Host } from "@optio/host";
 import { UnsupportedPlatformError } from "./install-errors.js";
 
+/** A host's OS, CPU architecture and C library, as install specs are keyed. */
 export interface HostPlatform {
   os: "linux" | "darwin";
   arch: "x64" | "arm64";

@@ -16,6 +16,7 @@ export interface AgentInstallStrategy {
   run(ctx: AdapterContext, targetPath: string): Promise<string | void>;
 }
 
+/** What `installAgentBinary` finds or installs, and with which strategies. */
 export interface AgentBinarySpec {
   /** The agent's name in messages, e.g. "claude". */
   readonly name: string;

@@ -26,6 +26,7 @@ export type InstallContext = Pick<HookContext, "host" | "reportProgress" | "sign
 /** A value that is fixed, or chosen by the host's platform. */
 export type PerPlatform<T> = T | ((platform: HostPlatform) => T);
 
+/** Where an agent's executable lives in the npm registry, per host platform. */
 export interface RegistryPackageSpec {
   /** Names the host cache: `~/.cache/optio/<agent>`. */
   agent: string;
@@ -107,6 +108,7 @@ export function takesEntry(paths: readonly string[], entry: string): boolean {
   return paths.some((p) => entry === p || entry.startsWith(`${p}/`));
 }
 
+/** The executable `installFromRegistry` placed, and its version. */
 export interface RegistryInstallResult {
   binaryPath: string;
   version: string;

@@ -2,6 +2,7 @@ import { envAssignments, shellQuote } from "@optio/host";
 import { VendorScriptError } from "./install-errors.js";
 import type { InstallContext } from "./registry-package.js";
 
+/** A vendor's `curl … | sh` installer: its URL and environment. */
 export interface VendorScriptOptions {
   /** The install script's URL; fetched on the host. */
   url: string;

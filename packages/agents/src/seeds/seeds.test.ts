@@ -13,7 +13,7 @@ import {
   UnknownSeedError,
 } from "../resume/resume-errors.js";
 import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
-import { agentSeeds, captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
+import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
 const SECRET = "sk-ant-oat01-SEED-CREDENTIAL";
 
@@ -273,14 +273,8 @@ describe("seeds over LocalHost and FileStateStore", () => {
     await expect(store.getBlob(a.blobId)).rejects.toThrow();
     expect(await deleteSeed(store, a.id)).toBeNull();
     expect((await listSeeds(store, "claudecode")).map((s) => s.id)).toEqual([c.id]);
-
-    // Bound to one agent, as an adapter package exports them: another agent's seed is neither listed nor deleted.
-    const claude = agentSeeds("claudecode");
-    expect((await claude.listSeeds(store)).map((s) => s.id)).toEqual([c.id]);
-    expect(await claude.deleteSeed(store, b.id)).toBeNull();
+    expect(await deleteSeed(store, b.id, "claudecode")).toBeNull();
     expect(await store.getSeed(b.id)).toEqual(b);
-    expect(await claude.deleteSeed(store, c.id)).toEqual(c);
-    expect(await claude.listSeeds(store)).toEqual([]);
   });
 
   describe("refuses seed blobs with entries it must not write", () => {

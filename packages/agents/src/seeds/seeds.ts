@@ -199,16 +199,3 @@ export async function deleteSeed(store: StateStore, id: string, agent?: string):
   if (record) await store.deleteBlob(record.blobId);
   return record;
 }
-
-/** One agent's seeds, for its adapter package to export as its own `listSeeds` and `deleteSeed`. */
-export interface AgentSeeds {
-  /** The agent's seeds in the store, newest first. */
-  listSeeds(store: StateStore): Promise<SeedRecord[]>;
-  /** Deletes one of the agent's seeds and its blob; returns the removed record, or null when it had none with that id. */
-  deleteSeed(store: StateStore, id: string): Promise<SeedRecord | null>;
-}
-
-/** listSeeds and deleteSeed bound to `agent` (an adapter id). */
-export function agentSeeds(agent: string): AgentSeeds {
-  return { listSeeds: (store) => listSeeds(store, agent), deleteSeed: (store, id) => deleteSeed(store, id, agent) };
-}

@@ -53,6 +53,7 @@ function lineRecorder<C extends AgentTaskConfig>(
   };
 }
 
+/** Callbacks `runAgentSession` calls beside the events it reports to the task context. */
 export interface RunAgentSessionOptions {
   /** Called with a driver once the agent runs in tmux, and with null once it has stopped. */
   onAgentRunning?: (driver: AgentDriver | null) => void;

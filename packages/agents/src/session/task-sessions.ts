@@ -17,6 +17,7 @@ export interface TaskSessionInfo {
   startedAt: Date;
 }
 
+/** Which agent's task sessions to look at, and on which host (local, or over SSH). */
 export interface TaskSessionsOptions {
   /** The adapter id (`claudecode`, `opencode`): whose task root is searched. */
   agent: string;

@@ -19,6 +19,7 @@ export interface AdapterContext {
   readonly signal: AbortSignal;
 }
 
+/** The agent's executable on the host, as `install` found or placed it. */
 export interface InstalledAgent {
   /** Absolute path of the agent's executable on the host. */
   binaryPath: string;
@@ -43,6 +44,7 @@ export interface LaunchInfo {
   readonly firstMessage?: string;
 }
 
+/** The command line the session runs the agent with, in tmux. */
 export interface AgentCommand {
   /** argv[0] is the executable. */
   argv: string[];
@@ -54,6 +56,7 @@ export interface AgentCommand {
   notices?: string[];
 }
 
+/** What of the agent's state a snapshot keeps, and whether a restored session can continue. */
 export interface ResumeSpec {
   /**
    * Workdir-relative patterns under `home/` holding the agent's private state (credentials, transcripts): snapshotted
@@ -68,6 +71,7 @@ export interface ResumeSpec {
   canContinue(ctx: AdapterContext): Promise<boolean>;
 }
 
+/** What a seed of this agent carries (a login, settings, plugins) into a fresh workdir. */
 export interface SeedManifest {
   /** Workdir-relative paths under `home/` that make up a seed (a login, settings, plugins), as `privatePaths` are written. */
   readonly include: readonly string[];
@@ -123,6 +127,7 @@ export interface AgentAdapterV1<C extends AgentTaskConfig = AgentTaskConfig> {
   readonly usage?: UsageSource;
 }
 
+/** The keys that answer the agent's permission prompt. */
 export interface PermissionKeys {
   readonly approve: readonly AgentKey[];
   readonly deny: readonly AgentKey[];

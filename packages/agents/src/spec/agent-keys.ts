@@ -30,6 +30,7 @@ export const AGENT_KEYS = [
   "n",
 ] as const;
 
+/** A key name `sendKeys` accepts (one of `AGENT_KEYS`). */
 export type AgentKey = (typeof AGENT_KEYS)[number];
 
 const allowed: ReadonlySet<string> = new Set(AGENT_KEYS);

@@ -17,7 +17,9 @@ const fn = <F extends (...args: never[]) => unknown>(what: string) =>
 
 type Awaitable<T> = T | Promise<T>;
 
+/** A config hook (`beforeExecute`, `afterExecute`, …), called with the running task's HookContext. */
 export type HookCallback = (ctx: HookContext) => Awaitable<void>;
+/** Called with each deliverable the agent announced, once it is read. */
 export type DeliverableCallback = (ctx: HookContext, path: string, text: string) => Awaitable<void>;
 /** Bytes in, bytes out; the private blob is small (credentials, transcripts), so it is whole in memory. */
 export type BlobTransform = (data: Uint8Array) => Awaitable<Uint8Array>;
@@ -152,7 +154,9 @@ export function defineAgentConfigSchema<S extends z.core.$ZodLooseShape>(shape: 
 /** The shared base alone, for adapters with no fields of their own and for generic code. */
 export const agentTaskConfigSchema = defineAgentConfigSchema({});
 
+/** The parsed config every agent takes (an adapter's schema extends it). */
 export type AgentTaskConfig = z.infer<typeof agentTaskConfigSchema>;
+/** The config every agent takes, as a caller writes it (defaults not yet applied). */
 export type AgentTaskConfigInput = z.input<typeof agentTaskConfigSchema>;
 
 /** Validates an adapter config; a problem becomes an OptioConfigError naming each bad field. */

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 /** How a session ended when its snapshot was taken. */
 export type SnapshotEndState = "done" | "failed" | "cancelled";
 
+/** A stored snapshot of one task's session: how it ended, and its blobs. */
 export interface SnapshotRecord {
   id: string;
   processId: string;
@@ -19,6 +20,7 @@ export interface SnapshotRecord {
   encrypted: boolean;
 }
 
+/** A stored seed: which agent it is for, where it came from, and its blob. */
 export interface SeedRecord {
   id: string;
   agent: string;
@@ -30,6 +32,7 @@ export interface SeedRecord {
   sourceProcessId: string;
 }
 
+/** Bytes a store takes as a blob: a stream, an async iterable or a buffer. */
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Uint8Array;
 
 /**

@@ -2,8 +2,10 @@ import type { AgentStateChange } from "./agent-state.js";
 import type { StateStore } from "./state-store.js";
 import type { UsageReport, UsageTotals } from "./usage.js";
 
+/** What a task shows beside its progress: the agent's web terminal, as an iframe. */
 export type Widget = { kind: "iframe"; url: string };
 
+/** How much a `report` event matters. */
 export type ReportLevel = "info" | "warn" | "error";
 
 /** What a task engine hands a running task. */
@@ -29,6 +31,7 @@ export interface TaskContext {
   report(level: ReportLevel, message: string): void;
 }
 
+/** How a task ended (done, failed or cancelled), with what its model turns used. */
 export type TaskOutcome = (
   | { status: "done"; summary?: string }
   | { status: "failed"; message: string; error?: unknown }
@@ -46,6 +49,7 @@ export interface Task {
   run(ctx: TaskContext): Promise<TaskOutcome>;
 }
 
+/** What a task reports, in order, ending with its outcome (`runTask`'s `events`). */
 export type TaskEvent =
   | { type: "progress"; percent: number | null; message?: string }
   | { type: "widget"; widget: Widget | null }

@@ -18,6 +18,7 @@ import {
 } from "./state-records.js";
 import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "../spec/state-store.js";
 
+/** Where a FileStateStore keeps its records and blobs. */
 export interface FileStateStoreOptions {
   /** Root directory; default `$OPTIO_STATE_DIR`, else `$XDG_DATA_HOME/optio/state`, else `~/.local/share/optio/state`. */
   dir?: string;

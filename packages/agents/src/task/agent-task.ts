@@ -8,6 +8,7 @@ import { runParsedAgentSession } from "../session/run-agent-session.js";
 import { parsePrivatePaths } from "../resume/private-patterns.js";
 import type { Task } from "../spec/task-context.js";
 
+/** What `createAgentTask` needs: the task's ids and the adapter's config input. */
 export interface AgentTaskOptions<I> {
   processId: string;
   name: string;

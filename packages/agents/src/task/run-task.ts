@@ -2,6 +2,7 @@ import { FileStateStore } from "../store/file-state-store.js";
 import type { StateStore } from "../spec/state-store.js";
 import type { Task, TaskContext, TaskEvent, TaskOutcome } from "../spec/task-context.js";
 
+/** How `runTask` runs a task: its store, resume, cancellation and event listener. */
 export interface RunTaskOptions {
   /** Where snapshots and seeds live; a FileStateStore by default. */
   store?: StateStore;
@@ -20,6 +21,7 @@ export interface RunTaskOptions {
   handleSigint?: boolean;
 }
 
+/** A running task: its events as they happen, its outcome, and a way to cancel it. */
 export interface TaskRun {
   /**
    * Every event in order, ending after the outcome event. Read it right

@@ -149,7 +149,7 @@ describe("TerminalServer", () => {
 describe("loading ws", () => {
   it("waits for the first viewer's upgrade, so a worker whose terminals nobody opens never loads it", async () => {
     // A fresh process of the built package: this test process has loaded ws itself.
-    const dist = new URL("../../dist/index.js", import.meta.url).href;
+    const dist = new URL("../../dist/terminal.js", import.meta.url).href;
     const script = `
       import { randomBytes } from "node:crypto";
       import http from "node:http";

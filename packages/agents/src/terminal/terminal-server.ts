@@ -29,6 +29,7 @@ export const terminalServerOptionsSchema = z.object({
   /** How often each viewer is pinged; one that has not answered by the next ping is dropped, closing its PTY. */
   heartbeatMs: z._default(z.int().check(z.positive()), 30_000),
 });
+/** Where a TerminalServer listens and how it paces viewers. */
 export type TerminalServerOptions = z.input<typeof terminalServerOptionsSchema>;
 
 export const publishOptionsSchema = z.object({
@@ -37,6 +38,7 @@ export const publishOptionsSchema = z.object({
   /** Origins (scheme://host[:port]) allowed to frame the page and to open its socket, besides the page's own. */
   allowedOrigins: z._default(z.array(z.string()), []),
 });
+/** How one task's terminal is published: read-only or not, and which origins may frame it. */
 export type PublishOptions = z.input<typeof publishOptionsSchema>;
 
 /** The tmux session a task's agent runs in, and the host it runs on. */
