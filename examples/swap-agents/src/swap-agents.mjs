@@ -67,9 +67,11 @@ const SCRIPTED = {
   claudecode: { keyEnv: "ANTHROPIC_API_KEY" },
   opencode: { keyEnv: "ANTHROPIC_API_KEY" },
   // A model Codex has no metadata for gets its plain shell tool (`exec_command`), the one the scripted answers call;
-  // no plugins, whose sync would clone a repository from github.com.
+  // no plugins, whose sync would clone a repository from github.com; a proxy on a closed local port for what else it
+  // fetches on start (its announcement tip), so it reaches nothing but 127.0.0.1, directly.
   codex: {
     keyEnv: "OPENAI_API_KEY",
+    env: { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1" },
     config: {
       codexOverrides: [...UNATTENDED.codex.codexOverrides, 'model="scripted-model"', "features.plugins=false"],
     },
@@ -243,8 +245,8 @@ export async function main(argv, { print = (line) => console.log(line), signal }
       // Each agent gets a stand-in of its own, answering in its own tool names from the first turn.
       const model = values.scripted ? await startScriptedModel({ turns: scriptedTurns(agent) }) : null;
       // A model API takes a key; the stand-in accepts any.
-      const { keyEnv, config } = SCRIPTED[agent];
-      const agentEnv = model && !env[keyEnv] ? { ...env, [keyEnv]: "sk-scripted-stand-in-key" } : env;
+      const { keyEnv, config, env: localOnly } = SCRIPTED[agent];
+      const agentEnv = model ? { [keyEnv]: "sk-scripted-stand-in-key", ...localOnly, ...env } : env;
       const result = await swapAgents({
         agent,
         apiBaseUrl: model?.url ?? values["api-base-url"],

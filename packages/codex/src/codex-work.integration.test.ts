@@ -36,6 +36,7 @@ agentWorkSuite(codex, {
   shellTool: "exec_command",
   shellInput: (cmd) => ({ cmd }),
   apiKeyEnv: "OPENAI_API_KEY",
+  env: LOCAL_ONLY.env,
   promptOnScreen: "Ask Codex",
   cli: {
     path: fileURLToPath(new URL("../dist/cli.js", import.meta.url)),

@@ -9,9 +9,12 @@ export const REAL_CODEX_DIRS = { watched: [join(homedir(), ".codex")] };
 
 /**
  * Keeps the real Codex on 127.0.0.1: its OpenAI and ChatGPT endpoints point
- * at a closed local port, so nothing it tries on start leaves the machine.
+ * at a closed local port, and so does a proxy for whatever else it fetches
+ * on start (its announcement tip from raw.githubusercontent.com), so nothing
+ * it tries leaves the machine, not even a DNS lookup; 127.0.0.1 is reached directly.
  */
 export const LOCAL_ONLY = {
   apiBaseUrl: "http://127.0.0.1:9",
   codexConfigToml: 'chatgpt_base_url = "http://127.0.0.1:9/backend-api/"',
+  env: { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1" },
 } as const;

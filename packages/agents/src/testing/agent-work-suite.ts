@@ -31,6 +31,8 @@ export interface AgentWorkSuiteOptions {
   shellInput?(command: string, description: string): Record<string, unknown>;
   /** The variable the agent reads its API key from; default `ANTHROPIC_API_KEY`. */
   apiKeyEnv?: string;
+  /** More variables for the agent, in the task config and as the CLI's `--env` (a proxy that keeps its other traffic local). */
+  env?: Record<string, string>;
   /** Text the agent's screen shows once it takes typed input. */
   promptOnScreen: string;
   /** The adapter's built CLI (`dist/cli.js`) and the flags it needs besides the common ones. */
@@ -193,7 +195,7 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
         ...options.unattendedConfig,
         consumerInstructions: INSTRUCTIONS,
         apiBaseUrl: url,
-        env: { [keyEnv]: API_KEY },
+        env: { ...options.env, [keyEnv]: API_KEY },
         supportsResume: false,
         ...(remote && { ssh: fx.sshd.sshConfig({ readyTimeoutMs: 60_000 }) }),
         ...extra,
@@ -238,8 +240,10 @@ export function agentWorkSuite<C extends AgentTaskConfig>(
         "--json",
         "--api-base-url",
         url,
-        "--env",
-        `${keyEnv}=${API_KEY}`,
+        ...Object.entries({ ...options.env, [keyEnv]: API_KEY }).flatMap(([name, value]) => [
+          "--env",
+          `${name}=${value}`,
+        ]),
         "--install-dir",
         fx.installDir,
       ];
