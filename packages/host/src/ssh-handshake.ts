@@ -12,6 +12,17 @@ import type { SSHConfig } from "./ssh-config.js";
 
 type Ssh2 = typeof import("ssh2");
 
+/** The text of a file a config field names; one that cannot be read is an OptioConfigError naming the field. */
+async function readNamedFile(field: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new OptioConfigError(`${field} cannot be read: ${file} (${(error as NodeJS.ErrnoException).code ?? error})`, {
+      cause: error,
+    });
+  }
+}
+
 export interface HostCheck {
   verify(key: Buffer): boolean;
   /** Set when `verify` said no: why, for the error. */
@@ -30,14 +41,7 @@ export async function sshCredentials(ssh2: Ssh2, config: SSHConfig): Promise<Par
   let keyField = "ssh.privateKey";
   if (privateKey === undefined && identityFile !== undefined) {
     keyField = "ssh.identityFile";
-    try {
-      privateKey = await readFile(identityFile, "utf8");
-    } catch (error) {
-      throw new OptioConfigError(
-        `ssh.identityFile cannot be read: ${identityFile} (${(error as NodeJS.ErrnoException).code ?? error})`,
-        { cause: error },
-      );
-    }
+    privateKey = await readNamedFile("ssh.identityFile", identityFile);
   }
   const out: Partial<ConnectConfig> = {};
   if (privateKey !== undefined) {
@@ -76,15 +80,7 @@ export async function hostKeyCheck(config: SSHConfig): Promise<HostCheck> {
     return check;
   }
   if (knownHostsFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(knownHostsFile, "utf8");
-    } catch (error) {
-      throw new OptioConfigError(
-        `ssh.knownHostsFile cannot be read: ${knownHostsFile} (${(error as NodeJS.ErrnoException).code ?? error})`,
-        { cause: error },
-      );
-    }
+    const text = await readNamedFile("ssh.knownHostsFile", knownHostsFile);
     const entries = parseKnownHosts(text);
     check.verify = (key) => {
       const verdict = verifyAgainstKnownHosts(entries, host, port, key);
