@@ -17,6 +17,7 @@ import {
 } from "@optio/queue-bullmq";
 import { PostgresStateStore } from "@optio/store-postgres";
 import { parseDeliverableReport } from "./deliverable-report.mjs";
+import { ANSWERS } from "./task-input.mjs";
 import { admit, decodeSegment, errorText, readJson, sendJson, serve } from "./http.mjs";
 
 const DEFAULT_KINDS = fileURLToPath(new URL("./queue-kinds.mjs", import.meta.url));
@@ -49,7 +50,6 @@ export function queueSettings(values, env) {
 const REFUSED = [TaskPayloadError, UnknownTaskKindError, TaskExistsError];
 /** What the queue answers when a running task's agent cannot take input now: the request was fine, the moment not. */
 const NOT_NOW = [TaskNotRunningError, TaskInputError, TaskResumeError];
-const ANSWERS = ["approve", "deny"];
 
 /** What the queue kept of a task's reports, as the page shows them: its deliverables (with their blobs) and notes. */
 function fromReports(reports) {

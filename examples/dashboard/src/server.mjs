@@ -4,19 +4,17 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { AgentNotRunningError, FileStateStore, createAgentTask, runTask } from "@optio/agents";
 import { claudeCode } from "@optio/claudecode";
 import { AGENT_CONFIG, ASKING, UNATTENDED, modelAccess } from "./agent-settings.mjs";
 import { admit, decodeSegment, errorText, readJson, sendJson, serve } from "./http.mjs";
-import { QUEUE_FLAGS, QUEUE_USAGE, queueSettings, startQueueDashboard } from "./queue-mode.mjs";
-
-const PROCESS_ID = /^[A-Za-z0-9._-]+$/;
-const SSH_TARGET = /^([^@\s:]+)@(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
-const ANSWERS = ["approve", "deny"];
+import { DASHBOARD_FLAGS, DASHBOARD_USAGE } from "./dashboard-flags.mjs";
+import { queueSettings, startQueueDashboard } from "./queue-mode.mjs";
+import { taskSummary } from "./task-summary.mjs";
+import { ANSWERS, defaultDataDir, PROCESS_ID, parseSshTarget, safeJoin } from "./task-input.mjs";
 
 const DEMO_INSTRUCTIONS = "Say hello, then describe in two sentences what you can do in this empty workspace.";
 
@@ -30,36 +28,6 @@ async function loadAdapters() {
     // @optio/opencode is optional: without it the page offers Claude Code only.
   }
   return adapters;
-}
-
-function defaultDataDir(env) {
-  const base = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
-  return join(base, "optio-dashboard");
-}
-
-/** `<base>/<relativePath>`, refusing anything that lands outside base. */
-function safeJoin(base, relativePath) {
-  if (
-    typeof relativePath !== "string" ||
-    relativePath === "" ||
-    relativePath.includes("\0") ||
-    isAbsolute(relativePath)
-  )
-    return null;
-  const root = resolve(base);
-  const target = resolve(root, relativePath);
-  const rel = relative(root, target);
-  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
-  return target;
-}
-
-function parseSshTarget(text) {
-  const match = SSH_TARGET.exec(text);
-  if (!match) return null;
-  const [, username, rawHost, rawPort] = match;
-  const port = rawPort === undefined ? 22 : Number(rawPort);
-  if (port < 1 || port > 65535) return null;
-  return { username, host: rawHost.startsWith("[") ? rawHost.slice(1, -1) : rawHost, port };
 }
 
 /**
@@ -103,29 +71,7 @@ export async function startDashboard(options = {}) {
     // No tasks saved yet (or an unreadable file): start with an empty list.
   }
 
-  const summary = (task) => ({
-    processId: task.processId,
-    agent: task.agent,
-    agentName: adapters.get(task.agent)?.displayName ?? task.agent,
-    instructions: task.instructions,
-    ssh: task.ssh,
-    status: task.status,
-    percent: task.percent,
-    message: task.message,
-    terminalUrl: task.terminalUrl,
-    deliverables: task.deliverables,
-    reports: task.reports.slice(-5),
-    savedState: task.savedState,
-    startedAt: task.startedAt,
-    outcome: task.outcome,
-    ask: task.ask ?? false,
-    agentState: task.agentState ?? null,
-    attention: task.attention ?? null,
-    canAnswer: Boolean(
-      task.run && task.agentState?.state === "waiting-permission" && adapters.get(task.agent)?.permissionKeys,
-    ),
-    usage: task.usage ?? null,
-  });
+  const summary = (task) => taskSummary(task, adapters);
 
   let saving = Promise.resolve();
   const persist = () => {
@@ -407,27 +353,9 @@ export async function startDashboard(options = {}) {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      demo: { type: "boolean" },
-      host: { type: "string" },
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      ...QUEUE_FLAGS,
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ options: DASHBOARD_FLAGS, strict: true });
   if (values.help) {
-    process.stdout.write(
-      "Usage: node src/server.mjs [--demo] [--host 127.0.0.1] [--port N] [--data-dir DIR]\n" +
-        "       node src/server.mjs --redis-url URL --database-url URL [--kinds MODULE] [--host …] [--port N]\n" +
-        "  --demo      also start one Claude Code task right away\n" +
-        "  --host      address to bind (default 127.0.0.1, or $HOST)\n" +
-        "  --port      port (default $PORT, or any free port)\n" +
-        "  --data-dir  where state and deliverables are kept (default $OPTIO_DASHBOARD_DATA_DIR or ~/.local/share/optio-dashboard)\n" +
-        QUEUE_USAGE,
-    );
+    process.stdout.write(DASHBOARD_USAGE);
     return;
   }
   const listen = {
