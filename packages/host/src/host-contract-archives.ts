@@ -1,20 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, writeFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ArchiveError, PathEscapeError, RestoreLimitError } from "./errors.js";
-import type { Host, RestoreOptions } from "./host.js";
-import { archiveEntries, collect, type ContractScope, tarGz } from "./host-contract-helpers.js";
-import { shellQuote } from "./shell.js";
+import { archiveEntries, collect, type ContractScope, tarGz, scopedHost } from "./host-contract-helpers.js";
 
 /** Archives of the workdir and restores into it. */
 export function archivesContract(scope: ContractScope): void {
   describe("archives", () => {
-    let host: Host;
-    let scratch: string;
+    const host = scopedHost(scope);
     beforeAll(async () => {
-      ({ host, scratch } = scope);
       await host.runChecked(
         [
           "rm -rf arch && mkdir -p arch/src/pkg arch/empty/inner arch/.git arch/node_modules/m arch/src/node_modules/n arch/src/__pycache__",
@@ -92,7 +87,7 @@ export function archivesContract(scope: ContractScope): void {
     });
 
     it("round-trips through files, which stay open, reading from the file's start", async () => {
-      const file = path.join(scratch, `archive-${randomBytes(4).toString("hex")}.tar.gz`);
+      const file = path.join(scope.scratch, `archive-${randomBytes(4).toString("hex")}.tar.gz`);
       const out = await open(file, "wx");
       try {
         await host.archiveWorkdirToFile(out, { include: ["arch"] });

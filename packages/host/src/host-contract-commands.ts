@@ -1,17 +1,21 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HostCommandError, OptioAbortError, OptioTimeoutError } from "./errors.js";
-import type { Host } from "./host.js";
-import { collect, type ContractScope, livePids, readLines, waitFor, WEIRD } from "./host-contract-helpers.js";
+import {
+  collect,
+  type ContractScope,
+  livePids,
+  readLines,
+  waitFor,
+  WEIRD,
+  scopedHost,
+} from "./host-contract-helpers.js";
 import { shellQuote } from "./shell.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** Commands, spawned processes and process trees. */
 export function commandsContract(scope: ContractScope): void {
   describe("commands", () => {
-    let host: Host;
-    beforeAll(() => {
-      ({ host } = scope);
-    });
+    const host = scopedHost(scope);
 
     it("reports exit codes, stdout and stderr without throwing", async () => {
       expect(await host.runCommand("echo out; echo err >&2; exit 7")).toEqual({

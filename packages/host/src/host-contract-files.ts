@@ -1,19 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HostFileError } from "./errors.js";
-import type { Host } from "./host.js";
-import { collect, type ContractScope } from "./host-contract-helpers.js";
+import { collect, type ContractScope, scopedHost } from "./host-contract-helpers.js";
 
 /** Layout, files, links and stats. */
 export function filesContract(scope: ContractScope): void {
   describe("layout and files", () => {
-    let host: Host;
-    let scratch: string;
-    beforeAll(() => {
-      ({ host, scratch } = scope);
-    });
+    const host = scopedHost(scope);
 
     it("creates taskDir and workdir with mode 0700", async () => {
       expect(host.workdir).toBe(`${host.taskDir}/workdir`);
@@ -77,7 +72,7 @@ export function filesContract(scope: ContractScope): void {
       expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
       expect((await host.readFile("put/a.bin")).equals(bytes)).toBe(true);
 
-      const local = path.join(scratch, "local.bin");
+      const local = path.join(scope.scratch, "local.bin");
       await writeFile(local, bytes);
       const second = await host.putFile("put/b.bin", { localPath: local }, { mode: 0o640 });
       expect(second.sha256).toBe(first.sha256);

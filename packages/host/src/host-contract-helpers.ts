@@ -88,3 +88,17 @@ export interface ContractScope {
   /** A directory on the worker for the test's own files. */
   scratch: string;
 }
+
+/**
+ * The suite's host, for a part of the contract to declare its tests with: the
+ * suite connects it in its beforeAll, after every part is declared, so each
+ * use reads it from the scope at that moment.
+ */
+export function scopedHost(scope: ContractScope): Host {
+  return new Proxy({} as Host, {
+    get(_target, property) {
+      const value: unknown = Reflect.get(scope.host, property, scope.host);
+      return typeof value === "function" ? value.bind(scope.host) : value;
+    },
+  });
+}

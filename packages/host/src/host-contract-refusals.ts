@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { open, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ArchiveError, PathEscapeError, RestoreLimitError } from "./errors.js";
-import type { Host, RestoreOptions } from "./host.js";
-import { type ContractScope, tarGz } from "./host-contract-helpers.js";
+import type { RestoreOptions } from "./host.js";
+import { type ContractScope, tarGz, scopedHost } from "./host-contract-helpers.js";
 import { shellQuote } from "./shell.js";
 
 /** Links that leave the workdir only on disk: each is listed before the one it resolves through. */
@@ -21,14 +21,16 @@ function linkChain(): Promise<Buffer> {
 /** Restores that must be refused (escapes, special entries, limits) and leave the workdir as it was; overlays. */
 export function restoreRefusalsContract(scope: ContractScope): void {
   describe("restore refusals and overlays", () => {
-    let host: Host;
-    let scratch: string;
-    beforeAll(() => {
-      ({ host, scratch } = scope);
-    });
+    const host = scopedHost(scope);
 
     const outsideName = `optio-slip-${randomBytes(4).toString("hex")}`;
     type Refusal = "path_escape" | "archive_invalid";
+    /** An archive making `name` a link to `target`, then writing a file through it. */
+    const throughLink = (name: string, target: string) => () =>
+      tarGz([
+        { name, type: "symlink", linkname: target },
+        { name: `${name}/${outsideName}`, body: "x" },
+      ]);
     const hostile: Array<[string, () => Promise<Buffer>, Refusal | Refusal[], string[]]> = [
       [
         "a ../ entry",
@@ -56,26 +58,8 @@ export function restoreRefusalsContract(scope: ContractScope): void {
         "path_escape",
         [`/tmp/${outsideName}`],
       ],
-      [
-        "a symlink to /etc",
-        () =>
-          tarGz([
-            { name: "etc", type: "symlink", linkname: "/etc" },
-            { name: `etc/${outsideName}`, body: "x" },
-          ]),
-        "path_escape",
-        [`/etc/${outsideName}`, "etc"],
-      ],
-      [
-        "a symlink to ..",
-        () =>
-          tarGz([
-            { name: "up", type: "symlink", linkname: ".." },
-            { name: `up/${outsideName}`, body: "x" },
-          ]),
-        "path_escape",
-        [`../${outsideName}`, "up"],
-      ],
+      ["a symlink to /etc", throughLink("etc", "/etc"), "path_escape", [`/etc/${outsideName}`, "etc"]],
+      ["a symlink to ..", throughLink("up", ".."), "path_escape", [`../${outsideName}`, "up"]],
       // tar names the outside target on stderr while its listing shows a hard link: either refusal may come first.
       [
         "a hardlink to outside",
@@ -132,7 +116,7 @@ export function restoreRefusalsContract(scope: ContractScope): void {
       ["bytes that are not gzip", async () => Buffer.from("not a gzip stream at all"), "archive_invalid", []],
     ];
     async function restoreFromFile(bytes: Buffer, options: RestoreOptions): Promise<void> {
-      const file = path.join(scratch, `hostile-${randomBytes(4).toString("hex")}.tar.gz`);
+      const file = path.join(scope.scratch, `hostile-${randomBytes(4).toString("hex")}.tar.gz`);
       await writeFile(file, bytes);
       const input = await open(file, "r");
       try {

@@ -1,16 +1,12 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { UnsafeFileError } from "./errors.js";
-import type { Host } from "./host.js";
-import type { ContractScope } from "./host-contract-helpers.js";
+import { type ContractScope, scopedHost } from "./host-contract-helpers.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** Tails of growing and replaced files. */
 export function tailsContract(scope: ContractScope): void {
   describe("tailFile", () => {
-    let host: Host;
-    beforeAll(() => {
-      ({ host } = scope);
-    });
+    const host = scopedHost(scope);
 
     it("yields from line 1, follows appends and holds a partial line until its newline", async () => {
       await host.writeText("tail/log.txt", "one\ntwo\n");

@@ -1,14 +1,10 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import type { Host } from "./host.js";
-import { type ContractScope, waitFor } from "./host-contract-helpers.js";
+import { describe, expect, it } from "vitest";
+import { type ContractScope, waitFor, scopedHost } from "./host-contract-helpers.js";
 
 /** Tunnels and PTYs. */
 export function terminalsContract(scope: ContractScope): void {
   describe("tunnels and terminals", () => {
-    let host: Host;
-    beforeAll(() => {
-      ({ host } = scope);
-    });
+    const host = scopedHost(scope);
 
     it("opens a tunnel to a host port", async () => {
       const tunnel = await host.openTunnel(1);

@@ -1,17 +1,9 @@
-import { createReadStream as fsCreateReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { PassThrough, Readable } from "node:stream";
-import { archiveCommand, archiveExitOk } from "./archive.js";
+import { Readable } from "node:stream";
+import { archiveCommand } from "./archive.js";
 import { bounded } from "./bounded.js";
-import {
-  ArchiveError,
-  HostCommandError,
-  NotConnectedError,
-  OptioAbortError,
-  OptioError,
-  OptioTimeoutError,
-} from "./errors.js";
+import { HostCommandError, NotConnectedError, OptioAbortError, OptioTimeoutError } from "./errors.js";
 import type {
   ArchiveOptions,
   FileStat,
@@ -29,13 +21,10 @@ import type {
 } from "./host.js";
 import { HostBase, INTERNAL_GRACE_MS, type WriteChunk } from "./host-base.js";
 import { killTreeScript } from "./kill-tree.js";
-import { feedLines } from "./line-feed.js";
-import type { ArchiveInput } from "./local-tar.js";
 import {
   type ExecCollectOptions,
   type ExecResult,
   execCollect,
-  type RemoteExit,
   type RemoteProcess,
   type StartOptions,
   startRemoteProcess,

@@ -1,14 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { shellCommand } from "@optio/host";
 import * as z from "zod/mini";
 import type { AgentAdapter } from "../spec/agent-adapter.js";
 import type { AgentTaskConfig } from "../spec/config.js";
-import { deleteSeed, listSeeds } from "../seeds/seeds.js";
-import { endTaskSession, listTaskSessions } from "../session/task-sessions.js";
-import { FileStateStore } from "../store/file-state-store.js";
-import type { StateStore } from "../spec/state-store.js";
 import { createAgentTask } from "../task/agent-task.js";
 import { runTask } from "../task/run-task.js";
 import type { TaskOutcome } from "../spec/task-context.js";
@@ -18,19 +13,15 @@ import {
   type CliOptionValue,
   CliUsageError,
   globalOptionSpecs,
-  optionHelp,
   permissionModeOption,
   runOptionSpecs,
-  seedsDeleteOptionSpecs,
-  seedsListOptionSpecs,
-  sessionsOptionSpecs,
 } from "./cli-options.js";
 import { helpText, runHelpText } from "./help-text.js";
-import { EventPrinter, type OutputStream, jsonLine, outcomeJson } from "./event-printer.js";
+import { EventPrinter, outcomeJson } from "./event-printer.js";
 import { usageSummary } from "./usage-summary.js";
 import { openUrl } from "./open-url.js";
 import { saveDeliverable } from "./save-deliverable.js";
-import { type SshFlags, sshConfigFromFlags, sshFlagsArgv, sshFlagsOf } from "./ssh-flags.js";
+import { sshConfigFromFlags, sshFlagsArgv, sshFlagsOf } from "./ssh-flags.js";
 import "../spec/zod-locale.js";
 import { type CliIo, createStore, defaultIo, EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED, EXIT_USAGE } from "./cli-io.js";
 import { parse, PROCESS_ID_PATTERN } from "./parse-command-line.js";
