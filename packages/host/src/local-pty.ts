@@ -1,5 +1,6 @@
 import os from "node:os";
-import type { ProcessExit, PtyHandle } from "./host.js";
+import type { PtyHandle } from "./host.js";
+import { ptyHandle } from "./pty-handle.js";
 
 export interface LocalPtyOptions {
   cols: number;
@@ -33,48 +34,19 @@ export async function openLocalPty(command: string, options: LocalPtyOptions): P
     cwd: options.cwd,
     env: options.env,
   });
-  let exited = false;
-  let closed = false;
-  const exitListeners: Array<(exit: ProcessExit) => void> = [];
-  let exitInfo: ProcessExit | null = null;
-
-  proc.onExit(({ exitCode, signal }) => {
-    exited = true;
-    exitInfo = signal
-      ? { code: null, signal: signalNames.get(signal) ?? `SIG${signal}` }
-      : { code: exitCode, signal: null };
-    for (const listener of exitListeners) listener(exitInfo);
-    if (!closed) {
-      closed = true;
-      options.onClosed?.(Promise.resolve());
-    }
+  const terminal = ptyHandle({
+    onData: (listener) => proc.onData(listener),
+    write: (data) => proc.write(data),
+    resize: (cols, rows) => proc.resize(cols, rows),
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
+    kill: () => options.killTree(proc.pid),
+    onClosed: options.onClosed,
   });
-
-  return {
-    onData(listener) {
-      proc.onData(listener);
-    },
-    onExit(listener) {
-      if (exitInfo) listener(exitInfo);
-      else exitListeners.push(listener);
-    },
-    write(data) {
-      if (!exited) proc.write(data);
-    },
-    resize(cols, rows) {
-      if (!exited) proc.resize(cols, rows);
-    },
-    pause() {
-      proc.pause();
-    },
-    resume() {
-      proc.resume();
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      const done = exited ? Promise.resolve() : options.killTree(proc.pid).catch(() => {});
-      options.onClosed?.(done);
-    },
-  };
+  proc.onExit(({ exitCode, signal }) =>
+    terminal.exited(
+      signal ? { code: null, signal: signalNames.get(signal) ?? `SIG${signal}` } : { code: exitCode, signal: null },
+    ),
+  );
+  return terminal.handle;
 }

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ClientChannel } from "ssh2";
 import type { ProcessExit, PtyHandle } from "./host.js";
+import { ptyHandle } from "./pty-handle.js";
 
 export interface RemotePtyParts {
   channel: ClientChannel;
@@ -23,53 +24,25 @@ export interface RemotePtyParts {
 export function remotePty(parts: RemotePtyParts): PtyHandle {
   const { channel, output } = parts;
   output.setEncoding("utf8");
-  let exitInfo: ProcessExit | null = null;
-  let closed = false;
-  const exitListeners: Array<(exit: ProcessExit) => void> = [];
   output.on("error", () => {});
   channel.on("error", () => {});
-
-  void parts.exit.then((exit) => {
-    exitInfo = exit;
-    for (const listener of exitListeners.splice(0)) listener(exit);
-    if (!closed) {
-      closed = true;
-      parts.onClosed?.(Promise.resolve());
-    }
+  const pty = ptyHandle({
+    onData: (listener) => output.on("data", listener),
+    write: (data) => {
+      if (channel.writable) channel.write(data);
+    },
+    resize: (cols, rows) => channel.setWindow(rows, cols, 0, 0),
+    pause: () => output.pause(),
+    resume: () => output.resume(),
+    kill: () =>
+      parts
+        .killTree(parts.pid)
+        .catch(() => {})
+        .then(() => {
+          channel.close();
+        }),
+    onClosed: parts.onClosed,
   });
-
-  return {
-    onData(listener) {
-      output.on("data", listener);
-    },
-    onExit(listener) {
-      if (exitInfo) listener(exitInfo);
-      else exitListeners.push(listener);
-    },
-    write(data) {
-      if (!exitInfo && !closed && channel.writable) channel.write(data);
-    },
-    resize(cols, rows) {
-      if (!exitInfo && !closed) channel.setWindow(rows, cols, 0, 0);
-    },
-    pause() {
-      output.pause();
-    },
-    resume() {
-      output.resume();
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      const done = exitInfo
-        ? Promise.resolve()
-        : parts
-            .killTree(parts.pid)
-            .catch(() => {})
-            .then(() => {
-              channel.close();
-            });
-      parts.onClosed?.(done);
-    },
-  };
+  void parts.exit.then((exit) => pty.exited(exit));
+  return pty.handle;
 }
