@@ -115,15 +115,21 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
           return { status: "cancelled" };
         }
         const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
-        await ctx.store.insertSnapshot({
-          processId,
-          agent: "scripted",
-          capturedAt: new Date().toISOString(),
-          endState: "done",
-          workdirBlobId: blob,
-          privateBlobId: blob,
-          encrypted: false,
-        });
+        await ctx.store
+          .insertSnapshot({
+            processId,
+            agent: "scripted",
+            capturedAt: new Date().toISOString(),
+            endState: "done",
+            workdirBlobId: blob,
+            privateBlobId: blob,
+            encrypted: false,
+          })
+          .catch(async (error: unknown) => {
+            // As a real capture does: a blob whose record was refused is deleted (by the store once it is back, after an outage).
+            await ctx.store.deleteBlob(blob).catch(() => undefined);
+            throw error;
+          });
         ctx.reportProgress(100, "done");
         return { status: "done", summary: `pid ${pid}` };
       } finally {
