@@ -86,6 +86,7 @@ const INDEX_EXPORTS = [
   "TaskContext",
   "TaskEvent",
   "TaskOutcome",
+  "TaskReleasedError",
   "TaskRun",
   "UnknownSeedError",
   "UnsupportedKeyError",

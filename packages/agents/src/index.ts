@@ -70,6 +70,7 @@ export {
   StateCorruptError,
   StateNotFoundError,
   StateWriteError,
+  TaskReleasedError,
 } from "./spec/errors.js";
 export {
   DecryptMissingError,
