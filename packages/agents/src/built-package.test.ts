@@ -89,6 +89,7 @@ const INDEX_EXPORTS = [
   "TaskContext",
   "TaskEvent",
   "TaskOutcome",
+  "TaskReleasedError",
   "TaskRun",
   "UnknownSeedError",
   "UnsupportedKeyError",

@@ -74,6 +74,7 @@ export {
   StateCorruptError,
   StateNotFoundError,
   StateWriteError,
+  TaskReleasedError,
 } from "./spec/errors.js";
 export {
   DecryptMissingError,

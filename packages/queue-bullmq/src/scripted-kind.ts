@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
-import type { TaskOutcome } from "@optio/agents";
+import { TaskReleasedError, type TaskOutcome } from "@optio/agents";
 import { createHost, type Host, shellCommand, shellQuote } from "@optio/host";
 import * as z from "zod/mini";
 import { defineTaskKind, type TaskKind } from "./task-kind.js";
@@ -41,7 +41,8 @@ async function exitCodeOf(host: Host, command: string, signal?: AbortSignal): Pr
  * resumed run adopts it when it is still there (same pid); each run appends
  * a line to `starts`, and a finished task stores a snapshot, so a test can
  * count agents, runs and outcomes. Input sent to the task is appended to
- * `input`, one line each. `root` must be the same path on every host (the
+ * `input`, one line each; a run that was released (its task taken over)
+ * leaves its agent running and appends its worker's id to `releases`. `root` must be the same path on every host (the
  * test sshd shares this machine's disk).
  */
 export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
@@ -104,20 +105,31 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
           while (!(await host.stat(filePath("agent.done")))) await delay(POLL_MS, undefined, { signal: ctx.signal });
         } catch (error) {
           if (!ctx.signal.aborted) throw error;
+          // Let go, not cancelled: the agent is another worker's to adopt now.
+          if (TaskReleasedError.isInstance(ctx.signal.reason)) {
+            await host.runChecked(`echo ${shellQuote(workerId)} >> ${file("releases")}`, { cwd: "/" });
+            throw ctx.signal.reason;
+          }
           // No `--`: dash's kill takes it for a bad pid and kills nothing.
           await host.runCommand(`kill -KILL -${pid} 2>/dev/null`, { cwd: "/" });
           return { status: "cancelled" };
         }
         const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
-        await ctx.store.insertSnapshot({
-          processId,
-          agent: "scripted",
-          capturedAt: new Date().toISOString(),
-          endState: "done",
-          workdirBlobId: blob,
-          privateBlobId: blob,
-          encrypted: false,
-        });
+        await ctx.store
+          .insertSnapshot({
+            processId,
+            agent: "scripted",
+            capturedAt: new Date().toISOString(),
+            endState: "done",
+            workdirBlobId: blob,
+            privateBlobId: blob,
+            encrypted: false,
+          })
+          .catch(async (error: unknown) => {
+            // As a real capture does: a blob whose record was refused is deleted (by the store once it is back, after an outage).
+            await ctx.store.deleteBlob(blob).catch(() => undefined);
+            throw error;
+          });
         ctx.reportProgress(100, "done");
         return { status: "done", summary: `pid ${pid}` };
       } finally {
@@ -127,26 +139,29 @@ export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
   }));
 }
 
+/** The lines of one of the stand-in's files for `processId` under `root`; none while it does not exist. */
+async function linesOf(root: string, processId: string, name: string): Promise<string[]> {
+  const file = path.join(root, processId, name);
+  if (!existsSync(file)) return [];
+  return (await readFile(file, "utf8")).trim().split("\n");
+}
+
 /** The pid of every stand-in agent ever launched for `processId` under `root`. */
 export async function scriptedLaunches(root: string, processId: string): Promise<number[]> {
-  const file = path.join(root, processId, "launches");
-  if (!existsSync(file)) return [];
-  return (await readFile(file, "utf8")).trim().split("\n").map(Number);
+  return (await linesOf(root, processId, "launches")).map(Number);
 }
 
 /** Every start recorded for `processId` under `root`. */
 export async function scriptedStarts(root: string, processId: string): Promise<ScriptedStart[]> {
-  const file = path.join(root, processId, "starts");
-  if (!existsSync(file)) return [];
-  return (await readFile(file, "utf8"))
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as ScriptedStart);
+  return (await linesOf(root, processId, "starts")).map((line) => JSON.parse(line) as ScriptedStart);
 }
 
 /** Every input line the task of `processId` was sent under `root`. */
 export async function scriptedInputs(root: string, processId: string): Promise<string[]> {
-  const file = path.join(root, processId, "input");
-  if (!existsSync(file)) return [];
-  return (await readFile(file, "utf8")).trim().split("\n");
+  return linesOf(root, processId, "input");
+}
+
+/** The id of every worker whose run of `processId` under `root` was released, leaving its agent running. */
+export async function scriptedReleases(root: string, processId: string): Promise<string[]> {
+  return linesOf(root, processId, "releases");
 }

@@ -2,6 +2,7 @@ export { startTestRedis, type TestRedis } from "./test-redis.js";
 export {
   scriptedInputs,
   scriptedLaunches,
+  scriptedReleases,
   scriptedStarts,
   scriptedTaskKind,
   type ScriptedPayload,

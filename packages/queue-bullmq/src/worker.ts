@@ -1,5 +1,5 @@
 import os from "node:os";
-import { runTask, type StateStore, type Task, type TaskEvent } from "@optio/agents";
+import { runTask, type StateStore, type Task, type TaskEvent, TaskReleasedError, type TaskRun } from "@optio/agents";
 import type { SSHConfigInput } from "@optio/host";
 import { type Job, WaitingError, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -64,8 +64,8 @@ export interface TaskWorker {
   running(): string[];
   /**
    * Stops taking tasks. Without `drain`, the running tasks go back to the
-   * queue at once and another worker takes them over (adopting live agents);
-   * end this process afterwards, as their runs here are no longer recorded.
+   * queue at once and another worker takes them over (adopting live agents):
+   * their runs here let go of them, leaving each agent running, unrecorded.
    */
   close(options?: CloseWorkerOptions): Promise<void>;
 }
@@ -79,6 +79,22 @@ interface Running {
   handedOver: boolean;
   /** The Task of the current run, which input for this task is handed to. */
   task?: Task;
+  /** The current run, released when the task is handed over. */
+  run?: TaskRun;
+}
+
+/** How long `close()` waits for the runs it handed over to let go of their agents. */
+const LET_GO_BOUND_MS = 10_000;
+
+/**
+ * Stops following a task another worker takes (or took) over, without ending
+ * it: its run is released, so the agent keeps running for that worker to
+ * adopt, and no outcome is recorded here.
+ */
+function handOver(entry: Running): void {
+  entry.handedOver = true;
+  entry.handover.abort();
+  entry.run?.release();
 }
 
 /** Starts a worker: it takes tasks from the queue, runs them with `runTask`, and records one outcome per task. */
@@ -165,13 +181,17 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
       // A task that ran before (its worker died or handed it over) continues: adopting the live agent, or from its latest snapshot.
       for (let resume = runNumber > 1; ; resume = true) {
         const task = await kind.create(payload, { processId, workerId, hosts });
+        if (entry.handedOver) throw new WaitingError();
         entry.task = task;
-        const outcome = await runTask(task, {
+        entry.run = runTask(task, {
           store,
           resume,
           signal: entry.controller.signal,
           onEvent: (event) => record(job, processId, event),
-        }).outcome;
+        });
+        const outcome = await entry.run.outcome.catch((error: unknown) => {
+          throw TaskReleasedError.isInstance(error) ? new WaitingError() : error;
+        });
         if (entry.handedOver) throw new WaitingError();
         const outage = outcome.status === "failed" ? storeOutageIn(outcome.error) : undefined;
         if (!outage) return queuedOutcome(outcome);
@@ -191,7 +211,8 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
         if (!back && !entry.controller.signal.aborted) return queuedOutcome(outcome);
       }
     } finally {
-      running.delete(processId);
+      // This worker may have taken the task again (its lock lapsed, then it came back to the queue) while this run let go.
+      if (running.get(processId) === entry) running.delete(processId);
     }
   };
 
@@ -209,6 +230,15 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   });
   const onError = parsed.onError ?? (() => {});
   worker.on("error", (error) => onError(error));
+  // A lock that could not be renewed lapsed (this worker was stalled past lockMs, or lost Redis that long) or was
+  // taken: the task is, or soon is, another worker's, which adopts its agent. Following it here too would record
+  // nothing (the job is no longer this worker's) but stop that agent at the end; letting go leaves it running.
+  worker.on("lockRenewalFailed", (jobIds) => {
+    for (const jobId of jobIds) {
+      const entry = running.get(jobId);
+      if (entry && !entry.handedOver) handOver(entry);
+    }
+  });
 
   // Cancels arrive as messages, so the owner stops a task as soon as it is asked; a subscriber that was
   // disconnected may have missed some, so each time it is ready again the flags of the running tasks are read.
@@ -237,13 +267,17 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
         } else {
           handingOver = true;
           await worker.pause(true);
-          const handing = [...running.values()].map(async (entry) => {
-            entry.handedOver = true;
-            entry.handover.abort();
-            await entry.job.moveToWait(entry.token).catch(() => {});
-          });
-          await Promise.all(handing);
+          const entries = [...running.values()];
+          await Promise.all(
+            entries.map(async (entry) => {
+              handOver(entry);
+              await entry.job.moveToWait(entry.token).catch(() => {});
+            }),
+          );
           await worker.close(true);
+          // Bounded: a task kind that ignores its signal must not hold the close up.
+          const lettingGo = Promise.allSettled(entries.map((entry) => entry.run?.outcome));
+          await Promise.race([lettingGo, new Promise((resolve) => setTimeout(resolve, LET_GO_BOUND_MS).unref())]);
         }
         await Promise.all([cancels, redis].map((connection) => connection.quit().catch(() => connection.disconnect())));
       })();

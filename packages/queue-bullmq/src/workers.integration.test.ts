@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import os from "node:os";
 import path from "node:path";
 import { PostgresStateStore } from "@optio/store-postgres";
@@ -8,7 +9,7 @@ import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/test
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
 import { spawnCancelProcess, startWorkerProcesses } from "./child-worker.js";
-import { scriptedLaunches, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
+import { scriptedLaunches, scriptedReleases, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { recordEvents } from "./test-watch.js";
 
@@ -101,6 +102,57 @@ describe("workers in separate processes on real redis and postgres", () => {
       await Promise.all(workers.map((w) => lineFrom(w, "CLOSED:")));
     } finally {
       await events.stop();
+      await queue.close();
+    }
+  });
+
+  it("a worker whose lock lapsed (its process stopped past the lock's life) lets go of its task without ending it: the other worker adopts the same agent and records the one outcome", async () => {
+    const queueName = "lapse";
+    const root = path.join(dir, queueName);
+    const id = "lapse-1";
+    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
+    const events = recordEvents(queue);
+    const store = new PostgresStateStore({ connectionString: databaseUrl });
+    let pid = 0;
+    try {
+      const [stalled] = await startWorkers(queueName, root, ["w-stalled"], 1);
+      await queue.submitTask("scripted", { ms: 600_000 }, { processId: id });
+      await events.next((e) => e.processId === id && e.type === "task" && e.event.type === "widget");
+      [pid] = (await scriptedLaunches(root, id)) as [number];
+      // Stopped as a long pause of its event loop would stop it: its lock lapses while it still holds the task.
+      stalled!.kill("SIGSTOP");
+      const [adopter] = await startWorkers(queueName, root, ["w-adopt"], 1);
+      await events.next(
+        (e) =>
+          e.processId === id &&
+          e.type === "task" &&
+          e.event.type === "report" &&
+          e.event.message === `agent ${pid} adopted by w-adopt`,
+      );
+      // Running again, it finds its lock taken, and lets go of the task without stopping the agent the adopter follows.
+      stalled!.kill("SIGCONT");
+      for (const deadline = Date.now() + 30_000; (await scriptedReleases(root, id)).length === 0; await sleep(50))
+        expect(Date.now(), "the stalled worker to let go").toBeLessThan(deadline);
+      expect(await scriptedReleases(root, id)).toEqual(["w-stalled"]);
+      expect(alive(pid)).toBe(true);
+
+      await writeFile(path.join(root, id, "agent.done"), "done\n");
+      expect(await queue.waitForOutcome(id)).toMatchObject({ status: "done", summary: `pid ${pid}` });
+      expect(await scriptedStarts(root, id)).toEqual([
+        { worker: "w-stalled", host: "local", resumed: false, adopted: false, pid },
+        { worker: "w-adopt", host: "local", resumed: true, adopted: true, pid },
+      ]);
+      expect(await scriptedLaunches(root, id)).toEqual([pid]);
+      expect(events.events.filter((e) => e.processId === id && e.type === "outcome")).toHaveLength(1);
+      // Only the adopter went on to the end: the worker that let go stored nothing.
+      expect(await store.listSnapshots(id)).toHaveLength(1);
+      expect(await queue.getTask(id)).toMatchObject({ state: "done", worker: "w-adopt", runs: 2 });
+      for (const worker of [stalled!, adopter!]) worker.stdin?.write("drain\n");
+      await Promise.all([stalled!, adopter!].map((w) => lineFrom(w, "CLOSED:")));
+    } finally {
+      if (pid > 0 && alive(pid)) process.kill(-pid, "SIGKILL");
+      await events.stop();
+      await store.close();
       await queue.close();
     }
   });

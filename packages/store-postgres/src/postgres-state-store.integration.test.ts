@@ -106,4 +106,32 @@ describe("PostgresStateStore when the server goes away", () => {
       await store.close();
     }
   });
+
+  it("a blob whose record the outage refused, and whose delete it refused too, is deleted once the server is back", async () => {
+    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage_left" });
+    try {
+      const kept = await store.putBlob(Buffer.from("another task's blob"));
+      const written = await store.putBlob(Buffer.from("written just before the outage"));
+      await server.halt();
+      const refused = store.insertSnapshot({
+        processId: "left-1",
+        agent: "claudecode",
+        capturedAt: new Date().toISOString(),
+        endState: "done",
+        workdirBlobId: written,
+        privateBlobId: written,
+        encrypted: false,
+      });
+      await expect(refused).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      // What a capture does when its record is refused: delete what it wrote. The outage refuses that as well.
+      await expect(store.deleteBlob(written)).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await server.resume();
+      expect(await store.listSnapshots("left-1")).toEqual([]);
+      expect(await store.listBlobIds()).toEqual([kept]);
+      await expect(store.getBlob(written)).rejects.toThrow(/^no blob with id /);
+    } finally {
+      await server.resume();
+      await store.close();
+    }
+  });
 });

@@ -79,6 +79,8 @@ export class PostgresStateStore implements StateStore {
   private readonly chunkBytes: number;
   private readonly t: { blobs: string; chunks: string; snapshots: string; seeds: string; version: string };
   private migrated: Promise<void> | undefined;
+  /** Blobs whose delete met an outage, deleted before anything else once the server answers again. */
+  private readonly undeleted = new Set<string>();
 
   constructor(options: PostgresStateStoreOptions) {
     const parsed = z.safeParse(optionsSchema, options);
@@ -150,18 +152,29 @@ export class PostgresStateStore implements StateStore {
     return this.migrated;
   }
 
+  /** The schema ready and the deletes an outage held back done: what every statement waits for. */
+  private async reachable(): Promise<void> {
+    await this.ready();
+    if (this.undeleted.size === 0) return;
+    const ids = [...this.undeleted];
+    await this.guard("deleting blobs whose delete met an outage", () =>
+      this.pool.query(`DELETE FROM ${this.t.blobs} WHERE id = ANY($1)`, [ids]),
+    );
+    for (const id of ids) this.undeleted.delete(id);
+  }
+
   /** Runs one statement; `what` names the operation in a StateStoreUnavailableError. */
   private async query<R extends pg.QueryResultRow>(
     what: string,
     text: string,
     values: unknown[] = [],
   ): Promise<pg.QueryResult<R>> {
-    await this.ready();
+    await this.reachable();
     return this.guard(what, () => this.pool.query<R>(text, values));
   }
 
   async putBlob(data: BlobSource): Promise<string> {
-    await this.ready();
+    await this.reachable();
     const id = newStateId();
     try {
       await this.guard("writing a blob", async () => {
@@ -240,9 +253,20 @@ export class PostgresStateStore implements StateStore {
     return stream;
   }
 
+  /**
+   * Deletes a blob. One the outage kept from being deleted (most often a
+   * blob whose snapshot or seed record the same outage refused, deleted by
+   * the write that made it) still fails with StateStoreUnavailableError, and
+   * is deleted once the server answers this store again.
+   */
   async deleteBlob(id: string): Promise<void> {
     checkStateId(id, "blob id");
-    await this.query(`deleting blob ${id}`, `DELETE FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    try {
+      await this.query(`deleting blob ${id}`, `DELETE FROM ${this.t.blobs} WHERE id = $1`, [id]);
+    } catch (error) {
+      if (StateStoreUnavailableError.isInstance(error)) this.undeleted.add(id);
+      throw error;
+    }
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {

@@ -347,29 +347,47 @@ describe.each(STORE_KINDS)("snapshots over LocalHost and %s", (_name, wrapStore,
       }
     };
 
-    it("when the second blob's put rejects: SnapshotError, no record, no orphan blob", async () => {
+    /** A first snapshot stored, then a second capture of a changed workdir through `through`: what it threw. */
+    const secondCaptureThrough = async (through: StateStore) => {
       await plant(host);
       await writeFile(path.join(host.workdir, "round.txt"), "first");
       const previous = await capture(host);
       const filesBefore = await walk(storeDir);
-
       await plant(host);
       await writeFile(path.join(host.workdir, "round.txt"), "second");
-      const failing = trackingStore(store, 2);
       const error = await captureSnapshot({
         host,
-        store: failing,
+        store: through,
         agent: "claudecode",
         processId: "p1",
         endState: "failed",
         resume: RESUME,
       }).catch((e: unknown) => e);
       expect(SnapshotError.isInstance(error)).toBe(true);
-      expect(((error as Error).cause as Error).message).toBe("store went away");
+      return { error: error as Error, previous, filesBefore };
+    };
+
+    it("when the second blob's put rejects: SnapshotError, no record, no orphan blob", async () => {
+      const failing = trackingStore(store, 2);
+      const { error, previous, filesBefore } = await secondCaptureThrough(failing);
+      expect((error.cause as Error).message).toBe("store went away");
       expect(failing.putIds).toHaveLength(1);
       // The workdir blob went through the store's file exactly when the store has files.
       expect(failing.filePuts).toBe(usesFiles ? 1 : 0);
       for (const id of failing.putIds) await expect(store.getBlob(id)).rejects.toThrow();
+      await expectPreviousIntact(previous, filesBefore);
+    });
+
+    it("when only the record is refused, after both blobs were written: SnapshotError, both blobs deleted", async () => {
+      const refusing = Object.assign(trackingStore(store), {
+        insertSnapshot: async () => {
+          throw new Error("record refused");
+        },
+      });
+      const { error, previous, filesBefore } = await secondCaptureThrough(refusing);
+      expect(error.message).toBe("snapshot of p1 failed while recording the snapshot");
+      expect(refusing.putIds).toHaveLength(2);
+      for (const id of refusing.putIds) await expect(store.getBlob(id)).rejects.toThrow();
       await expectPreviousIntact(previous, filesBefore);
     });
 

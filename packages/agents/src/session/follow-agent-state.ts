@@ -37,6 +37,8 @@ export interface AgentStateFollower {
   follow(options?: { adopted?: boolean }): void;
   /** Reports `exited` (once) and stops following. */
   exited(): Promise<void>;
+  /** Stops following without reporting anything: the task let go of an agent that still runs. */
+  release(): Promise<void>;
 }
 
 function attentionReason(displayName: string, change: AgentStateChange): string {
@@ -123,6 +125,11 @@ export function createAgentStateFollower(options: AgentStateFollowerOptions): Ag
     starting: () => change("starting"),
     follow: (followOptions = {}) => {
       if (source) following = tail(source, followOptions.adopted ?? false);
+    },
+    release: async () => {
+      stop.abort();
+      clearTimeout(turnEnd);
+      await following;
     },
     exited: async () => {
       stop.abort();

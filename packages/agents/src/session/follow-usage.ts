@@ -33,6 +33,8 @@ export interface UsageFollower {
   settle(): Promise<void>;
   /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
   finish(): Promise<UsageTotals | undefined>;
+  /** Stops following without a last read: the task let go of an agent that still runs. */
+  release(): Promise<void>;
 }
 
 function describe(error: unknown): string {
@@ -147,6 +149,10 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
         if (result?.exitCode === 0 && source.settled?.(result.stdout)) return;
         await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
       }
+    },
+    release: async () => {
+      stop.abort();
+      await following;
     },
     finish: async () => {
       if (!source) return undefined;

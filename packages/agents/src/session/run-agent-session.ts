@@ -14,6 +14,7 @@ import { createAgentStateFollower } from "./follow-agent-state.js";
 import { createUsageFollower } from "./follow-usage.js";
 import type { SessionState } from "./session-state.js";
 import { startAgent } from "./start-agent.js";
+import { isReleased, letGo } from "./let-go.js";
 import { teardown } from "./teardown.js";
 import { readSessionRecord, writeSessionRecord } from "./session-record.js";
 import { hasTmuxSession, stopTmuxSession, tmuxSessionFor } from "../terminal/tmux.js";
@@ -40,6 +41,8 @@ function lineRecorder<C extends AgentTaskConfig>(
 ): (logLines: number) => Promise<void> {
   let failed = false;
   return async (logLines) => {
+    // Once released, the adopter records how far it got; a late write here would set it back.
+    if (isReleased(ctx)) return;
     try {
       await writeSessionRecord(state.host, { fresh: state.fresh, logLines });
     } catch (error) {
@@ -186,10 +189,12 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
     watched.abort();
     await typing;
     setAgentRunning(false);
+    if (isReleased(ctx)) return await letGo(ctx, host, state);
     await state.agentState.exited();
     return await teardown(ctx, adapter, state, outcome);
   } catch (error) {
     setAgentRunning(false);
+    if (isReleased(ctx)) return letGo(ctx, host, state);
     if (state?.launched) await state.agentState.exited();
     const outcome: TaskOutcome = ctx.signal.aborted
       ? { status: "cancelled" }

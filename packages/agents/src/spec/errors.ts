@@ -10,3 +10,9 @@ export class StateWriteError extends optioErrorClass("state_write_failed", "Stat
 export class StateCorruptError extends optioErrorClass("state_corrupt", "StateCorruptError") {}
 /** A record handed to a StateStore is malformed (a missing field, an unparsable date); the message names the field. */
 export class InvalidStateRecordError extends optioErrorClass("state_record_invalid", "InvalidStateRecordError") {}
+/**
+ * The reason a task's signal is aborted with when its engine lets it go
+ * without ending it (another engine took the task over): the agent keeps
+ * running, unrecorded here, for that engine to adopt.
+ */
+export class TaskReleasedError extends optioErrorClass("task_released", "TaskReleasedError") {}

@@ -11,7 +11,12 @@ export type ReportLevel = "info" | "warn" | "error";
 /** What a task engine hands a running task. */
 export interface TaskContext {
   readonly processId: string;
-  /** Aborted when the task is cancelled. */
+  /**
+   * Aborted when the task is cancelled, or with a TaskReleasedError as its
+   * reason when the engine lets the task go without ending it: then the task
+   * stops following its agent but leaves it running and its state as it is,
+   * as a worker that died would, for the engine that took it over to adopt.
+   */
   readonly signal: AbortSignal;
   /** True when the caller asked to continue the task: adopt its still-running agent, else restore the latest snapshot. */
   readonly resumeRequested: boolean;

@@ -1,4 +1,5 @@
 import { FileStateStore } from "../store/file-state-store.js";
+import { TaskReleasedError } from "../spec/errors.js";
 import type { StateStore } from "../spec/state-store.js";
 import type { Task, TaskContext, TaskEvent, TaskOutcome } from "../spec/task-context.js";
 
@@ -21,7 +22,7 @@ export interface RunTaskOptions {
   handleSigint?: boolean;
 }
 
-/** A running task: its events as they happen, its outcome, and a way to cancel it. */
+/** A running task: its events as they happen, its outcome, and a way to cancel or release it. */
 export interface TaskRun {
   /**
    * Every event in order, ending after the outcome event. Read it right
@@ -29,14 +30,26 @@ export interface TaskRun {
    * loop, so nothing is missed); events are kept only once it is read.
    */
   readonly events: AsyncIterable<TaskEvent>;
+  /** How the task ended; rejects with TaskReleasedError when it was released instead. */
   readonly outcome: Promise<TaskOutcome>;
   cancel(): void;
+  /**
+   * Lets the task go without ending it, because another engine took it over:
+   * the task's signal aborts with a TaskReleasedError, an agent task stops
+   * following its agent and leaves it running for that engine to adopt, and
+   * the run ends with no outcome. Nothing it reports from then on is passed
+   * on, no outcome event is sent, and `outcome` rejects with that error.
+   */
+  release(): void;
 }
 
 /** A standalone task engine: runs `task` with a TaskContext of its own and reports typed events. */
 export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
   const controller = new AbortController();
   const cancel = () => controller.abort();
+  const release = () =>
+    controller.abort(new TaskReleasedError(`task ${task.processId} was let go: another engine took it over`));
+  const released = () => TaskReleasedError.isInstance(controller.signal.reason);
   options.signal?.addEventListener("abort", cancel, { once: true });
   if (options.signal?.aborted) cancel();
   const onSigint = () => cancel();
@@ -47,6 +60,8 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
   const waiter: { wake: (() => void) | null } = { wake: null };
   let ended = false;
   const emit = (event: TaskEvent) => {
+    // What a released task says while it lets go belongs to no run any more: the adopter reports the task now.
+    if (released()) return;
     if (listening) {
       buffered.push(event);
       waiter.wake?.();
@@ -88,11 +103,19 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
       if (options.handleSigint) process.off("SIGINT", onSigint);
       options.signal?.removeEventListener("abort", cancel);
     }
+    if (released()) {
+      ended = true;
+      waiter.wake?.();
+      throw controller.signal.reason;
+    }
     emit({ type: "outcome", outcome: result });
     ended = true;
     waiter.wake?.();
     return result;
   })();
+
+  // A caller that only reads the events (or released the task and moved on) leaves no unhandled rejection behind.
+  outcome.catch(() => undefined);
 
   const iterable: AsyncIterable<TaskEvent> = {
     async *[Symbol.asyncIterator]() {
@@ -119,5 +142,6 @@ export function runTask(task: Task, options: RunTaskOptions = {}): TaskRun {
     },
     outcome,
     cancel,
+    release,
   };
 }
