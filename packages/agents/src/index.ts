@@ -33,16 +33,19 @@ export { FileStateStore, type FileStateStoreOptions } from "./store/file-state-s
 export { deleteSeed, listSeeds } from "./seeds/seeds.js";
 
 // The adapter contract.
-export type {
-  AdapterContext,
-  AgentAdapter,
-  AgentAdapterV1,
-  AgentCommand,
-  InstalledAgent,
-  LaunchInfo,
-  PermissionKeys,
-  ResumeSpec,
-  SeedManifest,
+export {
+  defineAgentAdapter,
+  type AdapterContext,
+  type AgentAdapter,
+  type AgentAdapterOptions,
+  type AgentAdapterParts,
+  type AgentAdapterV1,
+  type AgentCommand,
+  type InstalledAgent,
+  type LaunchInfo,
+  type PermissionKeys,
+  type ResumeSpec,
+  type SeedManifest,
 } from "./spec/agent-adapter.js";
 export type { BrowserMode } from "./spec/browser-mode.js";
 export { AGENT_STATE_FILE_ENV, type AgentStateSource, type HookStateChange } from "./spec/agent-state.js";
@@ -62,6 +65,7 @@ export {
 export { packagePerPlatform, type RegistryPackageSpec } from "./install/registry-package.js";
 export type { HostPlatform } from "./install/host-platform.js";
 export { readAgentFile } from "./protocol/read-agent-file.js";
+export { hasFileUnder, type FileUnderQuery } from "./resume/has-file-under.js";
 
 // The errors a task's outcome or a store can carry (installing's are in `/install`).
 export {

@@ -8,6 +8,8 @@
  * fresh parent walk. Members of the root's process group count too.
  * The process list comes from `ps -e -o pid=,ppid=,pgid=,stat=` (procps) and
  * falls back to reading /proc/<pid>/stat where ps is missing or different.
+ * After SIGKILL the tree is looked at before the first nap: a killed process
+ * is usually gone by the time ps has run, and a stop should not wait for nothing.
  */
 export interface KillTreeScriptOptions {
   /** Time between SIGTERM and SIGKILL. */
@@ -74,9 +76,9 @@ done
 i=0
 while [ $i -lt ${killRounds} ]; do
   send KILL
-  nap
   walk
   [ -z "$alive" ] && exit 0
+  nap
   i=$((i + 1))
 done
 echo "still alive after SIGKILL:$alive" >&2

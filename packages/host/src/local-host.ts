@@ -6,22 +6,7 @@ import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { archiveCommand, archiveExitOk } from "./archive.js";
 import { ArchiveError, FileNotFoundError, OptioAbortError, type OptioError, OptioTimeoutError } from "./errors.js";
-import type {
-  ArchiveOptions,
-  FileStat,
-  HostPath,
-  ProcessExit,
-  ProcessHandle,
-  PtyHandle,
-  PtyOptions,
-  RestoreOptions,
-  RunOptions,
-  RunResult,
-  SpawnOptions,
-  TailOptions,
-  Tunnel,
-  WriteOptions,
-} from "./host.js";
+import type * as contract from "./host.js";
 import { HostBase, INTERNAL_GRACE_MS, sha256OfLocalFile, type WriteChunk } from "./host-base.js";
 import { killTreeScript } from "./kill-tree.js";
 import { archiveLocally } from "./local-archive.js";
@@ -83,11 +68,11 @@ export class LocalHost extends HostBase {
     return os.homedir();
   }
 
-  resolvePath(p: HostPath): string {
+  resolvePath(p: contract.HostPath): string {
     return path.resolve(this.workdir, p);
   }
 
-  private async cwdFor(cwd: HostPath | undefined): Promise<string> {
+  private async cwdFor(cwd: contract.HostPath | undefined): Promise<string> {
     const dir = this.resolvePath(cwd ?? this.workdir);
     const st = await fs.stat(dir).catch(() => null);
     if (!st?.isDirectory()) throw new FileNotFoundError(`working directory does not exist: ${dir}`);
@@ -100,7 +85,7 @@ export class LocalHost extends HostBase {
     child.once("error", () => this.children.delete(child));
   }
 
-  async runCommand(command: string, options: RunOptions = {}): Promise<RunResult> {
+  async runCommand(command: string, options: contract.RunOptions = {}): Promise<contract.RunResult> {
     this.requireConnected();
     const { signal, timeoutMs } = options;
     if (signal?.aborted) throw new OptioAbortError(`aborted before it started: ${command}`, { cause: signal.reason });
@@ -120,7 +105,7 @@ export class LocalHost extends HostBase {
       child.stdin!.on("error", () => {});
       child.stdin!.end(typeof options.stdin === "string" ? Buffer.from(options.stdin) : options.stdin);
     }
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<contract.RunResult>((resolve, reject) => {
       let stopped: OptioError | null = null;
       let timer: NodeJS.Timeout | undefined;
       const stop = (error: OptioError) => {
@@ -157,7 +142,7 @@ export class LocalHost extends HostBase {
     });
   }
 
-  async spawn(command: string, options: SpawnOptions = {}): Promise<ProcessHandle> {
+  async spawn(command: string, options: contract.SpawnOptions = {}): Promise<contract.ProcessHandle> {
     this.requireConnected();
     const cwd = await this.cwdFor(options.cwd);
     const merge = (options.stderr ?? "merge") === "merge";
@@ -169,7 +154,7 @@ export class LocalHost extends HostBase {
       stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     });
     this.trackChild(child);
-    const exited = new Promise<ProcessExit>((resolve) => {
+    const exited = new Promise<contract.ProcessExit>((resolve) => {
       child.once("exit", (code, signal) => resolve({ code, signal }));
       child.once("error", () => resolve({ code: null, signal: null }));
     });
@@ -220,7 +205,7 @@ export class LocalHost extends HostBase {
     return sha256OfLocalFile(file);
   }
 
-  async readFile(p: HostPath): Promise<Buffer> {
+  async readFile(p: contract.HostPath): Promise<Buffer> {
     this.requireConnected();
     const abs = this.resolvePath(p);
     try {
@@ -231,7 +216,7 @@ export class LocalHost extends HostBase {
     }
   }
 
-  createReadStream(p: HostPath): Readable {
+  createReadStream(p: contract.HostPath): Readable {
     this.requireConnected();
     const abs = this.resolvePath(p);
     const out = new PassThrough();
@@ -244,19 +229,19 @@ export class LocalHost extends HostBase {
     return out;
   }
 
-  async remove(p: HostPath): Promise<void> {
+  async remove(p: contract.HostPath): Promise<void> {
     this.requireConnected();
     await fs.rm(this.resolvePath(p), { recursive: true, force: true });
   }
 
-  async mkdir(p: HostPath, options: WriteOptions = {}): Promise<void> {
+  async mkdir(p: contract.HostPath, options: contract.WriteOptions = {}): Promise<void> {
     this.requireConnected();
     const abs = this.resolvePath(p);
     await makeDir(abs, options.mode);
     if (options.mode !== undefined) await fs.chmod(abs, options.mode);
   }
 
-  async symlink(target: string, p: HostPath): Promise<void> {
+  async symlink(target: string, p: contract.HostPath): Promise<void> {
     this.requireConnected();
     const link = this.resolvePath(p);
     const tmp = tempSibling(link);
@@ -270,7 +255,7 @@ export class LocalHost extends HostBase {
     }
   }
 
-  async stat(p: HostPath): Promise<FileStat | null> {
+  async stat(p: contract.HostPath): Promise<contract.FileStat | null> {
     this.requireConnected();
     try {
       const st = await fs.lstat(this.resolvePath(p));
@@ -282,7 +267,7 @@ export class LocalHost extends HostBase {
     }
   }
 
-  async realpath(p: HostPath): Promise<string | null> {
+  async realpath(p: contract.HostPath): Promise<string | null> {
     this.requireConnected();
     try {
       return await fs.realpath(this.resolvePath(p));
@@ -292,11 +277,15 @@ export class LocalHost extends HostBase {
     }
   }
 
-  protected tail(file: string, stop: AbortSignal, options: TailOptions): AsyncGenerator<string[], void, undefined> {
+  protected tail(
+    file: string,
+    stop: AbortSignal,
+    options: contract.TailOptions,
+  ): AsyncGenerator<string[], void, undefined> {
     return tailLocalFile(file, stop, options, this.tails);
   }
 
-  archiveWorkdir(options: ArchiveOptions = {}): Readable {
+  archiveWorkdir(options: contract.ArchiveOptions = {}): Readable {
     this.requireConnected();
     return archiveLocally({
       command: archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include }),
@@ -307,7 +296,7 @@ export class LocalHost extends HostBase {
     });
   }
 
-  async archiveWorkdirToFile(file: FileHandle, options: ArchiveOptions = {}): Promise<void> {
+  async archiveWorkdirToFile(file: FileHandle, options: contract.ArchiveOptions = {}): Promise<void> {
     this.requireConnected();
     const command = archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include });
     // tar writes the file itself: the archive's bytes never pass through this process.
@@ -315,17 +304,17 @@ export class LocalHost extends HostBase {
     if (!archiveExitOk(code)) throw new ArchiveError(`archiving ${this.workdir} failed (exit ${code}): ${stderr}`);
   }
 
-  async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdirFromFile(file: FileHandle, options: contract.RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     await restoreStaged(this.restoreTarget(), { fd: file.fd }, options);
   }
 
-  async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdirFromBytes(archive: Uint8Array, options: contract.RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     await restoreStaged(this.restoreTarget(), { bytes: archive }, options);
   }
 
-  async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdir(archive: Readable, options: contract.RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     await restoreStaged(this.restoreTarget(), { stream: archive }, options);
   }
@@ -347,7 +336,7 @@ export class LocalHost extends HostBase {
   };
 
   /** The port is on this machine already: nothing to forward. */
-  protected async tunnelTo(remotePort: number): Promise<Tunnel> {
+  protected async tunnelTo(remotePort: number): Promise<contract.Tunnel> {
     return { port: remotePort, close: async () => {} };
   }
 
@@ -356,7 +345,7 @@ export class LocalHost extends HostBase {
     this.requireConnected();
   }
 
-  async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {
+  async openPty(command: string, options: contract.PtyOptions): Promise<contract.PtyHandle> {
     this.requireConnected();
     const cwd = await this.cwdFor(options.cwd);
     const env: Record<string, string> = {};

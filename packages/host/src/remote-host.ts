@@ -4,21 +4,7 @@ import { Readable } from "node:stream";
 import { archiveCommand } from "./archive.js";
 import { bounded } from "./bounded.js";
 import { HostCommandError, NotConnectedError, OptioAbortError, OptioTimeoutError } from "./errors.js";
-import type {
-  ArchiveOptions,
-  FileStat,
-  HostPath,
-  ProcessHandle,
-  PtyHandle,
-  PtyOptions,
-  RestoreOptions,
-  RunOptions,
-  RunResult,
-  SpawnOptions,
-  TailOptions,
-  Tunnel,
-  WriteOptions,
-} from "./host.js";
+import type * as contract from "./host.js";
 import { HostBase, INTERNAL_GRACE_MS, type WriteChunk } from "./host-base.js";
 import { killTreeScript } from "./kill-tree.js";
 import {
@@ -62,7 +48,7 @@ export class RemoteHost extends HostBase {
   private connection: SshConnection | null = null;
   private home: string | null = null;
   private readonly procs = new Set<RemoteProcess>();
-  private readonly tunnels = new Set<Tunnel>();
+  private readonly tunnels = new Set<contract.Tunnel>();
   private readonly files = new SftpFiles(() => this.conn);
 
   constructor(options: RemoteHostOptions) {
@@ -124,7 +110,7 @@ export class RemoteHost extends HostBase {
     return this.home;
   }
 
-  resolvePath(p: HostPath): string {
+  resolvePath(p: contract.HostPath): string {
     return path.posix.resolve(this.workdir, p);
   }
 
@@ -149,7 +135,7 @@ export class RemoteHost extends HostBase {
     return result;
   }
 
-  async runCommand(command: string, options: RunOptions = {}): Promise<RunResult> {
+  async runCommand(command: string, options: contract.RunOptions = {}): Promise<contract.RunResult> {
     this.requireConnected();
     const { signal } = options;
     if (signal?.aborted) throw new OptioAbortError(`aborted before it started: ${command}`, { cause: signal.reason });
@@ -160,7 +146,7 @@ export class RemoteHost extends HostBase {
     return collectRun(proc, command, options, () => this.killTreeNow(proc.pid, INTERNAL_GRACE_MS));
   }
 
-  async spawn(command: string, options: SpawnOptions = {}): Promise<ProcessHandle> {
+  async spawn(command: string, options: contract.SpawnOptions = {}): Promise<contract.ProcessHandle> {
     this.requireConnected();
     const merge = (options.stderr ?? "merge") === "merge";
     const proc = await this.startProcess(command, {
@@ -190,14 +176,14 @@ export class RemoteHost extends HostBase {
     return this.files.atomicWrite(target, mode, write);
   }
 
-  async readFile(p: HostPath): Promise<Buffer> {
+  async readFile(p: contract.HostPath): Promise<Buffer> {
     this.requireConnected();
     const chunks: Buffer[] = [];
     for await (const chunk of this.createReadStream(p)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
-  createReadStream(p: HostPath): Readable {
+  createReadStream(p: contract.HostPath): Readable {
     this.requireConnected();
     return this.files.readStream(this.resolvePath(p));
   }
@@ -209,17 +195,17 @@ export class RemoteHost extends HostBase {
     return match?.[1] ?? null;
   }
 
-  async remove(p: HostPath): Promise<void> {
+  async remove(p: contract.HostPath): Promise<void> {
     this.requireConnected();
     await this.execChecked(`rm -rf -- ${shellQuote(this.resolvePath(p))}`);
   }
 
-  async mkdir(p: HostPath, options: WriteOptions = {}): Promise<void> {
+  async mkdir(p: contract.HostPath, options: contract.WriteOptions = {}): Promise<void> {
     this.requireConnected();
     await this.files.mkdir(this.resolvePath(p), options.mode === undefined ? undefined : options.mode & 0o7777);
   }
 
-  async symlink(target: string, p: HostPath): Promise<void> {
+  async symlink(target: string, p: contract.HostPath): Promise<void> {
     this.requireConnected();
     const link = this.resolvePath(p);
     const tmp = tempSibling(link);
@@ -234,14 +220,14 @@ export class RemoteHost extends HostBase {
     }
   }
 
-  async stat(p: HostPath): Promise<FileStat | null> {
+  async stat(p: contract.HostPath): Promise<contract.FileStat | null> {
     this.requireConnected();
     const st = await this.files.stat(this.resolvePath(p), false);
     if (!st) return null;
     return { type: fileType(st.mode), size: st.size, mode: st.mode & 0o7777, mtimeMs: st.mtime * 1000 };
   }
 
-  async realpath(p: HostPath): Promise<string | null> {
+  async realpath(p: contract.HostPath): Promise<string | null> {
     this.requireConnected();
     const abs = this.resolvePath(p);
     let resolved: string;
@@ -257,7 +243,11 @@ export class RemoteHost extends HostBase {
 
   // ---- tails -----------------------------------------------------------
 
-  protected tail(file: string, stop: AbortSignal, options: TailOptions): AsyncGenerator<string[], void, undefined> {
+  protected tail(
+    file: string,
+    stop: AbortSignal,
+    options: contract.TailOptions,
+  ): AsyncGenerator<string[], void, undefined> {
     return tailRemoteFile(file, stop, options, {
       start: () => this.startProcess(remoteTailScript(file), {}),
       end: (proc) => {
@@ -276,7 +266,7 @@ export class RemoteHost extends HostBase {
 
   // ---- archives --------------------------------------------------------
 
-  archiveWorkdir(options: ArchiveOptions = {}): Readable {
+  archiveWorkdir(options: contract.ArchiveOptions = {}): Readable {
     this.requireConnected();
     const command = archiveCommand({ workdir: this.workdir, exclude: options.exclude, include: options.include });
     return archiveRemotely(this.archiveHost, command);
@@ -295,7 +285,7 @@ export class RemoteHost extends HostBase {
     },
   };
 
-  async restoreWorkdir(archive: Readable, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdir(archive: Readable, options: contract.RestoreOptions = {}): Promise<void> {
     this.requireConnected();
     await restoreStaged(
       {
@@ -311,7 +301,7 @@ export class RemoteHost extends HostBase {
   }
 
   /** The archive comes over the connection, so it passes through this process on its way into the file. */
-  async archiveWorkdirToFile(file: FileHandle, options: ArchiveOptions = {}): Promise<void> {
+  async archiveWorkdirToFile(file: FileHandle, options: contract.ArchiveOptions = {}): Promise<void> {
     const archive = this.archiveWorkdir(options);
     try {
       for await (const chunk of archive) await file.write(chunk as Buffer);
@@ -320,17 +310,17 @@ export class RemoteHost extends HostBase {
     }
   }
 
-  async restoreWorkdirFromFile(file: FileHandle, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdirFromFile(file: FileHandle, options: contract.RestoreOptions = {}): Promise<void> {
     await this.restoreWorkdir(file.createReadStream({ start: 0, autoClose: false }), options);
   }
 
-  async restoreWorkdirFromBytes(archive: Uint8Array, options: RestoreOptions = {}): Promise<void> {
+  async restoreWorkdirFromBytes(archive: Uint8Array, options: contract.RestoreOptions = {}): Promise<void> {
     await this.restoreWorkdir(Readable.from([archive]), options);
   }
 
   // ---- tunnels and PTYs ------------------------------------------------
 
-  protected async tunnelTo(remotePort: number, bindAddress: string | undefined): Promise<Tunnel> {
+  protected async tunnelTo(remotePort: number, bindAddress: string | undefined): Promise<contract.Tunnel> {
     const tunnel = await forwardPort(this.conn, bindAddress ?? "127.0.0.1", remotePort, () =>
       this.tunnels.delete(tunnel),
     );
@@ -343,7 +333,7 @@ export class RemoteHost extends HostBase {
     this.conn.preparePty();
   }
 
-  async openPty(command: string, options: PtyOptions): Promise<PtyHandle> {
+  async openPty(command: string, options: contract.PtyOptions): Promise<contract.PtyHandle> {
     this.requireConnected();
     const proc = await this.startProcess(command, {
       cwd: this.resolvePath(options.cwd ?? this.workdir),

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
-import type { AdapterContext, AgentAdapter, BrowserMode } from "@optio/agents";
+import type { AdapterContext, AgentAdapter, AgentAdapterOptions, AgentAdapterParts } from "@optio/agents";
+import { defineAgentAdapter } from "@optio/agents";
 import { shellQuote } from "@optio/host";
 import { OPENCODE_TMP_DIR, openCodeCommand, openCodeEnv } from "./command.js";
 import { openCodeConfigSchema, type OpenCodeTaskConfig } from "./config.js";
@@ -12,10 +13,7 @@ import { openCodeUsageSource } from "./usage.js";
 export const OPENCODE_ID = "opencode";
 
 /** Options of an opencode adapter. */
-export interface OpenCodeOptions {
-  /** What happens when opencode opens a browser (a provider login). Default `redirect`: the URL goes to the task context. */
-  browser?: BrowserMode;
-}
+export type OpenCodeOptions = AgentAdapterOptions;
 
 /**
  * True when opencode stored a session for the workdir. Sessions live in a
@@ -41,37 +39,38 @@ async function hasStoredSession(ctx: AdapterContext): Promise<boolean> {
   }
 }
 
+/** What opencode answers to the adapter contract. */
+const openCodeParts: AgentAdapterParts<OpenCodeTaskConfig> = {
+  id: OPENCODE_ID,
+  displayName: "opencode",
+  configSchema: openCodeConfigSchema,
+  instructionsFile: "AGENTS.md",
+  install: installOpenCode,
+  plant: async (ctx, config) => {
+    await plantOpenCodeHome(ctx, config);
+    await plantStatePlugin(ctx);
+  },
+  // A restore leaves out .cache, TMPDIR with it.
+  prepare: (ctx) => ctx.host.mkdir(posix.join(ctx.home, OPENCODE_TMP_DIR), { mode: 0o700 }),
+  command: openCodeCommand,
+  firstMessageOnContinue: false,
+  // The continued session's screen: its prompt box is up once the footer lists the command palette.
+  promptReady: /ctrl\+p commands/,
+  resume: {
+    privatePaths: [`home/${OPENCODE_DATA_DIR}`, `home/${OPENCODE_CONFIG_DIR}`, `home/${OPENCODE_STATE_DIR}`],
+    regenerablePaths: ["home/.cache"],
+    canContinue: hasStoredSession,
+  },
+  seed: OPENCODE_SEED_MANIFEST,
+  agentState: openCodeStateSource,
+  // The prompt opens on "Allow once"; Escape picks "Reject", which ends the turn.
+  permissionKeys: { approve: ["Enter"], deny: ["Escape"] },
+  usage: openCodeUsageSource,
+};
+
 /** An opencode adapter with its own options (`openCode` is the default one). */
 export function createOpenCode(options: OpenCodeOptions = {}): AgentAdapter<OpenCodeTaskConfig> {
-  return {
-    specificationVersion: "agent-v1",
-    id: OPENCODE_ID,
-    displayName: "opencode",
-    configSchema: openCodeConfigSchema,
-    instructionsFile: "AGENTS.md",
-    browser: options.browser ?? "redirect",
-    install: installOpenCode,
-    plant: async (ctx, config) => {
-      await plantOpenCodeHome(ctx, config);
-      await plantStatePlugin(ctx);
-    },
-    // A restore leaves out .cache, TMPDIR with it.
-    prepare: (ctx) => ctx.host.mkdir(posix.join(ctx.home, OPENCODE_TMP_DIR), { mode: 0o700 }),
-    command: openCodeCommand,
-    firstMessageOnContinue: false,
-    // The continued session's screen: its prompt box is up once the footer lists the command palette.
-    promptReady: /ctrl\+p commands/,
-    resume: {
-      privatePaths: [`home/${OPENCODE_DATA_DIR}`, `home/${OPENCODE_CONFIG_DIR}`, `home/${OPENCODE_STATE_DIR}`],
-      regenerablePaths: ["home/.cache"],
-      canContinue: hasStoredSession,
-    },
-    seed: OPENCODE_SEED_MANIFEST,
-    agentState: openCodeStateSource,
-    // The prompt opens on "Allow once"; Escape picks "Reject", which ends the turn.
-    permissionKeys: { approve: ["Enter"], deny: ["Escape"] },
-    usage: openCodeUsageSource,
-  };
+  return defineAgentAdapter(openCodeParts, options);
 }
 
 /** The default adapter instance; its seeds are `listSeeds(store, openCode.id)` of `@optio/agents`. */

@@ -54,21 +54,15 @@ export function trackingStore(
   return tracked;
 }
 
-/** Only the StateStore methods of `inner`, so snapshots take the streaming path. */
+/** `inner` seen without its blob files (its own methods still use them), so snapshots take the streaming path. */
 export function streamsOnly(inner: StateStore): StateStore {
-  return {
-    putBlob: (data) => inner.putBlob(data),
-    getBlob: (id) => inner.getBlob(id),
-    deleteBlob: (id) => inner.deleteBlob(id),
-    insertSnapshot: (record) => inner.insertSnapshot(record),
-    latestSnapshot: (processId) => inner.latestSnapshot(processId),
-    listSnapshots: (processId) => inner.listSnapshots(processId),
-    pruneSnapshots: (processId, keep) => inner.pruneSnapshots(processId, keep),
-    insertSeed: (record) => inner.insertSeed(record),
-    getSeed: (id) => inner.getSeed(id),
-    listSeeds: (filter) => inner.listSeeds(filter),
-    deleteSeed: (id) => inner.deleteSeed(id),
-  };
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key === "putBlobFile" || key === "openBlobFile") return undefined;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Both kinds of store a snapshot meets: [name, wrap a FileStateStore, whether it keeps blob files]. */

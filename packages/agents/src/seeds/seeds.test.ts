@@ -5,13 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AdapterContext, SeedManifest } from "../spec/agent-adapter.js";
 import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "../resume/blob-bytes.js";
-import {
-  DecryptMissingError,
-  ResumePathError,
-  SeedContentError,
-  SeedError,
-  UnknownSeedError,
-} from "../resume/resume-errors.js";
+import * as errors from "../resume/resume-errors.js";
 import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "../resume/test-archives.js";
 import { captureSeed, deleteSeed, listSeeds, mergeSeed } from "./seeds.js";
 
@@ -165,7 +159,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
     const noKey = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
       (e: unknown) => e,
     );
-    expect(DecryptMissingError.isInstance(noKey)).toBe(true);
+    expect(errors.DecryptMissingError.isInstance(noKey)).toBe(true);
     const wrongKey = await mergeSeed({
       host: fresh,
       store,
@@ -173,7 +167,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
       manifest: { include: INCLUDE },
       decrypt: aesGcm().decrypt,
     }).catch((e: unknown) => e);
-    expect(SeedError.isInstance(wrongKey)).toBe(true);
+    expect(errors.SeedError.isInstance(wrongKey)).toBe(true);
     expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
 
     await mergeSeed({
@@ -197,7 +191,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
         sourceProcessId: "p",
         manifest: { include },
       }).catch((e: unknown) => e);
-      expect(ResumePathError.isInstance(error), include[0]).toBe(true);
+      expect(errors.ResumePathError.isInstance(error), include[0]).toBe(true);
       expect((error as Error).message).toContain(JSON.stringify(include[0]));
     }
     expect(await store.listSeeds()).toEqual([]);
@@ -206,7 +200,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
   it("fails on an unknown seed id", async () => {
     const fresh = await newHost("consumer");
     const error = await mergeSeed({ host: fresh, store, seedId: "no-such-seed", manifest }).catch((e: unknown) => e);
-    expect(UnknownSeedError.isInstance(error)).toBe(true);
+    expect(errors.UnknownSeedError.isInstance(error)).toBe(true);
   });
 
   it("refuses a seed from another agent", async () => {
@@ -226,7 +220,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
       adapterContext: adapterContext(fresh),
       agent: "claudecode",
     }).catch((e: unknown) => e);
-    expect(SeedError.isInstance(error)).toBe(true);
+    expect(errors.SeedError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("opencode");
   });
 
@@ -305,7 +299,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
         const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
           (e: unknown) => e,
         );
-        expect(SeedContentError.isInstance(error)).toBe(true);
+        expect(errors.SeedContentError.isInstance(error)).toBe(true);
         expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
         expect(await stat(path.join(fresh.workdir, "CLAUDE.md")).catch(() => null)).toBeNull();
         expect(await stat("/tmp/optio-seed-escaped.txt").catch(() => null)).toBeNull();
@@ -328,7 +322,7 @@ describe("seeds over LocalHost and FileStateStore", () => {
     const error = await mergeSeed({ host: fresh, store, seedId: record.id, manifest: { include: INCLUDE } }).catch(
       (e: unknown) => e,
     );
-    expect(SeedError.isInstance(error)).toBe(true);
+    expect(errors.SeedError.isInstance(error)).toBe(true);
     expect(await stat(path.join(fresh.workdir, "home")).catch(() => null)).toBeNull();
   });
 });

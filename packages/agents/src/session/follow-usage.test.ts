@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHost, type Host } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UsageCommandSource, UsageFileSource, UsageRecord } from "../spec/usage.js";
 import { taskEventLog, type TaskEventLog } from "../testing/task-event-log.js";
-import { createUsageFollower } from "./follow-usage.js";
+import { createUsageFollower, type UsageFollower } from "./follow-usage.js";
 import { eventTaskContext } from "./test-fixtures/event-task-context.js";
 
 /** Lines `<id> <model> <in> <out>`; anything else holds no record. */
@@ -28,10 +28,12 @@ let root: string;
 let host: Host;
 let log: TaskEventLog;
 let where: { workdir: string; home: string };
+let outcomeLog: string;
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "optio-usage-follow-"));
   where = { workdir: root, home: root };
+  outcomeLog = join(root, "optio.log");
   process.env.OPTIO_USAGE_FOLLOW_TEST_TASK_ROOT = root;
   host = createHost({ consumer: "optio-usage-follow-test", processId: "p" });
   await host.connect();
@@ -42,12 +44,25 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** How long the follower's settle took, in ms. */
+async function settleTime(follower: UsageFollower): Promise<number> {
+  const started = performance.now();
+  await follower.settle();
+  return performance.now() - started;
+}
+
 const usageEvents = () => log.events.filter((e) => e.type === "usage");
 
 describe("the usage follower", () => {
   it("follows a file that appears after it starts, counts a turn read twice once, and reads the last records when it finishes", async () => {
     const file = join(root, "records.log");
-    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where });
+    const follower = createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: fileSource,
+      where,
+      outcomeLog,
+    });
     follower.follow();
     await writeFile(file, "m1 model-a 100 10\nnot a record\nm1 model-a 100 10\n");
     await log.waitFor((e) => e.type === "usage");
@@ -77,7 +92,7 @@ describe("the usage follower", () => {
       command: () => "cat store.txt 2>/dev/null",
       parse: (output) => output.split("\n").flatMap(parseLine),
     };
-    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where, outcomeLog });
     follower.follow();
     await writeFile(join(root, "store.txt"), "t1 m 7 3\n");
     await log.waitFor((e) => e.type === "usage");
@@ -89,6 +104,7 @@ describe("the usage follower", () => {
       host,
       source: { ...source, command: () => "cat missing 2>/dev/null" },
       where,
+      outcomeLog,
     });
     empty.follow();
     expect(await empty.finish()).toBeUndefined();
@@ -100,7 +116,7 @@ describe("the usage follower", () => {
       command: () => "echo 'no-such-tool: not found' >&2; exit 127",
       parse: () => [],
     };
-    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where });
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where, outcomeLog });
     follower.follow();
     await log.waitFor((e) => e.type === "report");
     expect(await follower.finish()).toBeUndefined();
@@ -119,13 +135,14 @@ describe("the usage follower", () => {
     };
     await writeFile(join(root, "state.txt"), "under way\n");
     const started = Date.now();
-    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where }).settle();
+    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where, outcomeLog }).settle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     const follower = createUsageFollower({
       ctx: eventTaskContext(root, log.onEvent),
       host,
       source: { ...source, settleMs: 10_000 },
       where,
+      outcomeLog,
     });
     const settling = follower.settle();
     setTimeout(() => void writeFile(join(root, "state.txt"), "recorded\n"), 400);
@@ -133,7 +150,13 @@ describe("the usage follower", () => {
     await settling;
     expect(Date.now() - waited).toBeLessThan(5000);
     const quick = Date.now();
-    await createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: fileSource, where }).settle();
+    await createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: fileSource,
+      where,
+      outcomeLog,
+    }).settle();
     expect(Date.now() - quick).toBeLessThan(100);
   });
 
@@ -145,6 +168,7 @@ describe("the usage follower", () => {
       host,
       source: { ...fileSource, settleMs: 5000 },
       where,
+      outcomeLog,
     });
     follower.follow();
     // The agent still writes its last turn for a while after the session decided to end.
@@ -154,17 +178,48 @@ describe("the usage follower", () => {
         await appendFile(file, `m${i} model-a 1 1\n`);
       }
     })();
-    const started = performance.now();
-    await follower.settle();
-    const waited = performance.now() - started;
+    const waited = await settleTime(follower);
     await writing;
     expect(waited).toBeGreaterThanOrEqual(450);
     expect(waited).toBeLessThan(5000);
     expect((await follower.finish())?.turns).toBe(4);
   });
 
+  it("settles a file source as soon as it was written after the outcome's line: the turn that wrote it is in", async () => {
+    const file = join(root, "records.log");
+    const source = { ...fileSource, settleMs: 5000 };
+    await writeFile(file, "m1 model-a 100 10\n");
+    await writeFile(outcomeLog, "DONE: written\n");
+    const endedAt = new Date();
+    await utimes(outcomeLog, endedAt, endedAt);
+    // Written before DONE: the turn that wrote DONE may still be on its way.
+    await utimes(file, new Date(endedAt.getTime() - 10_000), new Date(endedAt.getTime() - 10_000));
+    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where, outcomeLog });
+    follower.follow();
+    const recorded = sleep(50).then(() => appendFile(file, "m2 model-a 1 1\n"));
+    const waited = await settleTime(follower);
+    await recorded;
+    expect(waited).toBeGreaterThanOrEqual(45);
+    // Well before the file could have held still for long enough.
+    expect(waited).toBeLessThan(500);
+    expect((await follower.finish())?.turns).toBe(2);
+
+    await utimes(file, new Date(endedAt.getTime() + 10_000), new Date(endedAt.getTime() + 10_000));
+    expect(
+      await settleTime(
+        createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source, where, outcomeLog }),
+      ),
+    ).toBeLessThan(100);
+  });
+
   it("reads nothing without a source", async () => {
-    const follower = createUsageFollower({ ctx: eventTaskContext(root, log.onEvent), host, source: undefined, where });
+    const follower = createUsageFollower({
+      ctx: eventTaskContext(root, log.onEvent),
+      host,
+      source: undefined,
+      where,
+      outcomeLog,
+    });
     follower.follow();
     expect(await follower.finish()).toBeUndefined();
     expect(log.events).toEqual([]);

@@ -9,6 +9,10 @@ const USAGE_POLL_MS = 2000;
 const USAGE_COMMAND_TIMEOUT_MS = 30_000;
 /** How often the command is asked while the session waits for the agent's last turn. */
 const SETTLE_POLL_MS = 250;
+/** How often a file source is looked at while the session waits for the agent's last turn. */
+const SETTLE_FILE_POLL_MS = 25;
+/** How long a file source must hold still to count as settled when nothing shows the last turn is in. */
+const SETTLE_STILL_MS = 500;
 /**
  * The longest record line the tail reads: a transcript line holds a whole
  * message, which may carry a file. A longer one is skipped while following
@@ -22,6 +26,8 @@ export interface UsageFollowerOptions {
   /** The adapter's usage source; without one nothing is read. */
   source: UsageSource | undefined;
   where: UsageLocation;
+  /** The file whose last line ended the session (optio.log): a record written after it shows the turn that wrote it is in. */
+  outcomeLog: string;
   /** Told every report after the task context is. */
   onUsage?: (usage: UsageReport) => void;
 }
@@ -29,7 +35,10 @@ export interface UsageFollowerOptions {
 export interface UsageFollower {
   /** Follows the agent's records while it runs. */
   follow(): void;
-  /** Waits (up to the source's `settleMs`, if any) for the agent to record its last turn before it is stopped. */
+  /**
+   * Waits (up to the source's `settleMs`, if any) for the agent to record its last turn before it is stopped:
+   * a file source until it was written after `outcomeLog` or has held still for a while.
+   */
   settle(): Promise<void>;
   /** Stops following and reads the records once more (the agent has stopped, its last ones are written); the totals, or undefined when there were none. */
   finish(): Promise<UsageTotals | undefined>;
@@ -130,15 +139,21 @@ export function createUsageFollower(options: UsageFollowerOptions): UsageFollowe
       if (!source?.settleMs) return;
       const deadline = Date.now() + source.settleMs;
       if (source.kind === "file") {
-        // Settled once the file has held still for two polls: the agent wrote what its last turn left.
+        const path = source.path(where);
+        // The agent appends its records in order, and a turn's record is made before its tools run: a write after
+        // the line that ended the session (the tool's result, the next turn) comes after the record of the turn
+        // that wrote it. Mtimes of whole seconds (SFTP) rarely show that, so the file holding still settles too.
+        const endedAt = (await host.stat(options.outcomeLog).catch(() => null))?.mtimeMs;
         let size = -1;
-        let still = 0;
+        let stillSince = Date.now();
         while (Date.now() < deadline) {
-          const now = (await host.stat(source.path(where)).catch(() => null))?.size ?? 0;
-          still = now === size ? still + 1 : 0;
-          if (still >= 2) return;
-          size = now;
-          await sleep(Math.min(SETTLE_POLL_MS, Math.max(0, deadline - Date.now())));
+          const now = await host.stat(path).catch(() => null);
+          if (now && endedAt !== undefined && now.mtimeMs > endedAt) return;
+          if ((now?.size ?? 0) !== size) {
+            size = now?.size ?? 0;
+            stillSince = Date.now();
+          } else if (Date.now() - stillSince >= SETTLE_STILL_MS) return;
+          await sleep(Math.min(SETTLE_FILE_POLL_MS, Math.max(0, deadline - Date.now())));
         }
         return;
       }

@@ -5,6 +5,7 @@ import { refreshOnResume } from "../resume/refresh.js";
 import { rotateOptioLog } from "../resume/resume-log.js";
 import { restoreSnapshot } from "../resume/snapshot.js";
 import { instructionsFor } from "./agent-instructions.js";
+import { restoreOptions } from "./blob-options.js";
 import type { SessionState } from "./session-state.js";
 
 /** Restores the latest snapshot when one exists; returns the config to continue with, or null for a fresh start. */
@@ -21,14 +22,7 @@ export async function resumeFromSnapshot<C extends AgentTaskConfig>(
   const { config, host } = state;
   if (config.seedId || config.onSeedSaved) ctx.report("warn", "seedId and onSeedSaved are ignored when resuming");
   ctx.reportProgress(null, "Restoring the last snapshot…");
-  await restoreSnapshot({
-    host,
-    store: ctx.store,
-    record,
-    resume: adapter.resume,
-    decrypt: config.sessionBlobDecrypt,
-    limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
-  });
+  await restoreSnapshot({ ...restoreOptions(ctx, state), record, resume: adapter.resume });
   await rotateOptioLog(host);
   return refreshConfig(ctx, adapter, state);
 }

@@ -108,6 +108,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
       agentSession: () => (agentRunning ? tmux : null),
       operationSignal: () => state?.operationSignal ?? ctx.signal,
     });
+    const logPath = posix.join(host.workdir, PROTOCOL_LOG_FILE);
     const adapterCtx: AdapterContext = {
       host,
       hook,
@@ -146,6 +147,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
         host,
         source: adapter.usage,
         where: { workdir: host.workdir, home: adapterCtx.home },
+        outcomeLog: logPath,
         onUsage: options.onUsage,
       }),
     };
@@ -181,7 +183,7 @@ export async function runParsedAgentSession<C extends AgentTaskConfig>(
       host,
       session: tmux,
       mode: adapter.browser,
-      logPath: posix.join(host.workdir, PROTOCOL_LOG_FILE),
+      logPath,
       deliverables: state.deliverables,
       skipLines: record?.logLines ?? 0,
       onLinesHandled: lineRecorder(ctx, state),

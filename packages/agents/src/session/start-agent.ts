@@ -11,6 +11,7 @@ import { mergeSeed } from "../seeds/seeds.js";
 import { settleAll } from "../settle-all.js";
 import { tmuxMissingError } from "../terminal/tmux.js";
 import { instructionsFor } from "./agent-instructions.js";
+import { restoreOptions } from "./blob-options.js";
 import { firstMessageFor } from "./kickoff.js";
 import { launchAgent, prepareLaunchHost, type LaunchHost } from "./launch.js";
 import { resumeFromSnapshot } from "./resume-from-snapshot.js";
@@ -30,14 +31,11 @@ async function prepareFresh<C extends AgentTaskConfig>(
     if (!adapter.seed) throw new OptioConfigError(`config.seedId: ${adapter.displayName} has no seed manifest`);
     ctx.reportProgress(null, "Merging the seed…");
     await mergeSeed({
-      host,
-      store: ctx.store,
+      ...restoreOptions(ctx, state),
       seedId: config.seedId,
       manifest: adapter.seed,
-      decrypt: config.sessionBlobDecrypt,
       adapterContext: adapterCtx,
       agent: adapter.id,
-      limits: { maxBytes: config.restoreMaxBytes, maxEntries: config.restoreMaxEntries },
     });
   }
   await settleAll([

@@ -5,6 +5,7 @@ import { captureSeed } from "../seeds/seeds.js";
 import type { SnapshotEndState } from "../spec/state-store.js";
 import type { TaskContext, TaskOutcome } from "../spec/task-context.js";
 import { stopTmuxSession } from "../terminal/tmux.js";
+import { saveOptions } from "./blob-options.js";
 import type { SessionState } from "./session-state.js";
 
 function describe(error: unknown): string {
@@ -59,14 +60,7 @@ export async function teardown<C extends AgentTaskConfig>(
   if (savesSeed && adapter.seed) {
     const manifest = adapter.seed;
     await step("saving the seed", async () => {
-      const seed = await captureSeed({
-        host,
-        store: ctx.store,
-        agent: adapter.id,
-        sourceProcessId: ctx.processId,
-        manifest,
-        encrypt: config.sessionBlobEncrypt,
-      });
+      const seed = await captureSeed({ ...saveOptions(ctx, adapter, state), sourceProcessId: ctx.processId, manifest });
       await config.onSeedSaved?.(seed.id);
     });
   }
@@ -75,9 +69,7 @@ export async function teardown<C extends AgentTaskConfig>(
     await step("saving the snapshot", async () => {
       ctx.reportProgress(null, "Saving a snapshot…");
       await captureSnapshot({
-        host,
-        store: ctx.store,
-        agent: adapter.id,
+        ...saveOptions(ctx, adapter, state),
         processId: ctx.processId,
         endState: endStateOf(counted),
         resume: {
@@ -85,7 +77,6 @@ export async function teardown<C extends AgentTaskConfig>(
           regenerablePaths: [...(adapter.resume.regenerablePaths ?? []), LINKED_BINARIES_DIR],
         },
         exclude: config.workdirExclude,
-        encrypt: config.sessionBlobEncrypt,
         onLinkLeftOut: (link) =>
           ctx.report(
             "warn",

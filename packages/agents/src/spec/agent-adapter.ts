@@ -135,3 +135,27 @@ export interface PermissionKeys {
 
 /** The contract's current version: what adapters implement and runAgentSession accepts. */
 export type AgentAdapter<C extends AgentTaskConfig = AgentTaskConfig> = AgentAdapterV1<C>;
+
+/** The options every adapter's factory takes (`createFoo(options)`). */
+export interface AgentAdapterOptions {
+  /** What happens when the agent opens a browser (a login URL). Default `redirect`: the URL goes to the task context. */
+  browser?: BrowserMode;
+}
+
+/** What an adapter answers for its own agent: the contract less what `defineAgentAdapter` fills in. */
+export type AgentAdapterParts<C extends AgentTaskConfig = AgentTaskConfig> = Omit<
+  AgentAdapter<C>,
+  "specificationVersion" | "browser"
+>;
+
+/**
+ * An adapter of the contract's current version from its agent's parts and the
+ * options every factory takes, so each adapter's factory is one line over a
+ * constant and the defaults are the same for all.
+ */
+export function defineAgentAdapter<C extends AgentTaskConfig>(
+  parts: AgentAdapterParts<C>,
+  options: AgentAdapterOptions = {},
+): AgentAdapter<C> {
+  return { ...parts, specificationVersion: "agent-v1", browser: options.browser ?? "redirect" };
+}

@@ -49,8 +49,9 @@ export interface UsageFileSource {
   parse(line: string): UsageRecord[];
   /**
    * How long the agent may still be writing its last turn when the session
-   * ends with it running (DONE, ERROR): before stopping it, the session waits
-   * until the file stops growing, up to this long.
+   * ends with it running (DONE, ERROR): before stopping it, the session waits,
+   * up to this long, until the file was written after optio.log's last line
+   * (the agent appends its records in order) or stops growing.
    */
   settleMs?: number;
 }
