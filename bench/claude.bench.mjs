@@ -86,9 +86,18 @@ async function startToLive(
   });
   let painted = null;
   let failure = null;
+  // What the session said along the way, for a failed run's message.
+  const said = [];
   const t0 = performance.now();
   onMark(t0, "runTask");
-  const run = runTask(task, { store, signal: abort.signal });
+  // Heard as it happens: the loop below waits on the page while later events queue.
+  const onEvent = (event) => {
+    if (event.type === "report" || event.type === "progress")
+      said.push(
+        `${((performance.now() - t0) / 1000).toFixed(3)} s ${event.type === "report" ? event.level : "progress"}: ${event.message}`,
+      );
+  };
+  const run = runTask(task, { store, signal: abort.signal, onEvent });
   try {
     for await (const event of run.events) {
       onMark(
@@ -116,9 +125,10 @@ async function startToLive(
             .locator(".xterm-rows")
             .innerText()
             .catch(() => "(no terminal rows)");
-          failure = new Error(`${error.message}\nthe page shows:\n${shown.replace(/\s+\n/g, "\n").trim()}`, {
-            cause: error,
-          });
+          failure = new Error(
+            `${error.message} (${extra.ssh ? "SSH" : "local"})\nthe page shows:\n${shown.replace(/\s+\n/g, "\n").trim()}\nthe session said:\n${said.join("\n")}`,
+            { cause: error },
+          );
         } finally {
           abort.abort();
         }

@@ -58,6 +58,16 @@ describe("LineSplitter", () => {
     expect(cut).toEqual(["toolong", "ab"]);
   });
 
+  it("keeps the whole lines after a held line that turned out too long in the same chunk", () => {
+    const cut: string[] = [];
+    const s = new LineSplitter({ maxLineBytes: 4, onLongLine: (head) => cut.push(head) });
+    expect(s.push(Buffer.from("ab"))).toEqual([]);
+    expect(s.push(Buffer.from("cde\na\nb\n"))).toEqual(["a", "b"]);
+    expect(s.push(Buffer.from("x"))).toEqual([]);
+    expect(s.push(Buffer.from("y\nz\n"))).toEqual(["xy", "z"]);
+    expect(cut).toEqual(["ab"]);
+  });
+
   it("holds nothing of an endless line", () => {
     const cut: string[] = [];
     const s = new LineSplitter({ maxLineBytes: 1024, onLongLine: (head) => cut.push(head) });

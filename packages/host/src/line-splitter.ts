@@ -47,8 +47,9 @@ export class LineSplitter {
       return [];
     }
     const last = buf.lastIndexOf(10);
-    const lines: string[] = [];
+    let lines: string[];
     if (this.pendingBytes > 0) {
+      lines = [];
       if (this.pendingBytes + first > this.maxLineBytes) {
         this.cut(this.pending[0] as Buffer, true);
       } else {
@@ -57,24 +58,26 @@ export class LineSplitter {
         this.pending = [];
         this.pendingBytes = 0;
       }
-    } else if (first > this.maxLineBytes) {
-      this.cut(buf.subarray(0, first), true);
+      if (last > first) lines = this.splitWhole(buf, first + 1, last, lines);
     } else {
-      lines.push(buf.toString("utf8", 0, first));
+      // The common case, a chunk that starts a line: its lines are the array split makes, not copied again.
+      lines = this.splitWhole(buf, 0, last, []);
     }
-    if (last > first) this.splitWhole(buf, first + 1, last, lines);
     this.hold(buf, last + 1);
     return lines;
   }
 
   /**
-   * The lines between `start` and the newline at `end`. Whole runs of lines are decoded in one go and
-   * cut apart: a newline byte never sits inside a multi-byte character, so this decodes as line by line does.
+   * `lines` with the lines between `start` and the newline at `end` added (an empty `lines` may come back
+   * replaced). Whole runs of lines are decoded in one go and cut apart: a newline byte never sits inside a
+   * multi-byte character, so this decodes as line by line does.
    */
-  private splitWhole(buf: Buffer, start: number, end: number, lines: string[]): void {
+  private splitWhole(buf: Buffer, start: number, end: number, lines: string[]): string[] {
     if (end - start <= this.maxLineBytes) {
-      for (const line of buf.toString("utf8", start, end).split("\n")) lines.push(line);
-      return;
+      const run = buf.toString("utf8", start, end).split("\n");
+      if (lines.length === 0) return run;
+      for (const line of run) lines.push(line);
+      return lines;
     }
     for (let from = start; from <= end; ) {
       const nl = buf.indexOf(10, from);
@@ -82,6 +85,7 @@ export class LineSplitter {
       else lines.push(buf.toString("utf8", from, nl));
       from = nl + 1;
     }
+    return lines;
   }
 
   /** Keeps the bytes from `start` on, copied (the caller may reuse its read buffer), or cuts the line once they are too many. */

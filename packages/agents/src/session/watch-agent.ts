@@ -19,8 +19,11 @@ export interface WatchOptions {
   skipLines?: number;
   /**
    * Told the count of lines handled so far (from line 1) after each batch,
-   * once that batch's events are delivered, deliverables included; the next
-   * batch waits for it. What it records is where an adopter continues.
+   * once that batch's events are delivered, deliverables included. What it
+   * records is where an adopter continues. It runs beside the tail, never in
+   * its way: calls do not overlap, counts that came meanwhile are told as the
+   * newest one, and the watch returns once the last call has finished. A
+   * rejection is reported as a warning.
    */
   onLinesHandled?: (lines: number) => Promise<void>;
 }
@@ -70,6 +73,28 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   let linesSeen = 0;
   let outcome: TaskOutcome | null = null;
   let delivering = false;
+  let recording: Promise<void> | null = null;
+  let newest = 0;
+
+  // A record is a file write (fsynced on a local host): lines that come meanwhile are handled, not held up by it.
+  function record(lines: number, onLinesHandled: (lines: number) => Promise<void>): void {
+    newest = lines;
+    recording ??= (async () => {
+      for (let told = -1; told !== newest; ) {
+        told = newest;
+        await onLinesHandled(told);
+      }
+    })()
+      .catch((error: unknown) =>
+        ctx.report(
+          "warn",
+          `recording how far optio.log was followed failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      )
+      .finally(() => {
+        recording = null;
+      });
+  }
 
   async function handle(line: string): Promise<TaskOutcome | null> {
     const event = parseLogLine(line, mode);
@@ -129,7 +154,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
         delivering = false;
         await deliverables.drain();
       }
-      await options.onLinesHandled(linesSeen);
+      record(linesSeen, options.onLinesHandled);
     }
   })();
 
@@ -193,6 +218,7 @@ export async function watchAgent(options: WatchOptions): Promise<TaskOutcome> {
   } finally {
     ended.abort();
     await watchingPane.catch(() => undefined);
+    await recording;
   }
   if (ctx.signal.aborted && !outcome) return { status: "cancelled" };
   return outcome ?? { status: "failed", message: "the agent's log ended without an outcome" };
