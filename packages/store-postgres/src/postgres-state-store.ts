@@ -18,6 +18,8 @@ import {
 import { OptioConfigError, OptioError, validateProcessId } from "@optio/host";
 import pg from "pg";
 import * as z from "zod/mini";
+import { chunkRowHead, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./chunk-rows.js";
+import { CopyIn } from "./copy-in.js";
 import { StateStoreUnavailableError } from "./errors.js";
 import { migrate } from "./migrations.js";
 import { columnList, recordOf, SEED_FIELDS, SNAPSHOT_FIELDS } from "./record-columns.js";
@@ -179,20 +181,32 @@ export class PostgresStateStore implements StateStore {
     try {
       await this.guard("writing a blob", async () => {
         const client = await this.pool.connect();
+        // A connection lost mid-write fails the statement in flight; pg also emits it on the client, which the pool
+        // listens to only while the client is idle.
+        const lost = () => {};
+        client.on("error", lost);
         let failed: unknown;
         try {
           await client.query("BEGIN");
           await client.query(`INSERT INTO ${this.t.blobs} (id, size, chunks) VALUES ($1, 0, 0)`, [id]);
+          const copy = client.query(
+            new CopyIn(`COPY ${this.t.chunks} (blob_id, seq, data) FROM STDIN (FORMAT binary)`),
+          );
+          const blobId = Buffer.from(id, "utf8");
           let seq = 0;
           let size = 0;
-          await forEachBlock(data, this.chunkBytes, async (block) => {
-            await client.query(`INSERT INTO ${this.t.chunks} (blob_id, seq, data) VALUES ($1, $2, $3)`, [
-              id,
-              seq++,
-              block,
-            ]);
-            size += block.byteLength;
-          });
+          try {
+            await copy.write(COPY_BINARY_HEADER);
+            await forEachBlock(data, this.chunkBytes, async (block) => {
+              await copy.write(chunkRowHead(blobId, seq++, block.byteLength), block);
+              size += block.byteLength;
+            });
+            await copy.write(COPY_BINARY_TRAILER);
+            await copy.end();
+          } catch (error) {
+            await copy.fail(describe(error));
+            throw error;
+          }
           await client.query(`UPDATE ${this.t.blobs} SET size = $2, chunks = $3 WHERE id = $1`, [id, size, seq]);
           await client.query("COMMIT");
         } catch (error) {
@@ -201,6 +215,7 @@ export class PostgresStateStore implements StateStore {
           throw error;
         } finally {
           // A connection whose transaction broke off mid-way is not handed out again.
+          client.off("error", lost);
           client.release(failed instanceof Error && isConnectionFailure(failed) ? failed : undefined);
         }
       });
