@@ -5,6 +5,7 @@ import {
   type SnapshotRecord,
   type StateStore,
   StateNotFoundError,
+  type SweepBlobsOptions,
   StateWriteError,
 } from "@optio/agents";
 import {
@@ -12,6 +13,7 @@ import {
   checkSeedInput,
   checkSnapshotInput,
   checkStateId,
+  checkSweepOptions,
   forEachBlock,
   newStateId,
 } from "@optio/agents/store";
@@ -21,6 +23,7 @@ import * as z from "zod/mini";
 import { chunkRowHead, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./chunk-rows.js";
 import { CopyIn } from "./copy-in.js";
 import { StateStoreUnavailableError } from "./errors.js";
+import { isConnectionFailure } from "./connection-failure.js";
 import { migrate } from "./migrations.js";
 import { columnList, recordOf, SEED_FIELDS, SNAPSHOT_FIELDS } from "./record-columns.js";
 
@@ -39,25 +42,6 @@ export type PostgresStateStoreOptions = z.infer<typeof optionsSchema>;
 
 const DEFAULT_CHUNK = 1024 * 1024;
 const READ_SLICE = 48 * 1024;
-// SQLSTATE classes and codes that mean the server went away or is not taking connections.
-const UNAVAILABLE_SQLSTATE = /^(08|57P0[123]|53300)/;
-const UNAVAILABLE_ERRNO = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-]);
-
-function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  const message = error instanceof Error ? error.message : "";
-  return /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message);
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -207,7 +191,10 @@ export class PostgresStateStore implements StateStore {
             await copy.fail(describe(error));
             throw error;
           }
-          await client.query(`UPDATE ${this.t.blobs} SET size = $2, chunks = $3 WHERE id = $1`, [id, size, seq]);
+          await client.query(
+            `UPDATE ${this.t.blobs} SET size = $2, chunks = $3, created_at = clock_timestamp() WHERE id = $1`,
+            [id, size, seq],
+          );
           await client.query("COMMIT");
         } catch (error) {
           failed = error;
@@ -282,6 +269,21 @@ export class PostgresStateStore implements StateStore {
       if (StateStoreUnavailableError.isInstance(error)) this.undeleted.add(id);
       throw error;
     }
+  }
+
+  // A blob's age counts from the end of its write, on the server's clock: a long write or a worker's clock cannot
+  // make it look older.
+  async sweepBlobs(options?: SweepBlobsOptions): Promise<string[]> {
+    const { graceMs } = checkSweepOptions(options);
+    const { snapshots, seeds } = this.t;
+    const { rows } = await this.query<{ id: string }>(
+      "sweeping blobs no record refers to",
+      `DELETE FROM ${this.t.blobs} WHERE created_at <= now() - $1::double precision * interval '1 millisecond' AND id NOT IN (
+         SELECT workdir_blob_id FROM ${snapshots} UNION ALL SELECT private_blob_id FROM ${snapshots} UNION ALL SELECT blob_id FROM ${seeds}
+       ) RETURNING id`,
+      [graceMs],
+    );
+    return rows.map((row) => row.id).sort();
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {
