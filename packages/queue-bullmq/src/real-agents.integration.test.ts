@@ -16,7 +16,7 @@ import {
 } from "@optio/agents/testing";
 import { claudeCode } from "@optio/claudecode";
 import { openCode } from "@optio/opencode";
-import { exitOf, lineFrom } from "@optio/host/testing";
+import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkerProcesses } from "./child-worker.js";
@@ -34,6 +34,7 @@ const SUMMARY = "finished under its second worker";
 
 let redis: TestRedis;
 let postgres: TestPostgres;
+let sshd: TestSshd;
 let databaseUrl: string;
 let dir: string;
 let guard: RealDirsGuard;
@@ -42,7 +43,7 @@ let model: ScriptedModel | undefined;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres()]);
+  [redis, postgres, sshd] = await Promise.all([startTestRedis(), startTestPostgres(), startTestSshd()]);
   databaseUrl = await postgres.createDatabase("claude");
   dir = await mkdtemp(join(tmpdir(), "optio-queue-claude-"));
   guard = await guardRealDirs({
@@ -66,7 +67,7 @@ afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await Promise.all(children.map(exitOf));
   await model?.close();
-  await Promise.all([redis?.stop(), postgres?.stop()]);
+  await Promise.all([redis?.stop(), postgres?.stop(), sshd?.stop()]);
   await guard?.release();
   for (const restore of restoreTaskRoots) restore();
   for (const name of ["CLAUDE", "OPENCODE"]) {
@@ -84,7 +85,15 @@ const bash = (command: string, description: string, tool = "Bash"): ScriptedTurn
 /** Starts a worker process of `kindsModule`'s kinds, added to `children`. */
 async function spawnWorker(queueName: string, kindsModule: string, workerId: string): Promise<ChildProcess> {
   const [child] = await startWorkerProcesses(
-    { redisUrl: redis.url, databaseUrl, queueName, root: dir, concurrency: 1, kindsModule },
+    {
+      redisUrl: redis.url,
+      databaseUrl,
+      queueName,
+      root: dir,
+      concurrency: 1,
+      kindsModule,
+      hosts: { sshd: sshd.sshConfig() },
+    },
     [workerId],
     children,
   );
@@ -187,61 +196,78 @@ describe("the real Claude Code through the queue", () => {
 });
 
 describe("the real opencode through the queue", () => {
-  it("runs as a task kind on a worker process to done; a client sees its progress, reports and one outcome", {
-    timeout: 600_000,
-  }, async () => {
-    const summary = "wrote a poem for the queue";
-    await model?.close();
-    model = await startScriptedModel({
-      turns: [
-        bash(
-          `mkdir -p deliverables && printf 'panes in a queue\\n' > deliverables/poem.txt && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`,
-          "Write the poem",
-          "bash",
-        ),
-        bash(`echo 'DONE: ${summary}' >> optio.log`, "Report done", "bash"),
-        { text: "The poem is in deliverables/poem.txt." },
-      ],
-    });
-    const queueName = "opencode";
-    const { kinds } = (await import(OPENCODE_KINDS)) as { kinds: AnyTaskKind[] };
-    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds });
-    const events = recordEvents(queue);
-    try {
-      const worker = await spawnWorker(queueName, OPENCODE_KINDS, "opencode-a");
-      await queue.submitTask(
-        "opencode",
-        { instructions: "Write a one-line poem into deliverables/poem.txt.", apiBaseUrl: model.url },
-        { processId: "opencode-1" },
-      );
-      const outcome = await queue.waitForOutcome("opencode-1");
-      expect(outcome).toMatchObject({ status: "done", summary });
-      const delivered = "opencode-a received poem.txt: panes in a queue";
-      const task = await queue.getTask("opencode-1");
-      expect(task).toMatchObject({ kind: "opencode", state: "done", worker: "opencode-a", runs: 1, outcome });
-      expect(task?.reports).toContainEqual({ level: "info", message: delivered });
-      // Watched live from this process, as a dashboard would: the worker's start, the agent's own progress, the report.
-      await events.next((e) => e.type === "outcome");
-      const seen = events.events.filter((e) => e.processId === "opencode-1");
-      expect(seen[0]).toEqual({ processId: "opencode-1", type: "started", worker: "opencode-a", run: 1 });
-      expect(seen).toContainEqual({
-        processId: "opencode-1",
-        type: "task",
-        event: { type: "progress", percent: 50, message: "poem written" },
+  // The test sshd shares this machine's disk: a task's dir there lies under the remote task root.
+  it.each([
+    ["this machine", undefined, "tasks"],
+    ["the test sshd", "sshd", "remote_tasks"],
+  ])(
+    "runs as a task kind on a worker process to done on %s; a client sees its progress, reports and one outcome",
+    {
+      timeout: 600_000,
+    },
+    async (_where, host, taskRoot) => {
+      const summary = "wrote a poem for the queue";
+      const name = `opencode-${host ?? "local"}`;
+      const cwdFile = join(dir, `${name}-cwd`);
+      await model?.close();
+      model = await startScriptedModel({
+        turns: [
+          bash(
+            `mkdir -p deliverables && printf 'panes in a queue\\n' > deliverables/poem.txt && pwd > ${cwdFile} && echo 'STATUS: 50% poem written' >> optio.log && echo 'DELIVERABLE: deliverables/poem.txt' >> optio.log`,
+            "Write the poem",
+            "bash",
+          ),
+          bash(`echo 'DONE: ${summary}' >> optio.log`, "Report done", "bash"),
+          { text: "The poem is in deliverables/poem.txt." },
+        ],
       });
-      expect(seen).toContainEqual({
-        processId: "opencode-1",
-        type: "task",
-        event: { type: "report", level: "info", message: delivered },
-      });
-      expect(seen.filter((e) => e.type === "outcome")).toEqual([{ processId: "opencode-1", type: "outcome", outcome }]);
-      // Nothing but the model API was asked: the worker's opencode reached 127.0.0.1 only.
-      expect(model.requests.filter((r) => !r.path.startsWith("/v1/messages")).map((r) => r.path)).toEqual([]);
-      worker.stdin?.write("drain\n");
-      await lineFrom(worker, "CLOSED:");
-    } finally {
-      await events.stop();
-      await queue.close();
-    }
-  });
+      const queueName = name;
+      const processId = `${name}-1`;
+      const workerId = `${name}-a`;
+      const { kinds } = (await import(OPENCODE_KINDS)) as { kinds: AnyTaskKind[] };
+      const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds });
+      const events = recordEvents(queue);
+      try {
+        const worker = await spawnWorker(queueName, OPENCODE_KINDS, workerId);
+        await queue.submitTask(
+          "opencode",
+          {
+            instructions: "Write a one-line poem into deliverables/poem.txt.",
+            apiBaseUrl: model.url,
+            ...(host ? { host } : {}),
+          },
+          { processId },
+        );
+        const outcome = await queue.waitForOutcome(processId);
+        expect(outcome).toMatchObject({ status: "done", summary });
+        expect(readFileSync(cwdFile, "utf8").startsWith(join(dir, taskRoot, "/"))).toBe(true);
+        const delivered = `${workerId} received poem.txt: panes in a queue`;
+        const task = await queue.getTask(processId);
+        expect(task).toMatchObject({ kind: "opencode", state: "done", worker: workerId, runs: 1, outcome });
+        expect(task?.reports).toContainEqual({ level: "info", message: delivered });
+        // Watched live from this process, as a dashboard would: the worker's start, the agent's own progress, the report.
+        await events.next((e) => e.type === "outcome");
+        const seen = events.events.filter((e) => e.processId === processId);
+        expect(seen[0]).toEqual({ processId, type: "started", worker: workerId, run: 1 });
+        expect(seen).toContainEqual({
+          processId,
+          type: "task",
+          event: { type: "progress", percent: 50, message: "poem written" },
+        });
+        expect(seen).toContainEqual({
+          processId,
+          type: "task",
+          event: { type: "report", level: "info", message: delivered },
+        });
+        expect(seen.filter((e) => e.type === "outcome")).toEqual([{ processId, type: "outcome", outcome }]);
+        // Nothing but the model API was asked: the worker's opencode reached 127.0.0.1 only.
+        expect(model.requests.filter((r) => !r.path.startsWith("/v1/messages")).map((r) => r.path)).toEqual([]);
+        worker.stdin?.write("drain\n");
+        await lineFrom(worker, "CLOSED:");
+      } finally {
+        await events.stop();
+        await queue.close();
+      }
+    },
+  );
 });

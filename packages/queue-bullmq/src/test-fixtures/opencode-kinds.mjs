@@ -1,5 +1,6 @@
 // The task kinds module of the real-opencode queue test: `opencode`, the real opencode (installed into
-// $OPTIO_OPENCODE_INSTALL_DIR at $OPTIO_OPENCODE_VERSION) working against the scripted model a payload names.
+// $OPTIO_OPENCODE_INSTALL_DIR at $OPTIO_OPENCODE_VERSION) working against the scripted model a payload names, on this
+// machine or on the worker's SSH host the payload names.
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { createOpenCodeTask } from "@optio/opencode";
@@ -11,14 +12,17 @@ const payload = z.object({
   instructions: z.string(),
   /** The scripted model's URL on 127.0.0.1. */
   apiBaseUrl: z.string(),
+  /** The worker's SSH host (a name from its `hosts`) opencode runs on; this machine when absent. */
+  host: z.optional(z.string()),
 });
 
 export const kinds = [
-  defineTaskKind("opencode", payload, ({ instructions, apiBaseUrl }, { processId, workerId }) =>
+  defineTaskKind("opencode", payload, ({ instructions, apiBaseUrl, host }, { processId, workerId, hosts }) =>
     createOpenCodeTask({
       processId,
       name: "opencode",
       config: {
+        ...(host === undefined ? {} : { ssh: hosts[host] }),
         installDir: process.env.OPTIO_OPENCODE_INSTALL_DIR,
         installStrategies: ["npm-registry"],
         agentVersion: process.env.OPTIO_OPENCODE_VERSION,
