@@ -71,6 +71,29 @@ describe("PostgresStateStore schema", () => {
   });
 });
 
+describe("PostgresStateStore reading a blob", () => {
+  it("a reader that leaves a blob stream early frees its connection", async () => {
+    // One connection: a read that kept its connection after its reader left would leave every later statement waiting.
+    const pool = new pg.Pool({ connectionString: server.connectionString(), max: 1 });
+    const store = new PostgresStateStore({ pool, schema: "left_early" });
+    try {
+      const blob = Buffer.alloc(16 * 1024 * 1024);
+      for (let i = 0; i < blob.length; i += 4) blob.writeUInt32LE(i, i);
+      const id = await store.putBlob(blob);
+      for (let i = 0; i < 3; i++) {
+        const stream = await store.getBlob(id);
+        for await (const _ of stream) break;
+        expect(stream.destroyed).toBe(true);
+      }
+      expect(await store.listBlobIds()).toEqual([id]);
+      expect(Buffer.concat(await (await store.getBlob(id)).toArray()).equals(blob)).toBe(true);
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
 describe("PostgresStateStore when the server goes away", () => {
   it("fails with StateStoreUnavailableError while it is down and works again once it is back", async () => {
     const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage" });
@@ -119,6 +142,27 @@ describe("PostgresStateStore when the server goes away", () => {
       await expect(store.putBlob(source())).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
       await server.resume();
       expect(await store.listBlobIds()).toEqual([kept]);
+    } finally {
+      await server.resume();
+      await store.close();
+    }
+  });
+
+  it("a read the outage cuts off mid-stream fails with StateStoreUnavailableError", async () => {
+    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage_mid_get" });
+    try {
+      const id = await store.putBlob(Buffer.alloc(32 * 1024 * 1024, 7));
+      const chunks = (await store.getBlob(id))[Symbol.asyncIterator]();
+      expect((await chunks.next()).done).toBe(false);
+      await server.halt();
+      const cutOff = (async () => {
+        while (!(await chunks.next()).done);
+      })();
+      await expect(cutOff).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await server.resume();
+      expect(Buffer.concat(await (await store.getBlob(id)).toArray()).equals(Buffer.alloc(32 * 1024 * 1024, 7))).toBe(
+        true,
+      );
     } finally {
       await server.resume();
       await store.close();
