@@ -85,6 +85,7 @@ const INDEX_EXPORTS = [
   "StateNotFoundError",
   "StateStore",
   "StateWriteError",
+  "SweepBlobsOptions",
   "Task",
   "TaskContext",
   "TaskEvent",
@@ -174,6 +175,7 @@ const STORE_EXPORTS = [
   "checkSeedInput",
   "checkSnapshotInput",
   "checkStateId",
+  "checkSweepOptions",
   "forEachBlock",
   "newStateId",
 ];

@@ -28,7 +28,7 @@ export {
 } from "./spec/config.js";
 
 // Where snapshots and seeds live.
-export type { BlobSource, SeedRecord, SnapshotRecord, StateStore } from "./spec/state-store.js";
+export type { BlobSource, SeedRecord, SnapshotRecord, StateStore, SweepBlobsOptions } from "./spec/state-store.js";
 export { FileStateStore, type FileStateStoreOptions } from "./store/file-state-store.js";
 export { deleteSeed, listSeeds } from "./seeds/seeds.js";
 

@@ -4,6 +4,7 @@ export {
   checkSeedInput,
   checkSnapshotInput,
   checkStateId,
+  checkSweepOptions,
   newStateId,
 } from "./store/state-records.js";
 export { forEachBlock } from "./store/blob-blocks.js";

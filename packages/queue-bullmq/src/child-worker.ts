@@ -17,6 +17,8 @@ export interface ChildWorkerOptions {
   concurrency: number;
   /** SSH hosts by name, as `startWorker` takes them. */
   hosts?: Record<string, SSHConfigInput>;
+  /** How often the worker sweeps orphan blobs and how old they must be, as `startWorker`'s `blobSweepEveryMs` and `blobGraceMs`. */
+  blobSweep?: { everyMs: number; graceMs: number };
   /** A module whose `kinds` export the worker runs instead of the scripted kind. */
   kindsModule?: string;
 }
@@ -34,7 +36,7 @@ const { PostgresStateStore } = await import("@optio/store-postgres");
 const o = ${JSON.stringify(options)};
 const kinds = o.kindsModule ? (await import(o.kindsModule)).kinds : [scriptedTaskKind(o.root)];
 const store = new PostgresStateStore({ connectionString: o.databaseUrl });
-const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds, store, concurrency: o.concurrency, hosts: o.hosts ?? {}, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000 });
+const worker = await startWorker({ redisUrl: o.redisUrl, queueName: o.queueName, kinds, store, concurrency: o.concurrency, hosts: o.hosts ?? {}, workerId: o.workerId, lockMs: 4000, stalledIntervalMs: 1000, ...(o.blobSweep ? { blobSweepEveryMs: o.blobSweep.everyMs, blobGraceMs: o.blobSweep.graceMs } : {}) });
 process.stdout.write("READY:" + worker.id + "\\n");
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", async (line) => {

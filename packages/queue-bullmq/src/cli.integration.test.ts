@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { exitOf, lineFrom, printed } from "@optio/host/testing";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scriptedTaskKind } from "./scripted-kind.js";
+import { scriptedInputs, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { startTestRedis, type TestRedis } from "./test-redis.js";
 
@@ -45,7 +45,7 @@ async function optio(...args: string[]): Promise<{ code: number; stdout: string;
 }
 
 describe("the optio command on real redis and postgres", () => {
-  it("worker, submit, ls and cancel", async () => {
+  it("worker, submit, ls, send, cancel and resume", async () => {
     const databaseUrl = await postgres.createDatabase("cli");
     worker = spawn(
       process.execPath,
@@ -125,9 +125,31 @@ describe("the optio command on real redis and postgres", () => {
       ]);
       expect(rows.find((r) => r[0] === "cli-1")?.slice(0, 4)).toEqual(["cli-1", "scripted", "done", "cli-w"]);
 
+      // Typed into the agent through the worker that runs it, as text or as named keys.
+      expect(await optio("send", "cli-2", "fix the build", "--submit")).toMatchObject({
+        code: 0,
+        stdout: "sent to cli-2\n",
+      });
+      expect(await optio("send", "cli-2", "--keys", "Down", "Enter")).toMatchObject({ code: 0 });
+      expect(await scriptedInputs(dir, "cli-2")).toEqual(['text "fix the build" submit', "keys Down Enter"]);
+      const badKey = await optio("send", "cli-2", "--keys", "Nope");
+      expect(badKey.code).toBe(1);
+      expect(badKey.stderr).toMatch(/^optio: task_input_refused: input\.keys\.0: /);
+      expect(await optio("send", "cli-2")).toMatchObject({
+        code: 2,
+        stderr: "optio: send takes one TEXT (quote it)\n",
+      });
+      expect((await optio("send", "cli-1", "too late")).stderr).toMatch(/^optio: task_not_running: /);
+      expect((await optio("resume", "cli-2")).stderr).toMatch(/^optio: task_not_resumable: /);
+
       expect(await optio("cancel", "cli-2")).toMatchObject({ code: 0, stdout: "cancel requested for cli-2\n" });
       expect(await queue.waitForOutcome("cli-2")).toEqual({ status: "cancelled" });
       expect(await optio("cancel", "nobody")).toMatchObject({ code: 1 });
+
+      // An ended task runs again: its finished stand-in agent is adopted, and the second run ends done with the same pid.
+      const resumed = await optio("resume", "cli-1", "--wait");
+      expect(resumed).toMatchObject({ code: 0, stdout: `resume requested for cli-1\n${done.stdout.split("\n")[1]}\n` });
+      expect(await queue.getTask("cli-1")).toMatchObject({ state: "done", runs: 2 });
     } finally {
       await queue.close();
     }

@@ -1,12 +1,14 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import type { AgentKey } from "@optio/agents";
 import { CliUsageError } from "@optio/agents/cli";
 import { OptioError } from "@optio/host";
 import { PostgresStateStore } from "@optio/store-postgres";
 import type { QueuedTask } from "./queue-records.js";
 import type { AnyTaskKind } from "./task-kind.js";
-import { connectTaskQueue } from "./task-queue.js";
+import type { TaskInput } from "./task-input.js";
+import { connectTaskQueue, type TaskQueue } from "./task-queue.js";
 import { startWorker } from "./worker.js";
 
 const HELP = `optio: run optio tasks on workers sharing a BullMQ queue (Redis) and a PostgreSQL state store.
@@ -16,6 +18,9 @@ Usage:
   optio submit KIND --process-id ID --payload JSON --kinds MODULE [--wait]
   optio ls [--json]                                                every task: state, worker, progress, terminal URL
   optio cancel PROCESS_ID                                          stop a task wherever it runs
+  optio resume PROCESS_ID [--wait]                                 run an ended task again (adopting or resuming its agent)
+  optio send PROCESS_ID TEXT [--submit]                            type TEXT into a running task's agent
+  optio send PROCESS_ID --keys KEY...                              press named keys there (Enter, Escape, Up, Down, 1, y…)
 
 Options:
   --redis-url URL      the queue's Redis (default $OPTIO_REDIS_URL)
@@ -26,7 +31,9 @@ Options:
   --worker-id ID       the worker's name in \`ls\` (default <hostname>-<pid>)
   --process-id ID      the submitted task's id
   --payload JSON       the submitted task's payload (default {})
-  --wait               after submit, print the outcome when the task ends; exit 1 unless it is done
+  --wait               after submit or resume, print the outcome when the task ends; exit 1 unless it is done
+  --submit             after send's TEXT, press Enter
+  --keys               send named keys instead of text
   --json               print JSON
   -h, --help           show this help
 
@@ -43,9 +50,13 @@ const OPTIONS = {
   "process-id": { type: "string" },
   payload: { type: "string" },
   wait: { type: "boolean" },
+  submit: { type: "boolean" },
+  keys: { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+const CLIENT_COMMANDS: readonly string[] = ["submit", "ls", "cancel", "resume", "send"];
 
 export interface QueueCliIo {
   out(text: string): void;
@@ -115,6 +126,28 @@ async function worker(values: Values, io: QueueCliIo): Promise<number> {
   return 0;
 }
 
+/** The input `send` types: TEXT, or with --keys the named keys. */
+function inputOf(words: string[], values: Values): TaskInput {
+  if (values.keys) {
+    if (words.length === 0) throw new CliUsageError("send --keys needs at least one KEY");
+    return { type: "keys", keys: words as AgentKey[] };
+  }
+  if (words.length !== 1) throw new CliUsageError("send takes one TEXT (quote it)");
+  return { type: "text", text: words[0] as string, ...(values.submit ? { submit: true } : {}) };
+}
+
+/** With --wait, prints the task's outcome once it ends; the exit code is 0 only for done. */
+async function outcomeOf(queue: TaskQueue, processId: string, values: Values, io: QueueCliIo): Promise<number> {
+  if (!values.wait) return 0;
+  const outcome = await queue.waitForOutcome(processId);
+  io.out(
+    values.json
+      ? `${JSON.stringify({ processId, outcome })}\n`
+      : `${processId}: ${outcome.status}${outcome.status === "failed" ? `: ${outcome.message}` : outcome.status === "done" && outcome.summary ? `: ${outcome.summary}` : ""}\n`,
+  );
+  return outcome.status === "done" ? 0 : 1;
+}
+
 async function client(command: string, positionals: string[], values: Values, io: QueueCliIo): Promise<number> {
   const redisUrl = required(values["redis-url"] ?? io.env.OPTIO_REDIS_URL, "--redis-url", "OPTIO_REDIS_URL");
   const kinds = command === "submit" ? await loadKinds(values.kinds) : [];
@@ -131,6 +164,16 @@ async function client(command: string, positionals: string[], values: Values, io
       io.out(`cancel requested for ${target}\n`);
       return 0;
     }
+    if (command === "resume") {
+      await queue.resumeTask(required(target, "PROCESS_ID"));
+      io.out(values.json ? "" : `resume requested for ${target}\n`);
+      return await outcomeOf(queue, target as string, values, io);
+    }
+    if (command === "send") {
+      await queue.sendToTask(required(target, "PROCESS_ID"), inputOf(positionals.slice(1), values));
+      io.out(`sent to ${target}\n`);
+      return 0;
+    }
     const processId = required(values["process-id"], "--process-id");
     let payload: unknown;
     try {
@@ -140,20 +183,13 @@ async function client(command: string, positionals: string[], values: Values, io
     }
     await queue.submitTask(required(target, "KIND"), payload, { processId });
     io.out(values.json ? "" : `submitted ${processId}\n`);
-    if (!values.wait) return 0;
-    const outcome = await queue.waitForOutcome(processId);
-    io.out(
-      values.json
-        ? `${JSON.stringify({ processId, outcome })}\n`
-        : `${processId}: ${outcome.status}${outcome.status === "failed" ? `: ${outcome.message}` : outcome.status === "done" && outcome.summary ? `: ${outcome.summary}` : ""}\n`,
-    );
-    return outcome.status === "done" ? 0 : 1;
+    return await outcomeOf(queue, processId, values, io);
   } finally {
     await queue.close();
   }
 }
 
-/** Runs `optio worker|submit|ls|cancel` with `argv` (no node and script); resolves to the exit code. */
+/** Runs `optio worker|submit|ls|cancel|resume|send` with `argv` (no node and script); resolves to the exit code. */
 export async function runQueueCli(argv: string[], io: QueueCliIo): Promise<number> {
   try {
     const { values, positionals } = (() => {
@@ -169,9 +205,8 @@ export async function runQueueCli(argv: string[], io: QueueCliIo): Promise<numbe
       return values.help ? 0 : 2;
     }
     if (command === "worker") return await worker(values, io);
-    if (command === "submit" || command === "ls" || command === "cancel")
-      return await client(command, rest, values, io);
-    throw new CliUsageError(`unknown command ${JSON.stringify(command)} (worker, submit, ls, cancel)`);
+    if (CLIENT_COMMANDS.includes(command)) return await client(command, rest, values, io);
+    throw new CliUsageError(`unknown command ${JSON.stringify(command)} (worker, ${CLIENT_COMMANDS.join(", ")})`);
   } catch (error) {
     if (CliUsageError.isInstance(error)) {
       io.err(`optio: ${error.message}\n`);

@@ -15,6 +15,8 @@ const scriptedPayload = z.object({
   ms: z.int().check(z.minimum(0), z.maximum(3_600_000)),
   /** The SSH host (a name from the worker's `hosts`) the agent runs on; this machine when absent. */
   host: z.optional(z.string()),
+  /** A first run (not a resumed one) stops between its snapshot's blob and its record, reporting the blob's id: a capture cut short when its worker is killed there. */
+  stopAfterBlob: z.optional(z.boolean()),
 });
 
 export type ScriptedPayload = z.infer<typeof scriptedPayload>;
@@ -46,97 +48,108 @@ async function exitCodeOf(host: Host, command: string, signal?: AbortSignal): Pr
  * test sshd shares this machine's disk).
  */
 export function scriptedTaskKind(root: string): TaskKind<ScriptedPayload> {
-  return defineTaskKind("scripted", scriptedPayload, ({ ms, host: hostName }, { processId, workerId, hosts }) => ({
-    processId,
-    name: `scripted ${processId}`,
-    sendText: (text: string, options?: { submit?: boolean }) =>
-      appendFile(
-        path.join(root, processId, "input"),
-        `text ${JSON.stringify(text)}${options?.submit ? " submit" : ""}\n`,
-      ),
-    sendKeys: (keys: readonly string[]) => appendFile(path.join(root, processId, "input"), `keys ${keys.join(" ")}\n`),
-    async run(ctx): Promise<TaskOutcome> {
-      const ssh = hostName === undefined ? undefined : hosts[hostName];
-      if (hostName !== undefined && !ssh)
-        return { status: "failed", message: `worker ${workerId} has no host named ${hostName}` };
-      // The task dir (and so the agent's files) lies under `root` on either kind of host.
-      const host = createHost({
-        consumer: "scripted",
-        processId,
-        env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root },
-        ...(ssh ? { ssh } : {}),
-      });
-      await host.connect();
-      try {
-        const filePath = (name: string) => path.posix.join(host.taskDir, name);
-        const file = (name: string) => shellQuote(filePath(name));
-        const pidFile = file("agent.pid");
-        const doneFile = file("agent.done");
-        let pid = ctx.resumeRequested
-          ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0)
-          : 0;
-        const adopted = pid > 0 && (await exitCodeOf(host, `kill -0 ${pid} 2>/dev/null || [ -e ${doneFile} ]`)) === 0;
-        if (!adopted) {
-          // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
-          const script = `echo $$ >> ${file("launches")}; echo $$ > ${pidFile}.new; mv ${pidFile}.new ${pidFile}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${doneFile}`;
-          await host.runChecked(
-            `rm -f ${pidFile} && (setsid sh -c ${shellQuote(script)} </dev/null >/dev/null 2>&1 &)`,
-            { cwd: "/" },
-          );
-          pid = Number(
-            (
-              await host.runChecked(`while [ ! -e ${pidFile} ]; do sleep ${POLL_S}; done; cat ${pidFile}`, { cwd: "/" })
-            ).stdout.trim(),
-          );
-        }
-        const start: ScriptedStart = {
-          worker: workerId,
-          host: hostName ?? "local",
-          resumed: ctx.resumeRequested,
-          adopted,
-          pid,
-        };
-        await host.runChecked(`echo ${shellQuote(JSON.stringify(start))} >> ${file("starts")}`, { cwd: "/" });
-        ctx.reportProgress(10, `agent ${pid}`);
-        ctx.report("info", `agent ${pid} ${adopted ? "adopted" : "started"} by ${workerId}`);
-        ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
+  return defineTaskKind(
+    "scripted",
+    scriptedPayload,
+    ({ ms, host: hostName, stopAfterBlob }, { processId, workerId, hosts }) => ({
+      processId,
+      name: `scripted ${processId}`,
+      sendText: (text: string, options?: { submit?: boolean }) =>
+        appendFile(
+          path.join(root, processId, "input"),
+          `text ${JSON.stringify(text)}${options?.submit ? " submit" : ""}\n`,
+        ),
+      sendKeys: (keys: readonly string[]) =>
+        appendFile(path.join(root, processId, "input"), `keys ${keys.join(" ")}\n`),
+      async run(ctx): Promise<TaskOutcome> {
+        const ssh = hostName === undefined ? undefined : hosts[hostName];
+        if (hostName !== undefined && !ssh)
+          return { status: "failed", message: `worker ${workerId} has no host named ${hostName}` };
+        // The task dir (and so the agent's files) lies under `root` on either kind of host.
+        const host = createHost({
+          consumer: "scripted",
+          processId,
+          env: { SCRIPTED_TASK_ROOT: root, SCRIPTED_REMOTE_TASK_ROOT: root },
+          ...(ssh ? { ssh } : {}),
+        });
+        await host.connect();
         try {
-          // Polled from here, not by a shell loop on the host: a worker SIGKILLed mid-task would leave that loop running forever.
-          while (!(await host.stat(filePath("agent.done")))) await delay(POLL_MS, undefined, { signal: ctx.signal });
-        } catch (error) {
-          if (!ctx.signal.aborted) throw error;
-          // Let go, not cancelled: the agent is another worker's to adopt now.
-          if (TaskReleasedError.isInstance(ctx.signal.reason)) {
-            await host.runChecked(`echo ${shellQuote(workerId)} >> ${file("releases")}`, { cwd: "/" });
-            throw ctx.signal.reason;
+          const filePath = (name: string) => path.posix.join(host.taskDir, name);
+          const file = (name: string) => shellQuote(filePath(name));
+          const pidFile = file("agent.pid");
+          const doneFile = file("agent.done");
+          let pid = ctx.resumeRequested
+            ? Number((await host.runCommand(`cat ${pidFile} 2>/dev/null`, { cwd: "/" })).stdout.trim() || 0)
+            : 0;
+          const adopted = pid > 0 && (await exitCodeOf(host, `kill -0 ${pid} 2>/dev/null || [ -e ${doneFile} ]`)) === 0;
+          if (!adopted) {
+            // The agent records itself (as a tmux session is findable by name), so a worker killed right after launching it leaves it adoptable.
+            const script = `echo $$ >> ${file("launches")}; echo $$ > ${pidFile}.new; mv ${pidFile}.new ${pidFile}; ${shellCommand(["sleep", (ms / 1000).toFixed(3)])} && echo done > ${doneFile}`;
+            await host.runChecked(
+              `rm -f ${pidFile} && (setsid sh -c ${shellQuote(script)} </dev/null >/dev/null 2>&1 &)`,
+              { cwd: "/" },
+            );
+            pid = Number(
+              (
+                await host.runChecked(`while [ ! -e ${pidFile} ]; do sleep ${POLL_S}; done; cat ${pidFile}`, {
+                  cwd: "/",
+                })
+              ).stdout.trim(),
+            );
           }
-          // No `--`: dash's kill takes it for a bad pid and kills nothing.
-          await host.runCommand(`kill -KILL -${pid} 2>/dev/null`, { cwd: "/" });
-          return { status: "cancelled" };
+          const start: ScriptedStart = {
+            worker: workerId,
+            host: hostName ?? "local",
+            resumed: ctx.resumeRequested,
+            adopted,
+            pid,
+          };
+          await host.runChecked(`echo ${shellQuote(JSON.stringify(start))} >> ${file("starts")}`, { cwd: "/" });
+          ctx.reportProgress(10, `agent ${pid}`);
+          ctx.report("info", `agent ${pid} ${adopted ? "adopted" : "started"} by ${workerId}`);
+          ctx.setWidget({ kind: "iframe", url: `http://127.0.0.1/${processId}/${pid}` });
+          try {
+            // Polled from here, not by a shell loop on the host: a worker SIGKILLed mid-task would leave that loop running forever.
+            while (!(await host.stat(filePath("agent.done")))) await delay(POLL_MS, undefined, { signal: ctx.signal });
+          } catch (error) {
+            if (!ctx.signal.aborted) throw error;
+            // Let go, not cancelled: the agent is another worker's to adopt now.
+            if (TaskReleasedError.isInstance(ctx.signal.reason)) {
+              await host.runChecked(`echo ${shellQuote(workerId)} >> ${file("releases")}`, { cwd: "/" });
+              throw ctx.signal.reason;
+            }
+            // No `--`: dash's kill takes it for a bad pid and kills nothing.
+            await host.runCommand(`kill -KILL -${pid} 2>/dev/null`, { cwd: "/" });
+            return { status: "cancelled" };
+          }
+          const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
+          if (stopAfterBlob && !ctx.resumeRequested) {
+            ctx.report("info", `blob ${blob} stored, its record held back`);
+            await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+          }
+          await ctx.store
+            .insertSnapshot({
+              processId,
+              agent: "scripted",
+              capturedAt: new Date().toISOString(),
+              endState: "done",
+              workdirBlobId: blob,
+              privateBlobId: blob,
+              encrypted: false,
+            })
+            .catch(async (error: unknown) => {
+              // As a real capture does: a blob whose record was refused is deleted (by the store once it is back, after an outage).
+              await ctx.store.deleteBlob(blob).catch(() => undefined);
+              throw error;
+            });
+          ctx.reportProgress(100, "done");
+          return { status: "done", summary: `pid ${pid}` };
+        } finally {
+          await host.disconnect();
         }
-        const blob = await ctx.store.putBlob(Buffer.from(`${processId} ${pid}`));
-        await ctx.store
-          .insertSnapshot({
-            processId,
-            agent: "scripted",
-            capturedAt: new Date().toISOString(),
-            endState: "done",
-            workdirBlobId: blob,
-            privateBlobId: blob,
-            encrypted: false,
-          })
-          .catch(async (error: unknown) => {
-            // As a real capture does: a blob whose record was refused is deleted (by the store once it is back, after an outage).
-            await ctx.store.deleteBlob(blob).catch(() => undefined);
-            throw error;
-          });
-        ctx.reportProgress(100, "done");
-        return { status: "done", summary: `pid ${pid}` };
-      } finally {
-        await host.disconnect();
-      }
-    },
-  }));
+      },
+    }),
+  );
 }
 
 /** The lines of one of the stand-in's files for `processId` under `root`; none while it does not exist. */

@@ -17,6 +17,7 @@ import {
   reportsKey,
   taskKey,
 } from "./queue-records.js";
+import { startBlobSweeper } from "./blob-sweep.js";
 import { storeIsBack, storeOutageIn } from "./store-outage.js";
 import { deliverInput, inputChannel } from "./task-input.js";
 import { kindNamed, kindsByName, parsePayload, type AnyTaskKind } from "./task-kind.js";
@@ -46,6 +47,13 @@ const workerOptionsSchema = z.object({
   maxStalledCount: z._default(z.int().check(z.minimum(1)), 20),
   /** How long a task whose state store went away waits for it to come back before it fails with the store's error; default 10 min. */
   storeOutageMs: z._default(z.int().check(z.minimum(0)), 600_000),
+  /**
+   * How often this worker deletes the store's blobs that no snapshot or seed record refers to (left by a worker
+   * killed between a blob and its record), the first time as it starts; 0 never; default 1 h.
+   */
+  blobSweepEveryMs: z._default(z.int().check(z.minimum(0)), 3_600_000),
+  /** How old such a blob must be before a sweep deletes it: longer than any capture takes from its first blob to its record; default 24 h. */
+  blobGraceMs: z._default(z.int().check(z.minimum(0)), 86_400_000),
   /** Called with each error the worker recovers from by itself (a lost Redis connection, a failed fetch), e.g. to log it; they are dropped by default. */
   onError: z.optional(z.custom<(error: Error) => void>((value) => typeof value === "function", "must be a function")),
 });
@@ -255,6 +263,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
   await cancels.subscribe(cancelChannel(prefix, queueName), inputs);
 
   await worker.waitUntilReady();
+  const sweeper = startBlobSweeper(store, { everyMs: parsed.blobSweepEveryMs, graceMs: parsed.blobGraceMs }, onError);
 
   let closing: Promise<void> | undefined;
   return {
@@ -262,6 +271,7 @@ export async function startWorker(options: WorkerOptions): Promise<TaskWorker> {
     running: () => [...running.keys()],
     close({ drain = false } = {}) {
       closing ??= (async () => {
+        await sweeper.stop();
         if (drain) {
           await worker.close();
         } else {

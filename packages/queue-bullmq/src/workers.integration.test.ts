@@ -4,11 +4,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import os from "node:os";
 import path from "node:path";
+import { StateNotFoundError } from "@optio/agents";
 import { PostgresStateStore } from "@optio/store-postgres";
 import { startTestPostgres, type TestPostgres } from "@optio/store-postgres/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom, startTestSshd, type TestSshd } from "@optio/host/testing";
-import { spawnCancelProcess, startWorkerProcesses } from "./child-worker.js";
+import { type ChildWorkerOptions, spawnCancelProcess, startWorkerProcesses } from "./child-worker.js";
 import { scriptedLaunches, scriptedReleases, scriptedStarts, scriptedTaskKind } from "./scripted-kind.js";
 import { connectTaskQueue } from "./task-queue.js";
 import { recordEvents } from "./test-watch.js";
@@ -48,12 +49,35 @@ async function startWorkers(
   root: string,
   ids: string[],
   concurrency: number,
+  blobSweep?: ChildWorkerOptions["blobSweep"],
 ): Promise<ChildProcess[]> {
   return startWorkerProcesses(
-    { redisUrl: redis.url, databaseUrl, queueName, root, concurrency, hosts: { sshd: sshd.sshConfig() } },
+    {
+      redisUrl: redis.url,
+      databaseUrl,
+      queueName,
+      root,
+      concurrency,
+      hosts: { sshd: sshd.sshConfig() },
+      ...(blobSweep ? { blobSweep } : {}),
+    },
     ids,
     children,
   );
+}
+
+/** A client of `queueName`, the events it sees and a store, the scripted kind keeping its files under `root`. */
+function onQueue(queueName: string) {
+  const root = path.join(dir, queueName);
+  const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
+  const events = recordEvents(queue);
+  const store = new PostgresStateStore({ connectionString: databaseUrl });
+  const close = async () => {
+    await events.stop();
+    await store.close();
+    await queue.close();
+  };
+  return { queueName, root, queue, events, store, close };
 }
 
 describe("workers in separate processes on real redis and postgres", () => {
@@ -107,12 +131,8 @@ describe("workers in separate processes on real redis and postgres", () => {
   });
 
   it("a worker whose lock lapsed (its process stopped past the lock's life) lets go of its task without ending it: the other worker adopts the same agent and records the one outcome", async () => {
-    const queueName = "lapse";
-    const root = path.join(dir, queueName);
+    const { queueName, root, queue, events, store, close } = onQueue("lapse");
     const id = "lapse-1";
-    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
-    const events = recordEvents(queue);
-    const store = new PostgresStateStore({ connectionString: databaseUrl });
     let pid = 0;
     try {
       const [stalled] = await startWorkers(queueName, root, ["w-stalled"], 1);
@@ -151,18 +171,46 @@ describe("workers in separate processes on real redis and postgres", () => {
       await Promise.all([stalled!, adopter!].map((w) => lineFrom(w, "CLOSED:")));
     } finally {
       if (pid > 0 && alive(pid)) process.kill(-pid, "SIGKILL");
-      await events.stop();
-      await store.close();
-      await queue.close();
+      await close();
+    }
+  });
+
+  it("a worker SIGKILLed between a snapshot's blob and its record leaves an orphan blob that the next worker's sweep deletes, keeping the task's own", async () => {
+    const { queueName, root, queue, events, store, close } = onQueue("orphan");
+    const id = "orphan-1";
+    try {
+      const [killed] = await startWorkers(queueName, root, ["o-killed"], 1);
+      await queue.submitTask("scripted", { ms: 0, stopAfterBlob: true }, { processId: id });
+      const held = await events.next(
+        (e) =>
+          e.processId === id && e.type === "task" && e.event.type === "report" && e.event.message.startsWith("blob "),
+      );
+      const orphan = (held.type === "task" && held.event.type === "report" ? held.event.message : "").split(" ")[1]!;
+      killed!.kill("SIGKILL");
+      expect(await exitOf(killed!)).toBe("SIGKILL");
+      expect(await store.listBlobIds()).toContain(orphan);
+
+      // Past the grace, the orphan is no longer a blob whose record may still come.
+      await sleep(1200);
+      const [sweeper] = await startWorkers(queueName, root, ["o-sweeper"], 1, { everyMs: 500, graceMs: 1000 });
+      expect(await queue.waitForOutcome(id)).toMatchObject({ status: "done" });
+      for (const deadline = Date.now() + 10_000; (await store.listBlobIds()).includes(orphan); await sleep(100))
+        expect(Date.now(), "the sweep to delete the orphan").toBeLessThan(deadline);
+      await expect(store.getBlob(orphan)).rejects.toSatisfy(StateNotFoundError.isInstance);
+      // The run that took the task over stored its snapshot, whose blob the sweeps (every 500 ms) keep.
+      const [snapshot] = await store.listSnapshots(id);
+      await sleep(1500);
+      expect(await store.listBlobIds()).toContain(snapshot!.workdirBlobId);
+      expect(events.events.filter((e) => e.processId === id && e.type === "outcome")).toHaveLength(1);
+      sweeper!.stdin?.write("drain\n");
+      await lineFrom(sweeper!, "CLOSED:");
+    } finally {
+      await close();
     }
   });
 
   it("60 tasks over three workers and two hosts, one worker SIGKILLed and one closed mid-run: each ends once, none lost, live agents adopted on both hosts", async () => {
-    const queueName = "failover";
-    const root = path.join(dir, queueName);
-    const queue = connectTaskQueue({ redisUrl: redis.url, queueName, kinds: [scriptedTaskKind(root)] });
-    const events = recordEvents(queue);
-    const store = new PostgresStateStore({ connectionString: databaseUrl });
+    const { queueName, root, queue, events, store, close } = onQueue("failover");
     const ids = Array.from({ length: 60 }, (_, i) => `task-${i}`);
     // Every third task's agent runs on the test sshd, the others on this machine.
     const hostOf = (id: string) => (Number(id.slice("task-".length)) % 3 === 0 ? "sshd" : "local");
@@ -244,9 +292,7 @@ describe("workers in separate processes on real redis and postgres", () => {
       survivor!.stdin?.write("drain\n");
       await lineFrom(survivor!, "CLOSED:");
     } finally {
-      await events.stop();
-      await store.close();
-      await queue.close();
+      await close();
     }
   });
 });

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { type SnapshotRecord, StateNotFoundError } from "@optio/agents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitOf, lineFrom } from "@optio/host/testing";
 import { spawnStoreProcess } from "./child-store.js";
@@ -24,6 +26,19 @@ const snapshotOf = (workdirBlobId: string, privateBlobId: string, capturedAt: st
   encrypted: false,
 });
 
+/** A store in a schema of its own holding one snapshot, the one a killed writer must leave the latest. */
+async function storeWithSnapshot(schema: string): Promise<{ store: PostgresStateStore; previous: SnapshotRecord }> {
+  const store = new PostgresStateStore({ connectionString: server.connectionString(), schema });
+  const previous = await store.insertSnapshot(
+    snapshotOf(
+      await store.putBlob(Buffer.from("w")),
+      await store.putBlob(Buffer.from("p")),
+      "2025-01-01T00:00:00.000Z",
+    ),
+  );
+  return { store, previous };
+}
+
 // The child writes `before` MB, says so, then waits on a source that never ends: the parent kills it there.
 const STALLED_PUT = `
 async function* stalled() {
@@ -34,15 +49,8 @@ async function* stalled() {
 
 describe("PostgresStateStore in separate processes", () => {
   it("a writer SIGKILLed mid-putBlob leaves no blob, and the previous snapshot stays the latest", async () => {
-    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "killed_put" });
+    const { store, previous } = await storeWithSnapshot("killed_put");
     try {
-      const previous = await store.insertSnapshot(
-        snapshotOf(
-          await store.putBlob(Buffer.from("w")),
-          await store.putBlob(Buffer.from("p")),
-          "2025-01-01T00:00:00.000Z",
-        ),
-      );
       const before = await store.listBlobIds();
       const child = spawnStoreProcess(
         `${STALLED_PUT}
@@ -63,15 +71,8 @@ await store.insertSnapshot({ processId: "proc-killed", agent: "claudecode", capt
   });
 
   it("a writer SIGKILLed between a snapshot's two blobs leaves the previous snapshot the latest", async () => {
-    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "killed_between" });
+    const { store, previous } = await storeWithSnapshot("killed_between");
     try {
-      const previous = await store.insertSnapshot(
-        snapshotOf(
-          await store.putBlob(Buffer.from("w")),
-          await store.putBlob(Buffer.from("p")),
-          "2025-01-01T00:00:00.000Z",
-        ),
-      );
       const child = spawnStoreProcess(
         `${STALLED_PUT}
 const store = new PostgresStateStore({ connectionString, schema });
@@ -92,6 +93,34 @@ await store.insertSnapshot({ processId: "proc-killed", agent: "claudecode", capt
       expect((await (await store.getBlob(first)).toArray()).reduce((n, c: Buffer) => n + c.length, 0)).toBe(
         3 * 1024 * 1024,
       );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a writer SIGKILLed between a snapshot's blob and its record leaves an orphan that a sweep past the grace removes", async () => {
+    const { store, previous: kept } = await storeWithSnapshot("killed_orphan");
+    try {
+      // Stopped where a capture would insert the record.
+      const child = spawnStoreProcess(
+        `const store = new PostgresStateStore({ connectionString, schema });
+const blob = await store.putBlob(Buffer.alloc(3 * 1024 * 1024, 1));
+process.stdout.write("BLOB:" + blob + "\\n");
+await new Promise(() => {});`,
+        server.connectionString(),
+        "killed_orphan",
+      );
+      const orphan = await lineFrom(child, "BLOB:");
+      child.kill("SIGKILL");
+      expect(await exitOf(child)).toBe("SIGKILL");
+      expect(await store.listBlobIds()).toContain(orphan);
+
+      // Younger than the grace, it could be a live writer's blob whose record is on its way.
+      expect(await store.sweepBlobs({ graceMs: 60_000 })).toEqual([]);
+      await delay(600);
+      expect(await store.sweepBlobs({ graceMs: 500 })).toEqual([orphan]);
+      await expect(store.getBlob(orphan)).rejects.toSatisfy(StateNotFoundError.isInstance);
+      expect((await store.listBlobIds()).sort()).toEqual([kept.workdirBlobId, kept.privateBlobId].sort());
     } finally {
       await store.close();
     }

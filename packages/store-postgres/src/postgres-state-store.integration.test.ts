@@ -107,6 +107,24 @@ describe("PostgresStateStore when the server goes away", () => {
     }
   });
 
+  it("a put the outage cuts off mid-stream fails with StateStoreUnavailableError and leaves no blob", async () => {
+    const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage_mid_put" });
+    try {
+      const kept = await store.putBlob(Buffer.from("written before the outage"));
+      async function* source() {
+        for (let i = 0; i < 4; i++) yield Buffer.alloc(1024 * 1024, i);
+        await server.halt();
+        for (let i = 0; i < 64; i++) yield Buffer.alloc(1024 * 1024, i);
+      }
+      await expect(store.putBlob(source())).rejects.toSatisfy(StateStoreUnavailableError.isInstance);
+      await server.resume();
+      expect(await store.listBlobIds()).toEqual([kept]);
+    } finally {
+      await server.resume();
+      await store.close();
+    }
+  });
+
   it("a blob whose record the outage refused, and whose delete it refused too, is deleted once the server is back", async () => {
     const store = new PostgresStateStore({ connectionString: server.connectionString(), schema: "outage_left" });
     try {

@@ -5,6 +5,7 @@ import {
   type SnapshotRecord,
   type StateStore,
   StateNotFoundError,
+  type SweepBlobsOptions,
   StateWriteError,
 } from "@optio/agents";
 import {
@@ -12,13 +13,17 @@ import {
   checkSeedInput,
   checkSnapshotInput,
   checkStateId,
+  checkSweepOptions,
   forEachBlock,
   newStateId,
 } from "@optio/agents/store";
 import { OptioConfigError, OptioError, validateProcessId } from "@optio/host";
 import pg from "pg";
 import * as z from "zod/mini";
+import { chunkRowHead, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./chunk-rows.js";
+import { CopyIn } from "./copy-in.js";
 import { StateStoreUnavailableError } from "./errors.js";
+import { isConnectionFailure } from "./connection-failure.js";
 import { migrate } from "./migrations.js";
 import { columnList, recordOf, SEED_FIELDS, SNAPSHOT_FIELDS } from "./record-columns.js";
 
@@ -37,25 +42,6 @@ export type PostgresStateStoreOptions = z.infer<typeof optionsSchema>;
 
 const DEFAULT_CHUNK = 1024 * 1024;
 const READ_SLICE = 48 * 1024;
-// SQLSTATE classes and codes that mean the server went away or is not taking connections.
-const UNAVAILABLE_SQLSTATE = /^(08|57P0[123]|53300)/;
-const UNAVAILABLE_ERRNO = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-]);
-
-function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (UNAVAILABLE_ERRNO.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  const message = error instanceof Error ? error.message : "";
-  return /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message);
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -179,21 +165,36 @@ export class PostgresStateStore implements StateStore {
     try {
       await this.guard("writing a blob", async () => {
         const client = await this.pool.connect();
+        // A connection lost mid-write fails the statement in flight; pg also emits it on the client, which the pool
+        // listens to only while the client is idle.
+        const lost = () => {};
+        client.on("error", lost);
         let failed: unknown;
         try {
           await client.query("BEGIN");
           await client.query(`INSERT INTO ${this.t.blobs} (id, size, chunks) VALUES ($1, 0, 0)`, [id]);
+          const copy = client.query(
+            new CopyIn(`COPY ${this.t.chunks} (blob_id, seq, data) FROM STDIN (FORMAT binary)`),
+          );
+          const blobId = Buffer.from(id, "utf8");
           let seq = 0;
           let size = 0;
-          await forEachBlock(data, this.chunkBytes, async (block) => {
-            await client.query(`INSERT INTO ${this.t.chunks} (blob_id, seq, data) VALUES ($1, $2, $3)`, [
-              id,
-              seq++,
-              block,
-            ]);
-            size += block.byteLength;
-          });
-          await client.query(`UPDATE ${this.t.blobs} SET size = $2, chunks = $3 WHERE id = $1`, [id, size, seq]);
+          try {
+            await copy.write(COPY_BINARY_HEADER);
+            await forEachBlock(data, this.chunkBytes, async (block) => {
+              await copy.write(chunkRowHead(blobId, seq++, block.byteLength), block);
+              size += block.byteLength;
+            });
+            await copy.write(COPY_BINARY_TRAILER);
+            await copy.end();
+          } catch (error) {
+            await copy.fail(describe(error));
+            throw error;
+          }
+          await client.query(
+            `UPDATE ${this.t.blobs} SET size = $2, chunks = $3, created_at = clock_timestamp() WHERE id = $1`,
+            [id, size, seq],
+          );
           await client.query("COMMIT");
         } catch (error) {
           failed = error;
@@ -201,6 +202,7 @@ export class PostgresStateStore implements StateStore {
           throw error;
         } finally {
           // A connection whose transaction broke off mid-way is not handed out again.
+          client.off("error", lost);
           client.release(failed instanceof Error && isConnectionFailure(failed) ? failed : undefined);
         }
       });
@@ -267,6 +269,21 @@ export class PostgresStateStore implements StateStore {
       if (StateStoreUnavailableError.isInstance(error)) this.undeleted.add(id);
       throw error;
     }
+  }
+
+  // A blob's age counts from the end of its write, on the server's clock: a long write or a worker's clock cannot
+  // make it look older.
+  async sweepBlobs(options?: SweepBlobsOptions): Promise<string[]> {
+    const { graceMs } = checkSweepOptions(options);
+    const { snapshots, seeds } = this.t;
+    const { rows } = await this.query<{ id: string }>(
+      "sweeping blobs no record refers to",
+      `DELETE FROM ${this.t.blobs} WHERE created_at <= now() - $1::double precision * interval '1 millisecond' AND id NOT IN (
+         SELECT workdir_blob_id FROM ${snapshots} UNION ALL SELECT private_blob_id FROM ${snapshots} UNION ALL SELECT blob_id FROM ${seeds}
+       ) RETURNING id`,
+      [graceMs],
+    );
+    return rows.map((row) => row.id).sort();
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {

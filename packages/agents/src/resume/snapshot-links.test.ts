@@ -1,10 +1,11 @@
-import { LocalHost } from "@optio/host";
+import type { LocalHost } from "@optio/host";
 import { mkdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileStateStore } from "../store/file-state-store.js";
 import { captureSnapshot, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
 import { readTarGz, tempDir, writeTree } from "./test-archives.js";
+import { resumeTestHost } from "./test-snapshot-setup.js";
 
 const SECRET = "sk-ant-oat01-THIS-IS-THE-TEST-CREDENTIAL";
 const RESUME: SnapshotPaths = {
@@ -17,15 +18,7 @@ describe("snapshots and the links a restore would refuse", () => {
   let host: LocalHost;
   let store: FileStateStore;
 
-  const newHost = async (processId: string) => {
-    const h = new LocalHost({
-      consumer: "optio-resume-test",
-      processId,
-      env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") },
-    });
-    await h.connect();
-    return h;
-  };
+  const newHost = (processId: string) => resumeTestHost(root, processId);
 
   beforeEach(async () => {
     root = await tempDir("optio-snapshot-links");

@@ -1,19 +1,15 @@
-import { LocalHost, PathEscapeError, RestoreLimitError } from "@optio/host";
-import { execFile } from "node:child_process";
+import { type LocalHost, PathEscapeError, RestoreLimitError } from "@optio/host";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SnapshotRecord, StateStore } from "../spec/state-store.js";
-import { FileStateStore } from "../store/file-state-store.js";
 import { readAllBytes } from "./blob-bytes.js";
-import { DecryptMissingError, SnapshotDecryptError, SnapshotError, SnapshotRestoreError } from "./resume-errors.js";
-import { captureSnapshot, pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
-import { STORE_KINDS, trackingStore, walk } from "./test-stores.js";
-import { aesGcm, rawTarGz, readTarGz, tempDir, writeTree, type RawEntry } from "./test-archives.js";
-
-const run = promisify(execFile);
+import { DecryptMissingError, SnapshotDecryptError, SnapshotRestoreError } from "./resume-errors.js";
+import { pruneSnapshots, restoreSnapshot, type SnapshotPaths } from "./snapshot.js";
+import { capturer, resumeTestHost, snapshotSetup } from "./test-snapshot-setup.js";
+import { STORE_KINDS, walk } from "./test-stores.js";
+import { aesGcm, rawTarGz, readTarGz, writeTree, type RawEntry } from "./test-archives.js";
 
 const SECRET = "sk-ant-oat01-THIS-IS-THE-TEST-CREDENTIAL";
 const RESUME: SnapshotPaths = {
@@ -41,45 +37,23 @@ function under(name: string, paths: readonly string[]): boolean {
   return paths.some((p) => name === p || name.startsWith(`${p}/`));
 }
 
-describe.each(STORE_KINDS)("snapshots over LocalHost and %s", (_name, wrapStore, usesFiles) => {
+describe.each(STORE_KINDS)("snapshots over LocalHost and %s", (_name, wrapStore) => {
   let root: string;
   let host: LocalHost;
   let store: StateStore;
-  let storeDir: string;
 
-  const newHost = async (processId: string) => {
-    const h = new LocalHost({
-      consumer: "optio-resume-test",
-      processId,
-      env: { OPTIO_RESUME_TEST_TASK_ROOT: path.join(root, "tasks") },
-    });
-    await h.connect();
-    return h;
-  };
+  const newHost = (processId: string) => resumeTestHost(root, processId);
   const plant = async (h: LocalHost) => {
     await writeTree(h.workdir, WORKDIR_FILES);
     await writeTree(h.workdir, PRIVATE_FILES, 0o600);
   };
-  const capture = (h: LocalHost, extra: Partial<Parameters<typeof captureSnapshot>[0]> = {}) =>
-    captureSnapshot({
-      host: h,
-      store,
-      agent: "claudecode",
-      processId: "p1",
-      endState: "done",
-      resume: RESUME,
-      ...extra,
-    });
+  const capture = capturer(() => store, RESUME);
 
   beforeEach(async () => {
-    root = await tempDir("optio-snapshot");
-    storeDir = path.join(root, "store");
-    store = wrapStore(new FileStateStore({ dir: storeDir }));
-    host = await newHost("p1");
+    ({ root, store, host } = await snapshotSetup("optio-snapshot", wrapStore));
   });
   afterEach(async () => {
     await host.disconnect();
-    await run("chattr", ["-R", "-i", root]).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
   });
 
@@ -330,85 +304,5 @@ describe.each(STORE_KINDS)("snapshots over LocalHost and %s", (_name, wrapStore,
     }
     for (const r of kept) expect((await readAllBytes(await store.getBlob(r.workdirBlobId))).length).toBeGreaterThan(0);
     expect(await pruneSnapshots(store, "p1")).toEqual([]);
-  });
-
-  describe("a capture whose store fails", () => {
-    const expectPreviousIntact = async (previous: SnapshotRecord, filesBefore: string[]) => {
-      expect(await store.latestSnapshot("p1")).toEqual(previous);
-      expect(await store.listSnapshots("p1")).toHaveLength(1);
-      expect(await walk(storeDir)).toEqual(filesBefore);
-      const fresh = await newHost("p1-after-failure");
-      try {
-        await restoreSnapshot({ host: fresh, store, record: previous, resume: RESUME });
-        expect(await readFile(path.join(fresh.workdir, "home/.claude/.credentials.json"), "utf8")).toContain(SECRET);
-        expect(await readFile(path.join(fresh.workdir, "round.txt"), "utf8")).toBe("first");
-      } finally {
-        await fresh.disconnect();
-      }
-    };
-
-    /** A first snapshot stored, then a second capture of a changed workdir through `through`: what it threw. */
-    const secondCaptureThrough = async (through: StateStore) => {
-      await plant(host);
-      await writeFile(path.join(host.workdir, "round.txt"), "first");
-      const previous = await capture(host);
-      const filesBefore = await walk(storeDir);
-      await plant(host);
-      await writeFile(path.join(host.workdir, "round.txt"), "second");
-      const error = await captureSnapshot({
-        host,
-        store: through,
-        agent: "claudecode",
-        processId: "p1",
-        endState: "failed",
-        resume: RESUME,
-      }).catch((e: unknown) => e);
-      expect(SnapshotError.isInstance(error)).toBe(true);
-      return { error: error as Error, previous, filesBefore };
-    };
-
-    it("when the second blob's put rejects: SnapshotError, no record, no orphan blob", async () => {
-      const failing = trackingStore(store, 2);
-      const { error, previous, filesBefore } = await secondCaptureThrough(failing);
-      expect((error.cause as Error).message).toBe("store went away");
-      expect(failing.putIds).toHaveLength(1);
-      // The workdir blob went through the store's file exactly when the store has files.
-      expect(failing.filePuts).toBe(usesFiles ? 1 : 0);
-      for (const id of failing.putIds) await expect(store.getBlob(id)).rejects.toThrow();
-      await expectPreviousIntact(previous, filesBefore);
-    });
-
-    it("when only the record is refused, after both blobs were written: SnapshotError, both blobs deleted", async () => {
-      const refusing = Object.assign(trackingStore(store), {
-        insertSnapshot: async () => {
-          throw new Error("record refused");
-        },
-      });
-      const { error, previous, filesBefore } = await secondCaptureThrough(refusing);
-      expect(error.message).toBe("snapshot of p1 failed while recording the snapshot");
-      expect(refusing.putIds).toHaveLength(2);
-      for (const id of refusing.putIds) await expect(store.getBlob(id)).rejects.toThrow();
-      await expectPreviousIntact(previous, filesBefore);
-    });
-
-    it("when the store directory turns read-only mid-capture: SnapshotError, no record, no orphan blob", async () => {
-      await plant(host);
-      await writeFile(path.join(host.workdir, "round.txt"), "first");
-      const previous = await capture(host);
-      const filesBefore = await walk(storeDir);
-
-      await plant(host);
-      const { encrypt } = aesGcm();
-      // Root ignores permission bits, so the immutable flag stands in for a read-only mount.
-      const lockStore: typeof encrypt = async (data) => {
-        await run("chattr", ["-R", "+i", storeDir]);
-        return encrypt(data);
-      };
-      const error = await capture(host, { encrypt: lockStore }).catch((e: unknown) => e);
-      await run("chattr", ["-R", "-i", storeDir]);
-      expect(SnapshotError.isInstance(error)).toBe(true);
-      expect((error as Error).message).toContain("storing the private blob");
-      await expectPreviousIntact(previous, filesBefore);
-    });
   });
 });

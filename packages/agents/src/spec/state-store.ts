@@ -32,6 +32,16 @@ export interface SeedRecord {
   sourceProcessId: string;
 }
 
+/** How `sweepBlobs` tells a blob left behind from one whose record is still being written. */
+export interface SweepBlobsOptions {
+  /**
+   * Only blobs stored at least this long ago are deleted, in ms: it must be
+   * longer than any writer takes from a blob's write to its record's insert
+   * (a snapshot writes two blobs, then its record). Default 24 h.
+   */
+  graceMs?: number;
+}
+
 /** Bytes a store takes as a blob: a stream, an async iterable or a buffer. */
 export type BlobSource = Readable | AsyncIterable<Uint8Array> | Uint8Array;
 
@@ -45,6 +55,13 @@ export interface StateStore {
   getBlob(id: string): Promise<Readable>;
   /** Missing is fine. */
   deleteBlob(id: string): Promise<void>;
+  /**
+   * Deletes every blob that no snapshot or seed record refers to and that was
+   * stored more than `graceMs` ago, and returns their ids. Such blobs are what
+   * a writer killed between a blob and its record leaves behind. Safe to run
+   * from several processes at once. Bad options are OptioConfigError.
+   */
+  sweepBlobs(options?: SweepBlobsOptions): Promise<string[]>;
 
   insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord>;
   latestSnapshot(processId: string): Promise<SnapshotRecord | null>;

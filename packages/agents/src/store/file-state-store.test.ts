@@ -1,12 +1,15 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { setTimeout as delay } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { UnsafeProcessIdError } from "@optio/host";
+import { exitOf, lineFrom } from "@optio/host/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidStateIdError, InvalidStateRecordError, StateWriteError } from "../spec/errors.js";
+import { InvalidStateIdError, InvalidStateRecordError, StateNotFoundError, StateWriteError } from "../spec/errors.js";
 import { stateStoreSuite } from "../testing/state-store-suite.js";
 import { FileStateStore } from "./file-state-store.js";
 import type { SnapshotRecord } from "../spec/state-store.js";
@@ -161,6 +164,37 @@ describe("FileStateStore on disk", () => {
     await store.putBlob(new Uint8Array([1]));
     for (const file of crashed) await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
     expect(await store.latestSnapshot("proc-1")).toEqual(second);
+  });
+
+  it("a writer SIGKILLed between a snapshot's blob and its record leaves an orphan that a sweep past the grace removes", async () => {
+    const kept = await store.putBlob(Buffer.from("kept"));
+    await store.insertSnapshot({ ...snapshot("proc-1", "2025-01-01T00:00:00.000Z"), workdirBlobId: kept });
+    // The built package in a process of its own, stopped where a capture would insert the record.
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { FileStateStore } = await import(${JSON.stringify(dist)});
+const store = new FileStateStore({ dir: ${JSON.stringify(dir)} });
+const blob = await store.putBlob(Buffer.alloc(1024 * 1024, 7));
+process.stdout.write("BLOB:" + blob + "\\n");
+await new Promise(() => {});`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const orphan = await lineFrom(child, "BLOB:");
+    child.kill("SIGKILL");
+    expect(await exitOf(child)).toBe("SIGKILL");
+    expect((await stat(path.join(dir, "blobs", orphan))).size).toBe(1024 * 1024);
+
+    // Younger than the grace, it could be a live writer's blob whose record is on its way.
+    expect(await store.sweepBlobs({ graceMs: 60_000 })).toEqual([]);
+    await delay(600);
+    expect(await store.sweepBlobs({ graceMs: 500 })).toEqual([orphan]);
+    await expect(store.getBlob(orphan)).rejects.toSatisfy(StateNotFoundError.isInstance);
+    expect(Buffer.concat(await (await store.getBlob(kept)).toArray()).toString()).toBe("kept");
   });
 
   it("does not remove a temp file whose writer is still alive", async () => {

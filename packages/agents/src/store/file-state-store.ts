@@ -12,11 +12,19 @@ import {
   checkSeedInput,
   checkSnapshotInput,
   checkStateId,
+  checkSweepOptions,
   newStateId,
   seedRecordSchema,
   snapshotRecordSchema,
 } from "./state-records.js";
-import type { BlobFiles, BlobSource, SeedRecord, SnapshotRecord, StateStore } from "../spec/state-store.js";
+import type {
+  BlobFiles,
+  BlobSource,
+  SeedRecord,
+  SnapshotRecord,
+  StateStore,
+  SweepBlobsOptions,
+} from "../spec/state-store.js";
 
 /** Where a FileStateStore keeps its records and blobs. */
 export interface FileStateStoreOptions {
@@ -29,6 +37,7 @@ const TEMP_NAME = /^\.tmp-(\d+)-/;
 // `<capturedAt ms>-<inserted ms>-<sequence>-<id>.json`: name order is capture order, then insertion order.
 const SNAPSHOT_NAME = /^(\d{15})-(\d{15})-(\d{9})-([A-Za-z0-9_-]{1,128})\.json$/;
 const SEED_NAME = /^([A-Za-z0-9_-]{1,128})\.json$/;
+const BLOB_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const WRITE_BLOCK = 64 * 1024;
 
 /** Temp files this process is writing right now, so a cleanup never removes one in flight. */
@@ -247,6 +256,39 @@ export class FileStateStore implements StateStore, BlobFiles {
 
   async deleteBlob(id: string): Promise<void> {
     await this.removeFile(this.blobPath(id));
+  }
+
+  async sweepBlobs(options?: SweepBlobsOptions): Promise<string[]> {
+    const { graceMs } = checkSweepOptions(options);
+    // Candidates are taken before the records are read: a record inserted meanwhile can only name a blob younger
+    // than the grace, which is not a candidate.
+    const blobsDir = path.join(this.dir, "blobs");
+    const now = Date.now();
+    const candidates: string[] = [];
+    for (const name of await namesIn(blobsDir)) {
+      if (!BLOB_NAME.test(name)) continue;
+      const stats = await fs.stat(path.join(blobsDir, name)).catch((error: unknown) => {
+        if (isMissing(error)) return null;
+        throw error;
+      });
+      if (stats?.isFile() && now - stats.mtimeMs >= graceMs) candidates.push(name);
+    }
+    if (candidates.length === 0) return [];
+    const referenced = new Set<string>();
+    const snapshotsDir = path.join(this.dir, "snapshots");
+    for (const processDir of await namesIn(snapshotsDir)) {
+      for (const name of await namesIn(path.join(snapshotsDir, processDir))) {
+        if (!SNAPSHOT_NAME.test(name)) continue;
+        const record = await this.readRecord(path.join(snapshotsDir, processDir, name), snapshotRecordSchema);
+        if (record) referenced.add(record.workdirBlobId).add(record.privateBlobId);
+      }
+    }
+    for (const seed of await this.listSeeds()) referenced.add(seed.blobId);
+    const deleted: string[] = [];
+    for (const id of candidates) {
+      if (!referenced.has(id) && (await this.removeFile(this.blobPath(id)))) deleted.push(id);
+    }
+    return deleted;
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod/mini";
 import { InvalidStateIdError, InvalidStateRecordError } from "../spec/errors.js";
-import type { SeedRecord, SnapshotRecord } from "../spec/state-store.js";
+import { OptioConfigError } from "@optio/host";
+import type { SeedRecord, SnapshotRecord, SweepBlobsOptions } from "../spec/state-store.js";
 import "../spec/zod-locale.js";
 
 /** What every StateStore accepts as a blob, snapshot or seed id: safe as a file name, a URL segment or a key. */
@@ -72,4 +73,17 @@ export function checkKeepCount(keep: number): number {
   if (!Number.isInteger(keep) || keep < 0)
     throw new InvalidStateRecordError(`keep must be a non-negative integer, got ${keep}`);
   return keep;
+}
+
+const sweepOptions = z.object({
+  /** Age in ms a blob no record refers to must reach before a sweep deletes it. */
+  graceMs: z._default(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)), 24 * 60 * 60 * 1000),
+});
+
+/** `sweepBlobs`' options with their defaults; OptioConfigError names the first bad field. */
+export function checkSweepOptions(options: SweepBlobsOptions = {}): Required<SweepBlobsOptions> {
+  const result = z.safeParse(sweepOptions, options);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new OptioConfigError(`sweepBlobs options.${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "invalid"}`);
 }

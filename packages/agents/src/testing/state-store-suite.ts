@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
+import { OptioConfigError } from "@optio/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateNotFoundError } from "../spec/errors.js";
 import {
@@ -151,6 +153,65 @@ export function stateStoreSuite(
         if (current.listBlobIds) expect(await current.listBlobIds()).toEqual(before);
         const after = await store.putBlob(new TextEncoder().encode("still works"));
         expect(Buffer.concat(await (await store.getBlob(after)).toArray()).toString()).toBe("still works");
+      });
+    });
+
+    describe("sweeping blobs", () => {
+      const text = async (id: string) => Buffer.concat(await (await store.getBlob(id)).toArray()).toString();
+
+      it("deletes a blob no record refers to once older than the grace; keeps referenced and fresh ones", async () => {
+        const put = (content: string) => store.putBlob(Buffer.from(content));
+        const orphan = await put("orphan");
+        const workdir = await put("workdir");
+        const secret = await put("private");
+        const seedBlob = await put("seed");
+        await store.insertSnapshot(
+          snapshotInput("proc-a", "2025-01-01T00:00:00.000Z", { workdirBlobId: workdir, privateBlobId: secret }),
+        );
+        await store.insertSeed({ ...seedInput("claudecode", "2025-01-01T00:00:00.000Z"), blobId: seedBlob });
+        await delay(1500);
+        const fresh = await put("fresh");
+
+        expect(await store.sweepBlobs({ graceMs: 1000 })).toEqual([orphan]);
+        await expect(store.getBlob(orphan)).rejects.toSatisfy(StateNotFoundError.isInstance);
+        expect(await Promise.all([workdir, secret, seedBlob, fresh].map(text))).toEqual([
+          "workdir",
+          "private",
+          "seed",
+          "fresh",
+        ]);
+        // The default grace (a day) spares every blob stored just now.
+        expect(await store.sweepBlobs()).toEqual([]);
+        expect(await text(fresh)).toBe("fresh");
+      });
+
+      it("a blob whose snapshot was pruned is swept; one a remaining snapshot shares is kept", async () => {
+        const shared = await store.putBlob(Buffer.from("shared"));
+        const own = await store.putBlob(Buffer.from("own"));
+        await store.insertSnapshot(
+          snapshotInput("proc-a", "2025-01-01T00:00:00.000Z", { workdirBlobId: own, privateBlobId: shared }),
+        );
+        await store.insertSnapshot(
+          snapshotInput("proc-a", "2025-01-02T00:00:00.000Z", { workdirBlobId: shared, privateBlobId: shared }),
+        );
+        await store.pruneSnapshots("proc-a", 1);
+        expect(await store.sweepBlobs({ graceMs: 0 })).toEqual([own]);
+        expect(await text(shared)).toBe("shared");
+      });
+
+      it.each([
+        ["a negative grace", { graceMs: -1 }],
+        ["a fractional grace", { graceMs: 1.5 }],
+        ["a grace that is not a number", { graceMs: "1000" as unknown as number }],
+      ])("%s is OptioConfigError naming graceMs, and nothing is deleted", async (_case, bad) => {
+        const orphan = await store.putBlob(Buffer.from("orphan"));
+        const refused = await store.sweepBlobs(bad).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(OptioConfigError.isInstance(refused)).toBe(true);
+        expect((refused as Error).message).toContain("graceMs");
+        expect(await text(orphan)).toBe("orphan");
       });
     });
 
