@@ -4,7 +4,7 @@ import { captureSnapshot, pruneSnapshots } from "../resume/snapshot.js";
 import { captureSeed } from "../seeds/seeds.js";
 import type { SnapshotEndState } from "../spec/state-store.js";
 import type { TaskContext, TaskOutcome } from "../spec/task-context.js";
-import { stopTmuxSession } from "../terminal/tmux.js";
+import { paneState, stopTmuxSession } from "../terminal/tmux.js";
 import { saveOptions } from "./blob-options.js";
 import type { SessionState } from "./session-state.js";
 
@@ -48,9 +48,12 @@ export async function teardown<C extends AgentTaskConfig>(
   // The tree must be gone before anything reads the workdir: a process still exiting writes mid-snapshot.
   // The terminal's viewers are tmux clients of their own, so they close meanwhile.
   // A cancel stops the agent at once; an outcome the agent reported leaves it a moment to record its last turn.
+  // Looked up while the agent settles: its stop is one round trip shorter. A failed look fails the stop step.
+  const pane = paneState(host, state.tmux);
+  pane.catch(() => undefined);
   if (state.launched && outcome.status !== "cancelled") await state.usage.settle();
   await Promise.all([
-    step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs)),
+    step("stopping the agent", () => stopTmuxSession(host, state.tmux, graceMs, pane)),
     step("closing the terminal", async () => state.terminal?.close()),
   ]);
   // Read once the agent has stopped: the records of its last turn are written by then.

@@ -189,11 +189,17 @@ export function attachCommand(session: TmuxSession, options: { readOnly?: boolea
  * Stops the pane's whole process tree (waiting until it is gone), then the
  * tmux server. `graceMs` is how long the tree gets between SIGTERM and
  * SIGKILL: an agent saving its state for a resume needs it; with 0 nothing is
- * waited for but the processes' end.
+ * waited for but the processes' end. `pane` is the pane as already looked
+ * up (while the session waited for something else), saving a round trip.
  */
-export async function stopTmuxSession(host: Host, session: TmuxSession, graceMs = 3000): Promise<void> {
-  const pane = await paneState(host, session);
-  if (pane && !pane.dead) await host.killTree(pane.pid, { graceMs });
+export async function stopTmuxSession(
+  host: Host,
+  session: TmuxSession,
+  graceMs = 3000,
+  pane: Promise<PaneState | null> = paneState(host, session),
+): Promise<void> {
+  const found = await pane;
+  if (found && !found.dead) await host.killTree(found.pid, { graceMs });
   // One command, not three: over SSH each is a round trip.
   await host.runCommand(
     `${tmuxCommand(session, "kill-server")} 2>/dev/null; rm -f -- ${shellQuote(session.socket)} ${shellQuote(`${session.socket}.conf`)}`,
