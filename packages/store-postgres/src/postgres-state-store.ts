@@ -22,7 +22,6 @@ import pg from "pg";
 import * as z from "zod/mini";
 import { chunkRowHead, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from "./chunk-rows.js";
 import { CopyIn } from "./copy-in.js";
-import { CopyOut } from "./copy-out.js";
 import { StateStoreUnavailableError } from "./errors.js";
 import { isConnectionFailure } from "./connection-failure.js";
 import { migrate } from "./migrations.js";
@@ -42,18 +41,9 @@ const optionsSchema = z.object({
 export type PostgresStateStoreOptions = z.infer<typeof optionsSchema>;
 
 const DEFAULT_CHUNK = 1024 * 1024;
-/**
- * Bytes per row a read's COPY sends: a message this size fits in one socket
- * read, so pg parses most of them in place and its receive buffer stays small
- * and reused, where a whole-chunk message would grow a new one per chunk.
- */
-const READ_SLICE = 32 * 1024;
+const READ_SLICE = 48 * 1024;
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function unavailable(what: string, error: unknown): StateStoreUnavailableError {
-  return new StateStoreUnavailableError(`${what}: PostgreSQL is unavailable: ${describe(error)}`, { cause: error });
 }
 
 const SNAPSHOT_COLUMNS = columnList(SNAPSHOT_FIELDS);
@@ -64,10 +54,9 @@ const seedOf = (row: Record<string, unknown>) => recordOf<SeedRecord>(SEED_FIELD
 /**
  * A StateStore in PostgreSQL, for workers on several machines sharing
  * snapshots and seeds. A blob is stored as rows of `chunkBytes` written in
- * one transaction (one binary COPY), so a writer that dies leaves nothing
- * visible, and read back with one binary COPY paced by its reader, so neither
- * direction holds more than a chunk or two in memory. The tables are created
- * and migrated on first use.
+ * one transaction, so a writer that dies leaves nothing visible, and read
+ * back in 48 KiB slices of a row, so neither direction holds more than a
+ * chunk or two in memory. The tables are created and migrated on first use.
  */
 export class PostgresStateStore implements StateStore {
   readonly schema: string;
@@ -126,7 +115,11 @@ export class PostgresStateStore implements StateStore {
       return await work();
     } catch (error) {
       if (OptioError.isInstance(error)) throw error;
-      throw isConnectionFailure(error) ? unavailable(what, error) : error;
+      if (isConnectionFailure(error))
+        throw new StateStoreUnavailableError(`${what}: PostgreSQL is unavailable: ${describe(error)}`, {
+          cause: error,
+        });
+      throw error;
     }
   }
 
@@ -223,33 +216,43 @@ export class PostgresStateStore implements StateStore {
 
   async getBlob(id: string): Promise<Readable> {
     checkStateId(id, "blob id");
-    const { rows } = await this.query<{ size: string }>(
+    const { rows } = await this.query<{ chunks: number }>(
       `reading blob ${id}`,
-      `SELECT size FROM ${this.t.blobs} WHERE id = $1`,
+      `SELECT chunks FROM ${this.t.blobs} WHERE id = $1`,
       [id],
     );
     const head = rows[0];
     if (!head) throw new StateNotFoundError(`no blob with id ${id}`);
-    const client = await this.guard(`reading blob ${id}`, () => this.pool.connect());
-    // A connection lost mid-read fails the COPY; pg also emits it on the client, which the pool listens to only
-    // while the client is idle.
-    const lost = () => {};
-    client.on("error", lost);
-    const copy = new CopyOut(
-      `COPY (SELECT substring(c.data FROM s.at FOR ${READ_SLICE}) FROM ${this.t.chunks} c,
-         generate_series(1, octet_length(c.data), ${READ_SLICE}) AS s(at)
-         WHERE c.blob_id = ${client.escapeLiteral(id)} ORDER BY c.seq, s.at) TO STDOUT (FORMAT binary)`,
-      (bytes, error) => {
-        client.off("error", lost);
-        // A COPY that broke off, or that its reader left, takes its connection with it.
-        client.release(error);
-        if (error) return isConnectionFailure(error) ? unavailable(`reading blob ${id}`, error) : error;
-        // The COPY reads one snapshot of the rows: fewer bytes than the blob's size means it was deleted in between.
-        if (bytes !== Number(head.size)) return new StateNotFoundError(`blob ${id} was deleted while it was read`);
+    let seq = 0;
+    let offset = 0;
+    // A row arrives as hex text twice its size; reading it in slices keeps that text small enough to die young in
+    // the heap instead of piling up as large objects until a full collection.
+    const nextSlice = async (): Promise<Buffer | null> => {
+      while (seq < head.chunks) {
+        const {
+          rows: [row],
+        } = await this.query<{ data: Buffer | null }>(
+          `reading blob ${id}`,
+          `SELECT substring(data FROM $3 FOR $4) AS data FROM ${this.t.chunks} WHERE blob_id = $1 AND seq = $2`,
+          [id, seq, offset + 1, READ_SLICE],
+        );
+        if (!row?.data) throw new StateNotFoundError(`blob ${id} was deleted while it was read`);
+        if (row.data.byteLength < READ_SLICE) [seq, offset] = [seq + 1, 0];
+        else offset += READ_SLICE;
+        if (row.data.byteLength > 0) return row.data;
+      }
+      return null;
+    };
+    const stream: Readable = new Readable({
+      highWaterMark: READ_SLICE,
+      read: () => {
+        nextSlice().then(
+          (slice) => stream.push(slice),
+          (error: unknown) => stream.destroy(error as Error),
+        );
       },
-    );
-    client.query(copy);
-    return copy.stream;
+    });
+    return stream;
   }
 
   /**
