@@ -1,6 +1,6 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
+export default packageBuild({
   entry: [
     "src/index.ts",
     "src/terminal.ts",
@@ -10,11 +10,4 @@ export default defineConfig({
     "src/testing.ts",
     "src/vitest-preset.ts",
   ],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  // zod is built in, tree-shaken: importing the zod package whole costs a process about 7 MB of memory for the few schemas used here.
-  noExternal: ["zod"],
 });

@@ -1,12 +1,5 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
+export default packageBuild({
   entry: ["src/index.ts", "src/testing.ts", "src/cli.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  // zod is built in, tree-shaken, as in the other packages: the whole zod package costs a process several MB.
-  noExternal: ["zod"],
 });

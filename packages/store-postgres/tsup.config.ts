@@ -1,12 +1,5 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared.ts";
 
-export default defineConfig({
+export default packageBuild({
   entry: ["src/index.ts", "src/testing.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  // zod is built in, tree-shaken: importing the zod package whole costs a process about 7 MB of memory for the few schemas used here.
-  noExternal: ["zod"],
 });

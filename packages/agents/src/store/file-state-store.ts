@@ -7,16 +7,7 @@ import { validateProcessId } from "@optio/host";
 import * as z from "zod/mini";
 import { StateCorruptError, StateNotFoundError, StateWriteError } from "../spec/errors.js";
 import { forEachBlock } from "./blob-blocks.js";
-import {
-  checkKeepCount,
-  checkSeedInput,
-  checkSnapshotInput,
-  checkStateId,
-  checkSweepOptions,
-  newStateId,
-  seedRecordSchema,
-  snapshotRecordSchema,
-} from "./state-records.js";
+import * as rules from "./state-records.js";
 import type {
   BlobFiles,
   BlobSource,
@@ -127,7 +118,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   private blobPath(id: string): string {
-    return path.join(this.dir, "blobs", checkStateId(id, "blob id"));
+    return path.join(this.dir, "blobs", rules.checkStateId(id, "blob id"));
   }
 
   private snapshotDir(processId: string): string {
@@ -135,7 +126,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   private seedPath(id: string): string {
-    return path.join(this.dir, "seeds", `${checkStateId(id, "seed id")}.json`);
+    return path.join(this.dir, "seeds", `${rules.checkStateId(id, "seed id")}.json`);
   }
 
   /** Writes `fill`'s output to `target` atomically; any failure leaves `target` as it was. */
@@ -147,7 +138,7 @@ export class FileStateStore implements StateStore, BlobFiles {
       throw new StateWriteError(`cannot create ${dir}: ${describe(error)}`, { cause: error });
     }
     await this.removeStaleTemps(dir);
-    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${newStateId()}`);
+    const temp = path.join(dir, `${TEMP_PREFIX}${process.pid}-${rules.newStateId()}`);
     inFlight.add(temp);
     try {
       let handle: FileHandle | undefined;
@@ -235,7 +226,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async putBlobFile(fill: (file: FileHandle) => Promise<void>): Promise<string> {
-    const id = newStateId();
+    const id = rules.newStateId();
     await this.atomicWrite(this.blobPath(id), fill);
     return id;
   }
@@ -259,7 +250,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async sweepBlobs(options?: SweepBlobsOptions): Promise<string[]> {
-    const { graceMs } = checkSweepOptions(options);
+    const { graceMs } = rules.checkSweepOptions(options);
     // Candidates are taken before the records are read: a record inserted meanwhile can only name a blob younger
     // than the grace, which is not a candidate.
     const blobsDir = path.join(this.dir, "blobs");
@@ -279,7 +270,7 @@ export class FileStateStore implements StateStore, BlobFiles {
     for (const processDir of await namesIn(snapshotsDir)) {
       for (const name of await namesIn(path.join(snapshotsDir, processDir))) {
         if (!SNAPSHOT_NAME.test(name)) continue;
-        const record = await this.readRecord(path.join(snapshotsDir, processDir, name), snapshotRecordSchema);
+        const record = await this.readRecord(path.join(snapshotsDir, processDir, name), rules.snapshotRecordSchema);
         if (record) referenced.add(record.workdirBlobId).add(record.privateBlobId);
       }
     }
@@ -292,9 +283,9 @@ export class FileStateStore implements StateStore, BlobFiles {
   }
 
   async insertSnapshot(record: Omit<SnapshotRecord, "id">): Promise<SnapshotRecord> {
-    const input = checkSnapshotInput(record);
+    const input = rules.checkSnapshotInput(record);
     const dir = this.snapshotDir(input.processId);
-    const id = newStateId();
+    const id = rules.newStateId();
     const stored: SnapshotRecord = { id, ...input };
     const name = `${pad(Date.parse(input.capturedAt), 15)}-${pad(Date.now(), 15)}-${pad(sequence++ % 1e9, 9)}-${id}.json`;
     await this.writeRecord(path.join(dir, name), stored);
@@ -314,7 +305,7 @@ export class FileStateStore implements StateStore, BlobFiles {
   async latestSnapshot(processId: string): Promise<SnapshotRecord | null> {
     const dir = this.snapshotDir(processId);
     for (const name of await this.snapshotNames(processId)) {
-      const record = await this.readRecord(path.join(dir, name), snapshotRecordSchema);
+      const record = await this.readRecord(path.join(dir, name), rules.snapshotRecordSchema);
       if (record) return record;
     }
     return null;
@@ -324,33 +315,33 @@ export class FileStateStore implements StateStore, BlobFiles {
     const dir = this.snapshotDir(processId);
     const records: SnapshotRecord[] = [];
     for (const name of await this.snapshotNames(processId)) {
-      const record = await this.readRecord(path.join(dir, name), snapshotRecordSchema);
+      const record = await this.readRecord(path.join(dir, name), rules.snapshotRecordSchema);
       if (record) records.push(record);
     }
     return records;
   }
 
   async pruneSnapshots(processId: string, keep: number): Promise<SnapshotRecord[]> {
-    checkKeepCount(keep);
+    rules.checkKeepCount(keep);
     const dir = this.snapshotDir(processId);
     const removed: SnapshotRecord[] = [];
     for (const name of (await this.snapshotNames(processId)).slice(keep)) {
       const file = path.join(dir, name);
-      const record = await this.readRecord(file, snapshotRecordSchema);
+      const record = await this.readRecord(file, rules.snapshotRecordSchema);
       if (record && (await this.removeFile(file))) removed.push(record);
     }
     return removed;
   }
 
   async insertSeed(record: Omit<SeedRecord, "id">): Promise<SeedRecord> {
-    const input = checkSeedInput(record);
-    const stored: SeedRecord = { id: newStateId(), ...input };
+    const input = rules.checkSeedInput(record);
+    const stored: SeedRecord = { id: rules.newStateId(), ...input };
     await this.writeRecord(this.seedPath(stored.id), stored);
     return stored;
   }
 
   async getSeed(id: string): Promise<SeedRecord | null> {
-    return this.readRecord(this.seedPath(id), seedRecordSchema);
+    return this.readRecord(this.seedPath(id), rules.seedRecordSchema);
   }
 
   async listSeeds(filter: { agent?: string } = {}): Promise<SeedRecord[]> {
@@ -359,7 +350,7 @@ export class FileStateStore implements StateStore, BlobFiles {
     const records: SeedRecord[] = [];
     for (const name of names) {
       if (!SEED_NAME.test(name)) continue;
-      const record = await this.readRecord(path.join(dir, name), seedRecordSchema);
+      const record = await this.readRecord(path.join(dir, name), rules.seedRecordSchema);
       if (record && (filter.agent === undefined || record.agent === filter.agent)) records.push(record);
     }
     return records.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? -1 : 1));
@@ -367,7 +358,7 @@ export class FileStateStore implements StateStore, BlobFiles {
 
   async deleteSeed(id: string): Promise<SeedRecord | null> {
     const file = this.seedPath(id);
-    const record = await this.readRecord(file, seedRecordSchema);
+    const record = await this.readRecord(file, rules.seedRecordSchema);
     if (!record) return null;
     return (await this.removeFile(file)) ? record : null;
   }
